@@ -1,0 +1,794 @@
+//! The event envelope and every kind of fact warroom records.
+//!
+//! An event is immutable. The envelope (id, incident, seq, at, recorded_at, author) is the
+//! same for every kind; the kind's own fields sit beside it in the same JSON object, named
+//! by `"type"`. Kinds this version does not know are kept as [`EventKind::Unknown`] so an
+//! older console keeps working against a newer server.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// Severity 1 (critical) to 3 (minor), as in the severity table in `assets/severity.toml`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Severity(u8);
+
+impl Severity {
+    pub const CRITICAL: Severity = Severity(1);
+    pub const MAJOR: Severity = Severity(2);
+    pub const MINOR: Severity = Severity(3);
+
+    pub fn new(level: i64) -> Result<Severity, String> {
+        if (1..=3).contains(&level) {
+            Ok(Severity(level as u8))
+        } else {
+            Err(format!(
+                "severity must be 1 (critical), 2 (major) or 3 (minor), not {level}"
+            ))
+        }
+    }
+
+    pub fn level(self) -> u8 {
+        self.0
+    }
+
+    /// Severity 1 and 2 are "major": they always get a postmortem.
+    pub fn is_major(self) -> bool {
+        self.0 <= 2
+    }
+
+    pub fn label(self) -> &'static str {
+        match self.0 {
+            1 => "SEV1",
+            2 => "SEV2",
+            _ => "SEV3",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            1 => "critical",
+            2 => "major",
+            _ => "minor",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Severity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let level = i64::deserialize(d)?;
+        Severity::new(level).map_err(D::Error::custom)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// The five incident roles of the handbook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Incident Commander.
+    Ic,
+    /// Communications Lead.
+    Cl,
+    /// Policy Lead.
+    Pl,
+    /// Operations Lead.
+    Ol,
+    /// Postmortem Owner.
+    Po,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::Ic, Role::Cl, Role::Pl, Role::Ol, Role::Po];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Ic => "IC",
+            Role::Cl => "CL",
+            Role::Pl => "PL",
+            Role::Ol => "OL",
+            Role::Po => "PO",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Role::Ic => "Incident Commander",
+            Role::Cl => "Communications Lead",
+            Role::Pl => "Policy Lead",
+            Role::Ol => "Operations Lead",
+            Role::Po => "Postmortem Owner",
+        }
+    }
+
+    /// Accepts `ic`, `IC`, `commander`, `incident-commander`, `postmortem_owner`, ...
+    pub fn parse(s: &str) -> Option<Role> {
+        let k: String = s
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
+        match k.as_str() {
+            "ic" | "commander" | "incidentcommander" => Some(Role::Ic),
+            "cl" | "comms" | "communications" | "communicationslead" | "commslead" => {
+                Some(Role::Cl)
+            }
+            "pl" | "policy" | "policylead" => Some(Role::Pl),
+            "ol" | "ops" | "operations" | "operationslead" | "opslead" => Some(Role::Ol),
+            "po" | "postmortem" | "postmortemowner" | "pmowner" => Some(Role::Po),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The handbook's stages. Recovery ends when business impact has ended: the status then
+/// becomes resolved, and the team moves on to Learn and Improve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Detect,
+    Respond,
+    Recover,
+    Learn,
+    Improve,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 5] = [
+        Stage::Detect,
+        Stage::Respond,
+        Stage::Recover,
+        Stage::Learn,
+        Stage::Improve,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Stage::Detect => "Detect",
+            Stage::Respond => "Respond & Assess",
+            Stage::Recover => "Recover",
+            Stage::Learn => "Learn",
+            Stage::Improve => "Improve",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stage> {
+        let k: String = s
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .collect();
+        match k.as_str() {
+            "detect" => Some(Stage::Detect),
+            "respond" | "respondassess" | "respondandassess" | "assess" => Some(Stage::Respond),
+            "recover" => Some(Stage::Recover),
+            "learn" => Some(Stage::Learn),
+            "improve" => Some(Stage::Improve),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the emergency is still on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Business impact is ongoing or imminent.
+    Active,
+    /// Business impact has ended; clean-up and postmortem follow.
+    Resolved,
+    /// Nothing left to do on this incident.
+    Closed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Resolved => "resolved",
+            Status::Closed => "closed",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TheoryStatus {
+    Open,
+    Supported,
+    Refuted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Supports,
+    Refutes,
+    Inconclusive,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Internal,
+    External,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivacyAssessment {
+    #[default]
+    NotAssessed,
+    NoPersonalInformation,
+    PossibleBreach,
+}
+
+/// What the outgoing commander leaves the incoming one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoverBrief {
+    #[serde(default)]
+    pub current_state: String,
+    #[serde(default)]
+    pub next_steps: Vec<String>,
+    #[serde(default)]
+    pub people: Vec<String>,
+}
+
+/// The checklist verdict recorded with a sent status update.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistResult {
+    #[serde(default)]
+    pub passed: Vec<String>,
+    #[serde(default)]
+    pub failed: Vec<String>,
+}
+
+/// Every kind of fact. Times of the fact itself are the envelope's `at`
+/// (e.g. `impact_started` at 21:40 back-dated); a later event of the same kind corrects it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    IncidentDeclared {
+        title: String,
+        severity: Severity,
+        #[serde(default)]
+        summary: String,
+        #[serde(default, skip_serializing_if = "is_false")]
+        drill: bool,
+    },
+    SeverityChanged {
+        severity: Severity,
+        #[serde(default)]
+        reason: String,
+    },
+    StageChanged {
+        stage: Stage,
+    },
+    Resolved {
+        #[serde(default)]
+        summary: String,
+    },
+    Reopened {
+        #[serde(default)]
+        reason: String,
+    },
+    Closed {
+        #[serde(default)]
+        reason: String,
+    },
+    ImpactStarted {},
+    Detected {},
+    ImpactEnded {},
+    ResponderJoined {
+        handle: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skills: Vec<String>,
+    },
+    ResponderLeft {
+        handle: String,
+    },
+    DutyStarted {
+        handle: String,
+    },
+    DutyEnded {
+        handle: String,
+    },
+    AwakeSince {
+        handle: String,
+        since: DateTime<Utc>,
+    },
+    RoleAssigned {
+        role: Role,
+        handle: String,
+    },
+    RoleReleased {
+        role: Role,
+    },
+    CommandHandedOver {
+        to: String,
+        #[serde(default)]
+        brief: HandoverBrief,
+    },
+    Note {
+        text: String,
+    },
+    Observation {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_event: Option<Uuid>,
+    },
+    Theory {
+        text: String,
+    },
+    TheoryStatusChanged {
+        theory: Uuid,
+        status: TheoryStatus,
+        #[serde(default)]
+        reason: String,
+    },
+    Experiment {
+        plan: String,
+        #[serde(default)]
+        tests: Vec<Uuid>,
+    },
+    ExperimentOutcome {
+        experiment: Uuid,
+        outcome: Outcome,
+        #[serde(default)]
+        notes: String,
+    },
+    ChangeRequested {
+        description: String,
+    },
+    ChangeDecided {
+        request: Uuid,
+        approved: bool,
+        #[serde(default)]
+        reason: String,
+    },
+    CommsSent {
+        audience: Audience,
+        text: String,
+        #[serde(default)]
+        checklist: ChecklistResult,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        override_reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next_update_due: Option<DateTime<Utc>>,
+    },
+    ActionItemAdded {
+        text: String,
+        owner_role: Role,
+        due: NaiveDate,
+    },
+    ActionItemDone {
+        item: Uuid,
+    },
+    PrivacyAssessed {
+        assessment: PrivacyAssessment,
+        #[serde(default)]
+        notes: String,
+    },
+    KnownErrorLinked {
+        known_error: String,
+        #[serde(default)]
+        title: String,
+    },
+    /// A kind this version does not know: kept whole, shown as unknown.
+    #[serde(skip)]
+    Unknown { kind: String, fields: Map<String, Value> },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Every `"type"` this version knows, in declaration order.
+pub const KNOWN_TYPES: &[&str] = &[
+    "incident_declared",
+    "severity_changed",
+    "stage_changed",
+    "resolved",
+    "reopened",
+    "closed",
+    "impact_started",
+    "detected",
+    "impact_ended",
+    "responder_joined",
+    "responder_left",
+    "duty_started",
+    "duty_ended",
+    "awake_since",
+    "role_assigned",
+    "role_released",
+    "command_handed_over",
+    "note",
+    "observation",
+    "theory",
+    "theory_status_changed",
+    "experiment",
+    "experiment_outcome",
+    "change_requested",
+    "change_decided",
+    "comms_sent",
+    "action_item_added",
+    "action_item_done",
+    "privacy_assessed",
+    "known_error_linked",
+];
+
+/// A `"type"` name must look like one of ours to be kept as unknown: lower snake case.
+pub fn is_plausible_type(t: &str) -> bool {
+    let mut chars = t.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && t.len() <= 64
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl EventKind {
+    /// The `"type"` tag of this kind.
+    pub fn type_name(&self) -> &str {
+        match self {
+            EventKind::Unknown { kind, .. } => kind,
+            known => KNOWN_TYPES[known.known_index()],
+        }
+    }
+
+    fn known_index(&self) -> usize {
+        match self {
+            EventKind::IncidentDeclared { .. } => 0,
+            EventKind::SeverityChanged { .. } => 1,
+            EventKind::StageChanged { .. } => 2,
+            EventKind::Resolved { .. } => 3,
+            EventKind::Reopened { .. } => 4,
+            EventKind::Closed { .. } => 5,
+            EventKind::ImpactStarted {} => 6,
+            EventKind::Detected {} => 7,
+            EventKind::ImpactEnded {} => 8,
+            EventKind::ResponderJoined { .. } => 9,
+            EventKind::ResponderLeft { .. } => 10,
+            EventKind::DutyStarted { .. } => 11,
+            EventKind::DutyEnded { .. } => 12,
+            EventKind::AwakeSince { .. } => 13,
+            EventKind::RoleAssigned { .. } => 14,
+            EventKind::RoleReleased { .. } => 15,
+            EventKind::CommandHandedOver { .. } => 16,
+            EventKind::Note { .. } => 17,
+            EventKind::Observation { .. } => 18,
+            EventKind::Theory { .. } => 19,
+            EventKind::TheoryStatusChanged { .. } => 20,
+            EventKind::Experiment { .. } => 21,
+            EventKind::ExperimentOutcome { .. } => 22,
+            EventKind::ChangeRequested { .. } => 23,
+            EventKind::ChangeDecided { .. } => 24,
+            EventKind::CommsSent { .. } => 25,
+            EventKind::ActionItemAdded { .. } => 26,
+            EventKind::ActionItemDone { .. } => 27,
+            EventKind::PrivacyAssessed { .. } => 28,
+            EventKind::KnownErrorLinked { .. } => 29,
+            EventKind::Unknown { .. } => usize::MAX,
+        }
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, EventKind::Unknown { .. })
+    }
+
+    /// Builds a kind from its `"type"` and its own fields (the envelope removed).
+    /// A known type with wrong fields is an error; an unknown but plausible type is kept.
+    pub fn from_parts(type_name: &str, mut fields: Map<String, Value>) -> Result<Self, String> {
+        if KNOWN_TYPES.contains(&type_name) {
+            fields.insert("type".into(), Value::String(type_name.to_string()));
+            serde_json::from_value(Value::Object(fields))
+                .map_err(|e| format!("invalid `{type_name}` event: {e}"))
+        } else if is_plausible_type(type_name) {
+            Ok(EventKind::Unknown {
+                kind: type_name.to_string(),
+                fields,
+            })
+        } else {
+            Err(format!(
+                "`{type_name}` is not an event type (expected lower_snake_case, e.g. `note`)"
+            ))
+        }
+    }
+
+    /// The kind's own fields without the `"type"` tag, as stored in the `body` column.
+    pub fn fields(&self) -> Map<String, Value> {
+        match self {
+            EventKind::Unknown { fields, .. } => fields.clone(),
+            known => match serde_json::to_value(known) {
+                Ok(Value::Object(mut m)) => {
+                    m.remove("type");
+                    m
+                }
+                _ => Map::new(),
+            },
+        }
+    }
+
+    /// The free text a person wrote in this event, if any (for search and blame checks).
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            EventKind::Note { text }
+            | EventKind::Observation { text, .. }
+            | EventKind::Theory { text }
+            | EventKind::CommsSent { text, .. }
+            | EventKind::ActionItemAdded { text, .. } => Some(text),
+            EventKind::Experiment { plan, .. } => Some(plan),
+            EventKind::ChangeRequested { description } => Some(description),
+            EventKind::IncidentDeclared { title, .. } => Some(title),
+            _ => None,
+        }
+    }
+}
+
+/// One fact on an incident's timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Made by the client (UUID v7); the key for idempotent retries.
+    pub id: Uuid,
+    pub incident: Uuid,
+    /// Assigned by the store that confirmed it; `None` while pending in an outbox.
+    pub seq: Option<i64>,
+    /// When the fact happened; may be back-dated.
+    pub at: DateTime<Utc>,
+    /// When the confirming store received it; `None` while pending.
+    pub recorded_at: Option<DateTime<Utc>>,
+    /// Set by the confirming store from the credentials, never from the body.
+    pub author: String,
+    pub kind: EventKind,
+}
+
+const ENVELOPE: [&str; 6] = ["id", "incident", "seq", "at", "recorded_at", "author"];
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = Map::new();
+        m.insert("id".into(), Value::String(self.id.to_string()));
+        m.insert("incident".into(), Value::String(self.incident.to_string()));
+        m.insert("seq".into(), self.seq.map(Value::from).unwrap_or(Value::Null));
+        m.insert("at".into(), Value::String(format_time(self.at)));
+        m.insert(
+            "recorded_at".into(),
+            self.recorded_at
+                .map(|t| Value::String(format_time(t)))
+                .unwrap_or(Value::Null),
+        );
+        m.insert("author".into(), Value::String(self.author.clone()));
+        m.insert("type".into(), Value::String(self.kind.type_name().into()));
+        for (k, v) in self.kind.fields() {
+            if !ENVELOPE.contains(&k.as_str()) && k != "type" {
+                m.insert(k, v);
+            }
+        }
+        Value::Object(m).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut m = Map::<String, Value>::deserialize(d)?;
+        let field = |m: &mut Map<String, Value>, k: &str| m.remove(k).filter(|v| !v.is_null());
+        let id = field(&mut m, "id").ok_or_else(|| D::Error::missing_field("id"))?;
+        let id = Uuid::deserialize(id).map_err(D::Error::custom)?;
+        let incident = field(&mut m, "incident").ok_or_else(|| D::Error::missing_field("incident"))?;
+        let incident = Uuid::deserialize(incident).map_err(D::Error::custom)?;
+        let seq = field(&mut m, "seq")
+            .map(|v| v.as_i64().ok_or_else(|| D::Error::custom("seq must be an integer")))
+            .transpose()?;
+        let at = field(&mut m, "at").ok_or_else(|| D::Error::missing_field("at"))?;
+        let at = DateTime::<Utc>::deserialize(at).map_err(D::Error::custom)?;
+        let recorded_at = field(&mut m, "recorded_at")
+            .map(DateTime::<Utc>::deserialize)
+            .transpose()
+            .map_err(D::Error::custom)?;
+        let author = match field(&mut m, "author") {
+            Some(Value::String(s)) => s,
+            Some(_) => return Err(D::Error::custom("author must be a string")),
+            None => String::new(),
+        };
+        let type_name = match m.remove("type") {
+            Some(Value::String(s)) => s,
+            _ => return Err(D::Error::missing_field("type")),
+        };
+        let kind = EventKind::from_parts(&type_name, m).map_err(D::Error::custom)?;
+        Ok(Event {
+            id,
+            incident,
+            seq,
+            at,
+            recorded_at,
+            author,
+            kind,
+        })
+    }
+}
+
+/// RFC 3339 in UTC with microseconds: fixed width, so text order is time order.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample_kinds() -> Vec<EventKind> {
+        let u = Uuid::nil();
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        vec![
+            EventKind::IncidentDeclared {
+                title: "t".into(),
+                severity: Severity::MAJOR,
+                summary: String::new(),
+                drill: false,
+            },
+            EventKind::SeverityChanged {
+                severity: Severity::CRITICAL,
+                reason: String::new(),
+            },
+            EventKind::StageChanged {
+                stage: Stage::Recover,
+            },
+            EventKind::Resolved {
+                summary: String::new(),
+            },
+            EventKind::Reopened {
+                reason: String::new(),
+            },
+            EventKind::Closed {
+                reason: String::new(),
+            },
+            EventKind::ImpactStarted {},
+            EventKind::Detected {},
+            EventKind::ImpactEnded {},
+            EventKind::ResponderJoined {
+                handle: "a".into(),
+                skills: vec![],
+            },
+            EventKind::ResponderLeft { handle: "a".into() },
+            EventKind::DutyStarted { handle: "a".into() },
+            EventKind::DutyEnded { handle: "a".into() },
+            EventKind::AwakeSince {
+                handle: "a".into(),
+                since: t,
+            },
+            EventKind::RoleAssigned {
+                role: Role::Cl,
+                handle: "a".into(),
+            },
+            EventKind::RoleReleased { role: Role::Cl },
+            EventKind::CommandHandedOver {
+                to: "b".into(),
+                brief: HandoverBrief::default(),
+            },
+            EventKind::Note { text: "n".into() },
+            EventKind::Observation {
+                text: "o".into(),
+                from_event: None,
+            },
+            EventKind::Theory { text: "t".into() },
+            EventKind::TheoryStatusChanged {
+                theory: u,
+                status: TheoryStatus::Refuted,
+                reason: String::new(),
+            },
+            EventKind::Experiment {
+                plan: "p".into(),
+                tests: vec![u],
+            },
+            EventKind::ExperimentOutcome {
+                experiment: u,
+                outcome: Outcome::Supports,
+                notes: String::new(),
+            },
+            EventKind::ChangeRequested {
+                description: "d".into(),
+            },
+            EventKind::ChangeDecided {
+                request: u,
+                approved: true,
+                reason: String::new(),
+            },
+            EventKind::CommsSent {
+                audience: Audience::External,
+                text: "x".into(),
+                checklist: ChecklistResult::default(),
+                override_reason: None,
+                next_update_due: None,
+            },
+            EventKind::ActionItemAdded {
+                text: "a".into(),
+                owner_role: Role::Ol,
+                due: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            },
+            EventKind::ActionItemDone { item: u },
+            EventKind::PrivacyAssessed {
+                assessment: PrivacyAssessment::PossibleBreach,
+                notes: String::new(),
+            },
+            EventKind::KnownErrorLinked {
+                known_error: "KE-1".into(),
+                title: String::new(),
+            },
+        ]
+    }
+
+    #[test]
+    fn known_types_list_matches_every_variant() {
+        let kinds = sample_kinds();
+        assert_eq!(kinds.len(), KNOWN_TYPES.len());
+        for (kind, name) in kinds.iter().zip(KNOWN_TYPES) {
+            let v = serde_json::to_value(kind).unwrap();
+            assert_eq!(v["type"], json!(name), "{kind:?}");
+            assert_eq!(kind.type_name(), *name);
+        }
+    }
+
+    #[test]
+    fn every_kind_round_trips_through_the_envelope() {
+        for kind in sample_kinds() {
+            let ev = Event {
+                id: Uuid::now_v7(),
+                incident: Uuid::now_v7(),
+                seq: Some(4),
+                at: DateTime::<Utc>::UNIX_EPOCH,
+                recorded_at: None,
+                author: "sam".into(),
+                kind,
+            };
+            let text = serde_json::to_string(&ev).unwrap();
+            let back: Event = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, ev, "{text}");
+        }
+    }
+
+    #[test]
+    fn unknown_kinds_are_kept_whole() {
+        let text = r#"{"id":"0190d5a0-0000-7000-8000-000000000001","incident":"0190d5a0-0000-7000-8000-000000000002","seq":9,"at":"2026-11-26T21:00:00Z","recorded_at":null,"author":"kim","type":"pager_escalated","team":"db","level":2}"#;
+        let ev: Event = serde_json::from_str(text).unwrap();
+        assert!(ev.kind.is_unknown());
+        assert_eq!(ev.kind.type_name(), "pager_escalated");
+        let again = serde_json::to_value(&ev).unwrap();
+        assert_eq!(again["team"], json!("db"));
+        assert_eq!(again["level"], json!(2));
+        assert_eq!(again["type"], json!("pager_escalated"));
+    }
+
+    #[test]
+    fn a_known_kind_with_bad_fields_is_an_error() {
+        let mut m = Map::new();
+        m.insert("severity".into(), json!(7));
+        m.insert("title".into(), json!("x"));
+        let err = EventKind::from_parts("incident_declared", m).unwrap_err();
+        assert!(err.contains("severity"), "{err}");
+        assert!(EventKind::from_parts("Not A Type!", Map::new()).is_err());
+    }
+
+    #[test]
+    fn roles_and_stages_parse_loosely() {
+        assert_eq!(Role::parse("Incident-Commander"), Some(Role::Ic));
+        assert_eq!(Role::parse("ops"), Some(Role::Ol));
+        assert_eq!(Role::parse("nobody"), None);
+        assert_eq!(Stage::parse("Respond & Assess"), Some(Stage::Respond));
+    }
+}

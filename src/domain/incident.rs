@@ -1,0 +1,901 @@
+//! An incident is the fold of its events: `Incident::fold(events)`, or `apply` one by one.
+//!
+//! The fold is total: an event that makes no sense in the current state (an outcome for an
+//! experiment nobody planned, say) is counted and otherwise ignored, never a panic. Commands
+//! are checked *before* an event is made, by [`Incident::check`], so a person is told why.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::board::{Board, Experiment, Observation, Theory};
+use super::event::{
+    Audience, ChecklistResult, Event, EventKind, PrivacyAssessment, Role, Severity, Stage,
+    Status, TheoryStatus,
+};
+use super::ids::short_id;
+use super::metrics::{ImpactTimes, Mark};
+use super::roles::Roster;
+
+/// What an incident list shows; kept up to date by the store on every append.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentSummary {
+    pub id: Uuid,
+    pub short_id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub stage: Stage,
+    #[serde(default)]
+    pub drill: bool,
+    pub declared_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub commander: Option<String>,
+    pub impact_started: Option<DateTime<Utc>>,
+    pub detected: Option<DateTime<Utc>>,
+    pub impact_ended: Option<DateTime<Utc>>,
+    pub last_seq: i64,
+    pub event_count: u64,
+}
+
+impl IncidentSummary {
+    pub fn new(id: Uuid) -> Self {
+        IncidentSummary {
+            id,
+            short_id: short_id(&id),
+            title: String::new(),
+            severity: Severity::MINOR,
+            status: Status::Active,
+            stage: Stage::Respond,
+            drill: false,
+            declared_at: None,
+            updated_at: None,
+            commander: None,
+            impact_started: None,
+            detected: None,
+            impact_ended: None,
+            last_seq: 0,
+            event_count: 0,
+        }
+    }
+
+    /// The summary's share of the fold.
+    pub fn apply(&mut self, ev: &Event) {
+        self.event_count += 1;
+        if let Some(seq) = ev.seq {
+            self.last_seq = self.last_seq.max(seq);
+        }
+        let stamp = ev.recorded_at.unwrap_or(ev.at);
+        self.updated_at = Some(self.updated_at.map_or(stamp, |u| u.max(stamp)));
+        match &ev.kind {
+            EventKind::IncidentDeclared {
+                title,
+                severity,
+                drill,
+                ..
+            } => {
+                self.title = title.clone();
+                self.severity = *severity;
+                self.drill = *drill;
+                self.declared_at = Some(ev.at);
+                if self.commander.is_none() {
+                    self.commander = Some(ev.author.clone());
+                }
+            }
+            EventKind::SeverityChanged { severity, .. } => self.severity = *severity,
+            EventKind::StageChanged { stage } => self.stage = *stage,
+            EventKind::Resolved { .. } => {
+                self.status = Status::Resolved;
+                if self.stage < Stage::Learn {
+                    self.stage = Stage::Learn;
+                }
+            }
+            EventKind::Reopened { .. } => {
+                self.status = Status::Active;
+                self.stage = Stage::Respond;
+            }
+            EventKind::Closed { .. } => self.status = Status::Closed,
+            EventKind::ImpactStarted {} => self.impact_started = Some(ev.at),
+            EventKind::Detected {} => self.detected = Some(ev.at),
+            EventKind::ImpactEnded {} => self.impact_ended = Some(ev.at),
+            EventKind::RoleAssigned {
+                role: Role::Ic,
+                handle,
+            }
+            | EventKind::CommandHandedOver { to: handle, .. } => {
+                self.commander = Some(handle.clone())
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One responder's presence on the incident: the basis of the fatigue clocks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Responder {
+    pub handle: String,
+    pub joined_at: DateTime<Utc>,
+    pub left_at: Option<DateTime<Utc>>,
+    /// Start of the current stretch on duty, if on duty now.
+    pub on_duty_since: Option<DateTime<Utc>>,
+    /// Seconds on duty in stretches that have ended.
+    pub duty_secs_done: i64,
+    pub awake_since: Option<DateTime<Utc>>,
+    pub skills: Vec<String>,
+}
+
+impl Responder {
+    pub fn is_present(&self) -> bool {
+        self.left_at.is_none()
+    }
+
+    /// Total time on duty up to `now`.
+    pub fn time_on_duty(&self, now: DateTime<Utc>) -> Duration {
+        let current = self
+            .on_duty_since
+            .map(|s| (now - s).max(Duration::zero()))
+            .unwrap_or_else(Duration::zero);
+        Duration::seconds(self.duty_secs_done) + current
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Pending,
+    Approved,
+    Denied,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRequest {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub author: String,
+    pub description: String,
+    pub decision: Decision,
+    pub decided_by: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommsRecord {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub author: String,
+    pub audience: Audience,
+    pub text: String,
+    pub checklist: ChecklistResult,
+    pub override_reason: Option<String>,
+    pub next_update_due: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionItem {
+    pub id: Uuid,
+    pub text: String,
+    pub owner_role: Role,
+    pub due: NaiveDate,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownErrorLink {
+    pub known_error: String,
+    pub title: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The whole folded state of one incident, as every console shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub summary: IncidentSummary,
+    pub description: String,
+    pub declared_by: Option<String>,
+    pub impact: ImpactTimes,
+    pub roster: Roster,
+    pub responders: BTreeMap<String, Responder>,
+    pub board: Board,
+    pub change_requests: Vec<ChangeRequest>,
+    pub comms: Vec<CommsRecord>,
+    pub action_items: Vec<ActionItem>,
+    pub privacy: PrivacyAssessment,
+    pub known_errors: Vec<KnownErrorLink>,
+    pub notes: u64,
+    pub unknown_events: u64,
+    /// Events that made no sense in the state they met (kept on the timeline, not folded).
+    pub ignored_events: u64,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl Incident {
+    pub fn new(id: Uuid) -> Self {
+        Incident {
+            summary: IncidentSummary::new(id),
+            description: String::new(),
+            declared_by: None,
+            impact: ImpactTimes::default(),
+            roster: Roster::default(),
+            responders: BTreeMap::new(),
+            board: Board::default(),
+            change_requests: Vec::new(),
+            comms: Vec::new(),
+            action_items: Vec::new(),
+            privacy: PrivacyAssessment::NotAssessed,
+            known_errors: Vec::new(),
+            notes: 0,
+            unknown_events: 0,
+            ignored_events: 0,
+            resolved_at: None,
+        }
+    }
+
+    pub fn fold<'a>(id: Uuid, events: impl IntoIterator<Item = &'a Event>) -> Self {
+        let mut state = Incident::new(id);
+        for ev in events {
+            state.apply(ev);
+        }
+        state
+    }
+
+    pub fn id(&self) -> Uuid {
+        self.summary.id
+    }
+
+    pub fn commander(&self) -> Option<&str> {
+        self.roster.commander.as_deref()
+    }
+
+    fn join(&mut self, handle: &str, at: DateTime<Utc>) -> &mut Responder {
+        let r = self
+            .responders
+            .entry(handle.to_string())
+            .or_insert_with(|| Responder {
+                handle: handle.to_string(),
+                joined_at: at,
+                left_at: None,
+                on_duty_since: None,
+                duty_secs_done: 0,
+                awake_since: None,
+                skills: Vec::new(),
+            });
+        if r.left_at.take().is_some() || r.on_duty_since.is_none() {
+            r.on_duty_since = Some(at);
+        }
+        r
+    }
+
+    fn end_duty(&mut self, handle: &str, at: DateTime<Utc>) {
+        if let Some(r) = self.responders.get_mut(handle)
+            && let Some(since) = r.on_duty_since.take()
+        {
+            r.duty_secs_done += (at - since).num_seconds().max(0);
+        }
+    }
+
+    /// Folds one event in. Never fails: nonsense is counted in `ignored_events`.
+    pub fn apply(&mut self, ev: &Event) {
+        self.summary.apply(ev);
+        let at = ev.at;
+        let ok = match &ev.kind {
+            EventKind::IncidentDeclared { summary, .. } => {
+                self.description = summary.clone();
+                self.declared_by = Some(ev.author.clone());
+                if self.roster.commander.is_none() {
+                    self.roster.take_command(&ev.author, at, None);
+                }
+                self.join(&ev.author, at);
+                true
+            }
+            EventKind::SeverityChanged { .. } | EventKind::StageChanged { .. } => true,
+            EventKind::Resolved { .. } => {
+                self.resolved_at = Some(at);
+                true
+            }
+            EventKind::Reopened { .. } => {
+                self.resolved_at = None;
+                true
+            }
+            EventKind::Closed { .. } => true,
+            EventKind::ImpactStarted {} => {
+                self.impact.set(Mark::Started, at);
+                true
+            }
+            EventKind::Detected {} => {
+                self.impact.set(Mark::Detected, at);
+                true
+            }
+            EventKind::ImpactEnded {} => {
+                self.impact.set(Mark::Ended, at);
+                true
+            }
+            EventKind::ResponderJoined { handle, skills } => {
+                let r = self.join(handle, at);
+                if !skills.is_empty() {
+                    r.skills = skills.clone();
+                }
+                true
+            }
+            EventKind::ResponderLeft { handle } => {
+                self.end_duty(handle, at);
+                self.roster.release_all_of(handle, at);
+                match self.responders.get_mut(handle) {
+                    Some(r) => {
+                        r.left_at = Some(at);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            EventKind::DutyStarted { handle } => {
+                let r = self.join(handle, at);
+                if r.on_duty_since.is_none() {
+                    r.on_duty_since = Some(at);
+                }
+                true
+            }
+            EventKind::DutyEnded { handle } => {
+                let known = self.responders.contains_key(handle);
+                self.end_duty(handle, at);
+                known
+            }
+            EventKind::AwakeSince { handle, since } => {
+                self.join(handle, at).awake_since = Some(*since);
+                true
+            }
+            EventKind::RoleAssigned { role, handle } => {
+                self.join(handle, at);
+                self.roster.assign(*role, handle, at);
+                true
+            }
+            EventKind::RoleReleased { role } => {
+                self.roster.release(*role, at);
+                *role != Role::Ic
+            }
+            EventKind::CommandHandedOver { to, brief } => {
+                self.join(to, at);
+                self.roster.take_command(to, at, Some(brief.clone()));
+                true
+            }
+            EventKind::Note { .. } => {
+                self.notes += 1;
+                true
+            }
+            EventKind::Observation { text, from_event } => {
+                self.board.observations.push(Observation {
+                    id: ev.id,
+                    at,
+                    author: ev.author.clone(),
+                    text: text.clone(),
+                    from_event: *from_event,
+                });
+                true
+            }
+            EventKind::Theory { text } => {
+                self.board.theories.push(Theory {
+                    id: ev.id,
+                    at,
+                    author: ev.author.clone(),
+                    text: text.clone(),
+                    status: TheoryStatus::Open,
+                    reason: String::new(),
+                });
+                true
+            }
+            EventKind::TheoryStatusChanged {
+                theory,
+                status,
+                reason,
+            } => {
+                let known = self.board.theory(*theory).is_some();
+                self.board.set_theory_status(*theory, *status, reason);
+                known
+            }
+            EventKind::Experiment { plan, tests } => {
+                self.board.experiments.push(Experiment {
+                    id: ev.id,
+                    at,
+                    author: ev.author.clone(),
+                    plan: plan.clone(),
+                    tests: tests.clone(),
+                    outcome: None,
+                    notes: String::new(),
+                    concluded_at: None,
+                });
+                true
+            }
+            EventKind::ExperimentOutcome {
+                experiment,
+                outcome,
+                notes,
+            } => {
+                let known = self.board.experiment(*experiment).is_some();
+                self.board.conclude(*experiment, *outcome, notes, at);
+                known
+            }
+            EventKind::ChangeRequested { description } => {
+                self.change_requests.push(ChangeRequest {
+                    id: ev.id,
+                    at,
+                    author: ev.author.clone(),
+                    description: description.clone(),
+                    decision: Decision::Pending,
+                    decided_by: None,
+                    reason: String::new(),
+                });
+                true
+            }
+            EventKind::ChangeDecided {
+                request,
+                approved,
+                reason,
+            } => match self.change_requests.iter_mut().find(|c| c.id == *request) {
+                Some(c) => {
+                    c.decision = if *approved {
+                        Decision::Approved
+                    } else {
+                        Decision::Denied
+                    };
+                    c.decided_by = Some(ev.author.clone());
+                    c.reason = reason.clone();
+                    true
+                }
+                None => false,
+            },
+            EventKind::CommsSent {
+                audience,
+                text,
+                checklist,
+                override_reason,
+                next_update_due,
+            } => {
+                self.comms.push(CommsRecord {
+                    id: ev.id,
+                    at,
+                    author: ev.author.clone(),
+                    audience: *audience,
+                    text: text.clone(),
+                    checklist: checklist.clone(),
+                    override_reason: override_reason.clone(),
+                    next_update_due: *next_update_due,
+                });
+                true
+            }
+            EventKind::ActionItemAdded {
+                text,
+                owner_role,
+                due,
+            } => {
+                self.action_items.push(ActionItem {
+                    id: ev.id,
+                    text: text.clone(),
+                    owner_role: *owner_role,
+                    due: *due,
+                    done_at: None,
+                });
+                true
+            }
+            EventKind::ActionItemDone { item } => {
+                match self.action_items.iter_mut().find(|a| a.id == *item) {
+                    Some(a) => {
+                        a.done_at = Some(at);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            EventKind::PrivacyAssessed { assessment, .. } => {
+                self.privacy = *assessment;
+                true
+            }
+            EventKind::KnownErrorLinked { known_error, title } => {
+                self.known_errors.push(KnownErrorLink {
+                    known_error: known_error.clone(),
+                    title: title.clone(),
+                    at,
+                });
+                true
+            }
+            EventKind::Unknown { .. } => {
+                self.unknown_events += 1;
+                true
+            }
+        };
+        if !ok {
+            self.ignored_events += 1;
+        }
+    }
+
+    /// A digest of the whole state: equal on every machine that folded the same log.
+    pub fn digest(&self) -> String {
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        let hash = Sha256::digest(&bytes);
+        hash.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn ttd(&self) -> Option<Duration> {
+        self.impact.ttd()
+    }
+
+    pub fn ttr(&self) -> Option<Duration> {
+        self.impact.ttr()
+    }
+
+    /// The newest update's promised next-update time, if one is still outstanding.
+    pub fn next_update_due(&self) -> Option<DateTime<Utc>> {
+        self.comms.last().and_then(|c| c.next_update_due)
+    }
+
+    pub fn pending_change_requests(&self) -> impl Iterator<Item = &ChangeRequest> {
+        self.change_requests
+            .iter()
+            .filter(|c| c.decision == Decision::Pending)
+    }
+
+    pub fn present_responders(&self) -> impl Iterator<Item = &Responder> {
+        self.responders.values().filter(|r| r.is_present())
+    }
+
+    /// Whether `author` may record `kind` at `at` now, with the reason when not.
+    pub fn check(&self, author: &str, at: DateTime<Utc>, kind: &EventKind) -> Result<(), String> {
+        let declared = self.summary.declared_at.is_some();
+        if !declared && !matches!(kind, EventKind::IncidentDeclared { .. }) {
+            return Err("the incident has not been declared".into());
+        }
+        let non_empty = |what: &str, s: &str| {
+            if s.trim().is_empty() {
+                Err(format!("{what} must not be empty"))
+            } else {
+                Ok(())
+            }
+        };
+        match kind {
+            EventKind::IncidentDeclared { title, .. } => {
+                if declared {
+                    return Err("the incident is already declared".into());
+                }
+                non_empty("the title", title)
+            }
+            EventKind::ImpactStarted {} => self.impact.check(Mark::Started, at),
+            EventKind::Detected {} => self.impact.check(Mark::Detected, at),
+            EventKind::ImpactEnded {} => self.impact.check(Mark::Ended, at),
+            EventKind::Resolved { .. } => {
+                if self.summary.status != Status::Active {
+                    Err(format!("the incident is already {}", self.summary.status.as_str()))
+                } else if self.impact.ended.is_none() {
+                    Err("record the end of impact before resolving: an incident is resolved \
+                         when business impact has ended"
+                        .into())
+                } else {
+                    Ok(())
+                }
+            }
+            EventKind::Reopened { .. } => {
+                if self.summary.status == Status::Active {
+                    Err("the incident is still active".into())
+                } else {
+                    Ok(())
+                }
+            }
+            EventKind::Closed { .. } => {
+                if self.summary.status == Status::Active {
+                    Err("resolve the incident before closing it".into())
+                } else if self.summary.status == Status::Closed {
+                    Err("the incident is already closed".into())
+                } else if self.summary.severity.is_major()
+                    && self.roster.is_defaulted_to_ic(Role::Po)
+                {
+                    Err(format!(
+                        "a {} incident needs a Postmortem Owner before it can be closed \
+                         (assign the PO role)",
+                        self.summary.severity
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            EventKind::RoleAssigned { handle, .. } => non_empty("the handle", handle),
+            EventKind::RoleReleased { role } => {
+                if *role == Role::Ic {
+                    Err("command cannot be released, only handed over".into())
+                } else if self.roster.is_defaulted_to_ic(*role) {
+                    Err(format!("{} is not delegated; the IC already holds it", role.title()))
+                } else {
+                    Ok(())
+                }
+            }
+            EventKind::CommandHandedOver { to, .. } => {
+                non_empty("the new commander", to)?;
+                if self.commander() == Some(to.as_str()) {
+                    Err(format!("{to} is already the incident commander"))
+                } else {
+                    Ok(())
+                }
+            }
+            EventKind::ResponderLeft { handle } => {
+                if !self.responders.get(handle).is_some_and(Responder::is_present) {
+                    Err(format!("{handle} is not on the incident"))
+                } else if self.commander() == Some(handle.as_str()) {
+                    Err(format!(
+                        "{handle} is the incident commander: hand over command before leaving"
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            EventKind::Note { text }
+            | EventKind::Observation { text, .. }
+            | EventKind::Theory { text } => non_empty("the text", text),
+            EventKind::TheoryStatusChanged { theory, .. } => self
+                .board
+                .theory(*theory)
+                .map(|_| ())
+                .ok_or_else(|| format!("no theory {theory} on this incident")),
+            EventKind::Experiment { plan, tests } => {
+                non_empty("the plan", plan)?;
+                match tests.iter().find(|t| self.board.theory(**t).is_none()) {
+                    Some(t) => Err(format!("no theory {t} on this incident")),
+                    None => Ok(()),
+                }
+            }
+            EventKind::ExperimentOutcome { experiment, .. } => {
+                match self.board.experiment(*experiment) {
+                    None => Err(format!("no experiment {experiment} on this incident")),
+                    Some(e) if !e.is_running() => {
+                        Err("that experiment already has an outcome".into())
+                    }
+                    Some(_) => Ok(()),
+                }
+            }
+            EventKind::ChangeRequested { description } => {
+                non_empty("the description", description)
+            }
+            EventKind::ChangeDecided { request, .. } => {
+                if self.commander() != Some(author) {
+                    return Err("only the incident commander decides change requests".into());
+                }
+                match self.change_requests.iter().find(|c| c.id == *request) {
+                    None => Err(format!("no change request {request} on this incident")),
+                    Some(c) if c.decision != Decision::Pending => {
+                        Err("that change request is already decided".into())
+                    }
+                    Some(_) => Ok(()),
+                }
+            }
+            EventKind::ActionItemAdded { text, .. } => non_empty("the action item", text),
+            EventKind::ActionItemDone { item } => {
+                match self.action_items.iter().find(|a| a.id == *item) {
+                    None => Err(format!("no action item {item} on this incident")),
+                    Some(a) if a.done_at.is_some() => Err("that action item is already done".into()),
+                    Some(_) => Ok(()),
+                }
+            }
+            EventKind::CommsSent { text, .. } => non_empty("the update", text),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::event::{HandoverBrief, Outcome};
+    use chrono::TimeZone;
+
+    struct Log {
+        incident: Uuid,
+        events: Vec<Event>,
+        now: DateTime<Utc>,
+    }
+
+    impl Log {
+        fn new() -> Self {
+            Log {
+                incident: Uuid::now_v7(),
+                events: Vec::new(),
+                now: Utc.with_ymd_and_hms(2026, 11, 26, 21, 0, 0).unwrap(),
+            }
+        }
+
+        fn push(&mut self, author: &str, kind: EventKind) -> Uuid {
+            self.now += Duration::minutes(1);
+            let id = Uuid::now_v7();
+            self.events.push(Event {
+                id,
+                incident: self.incident,
+                seq: Some(self.events.len() as i64 + 1),
+                at: self.now,
+                recorded_at: Some(self.now),
+                author: author.into(),
+                kind,
+            });
+            id
+        }
+
+        fn state(&self) -> Incident {
+            Incident::fold(self.incident, &self.events)
+        }
+    }
+
+    fn declared() -> Log {
+        let mut log = Log::new();
+        log.push(
+            "ana",
+            EventKind::IncidentDeclared {
+                title: "Checkout errors".into(),
+                severity: Severity::MAJOR,
+                summary: "5xx on checkout".into(),
+                drill: false,
+            },
+        );
+        log
+    }
+
+    #[test]
+    fn the_declarer_commands_and_holds_every_role() {
+        let log = declared();
+        let s = log.state();
+        assert_eq!(s.commander(), Some("ana"));
+        for role in Role::ALL {
+            assert_eq!(s.roster.holder(role), Some("ana"), "{role}");
+        }
+        assert!(s.responders["ana"].is_present());
+    }
+
+    #[test]
+    fn delegation_handover_and_departure() {
+        let mut log = declared();
+        log.push(
+            "ana",
+            EventKind::RoleAssigned {
+                role: Role::Cl,
+                handle: "bo".into(),
+            },
+        );
+        log.push(
+            "ana",
+            EventKind::CommandHandedOver {
+                to: "cy".into(),
+                brief: HandoverBrief {
+                    current_state: "stable".into(),
+                    next_steps: vec!["watch".into()],
+                    people: vec!["ana".into(), "bo".into()],
+                },
+            },
+        );
+        log.push("bo", EventKind::ResponderLeft { handle: "bo".into() });
+        let s = log.state();
+        assert_eq!(s.commander(), Some("cy"));
+        assert_eq!(s.summary.commander.as_deref(), Some("cy"));
+        assert_eq!(s.roster.holder(Role::Cl), Some("cy"), "CL falls back to the IC");
+        assert_eq!(s.roster.handovers.len(), 1);
+        assert!(!s.responders["bo"].is_present());
+    }
+
+    #[test]
+    fn experiments_move_the_theories_they_test() {
+        let mut log = declared();
+        let t1 = log.push("ana", EventKind::Theory { text: "bad deploy".into() });
+        let t2 = log.push("ana", EventKind::Theory { text: "db full".into() });
+        let e = log.push(
+            "ana",
+            EventKind::Experiment {
+                plan: "roll back".into(),
+                tests: vec![t1],
+            },
+        );
+        assert!(log.state().check("ana", log.now, &EventKind::Experiment {
+            plan: "x".into(),
+            tests: vec![Uuid::nil()],
+        }).is_err());
+        log.push(
+            "ana",
+            EventKind::ExperimentOutcome {
+                experiment: e,
+                outcome: Outcome::Supports,
+                notes: "errors stopped".into(),
+            },
+        );
+        let s = log.state();
+        assert_eq!(s.board.theory(t1).unwrap().status, TheoryStatus::Supported);
+        assert_eq!(s.board.theory(t2).unwrap().status, TheoryStatus::Open);
+        assert_eq!(s.board.running_experiments().count(), 0);
+    }
+
+    #[test]
+    fn corrections_replace_times_and_ttd_ttr_follow() {
+        let mut log = declared();
+        log.now = Utc.with_ymd_and_hms(2026, 11, 26, 20, 0, 0).unwrap();
+        log.push("ana", EventKind::ImpactStarted {});
+        log.push("ana", EventKind::Detected {});
+        log.now = Utc.with_ymd_and_hms(2026, 11, 26, 19, 30, 0).unwrap();
+        log.push("ana", EventKind::ImpactStarted {});
+        let s = log.state();
+        assert_eq!(s.ttd(), Some(Duration::minutes(31)));
+        assert_eq!(s.impact.corrections, 1);
+        assert_eq!(s.ttr(), None);
+    }
+
+    #[test]
+    fn nonsense_is_ignored_and_unknown_kinds_counted() {
+        let mut log = declared();
+        log.push(
+            "ana",
+            EventKind::ExperimentOutcome {
+                experiment: Uuid::nil(),
+                outcome: Outcome::Refutes,
+                notes: String::new(),
+            },
+        );
+        log.push(
+            "ana",
+            EventKind::Unknown {
+                kind: "pager_escalated".into(),
+                fields: Default::default(),
+            },
+        );
+        let s = log.state();
+        assert_eq!(s.ignored_events, 1);
+        assert_eq!(s.unknown_events, 1);
+        assert_eq!(s.summary.event_count, 3);
+    }
+
+    #[test]
+    fn resolving_needs_end_of_impact_and_closing_a_major_needs_a_po() {
+        let mut log = declared();
+        let s = log.state();
+        let err = s.check("ana", log.now, &EventKind::Resolved { summary: String::new() });
+        assert!(err.unwrap_err().contains("end of impact"));
+        log.push("ana", EventKind::ImpactStarted {});
+        log.push("ana", EventKind::ImpactEnded {});
+        log.push("ana", EventKind::Resolved { summary: String::new() });
+        let closed = EventKind::Closed { reason: String::new() };
+        assert!(log.state().check("ana", log.now, &closed).unwrap_err().contains("Postmortem Owner"));
+        log.push(
+            "ana",
+            EventKind::RoleAssigned {
+                role: Role::Po,
+                handle: "di".into(),
+            },
+        );
+        assert!(log.state().check("ana", log.now, &closed).is_ok());
+    }
+
+    #[test]
+    fn only_the_commander_decides_change_requests() {
+        let mut log = declared();
+        let req = log.push(
+            "bo",
+            EventKind::ChangeRequested {
+                description: "restart db".into(),
+            },
+        );
+        let decide = EventKind::ChangeDecided {
+            request: req,
+            approved: true,
+            reason: String::new(),
+        };
+        let s = log.state();
+        assert_eq!(s.pending_change_requests().count(), 1);
+        assert!(s.check("bo", log.now, &decide).is_err());
+        assert!(s.check("ana", log.now, &decide).is_ok());
+    }
+
+    #[test]
+    fn duty_clocks_add_up_stretches() {
+        let mut log = declared();
+        let start = log.now;
+        log.push("ana", EventKind::DutyEnded { handle: "ana".into() });
+        log.now += Duration::minutes(58);
+        log.push("ana", EventKind::DutyStarted { handle: "ana".into() });
+        let s = log.state();
+        let r = &s.responders["ana"];
+        let now = log.now + Duration::minutes(10);
+        // One minute on duty, then a break, then ten minutes more.
+        assert_eq!(r.time_on_duty(now), Duration::minutes(1) + Duration::minutes(10));
+        assert!(r.joined_at <= start);
+    }
+}

@@ -1,0 +1,13 @@
+//! The handbook in code. Pure: no I/O and no clock reads; time is passed in.
+
+pub mod board;
+pub mod event;
+pub mod ids;
+pub mod incident;
+pub mod metrics;
+pub mod roles;
+pub mod severity;
+pub mod time;
+
+pub use event::{Event, EventKind, Role, Severity, Stage, Status};
+pub use incident::{Incident, IncidentSummary};

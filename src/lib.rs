@@ -1,0 +1,5 @@
+#![forbid(unsafe_code)]
+//! warroom: a terminal console for incident commanders.
+
+pub mod clock;
+pub mod domain;
