@@ -6,6 +6,7 @@ pub mod ids;
 pub mod incident;
 pub mod metrics;
 pub mod roles;
+pub mod scenario;
 pub mod severity;
 pub mod time;
 

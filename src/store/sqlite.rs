@@ -1,0 +1,755 @@
+//! The SQLite store: one file, one writer thread with group commit, a few reader connections.
+//!
+//! Durability: WAL journal with `synchronous = FULL`. In WAL mode FULL syncs the WAL on
+//! every commit, so a transaction that returned has reached the disk and survives a power
+//! cut as well as a `kill -9`; NORMAL would only survive the latter. The cost is one fsync
+//! per commit, which group commit spreads over every write that arrived meanwhile: the
+//! writer thread takes all queued writes, runs each in its own savepoint inside one
+//! transaction, commits once, and only then answers them all.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde_json::{Map, Value};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::{Accepted, NewEvent, Store, StoreError, TokenInfo};
+use crate::clock::Clock;
+use crate::domain::event::{Event, EventKind, format_time};
+use crate::domain::incident::IncidentSummary;
+
+const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_init.sql")];
+
+/// Writes that arrive while a commit is in flight join the next one, up to this many.
+const MAX_GROUP: usize = 4096;
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// One queued write: runs inside a savepoint, answers after the commit.
+trait Job: Send {
+    fn run(&mut self, conn: &Connection) -> bool;
+    fn finish(self: Box<Self>, commit: Result<(), String>);
+}
+
+struct WriteJob<T, F> {
+    work: Option<F>,
+    result: Option<Result<T, StoreError>>,
+    reply: Reply<T>,
+}
+
+impl<T, F> Job for WriteJob<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        let result = match self.work.take() {
+            Some(work) => work(conn),
+            None => Err(StoreError::Unavailable("write ran twice".into())),
+        };
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, commit: Result<(), String>) {
+        let answer = match (commit, self.result) {
+            // A job that failed rolled back its own savepoint: its error is the answer.
+            (_, Some(Err(mine))) => Err(mine),
+            (Ok(()), Some(Ok(value))) => Ok(value),
+            (Err(e), _) => Err(StoreError::db(e)),
+            (Ok(()), None) => Err(StoreError::Unavailable("write did not run".into())),
+        };
+        let _ = self.reply.send(answer);
+    }
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Option<Sender<Box<dyn Job>>>>,
+    writer_thread: Mutex<Option<thread::JoinHandle<()>>>,
+    readers: Mutex<Vec<Connection>>,
+    clock: Arc<dyn Clock>,
+}
+
+/// A warroom SQLite file. Cheap to clone; every clone shares the writer.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+fn corrupt(path: &Path, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        path: path.display().to_string(),
+        message: format!("not a readable warroom database ({e}); move it aside to start afresh"),
+    }
+}
+
+fn open_connection(path: &Path, create: bool) -> Result<Connection, StoreError> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| {
+        StoreError::Unavailable(format!("cannot open {}: {e}", path.display()))
+    })?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(|e| corrupt(path, e))?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(|e| corrupt(path, e))?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(|e| corrupt(path, e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(StoreError::db)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(|e| corrupt(path, e))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::Unavailable(format!(
+            "{} was written by a newer warroom (schema v{version}; this one knows up to v{known}): \
+             upgrade warroom",
+            path.display()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction().map_err(StoreError::db)?;
+        tx.execute_batch(sql).map_err(|e| corrupt(path, e))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .map_err(StoreError::db)?;
+        tx.commit().map_err(StoreError::db)?;
+    }
+    Ok(())
+}
+
+fn writer_loop(mut conn: Connection, rx: Receiver<Box<dyn Job>>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let commit = commit_group(&mut conn, &mut batch);
+        for job in batch {
+            job.finish(commit.clone());
+        }
+    }
+}
+
+fn commit_group(conn: &mut Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
+    let mut tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| e.to_string())?;
+    for job in batch.iter_mut() {
+        let sp = tx.savepoint().map_err(|e| e.to_string())?;
+        if job.run(&sp) {
+            sp.commit().map_err(|e| e.to_string())?;
+        }
+        // A failed job's savepoint rolls back when dropped; the others still commit.
+    }
+    tx.commit().map_err(|e| e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path`, migrating it to this version.
+    pub fn open(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create the directory {}: {e}", dir.display()))
+            })?;
+        }
+        let mut conn = open_connection(&path, true)?;
+        migrate(&mut conn, &path)?;
+        let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
+        let handle = thread::Builder::new()
+            .name("warroom-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer: {e}")))?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(Some(tx)),
+                writer_thread: Mutex::new(Some(handle)),
+                readers: Mutex::new(Vec::new()),
+                clock,
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    /// Queues a write; the answer comes after the transaction holding it has committed.
+    pub fn write<T, F>(&self, work: F) -> oneshot::Receiver<Result<T, StoreError>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let job = Box::new(WriteJob {
+            work: Some(work),
+            result: None,
+            reply,
+        });
+        let sender = self.inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+        match sender.as_ref() {
+            Some(s) => {
+                if let Err(mpsc::SendError(job)) = s.send(job) {
+                    job.finish(Err("the store is closed".into()));
+                }
+            }
+            None => job.finish(Err("the store is closed".into())),
+        }
+        rx
+    }
+
+    /// A write from synchronous code (the CLI). Must not be called on an async runtime thread.
+    pub fn write_blocking<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.write(work)
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the writer stopped".into())))
+    }
+
+    /// Runs `f` on a reader connection (WAL: readers never wait for the writer).
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let conn = {
+            let mut pool = self.inner.readers.lock().unwrap_or_else(|e| e.into_inner());
+            pool.pop()
+        };
+        let conn = match conn {
+            Some(c) => c,
+            None => open_connection(&self.inner.path, false)?,
+        };
+        let result = f(&conn);
+        let mut pool = self.inner.readers.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < 8 {
+            pool.push(conn);
+        }
+        result
+    }
+
+    async fn read_async<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.read(f))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("reader failed: {e}")))?
+    }
+
+    /// Closes the writer after every queued write has committed.
+    pub fn close(&self) {
+        self.inner.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(h) = self.inner.writer_thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = h.join();
+        }
+    }
+
+    pub fn append_blocking(
+        &self,
+        incident: Uuid,
+        author: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Accepted>, StoreError> {
+        let author = author.to_string();
+        let now = self.now();
+        self.write_blocking(move |c| append_in(c, incident, &author, &events, now))
+    }
+
+    pub fn events_blocking(&self, incident: Uuid, after: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        self.read(|c| events_in(c, incident, after, limit))
+    }
+
+    /// Every confirmed event of an incident, in seq order.
+    pub fn all_events(&self, incident: Uuid) -> Result<Vec<Event>, StoreError> {
+        self.events_blocking(incident, 0, usize::MAX)
+    }
+
+    pub fn incidents_blocking(&self) -> Result<Vec<IncidentSummary>, StoreError> {
+        self.read(incidents_in)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.writer.get_mut().map(|w| w.take()).ok();
+        if let Ok(slot) = self.writer_thread.get_mut()
+            && let Some(h) = slot.take()
+        {
+            let _ = h.join();
+        }
+    }
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Invalid(format!("stored time `{s}` does not parse: {e}")))
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Invalid(format!("stored id `{s}` does not parse: {e}")))
+}
+
+/// Rebuilds a kind from stored columns; a stored body this version cannot read is shown as
+/// unknown rather than failing the whole read.
+pub(crate) fn kind_from_row(type_name: &str, body: &str) -> EventKind {
+    let fields: Map<String, Value> = serde_json::from_str(body).unwrap_or_default();
+    EventKind::from_parts(type_name, fields.clone()).unwrap_or(EventKind::Unknown {
+        kind: type_name.to_string(),
+        fields,
+    })
+}
+
+/// The append itself, run inside the writer's transaction.
+pub(crate) fn append_in(
+    conn: &Connection,
+    incident: Uuid,
+    author: &str,
+    events: &[NewEvent],
+    now: DateTime<Utc>,
+) -> Result<Vec<Accepted>, StoreError> {
+    let incident_text = incident.to_string();
+    let row: Option<(String, i64)> = conn
+        .prepare_cached("SELECT summary, last_seq FROM incidents WHERE id = ?1")
+        .and_then(|mut s| {
+            s.query_row([&incident_text], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(StoreError::db)?;
+    let existed = row.is_some();
+    let (mut summary, mut last_seq) = match row {
+        Some((json, seq)) => (
+            serde_json::from_str::<IncidentSummary>(&json)
+                .map_err(|e| StoreError::Invalid(format!("stored summary does not parse: {e}")))?,
+            seq,
+        ),
+        None => (IncidentSummary::new(incident), 0),
+    };
+    let mut accepted = Vec::with_capacity(events.len());
+    let mut seen = conn
+        .prepare_cached("SELECT incident, seq FROM events WHERE id = ?1")
+        .map_err(StoreError::db)?;
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO events (incident, seq, id, at, recorded_at, author, type, body) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .map_err(StoreError::db)?;
+    let recorded = format_time(now);
+    for ev in events {
+        let id_text = ev.id.to_string();
+        let prior: Option<(String, i64)> = seen
+            .query_row([&id_text], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(StoreError::db)?;
+        if let Some((other, seq)) = prior {
+            if other != incident_text {
+                return Err(StoreError::Invalid(format!(
+                    "event id {} is already used on another incident",
+                    ev.id
+                )));
+            }
+            accepted.push(Accepted {
+                id: ev.id,
+                seq,
+                duplicate: true,
+            });
+            continue;
+        }
+        let declares = matches!(ev.kind, EventKind::IncidentDeclared { .. });
+        let declared = summary.declared_at.is_some();
+        if declares && declared {
+            return Err(StoreError::Invalid(format!(
+                "incident {incident} is already declared"
+            )));
+        }
+        if !declares && !declared {
+            return Err(StoreError::UnknownIncident(incident));
+        }
+        last_seq += 1;
+        let body = serde_json::to_string(&ev.kind.fields()).map_err(StoreError::db)?;
+        insert
+            .execute(params![
+                incident_text,
+                last_seq,
+                id_text,
+                format_time(ev.at),
+                recorded,
+                author,
+                ev.kind.type_name(),
+                body
+            ])
+            .map_err(StoreError::db)?;
+        summary.apply(&Event {
+            id: ev.id,
+            incident,
+            seq: Some(last_seq),
+            at: ev.at,
+            recorded_at: Some(now),
+            author: author.to_string(),
+            kind: ev.kind.clone(),
+        });
+        accepted.push(Accepted {
+            id: ev.id,
+            seq: last_seq,
+            duplicate: false,
+        });
+    }
+    if accepted.iter().all(|a| a.duplicate) {
+        return Ok(accepted);
+    }
+    save_summary(conn, &summary, last_seq, existed)?;
+    Ok(accepted)
+}
+
+pub(crate) fn save_summary(
+    conn: &Connection,
+    summary: &IncidentSummary,
+    last_seq: i64,
+    existed: bool,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_string(summary).map_err(StoreError::db)?;
+    if existed {
+        conn.prepare_cached("UPDATE incidents SET last_seq = ?2, summary = ?3 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![summary.id.to_string(), last_seq, json]))
+            .map_err(StoreError::db)?;
+    } else {
+        let declared = summary.declared_at.map(format_time).unwrap_or_default();
+        conn.prepare_cached(
+            "INSERT INTO incidents (id, short_id, declared_at, last_seq, summary) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                summary.id.to_string(),
+                summary.short_id,
+                declared,
+                last_seq,
+                json
+            ])
+        })
+        .map_err(StoreError::db)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn events_in(
+    conn: &Connection,
+    incident: Uuid,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<Event>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seq, id, at, recorded_at, author, type, body FROM events \
+             WHERE incident = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )
+        .map_err(StoreError::db)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt
+        .query_map(params![incident.to_string(), after, limit], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })
+        .map_err(StoreError::db)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, id, at, recorded_at, author, type_name, body) = row.map_err(StoreError::db)?;
+        out.push(Event {
+            id: parse_uuid(&id)?,
+            incident,
+            seq: Some(seq),
+            at: parse_time(&at)?,
+            recorded_at: Some(parse_time(&recorded_at)?),
+            author,
+            kind: kind_from_row(&type_name, &body),
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) fn incidents_in(conn: &Connection) -> Result<Vec<IncidentSummary>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT summary FROM incidents ORDER BY declared_at DESC, id")
+        .map_err(StoreError::db)?;
+    let rows = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(StoreError::db)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let json = row.map_err(StoreError::db)?;
+        out.push(
+            serde_json::from_str(&json)
+                .map_err(|e| StoreError::Invalid(format!("stored summary does not parse: {e}")))?,
+        );
+    }
+    Ok(out)
+}
+
+fn incident_in(conn: &Connection, id: Uuid) -> Result<Option<IncidentSummary>, StoreError> {
+    let json: Option<String> = conn
+        .prepare_cached("SELECT summary FROM incidents WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id.to_string()], |r| r.get(0)).optional())
+        .map_err(StoreError::db)?;
+    json.map(|j| {
+        serde_json::from_str(&j)
+            .map_err(|e| StoreError::Invalid(format!("stored summary does not parse: {e}")))
+    })
+    .transpose()
+}
+
+fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, bool, String, Option<String>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+fn token_info(row: (String, bool, String, Option<String>)) -> Result<TokenInfo, StoreError> {
+    Ok(TokenInfo {
+        handle: row.0,
+        read_only: row.1,
+        created_at: parse_time(&row.2)?,
+        revoked_at: row.3.as_deref().map(parse_time).transpose()?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn append(
+        &self,
+        incident: Uuid,
+        author: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Accepted>, StoreError> {
+        let author = author.to_string();
+        let now = self.now();
+        self.write(move |c| append_in(c, incident, &author, &events, now))
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the writer stopped".into())))
+    }
+
+    async fn events_after(
+        &self,
+        incident: Uuid,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.read_async(move |c| events_in(c, incident, after, limit)).await
+    }
+
+    async fn incidents(&self) -> Result<Vec<IncidentSummary>, StoreError> {
+        self.read_async(incidents_in).await
+    }
+
+    async fn incident(&self, id: Uuid) -> Result<Option<IncidentSummary>, StoreError> {
+        self.read_async(move |c| incident_in(c, id)).await
+    }
+
+    async fn add_token(&self, handle: &str, hash: &str, read_only: bool) -> Result<(), StoreError> {
+        let (handle, hash, now) = (handle.to_string(), hash.to_string(), format_time(self.now()));
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO tokens (handle, hash, read_only, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![handle, hash, read_only, now],
+            )
+            .map(|_| ())
+            .map_err(StoreError::db)
+        })
+        .await
+        .unwrap_or_else(|_| Err(StoreError::Unavailable("the writer stopped".into())))
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenInfo>, StoreError> {
+        let hash = hash.to_string();
+        self.read_async(move |c| {
+            c.prepare_cached(
+                "SELECT handle, read_only, created_at, revoked_at FROM tokens \
+                 WHERE hash = ?1 AND revoked_at IS NULL",
+            )
+            .and_then(|mut s| s.query_row([hash], token_from_row).optional())
+            .map_err(StoreError::db)?
+            .map(token_info)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        self.read_async(|c| {
+            let mut s = c
+                .prepare_cached(
+                    "SELECT handle, read_only, created_at, revoked_at FROM tokens ORDER BY id",
+                )
+                .map_err(StoreError::db)?;
+            let rows = s.query_map([], token_from_row).map_err(StoreError::db)?;
+            rows.map(|r| r.map_err(StoreError::db).and_then(token_info))
+                .collect()
+        })
+        .await
+    }
+
+    async fn revoke_tokens(&self, handle: &str) -> Result<usize, StoreError> {
+        let (handle, now) = (handle.to_string(), format_time(self.now()));
+        self.write(move |c| {
+            c.execute(
+                "UPDATE tokens SET revoked_at = ?2 WHERE handle = ?1 AND revoked_at IS NULL",
+                params![handle, now],
+            )
+            .map_err(StoreError::db)
+        })
+        .await
+        .unwrap_or_else(|_| Err(StoreError::Unavailable("the writer stopped".into())))
+    }
+
+    fn describe(&self) -> String {
+        format!("SQLite {}", self.inner.path.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::domain::event::Severity;
+    use chrono::TimeZone;
+
+    fn clock() -> Arc<dyn Clock> {
+        Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 22, 0, 0).unwrap()))
+    }
+
+    fn declare(id: Uuid, at: DateTime<Utc>) -> NewEvent {
+        NewEvent {
+            id,
+            at,
+            kind: EventKind::IncidentDeclared {
+                title: "Checkout errors".into(),
+                severity: Severity::MAJOR,
+                summary: String::new(),
+                drill: false,
+            },
+        }
+    }
+
+    fn note(text: &str, at: DateTime<Utc>) -> NewEvent {
+        NewEvent {
+            id: Uuid::now_v7(),
+            at,
+            kind: EventKind::Note { text: text.into() },
+        }
+    }
+
+    #[test]
+    fn appends_are_idempotent_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let store = SqliteStore::open(&path, clock()).unwrap();
+        let inc = Uuid::now_v7();
+        let t = store.now();
+        let first = store.append_blocking(inc, "ana", vec![declare(inc, t)]).unwrap();
+        assert_eq!(first[0].seq, 1);
+        let n = note("hello", t);
+        let a = store.append_blocking(inc, "ana", vec![n.clone()]).unwrap();
+        let b = store.append_blocking(inc, "ana", vec![n]).unwrap();
+        assert_eq!(a[0].seq, 2);
+        assert_eq!(b[0].seq, 2);
+        assert!(b[0].duplicate);
+        drop(store);
+
+        let store = SqliteStore::open(&path, clock()).unwrap();
+        let events = store.all_events(inc).unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[1].kind, EventKind::Note { text: "hello".into() });
+        assert_eq!(events[1].author, "ana");
+        let list = store.incidents_blocking().unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].last_seq, 2);
+        assert_eq!(list[0].commander.as_deref(), Some("ana"));
+    }
+
+    #[test]
+    fn a_bad_batch_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("w.db"), clock()).unwrap();
+        let inc = Uuid::now_v7();
+        let t = store.now();
+        // A note on an incident nobody declared.
+        let err = store.append_blocking(inc, "ana", vec![note("x", t)]).unwrap_err();
+        assert!(matches!(err, StoreError::UnknownIncident(_)));
+        // Declared, then declared again in the same batch: the whole batch is refused.
+        let err = store
+            .append_blocking(inc, "ana", vec![declare(inc, t), declare(Uuid::now_v7(), t)])
+            .unwrap_err();
+        assert!(err.to_string().contains("already declared"), "{err}");
+        assert!(store.incidents_blocking().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_reported_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+        let err = SqliteStore::open(&path, clock()).err().expect("must fail");
+        let text = err.to_string();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{text}");
+        assert!(text.contains("w.db") && text.contains("not a readable warroom database"), "{text}");
+        // And the file is left as it was.
+        assert_eq!(std::fs::read(&path).unwrap(), vec![b'x'; 4096]);
+    }
+
+    #[test]
+    fn concurrent_writers_get_unique_contiguous_seqs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("w.db"), clock()).unwrap();
+        let inc = Uuid::now_v7();
+        let t = store.now();
+        store.append_blocking(inc, "ana", vec![declare(inc, t)]).unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|w| {
+                let s = store.clone();
+                thread::spawn(move || {
+                    for i in 0..50 {
+                        s.append_blocking(inc, "ana", vec![note(&format!("{w}-{i}"), t)])
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for th in threads {
+            th.join().unwrap();
+        }
+        let seqs: Vec<i64> = store.all_events(inc).unwrap().iter().filter_map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=401).collect::<Vec<_>>());
+    }
+}
