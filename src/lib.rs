@@ -1,6 +1,7 @@
 #![forbid(unsafe_code)]
 //! warroom: a terminal console for incident commanders.
 
+pub mod cli;
 pub mod clock;
 pub mod domain;
 pub mod store;

@@ -393,7 +393,10 @@ pub enum EventKind {
     },
     /// A kind this version does not know: kept whole, shown as unknown.
     #[serde(skip)]
-    Unknown { kind: String, fields: Map<String, Value> },
+    Unknown {
+        kind: String,
+        fields: Map<String, Value>,
+    },
 }
 
 fn is_false(b: &bool) -> bool {
@@ -564,7 +567,10 @@ impl Serialize for Event {
         let mut m = Map::new();
         m.insert("id".into(), Value::String(self.id.to_string()));
         m.insert("incident".into(), Value::String(self.incident.to_string()));
-        m.insert("seq".into(), self.seq.map(Value::from).unwrap_or(Value::Null));
+        m.insert(
+            "seq".into(),
+            self.seq.map(Value::from).unwrap_or(Value::Null),
+        );
         m.insert("at".into(), Value::String(format_time(self.at)));
         m.insert(
             "recorded_at".into(),
@@ -589,10 +595,14 @@ impl<'de> Deserialize<'de> for Event {
         let field = |m: &mut Map<String, Value>, k: &str| m.remove(k).filter(|v| !v.is_null());
         let id = field(&mut m, "id").ok_or_else(|| D::Error::missing_field("id"))?;
         let id = Uuid::deserialize(id).map_err(D::Error::custom)?;
-        let incident = field(&mut m, "incident").ok_or_else(|| D::Error::missing_field("incident"))?;
+        let incident =
+            field(&mut m, "incident").ok_or_else(|| D::Error::missing_field("incident"))?;
         let incident = Uuid::deserialize(incident).map_err(D::Error::custom)?;
         let seq = field(&mut m, "seq")
-            .map(|v| v.as_i64().ok_or_else(|| D::Error::custom("seq must be an integer")))
+            .map(|v| {
+                v.as_i64()
+                    .ok_or_else(|| D::Error::custom("seq must be an integer"))
+            })
             .transpose()?;
         let at = field(&mut m, "at").ok_or_else(|| D::Error::missing_field("at"))?;
         let at = DateTime::<Utc>::deserialize(at).map_err(D::Error::custom)?;

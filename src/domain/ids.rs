@@ -51,7 +51,11 @@ mod tests {
         assert!(matches_reference(&id, &s, &s));
         assert!(matches_reference(&id, &s, &s[..3]));
         assert!(matches_reference(&id, &s, &id.to_string()));
-        assert!(matches_reference(&id, &s, &id.to_string()[..8].to_uppercase()));
+        assert!(matches_reference(
+            &id,
+            &s,
+            &id.to_string()[..8].to_uppercase()
+        ));
         assert!(!matches_reference(&id, &s, ""));
         assert!(!matches_reference(&id, &s, "zzzzzzzzzz"));
     }

@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::board::{Board, Experiment, Observation, Theory};
 use super::event::{
-    Audience, ChecklistResult, Event, EventKind, PrivacyAssessment, Role, Severity, Stage,
-    Status, TheoryStatus,
+    Audience, ChecklistResult, Event, EventKind, PrivacyAssessment, Role, Severity, Stage, Status,
+    TheoryStatus,
 };
 use super::ids::short_id;
 use super::metrics::{ImpactTimes, Mark};
@@ -564,11 +564,16 @@ impl Incident {
             EventKind::ImpactEnded {} => self.impact.check(Mark::Ended, at),
             EventKind::Resolved { .. } => {
                 if self.summary.status != Status::Active {
-                    Err(format!("the incident is already {}", self.summary.status.as_str()))
+                    Err(format!(
+                        "the incident is already {}",
+                        self.summary.status.as_str()
+                    ))
                 } else if self.impact.ended.is_none() {
-                    Err("record the end of impact before resolving: an incident is resolved \
+                    Err(
+                        "record the end of impact before resolving: an incident is resolved \
                          when business impact has ended"
-                        .into())
+                            .into(),
+                    )
                 } else {
                     Ok(())
                 }
@@ -602,7 +607,10 @@ impl Incident {
                 if *role == Role::Ic {
                     Err("command cannot be released, only handed over".into())
                 } else if self.roster.is_defaulted_to_ic(*role) {
-                    Err(format!("{} is not delegated; the IC already holds it", role.title()))
+                    Err(format!(
+                        "{} is not delegated; the IC already holds it",
+                        role.title()
+                    ))
                 } else {
                     Ok(())
                 }
@@ -616,7 +624,11 @@ impl Incident {
                 }
             }
             EventKind::ResponderLeft { handle } => {
-                if !self.responders.get(handle).is_some_and(Responder::is_present) {
+                if !self
+                    .responders
+                    .get(handle)
+                    .is_some_and(Responder::is_present)
+                {
                     Err(format!("{handle} is not on the incident"))
                 } else if self.commander() == Some(handle.as_str()) {
                     Err(format!(
@@ -650,9 +662,7 @@ impl Incident {
                     Some(_) => Ok(()),
                 }
             }
-            EventKind::ChangeRequested { description } => {
-                non_empty("the description", description)
-            }
+            EventKind::ChangeRequested { description } => non_empty("the description", description),
             EventKind::ChangeDecided { request, .. } => {
                 if self.commander() != Some(author) {
                     return Err("only the incident commander decides change requests".into());
@@ -669,7 +679,9 @@ impl Incident {
             EventKind::ActionItemDone { item } => {
                 match self.action_items.iter().find(|a| a.id == *item) {
                     None => Err(format!("no action item {item} on this incident")),
-                    Some(a) if a.done_at.is_some() => Err("that action item is already done".into()),
+                    Some(a) if a.done_at.is_some() => {
+                        Err("that action item is already done".into())
+                    }
                     Some(_) => Ok(()),
                 }
             }
@@ -766,11 +778,20 @@ mod tests {
                 },
             },
         );
-        log.push("bo", EventKind::ResponderLeft { handle: "bo".into() });
+        log.push(
+            "bo",
+            EventKind::ResponderLeft {
+                handle: "bo".into(),
+            },
+        );
         let s = log.state();
         assert_eq!(s.commander(), Some("cy"));
         assert_eq!(s.summary.commander.as_deref(), Some("cy"));
-        assert_eq!(s.roster.holder(Role::Cl), Some("cy"), "CL falls back to the IC");
+        assert_eq!(
+            s.roster.holder(Role::Cl),
+            Some("cy"),
+            "CL falls back to the IC"
+        );
         assert_eq!(s.roster.handovers.len(), 1);
         assert!(!s.responders["bo"].is_present());
     }
@@ -778,8 +799,18 @@ mod tests {
     #[test]
     fn experiments_move_the_theories_they_test() {
         let mut log = declared();
-        let t1 = log.push("ana", EventKind::Theory { text: "bad deploy".into() });
-        let t2 = log.push("ana", EventKind::Theory { text: "db full".into() });
+        let t1 = log.push(
+            "ana",
+            EventKind::Theory {
+                text: "bad deploy".into(),
+            },
+        );
+        let t2 = log.push(
+            "ana",
+            EventKind::Theory {
+                text: "db full".into(),
+            },
+        );
         let e = log.push(
             "ana",
             EventKind::Experiment {
@@ -787,10 +818,18 @@ mod tests {
                 tests: vec![t1],
             },
         );
-        assert!(log.state().check("ana", log.now, &EventKind::Experiment {
-            plan: "x".into(),
-            tests: vec![Uuid::nil()],
-        }).is_err());
+        assert!(
+            log.state()
+                .check(
+                    "ana",
+                    log.now,
+                    &EventKind::Experiment {
+                        plan: "x".into(),
+                        tests: vec![Uuid::nil()],
+                    }
+                )
+                .is_err()
+        );
         log.push(
             "ana",
             EventKind::ExperimentOutcome {
@@ -847,13 +886,31 @@ mod tests {
     fn resolving_needs_end_of_impact_and_closing_a_major_needs_a_po() {
         let mut log = declared();
         let s = log.state();
-        let err = s.check("ana", log.now, &EventKind::Resolved { summary: String::new() });
+        let err = s.check(
+            "ana",
+            log.now,
+            &EventKind::Resolved {
+                summary: String::new(),
+            },
+        );
         assert!(err.unwrap_err().contains("end of impact"));
         log.push("ana", EventKind::ImpactStarted {});
         log.push("ana", EventKind::ImpactEnded {});
-        log.push("ana", EventKind::Resolved { summary: String::new() });
-        let closed = EventKind::Closed { reason: String::new() };
-        assert!(log.state().check("ana", log.now, &closed).unwrap_err().contains("Postmortem Owner"));
+        log.push(
+            "ana",
+            EventKind::Resolved {
+                summary: String::new(),
+            },
+        );
+        let closed = EventKind::Closed {
+            reason: String::new(),
+        };
+        assert!(
+            log.state()
+                .check("ana", log.now, &closed)
+                .unwrap_err()
+                .contains("Postmortem Owner")
+        );
         log.push(
             "ana",
             EventKind::RoleAssigned {
@@ -888,14 +945,27 @@ mod tests {
     fn duty_clocks_add_up_stretches() {
         let mut log = declared();
         let start = log.now;
-        log.push("ana", EventKind::DutyEnded { handle: "ana".into() });
+        log.push(
+            "ana",
+            EventKind::DutyEnded {
+                handle: "ana".into(),
+            },
+        );
         log.now += Duration::minutes(58);
-        log.push("ana", EventKind::DutyStarted { handle: "ana".into() });
+        log.push(
+            "ana",
+            EventKind::DutyStarted {
+                handle: "ana".into(),
+            },
+        );
         let s = log.state();
         let r = &s.responders["ana"];
         let now = log.now + Duration::minutes(10);
         // One minute on duty, then a break, then ten minutes more.
-        assert_eq!(r.time_on_duty(now), Duration::minutes(1) + Duration::minutes(10));
+        assert_eq!(
+            r.time_on_duty(now),
+            Duration::minutes(1) + Duration::minutes(10)
+        );
         assert!(r.joined_at <= start);
     }
 }

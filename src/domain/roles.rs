@@ -113,7 +113,10 @@ mod tests {
         assert_eq!(r.holder(Role::Cl), Some("bo"));
         assert!(!r.is_defaulted_to_ic(Role::Cl));
         assert!(r.is_defaulted_to_ic(Role::Ol));
-        assert_eq!(r.roles_of("ana"), vec![Role::Ic, Role::Pl, Role::Ol, Role::Po]);
+        assert_eq!(
+            r.roles_of("ana"),
+            vec![Role::Ic, Role::Pl, Role::Ol, Role::Po]
+        );
         r.release(Role::Cl, t);
         assert_eq!(r.holder(Role::Cl), Some("ana"));
     }

@@ -94,7 +94,8 @@ impl Scenario {
             let Value::Object(fields) = value else {
                 unreachable!("an object stays an object")
             };
-            let kind = EventKind::from_parts(&type_name, fields).map_err(|e| format!("{where_}: {e}"))?;
+            let kind =
+                EventKind::from_parts(&type_name, fields).map_err(|e| format!("{where_}: {e}"))?;
             // Back-dated facts play when they are recorded, not when they happened.
             last_minute = last_minute.max(minute);
             out.push(ScriptedEvent {
@@ -109,11 +110,19 @@ impl Scenario {
     }
 }
 
-fn substitute(v: &mut Value, refs: &HashMap<String, Uuid>, start: DateTime<Utc>) -> Result<(), String> {
+fn substitute(
+    v: &mut Value,
+    refs: &HashMap<String, Uuid>,
+    start: DateTime<Utc>,
+) -> Result<(), String> {
     match v {
         Value::String(s) if s.starts_with("start+") || s.starts_with("start-") => {
             let span = parse_span(&s[6..]).ok_or_else(|| format!("`{s}`: cannot read the span"))?;
-            let t = if s.as_bytes()[5] == b'+' { start + span } else { start - span };
+            let t = if s.as_bytes()[5] == b'+' {
+                start + span
+            } else {
+                start - span
+            };
             *s = super::event::format_time(t);
         }
         Value::String(s) if s.starts_with('@') => {
@@ -143,8 +152,8 @@ pub const BUILT_IN: &[(&str, &str)] = &[("demo", include_str!("../../assets/scen
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::incident::Incident;
     use crate::domain::event::{Event, TheoryStatus};
+    use crate::domain::incident::Incident;
     use chrono::TimeZone;
 
     #[test]
@@ -198,7 +207,13 @@ mod tests {
         assert!(state.ttd().is_some());
         assert!(state.responders.len() >= 4);
         assert!(!state.roster.handovers.is_empty());
-        assert!(state.board.theories.iter().any(|t| t.status == TheoryStatus::Refuted));
+        assert!(
+            state
+                .board
+                .theories
+                .iter()
+                .any(|t| t.status == TheoryStatus::Refuted)
+        );
         assert!(!state.comms.is_empty());
     }
 
@@ -206,10 +221,15 @@ mod tests {
     fn unknown_refs_and_missing_minutes_are_reported_with_the_step() {
         let text = "title='x'\nseverity=2\ncommander='a'\n[[step]]\nminute=1\ntype='experiment'\nplan='p'\ntests=['@nope']\n";
         let s = Scenario::parse(text).unwrap();
-        let err = s.events(Uuid::nil(), Utc::now(), false, Uuid::now_v7).unwrap_err();
+        let err = s
+            .events(Uuid::nil(), Utc::now(), false, Uuid::now_v7)
+            .unwrap_err();
         assert!(err.contains("step 1") && err.contains("@nope"), "{err}");
         let text = "title='x'\nseverity=2\ncommander='a'\n[[step]]\ntype='note'\ntext='n'\n";
-        let err = Scenario::parse(text).unwrap().events(Uuid::nil(), Utc::now(), false, Uuid::now_v7);
+        let err =
+            Scenario::parse(text)
+                .unwrap()
+                .events(Uuid::nil(), Utc::now(), false, Uuid::now_v7);
         assert!(err.unwrap_err().contains("minute"));
         assert!(Scenario::parse("title='x'\nseverity=9\ncommander='a'\n").is_err());
     }

@@ -4,7 +4,11 @@
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
-pub fn parse_when(input: &str, now: DateTime<Utc>, local: FixedOffset) -> Result<DateTime<Utc>, String> {
+pub fn parse_when(
+    input: &str,
+    now: DateTime<Utc>,
+    local: FixedOffset,
+) -> Result<DateTime<Utc>, String> {
     let s = input.trim();
     let bad = || {
         format!(
@@ -19,16 +23,27 @@ pub fn parse_when(input: &str, now: DateTime<Utc>, local: FixedOffset) -> Result
     if lower == "now" {
         return Ok(now);
     }
-    if let Some(rest) = lower.strip_suffix(" ago").or_else(|| lower.strip_prefix('-')) {
+    if let Some(rest) = lower
+        .strip_suffix(" ago")
+        .or_else(|| lower.strip_prefix('-'))
+    {
         return parse_span(rest).map(|d| now - d).ok_or_else(bad);
     }
-    if let Some(rest) = lower.strip_prefix("in ").or_else(|| lower.strip_prefix('+')) {
+    if let Some(rest) = lower
+        .strip_prefix("in ")
+        .or_else(|| lower.strip_prefix('+'))
+    {
         return parse_span(rest).map(|d| now + d).ok_or_else(bad);
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
             return from_local(naive, local).ok_or_else(bad);
         }
@@ -100,9 +115,18 @@ mod tests {
     fn relative_and_absolute_times() {
         let utc = FixedOffset::east_opt(0).unwrap();
         assert_eq!(parse_when("now", now(), utc).unwrap(), now());
-        assert_eq!(parse_when("-15m", now(), utc).unwrap(), now() - Duration::minutes(15));
-        assert_eq!(parse_when("1h 30m ago", now(), utc).unwrap(), now() - Duration::minutes(90));
-        assert_eq!(parse_when("in 30m", now(), utc).unwrap(), now() + Duration::minutes(30));
+        assert_eq!(
+            parse_when("-15m", now(), utc).unwrap(),
+            now() - Duration::minutes(15)
+        );
+        assert_eq!(
+            parse_when("1h 30m ago", now(), utc).unwrap(),
+            now() - Duration::minutes(90)
+        );
+        assert_eq!(
+            parse_when("in 30m", now(), utc).unwrap(),
+            now() + Duration::minutes(30)
+        );
         assert_eq!(
             parse_when("2026-11-25T23:10:00Z", now(), utc).unwrap(),
             Utc.with_ymd_and_hms(2026, 11, 25, 23, 10, 0).unwrap()

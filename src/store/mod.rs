@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::event::{Event, EventKind};
-use crate::domain::incident::IncidentSummary;
 use crate::domain::ids::matches_reference;
+use crate::domain::incident::IncidentSummary;
 
 pub use sqlite::SqliteStore;
 

@@ -41,7 +41,8 @@ fn pending_in(conn: &Connection, incident: Option<Uuid>) -> Result<Vec<Pending>,
         .map_err(StoreError::db)?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, inc, at, author, type_name, body, error, attempts) = row.map_err(StoreError::db)?;
+        let (id, inc, at, author, type_name, body, error, attempts) =
+            row.map_err(StoreError::db)?;
         let parse_id = |s: &str| {
             Uuid::parse_str(s).map_err(|e| StoreError::Invalid(format!("outbox id `{s}`: {e}")))
         };
@@ -66,7 +67,12 @@ fn pending_in(conn: &Connection, incident: Option<Uuid>) -> Result<Vec<Pending>,
 
 impl SqliteStore {
     /// Writes changes to the outbox; durable when this returns.
-    pub fn outbox_add(&self, incident: Uuid, author: &str, events: Vec<NewEvent>) -> Result<(), StoreError> {
+    pub fn outbox_add(
+        &self,
+        incident: Uuid,
+        author: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<(), StoreError> {
         let author = author.to_string();
         let now = format_time(self.now());
         self.write_blocking(move |c| {

@@ -98,9 +98,8 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection, StoreError> 
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| {
-        StoreError::Unavailable(format!("cannot open {}: {e}", path.display()))
-    })?;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(|e| corrupt(path, e))?;
     conn.pragma_update(None, "synchronous", "FULL")
@@ -170,7 +169,10 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Unavailable(format!("cannot create the directory {}: {e}", dir.display()))
+                StoreError::Unavailable(format!(
+                    "cannot create the directory {}: {e}",
+                    dir.display()
+                ))
             })?;
         }
         let mut conn = open_connection(&path, true)?;
@@ -235,7 +237,10 @@ impl SqliteStore {
     }
 
     /// Runs `f` on a reader connection (WAL: readers never wait for the writer).
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let conn = {
             let mut pool = self.inner.readers.lock().unwrap_or_else(|e| e.into_inner());
             pool.pop()
@@ -265,8 +270,18 @@ impl SqliteStore {
 
     /// Closes the writer after every queued write has committed.
     pub fn close(&self) {
-        self.inner.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(h) = self.inner.writer_thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        self.inner
+            .writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(h) = self
+            .inner
+            .writer_thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             let _ = h.join();
         }
     }
@@ -282,7 +297,12 @@ impl SqliteStore {
         self.write_blocking(move |c| append_in(c, incident, &author, &events, now))
     }
 
-    pub fn events_blocking(&self, incident: Uuid, after: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
+    pub fn events_blocking(
+        &self,
+        incident: Uuid,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
         self.read(|c| events_in(c, incident, after, limit))
     }
 
@@ -314,7 +334,8 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, StoreError> {
 }
 
 fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Invalid(format!("stored id `{s}` does not parse: {e}")))
+    Uuid::parse_str(s)
+        .map_err(|e| StoreError::Invalid(format!("stored id `{s}` does not parse: {e}")))
 }
 
 /// Rebuilds a kind from stored columns; a stored body this version cannot read is shown as
@@ -532,7 +553,9 @@ fn incident_in(conn: &Connection, id: Uuid) -> Result<Option<IncidentSummary>, S
     .transpose()
 }
 
-fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, bool, String, Option<String>)> {
+fn token_from_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(String, bool, String, Option<String>)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
 }
 
@@ -566,7 +589,8 @@ impl Store for SqliteStore {
         after: i64,
         limit: usize,
     ) -> Result<Vec<Event>, StoreError> {
-        self.read_async(move |c| events_in(c, incident, after, limit)).await
+        self.read_async(move |c| events_in(c, incident, after, limit))
+            .await
     }
 
     async fn incidents(&self) -> Result<Vec<IncidentSummary>, StoreError> {
@@ -578,7 +602,11 @@ impl Store for SqliteStore {
     }
 
     async fn add_token(&self, handle: &str, hash: &str, read_only: bool) -> Result<(), StoreError> {
-        let (handle, hash, now) = (handle.to_string(), hash.to_string(), format_time(self.now()));
+        let (handle, hash, now) = (
+            handle.to_string(),
+            hash.to_string(),
+            format_time(self.now()),
+        );
         self.write(move |c| {
             c.execute(
                 "INSERT INTO tokens (handle, hash, read_only, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -646,7 +674,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn clock() -> Arc<dyn Clock> {
-        Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 22, 0, 0).unwrap()))
+        Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 26, 22, 0, 0).unwrap(),
+        ))
     }
 
     fn declare(id: Uuid, at: DateTime<Utc>) -> NewEvent {
@@ -677,7 +707,9 @@ mod tests {
         let store = SqliteStore::open(&path, clock()).unwrap();
         let inc = Uuid::now_v7();
         let t = store.now();
-        let first = store.append_blocking(inc, "ana", vec![declare(inc, t)]).unwrap();
+        let first = store
+            .append_blocking(inc, "ana", vec![declare(inc, t)])
+            .unwrap();
         assert_eq!(first[0].seq, 1);
         let n = note("hello", t);
         let a = store.append_blocking(inc, "ana", vec![n.clone()]).unwrap();
@@ -690,7 +722,12 @@ mod tests {
         let store = SqliteStore::open(&path, clock()).unwrap();
         let events = store.all_events(inc).unwrap();
         assert_eq!(events.len(), 2);
-        assert_eq!(events[1].kind, EventKind::Note { text: "hello".into() });
+        assert_eq!(
+            events[1].kind,
+            EventKind::Note {
+                text: "hello".into()
+            }
+        );
         assert_eq!(events[1].author, "ana");
         let list = store.incidents_blocking().unwrap();
         assert_eq!(list.len(), 1);
@@ -705,11 +742,17 @@ mod tests {
         let inc = Uuid::now_v7();
         let t = store.now();
         // A note on an incident nobody declared.
-        let err = store.append_blocking(inc, "ana", vec![note("x", t)]).unwrap_err();
+        let err = store
+            .append_blocking(inc, "ana", vec![note("x", t)])
+            .unwrap_err();
         assert!(matches!(err, StoreError::UnknownIncident(_)));
         // Declared, then declared again in the same batch: the whole batch is refused.
         let err = store
-            .append_blocking(inc, "ana", vec![declare(inc, t), declare(Uuid::now_v7(), t)])
+            .append_blocking(
+                inc,
+                "ana",
+                vec![declare(inc, t), declare(Uuid::now_v7(), t)],
+            )
             .unwrap_err();
         assert!(err.to_string().contains("already declared"), "{err}");
         assert!(store.incidents_blocking().unwrap().is_empty());
@@ -723,7 +766,10 @@ mod tests {
         let err = SqliteStore::open(&path, clock()).err().expect("must fail");
         let text = err.to_string();
         assert!(matches!(err, StoreError::Corrupt { .. }), "{text}");
-        assert!(text.contains("w.db") && text.contains("not a readable warroom database"), "{text}");
+        assert!(
+            text.contains("w.db") && text.contains("not a readable warroom database"),
+            "{text}"
+        );
         // And the file is left as it was.
         assert_eq!(std::fs::read(&path).unwrap(), vec![b'x'; 4096]);
     }
@@ -734,7 +780,9 @@ mod tests {
         let store = SqliteStore::open(dir.path().join("w.db"), clock()).unwrap();
         let inc = Uuid::now_v7();
         let t = store.now();
-        store.append_blocking(inc, "ana", vec![declare(inc, t)]).unwrap();
+        store
+            .append_blocking(inc, "ana", vec![declare(inc, t)])
+            .unwrap();
         let threads: Vec<_> = (0..8)
             .map(|w| {
                 let s = store.clone();
@@ -749,7 +797,12 @@ mod tests {
         for th in threads {
             th.join().unwrap();
         }
-        let seqs: Vec<i64> = store.all_events(inc).unwrap().iter().filter_map(|e| e.seq).collect();
+        let seqs: Vec<i64> = store
+            .all_events(inc)
+            .unwrap()
+            .iter()
+            .filter_map(|e| e.seq)
+            .collect();
         assert_eq!(seqs, (1..=401).collect::<Vec<_>>());
     }
 }

@@ -56,7 +56,11 @@ pub fn solo_path(data_dir: &Path) -> PathBuf {
 
 impl Replica {
     /// Opens the solo replica in `data_dir`, creating it if needed.
-    pub fn open_solo(data_dir: &Path, handle: &str, clock: Arc<dyn Clock>) -> Result<Self, ReplicaError> {
+    pub fn open_solo(
+        data_dir: &Path,
+        handle: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ReplicaError> {
         let store = SqliteStore::open(solo_path(data_dir), clock.clone())?;
         let replica = Replica {
             store,

@@ -1,0 +1,196 @@
+//! The incident commands: declare, list, show, log, events, impact, demo.
+
+use anyhow::{Result, bail};
+use uuid::Uuid;
+
+use super::output;
+use super::{Ctx, ImpactMark};
+use crate::domain::event::{EventKind, Severity};
+use crate::domain::scenario::{BUILT_IN, Scenario};
+use crate::store::NewEvent;
+use crate::sync::{Recorded, Replica};
+
+/// Writes to stdout, reporting a closed pipe as an error the caller can recognise.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+fn say_recorded(what: &str, short: &str, r: &Recorded) -> Result<()> {
+    match r {
+        Recorded::Confirmed(seq) => println!("{what} on {short} (#{seq})"),
+        Recorded::Pending => {
+            println!("{what} on {short}: pending, will sync when the server answers")
+        }
+        Recorded::Rejected(reason) => bail!("{what} on {short} was refused: {reason}"),
+    }
+    Ok(())
+}
+
+fn open_existing(ctx: &Ctx, reference: &str) -> Result<(Replica, crate::domain::IncidentSummary)> {
+    let Some(replica) = ctx.existing_replica()? else {
+        bail!(
+            "no incident matches `{reference}`: there are no incidents in {} yet",
+            ctx.data_dir.display()
+        );
+    };
+    let summary = replica.resolve(reference)?;
+    Ok((replica, summary))
+}
+
+pub fn console_placeholder(ctx: &Ctx) -> Result<()> {
+    list(ctx, false)?;
+    eprintln!("(the interactive console is not in this version yet; see `warroom --help`)");
+    Ok(())
+}
+
+pub fn declare(
+    ctx: &Ctx,
+    title: &str,
+    severity: u8,
+    summary: &str,
+    started_at: Option<&str>,
+) -> Result<()> {
+    if title.trim().is_empty() {
+        bail!("the title must not be empty");
+    }
+    let severity = Severity::new(i64::from(severity)).map_err(anyhow::Error::msg)?;
+    // Every argument is checked before anything is written.
+    let started = started_at.map(|s| ctx.parse_time(s)).transpose()?;
+    let replica = ctx.replica()?;
+    let (incident, outcome) = replica.declare(title, severity, summary, started, false)?;
+    if let Recorded::Rejected(reason) = outcome {
+        bail!("the declaration was refused: {reason}");
+    }
+    println!("{}", incident.short_id);
+    Ok(())
+}
+
+pub fn list(ctx: &Ctx, json: bool) -> Result<()> {
+    let incidents = match ctx.existing_replica()? {
+        Some(r) => r.incidents()?,
+        None => Vec::new(),
+    };
+    if json {
+        emit(&format!("{}\n", serde_json::to_string_pretty(&incidents)?))?;
+    } else if incidents.is_empty() {
+        eprintln!("No incidents yet. Declare one: warroom declare --title \"...\" --severity 2");
+    } else {
+        emit(&output::incident_table(&incidents, ctx.now()))?;
+    }
+    Ok(())
+}
+
+pub fn show(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
+    let (replica, summary) = open_existing(ctx, reference)?;
+    let view = replica.view(summary.id)?;
+    if json {
+        let mut value = serde_json::to_value(&view.state)?;
+        if let Some(m) = value.as_object_mut() {
+            m.insert("digest".into(), view.state.digest().into());
+            m.insert("pending".into(), view.pending.len().into());
+        }
+        emit(&format!("{}\n", serde_json::to_string_pretty(&value)?))?;
+    } else {
+        emit(&output::incident_report(&view, ctx.now()))?;
+    }
+    Ok(())
+}
+
+pub fn log(ctx: &Ctx, reference: &str, text: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        bail!("the note is empty");
+    }
+    let (replica, summary) = open_existing(ctx, reference)?;
+    let r = replica.record(
+        summary.id,
+        vec![(
+            ctx.now(),
+            EventKind::Note {
+                text: text.trim().to_string(),
+            },
+        )],
+    )?;
+    say_recorded("noted", &summary.short_id, &r)
+}
+
+pub fn events(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
+    let (replica, summary) = open_existing(ctx, reference)?;
+    let view = replica.view(summary.id)?;
+    let mut out = std::io::stdout().lock();
+    use std::io::Write;
+    for ev in &view.confirmed {
+        if json {
+            writeln!(out, "{}", serde_json::to_string(ev)?)?;
+        } else {
+            writeln!(out, "{}", output::event_line(ev, None))?;
+        }
+    }
+    for p in &view.pending {
+        if json {
+            writeln!(out, "{}", serde_json::to_string(&p.event)?)?;
+        } else {
+            let mark = match &p.rejected {
+                Some(reason) => format!("REJECTED: {reason}"),
+                None => "pending".to_string(),
+            };
+            writeln!(out, "{}", output::event_line(&p.event, Some(&mark)))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn impact(ctx: &Ctx, reference: &str, mark: ImpactMark, at: &str) -> Result<()> {
+    let at = ctx.parse_time(at)?;
+    if at > ctx.now() + chrono::Duration::minutes(1) {
+        bail!("that time is in the future; impact times record what has happened");
+    }
+    let (replica, summary) = open_existing(ctx, reference)?;
+    let (kind, what) = match mark {
+        ImpactMark::Started => (EventKind::ImpactStarted {}, "start of impact set"),
+        ImpactMark::Detected => (EventKind::Detected {}, "detection set"),
+        ImpactMark::Ended => (EventKind::ImpactEnded {}, "end of impact set"),
+    };
+    let r = replica.record(summary.id, vec![(at, kind)])?;
+    say_recorded(what, &summary.short_id, &r)
+}
+
+/// Seeds the demo incident as if its first hour had just happened.
+pub fn demo(ctx: &Ctx) -> Result<()> {
+    let text = BUILT_IN
+        .iter()
+        .find(|(name, _)| *name == "demo")
+        .map(|(_, t)| *t)
+        .unwrap_or_default();
+    let scenario = Scenario::parse(text).map_err(anyhow::Error::msg)?;
+    let incident = Uuid::now_v7();
+    let start = ctx.now() - chrono::Duration::minutes(60);
+    let events = scenario
+        .events(incident, start, false, Uuid::now_v7)
+        .map_err(anyhow::Error::msg)?;
+    let replica = ctx.replica()?;
+    // Consecutive steps by one author go in one batch.
+    let mut i = 0;
+    while i < events.len() {
+        let author = events[i].author.clone();
+        let mut batch = Vec::new();
+        while i < events.len() && events[i].author == author {
+            let e = &events[i];
+            batch.push(NewEvent {
+                id: e.id,
+                at: e.at,
+                kind: e.kind.clone(),
+            });
+            i += 1;
+        }
+        if let Recorded::Rejected(reason) = replica.record_as(incident, &author, batch)? {
+            bail!("the demo could not be seeded: {reason}");
+        }
+    }
+    let summary = replica.resolve(&incident.to_string())?;
+    println!("{}", summary.short_id);
+    Ok(())
+}

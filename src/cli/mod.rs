@@ -1,0 +1,214 @@
+//! The command line: parses, then hands off to one function per subcommand.
+
+mod incidents;
+mod output;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Local, Offset, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::clock::{Clock, SystemClock};
+use crate::domain::time::parse_when;
+use crate::sync::Replica;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "warroom",
+    version,
+    about = "A terminal console for incident commanders",
+    long_about = "warroom keeps one incident's timeline, roles, board, comms and fatigue clocks in \
+                  one place. Run it alone (solo, the default) or shared through `warroom serve`."
+)]
+pub struct Cli {
+    /// Where warroom keeps its files [default: the XDG data dir, e.g. ~/.local/share/warroom]
+    #[arg(long, global = true, env = "WARROOM_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Who you are in solo mode [default: your login name]
+    #[arg(long = "as", global = true, env = "WARROOM_AS", value_name = "HANDLE")]
+    pub as_handle: Option<String>,
+
+    /// Shared mode: the warroom server to sync with
+    #[arg(long, global = true, env = "WARROOM_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+
+    /// Shared mode: your API token (from `warroom token create`)
+    #[arg(
+        long,
+        global = true,
+        env = "WARROOM_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ImpactMark {
+    Started,
+    Detected,
+    Ended,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Declare a new incident; prints its short id alone on stdout
+    Declare {
+        /// One line saying what is wrong, e.g. "Card payments failing at checkout"
+        #[arg(long)]
+        title: String,
+        /// 1 critical, 2 major, 3 minor (see `warroom severities`)
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
+        severity: u8,
+        /// A sentence or two on the current state and impact
+        #[arg(long, default_value = "")]
+        summary: String,
+        /// When impact started, if known: `21:40`, `-15m`, `2026-11-26T21:40:00Z`, ...
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        started_at: Option<String>,
+    },
+    /// List incidents, newest first
+    Incidents {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an incident's folded state
+    Show {
+        /// Short id, UUID, or a unique prefix of either
+        incident: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a note to an incident's timeline
+    Log {
+        incident: String,
+        /// The note (several words are joined with spaces)
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+        text: Vec<String>,
+    },
+    /// Print an incident's events in order (JSON Lines with --json)
+    Events {
+        incident: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set or correct start of impact, detection or end of impact
+    Impact {
+        incident: String,
+        #[arg(value_enum)]
+        mark: ImpactMark,
+        /// When it happened [default: now]; back-dating is fine
+        #[arg(
+            long,
+            value_name = "TIME",
+            default_value = "now",
+            allow_hyphen_values = true
+        )]
+        at: String,
+    },
+    /// Seed a realistic demo incident (the first hour of an outage)
+    Demo {
+        /// Only seed it and print its short id
+        #[arg(long)]
+        no_tui: bool,
+    },
+    /// The severity levels and what they mean
+    Severities,
+}
+
+/// What every command needs: where the data lives, who is acting, and the clock.
+pub struct Ctx {
+    pub data_dir: PathBuf,
+    pub handle: String,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Ctx {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Reads a time as typed, in this machine's local zone where none is given.
+    pub fn parse_time(&self, input: &str) -> Result<DateTime<Utc>> {
+        let local = Local::now().offset().fix();
+        parse_when(input, self.now(), local).map_err(anyhow::Error::msg)
+    }
+
+    /// The replica, created if missing (for commands that write).
+    pub fn replica(&self) -> Result<Replica> {
+        Replica::open_solo(&self.data_dir, &self.handle, self.clock.clone())
+            .map_err(anyhow::Error::from)
+    }
+
+    /// The replica if one exists; reading commands never create files.
+    pub fn existing_replica(&self) -> Result<Option<Replica>> {
+        if crate::sync::solo_path(&self.data_dir).exists() {
+            self.replica().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+fn valid_handle(h: &str) -> Result<String> {
+    let h = h.trim();
+    if h.is_empty() || h.len() > 64 || h.starts_with('-') || h.chars().any(char::is_whitespace) {
+        bail!("`{h}` is not a usable handle: 1 to 64 characters, no spaces");
+    }
+    Ok(h.to_string())
+}
+
+fn default_handle() -> String {
+    ["WARROOM_AS", "USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+        .unwrap_or_else(|| "responder".to_string())
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let data_dir = match cli.data_dir.clone() {
+        Some(d) => d,
+        None => dirs::data_dir()
+            .map(|d| d.join("warroom"))
+            .context("cannot find a data directory for this user: pass --data-dir")?,
+    };
+    let handle = valid_handle(&cli.as_handle.clone().unwrap_or_else(default_handle))?;
+    if cli.server.is_some() || cli.token.is_some() {
+        bail!(
+            "shared mode (--server/--token, WARROOM_SERVER/WARROOM_TOKEN) is not in this \
+             version yet; unset them to work solo"
+        );
+    }
+    let ctx = Ctx {
+        data_dir,
+        handle,
+        clock: Arc::new(SystemClock),
+    };
+    match cli.command {
+        None => incidents::console_placeholder(&ctx),
+        Some(Command::Declare {
+            title,
+            severity,
+            summary,
+            started_at,
+        }) => incidents::declare(&ctx, &title, severity, &summary, started_at.as_deref()),
+        Some(Command::Incidents { json }) => incidents::list(&ctx, json),
+        Some(Command::Show { incident, json }) => incidents::show(&ctx, &incident, json),
+        Some(Command::Log { incident, text }) => incidents::log(&ctx, &incident, &text.join(" ")),
+        Some(Command::Events { incident, json }) => incidents::events(&ctx, &incident, json),
+        Some(Command::Impact { incident, mark, at }) => {
+            incidents::impact(&ctx, &incident, mark, &at)
+        }
+        Some(Command::Demo { no_tui: _ }) => incidents::demo(&ctx),
+        Some(Command::Severities) => {
+            output::severities();
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! One line of plain text per event, for the timeline, the CLI and the postmortem.
+
+use super::event::{Audience, EventKind, Outcome, PrivacyAssessment, TheoryStatus};
+use super::metrics::format_duration;
+
+/// A short label of the kind, e.g. `note`, `theory`, `handover`.
+pub fn label(kind: &EventKind) -> &str {
+    match kind {
+        EventKind::IncidentDeclared { .. } => "declared",
+        EventKind::SeverityChanged { .. } => "severity",
+        EventKind::StageChanged { .. } => "stage",
+        EventKind::Resolved { .. } => "resolved",
+        EventKind::Reopened { .. } => "reopened",
+        EventKind::Closed { .. } => "closed",
+        EventKind::ImpactStarted {} => "impact start",
+        EventKind::Detected {} => "detected",
+        EventKind::ImpactEnded {} => "impact end",
+        EventKind::ResponderJoined { .. } => "joined",
+        EventKind::ResponderLeft { .. } => "left",
+        EventKind::DutyStarted { .. } => "on duty",
+        EventKind::DutyEnded { .. } => "off duty",
+        EventKind::AwakeSince { .. } => "awake",
+        EventKind::RoleAssigned { .. } => "role",
+        EventKind::RoleReleased { .. } => "role",
+        EventKind::CommandHandedOver { .. } => "handover",
+        EventKind::Note { .. } => "note",
+        EventKind::Observation { .. } => "observation",
+        EventKind::Theory { .. } => "theory",
+        EventKind::TheoryStatusChanged { .. } => "theory",
+        EventKind::Experiment { .. } => "experiment",
+        EventKind::ExperimentOutcome { .. } => "outcome",
+        EventKind::ChangeRequested { .. } => "change req",
+        EventKind::ChangeDecided { .. } => "decision",
+        EventKind::CommsSent { .. } => "comms",
+        EventKind::ActionItemAdded { .. } => "action",
+        EventKind::ActionItemDone { .. } => "action done",
+        EventKind::PrivacyAssessed { .. } => "privacy",
+        EventKind::KnownErrorLinked { .. } => "known error",
+        EventKind::Unknown { .. } => "unknown",
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+}
+
+/// What happened, in a sentence fragment.
+pub fn text(kind: &EventKind) -> String {
+    match kind {
+        EventKind::IncidentDeclared {
+            title,
+            severity,
+            drill,
+            ..
+        } => format!(
+            "{}declared {severity} ({}): {title}",
+            if *drill { "DRILL " } else { "" },
+            severity.name()
+        ),
+        EventKind::SeverityChanged { severity, reason } => with_reason(
+            format!("severity now {severity} ({})", severity.name()),
+            reason,
+        ),
+        EventKind::StageChanged { stage } => format!("stage now {}", stage.title()),
+        EventKind::Resolved { summary } => with_reason("incident resolved".into(), summary),
+        EventKind::Reopened { reason } => with_reason("incident reopened".into(), reason),
+        EventKind::Closed { reason } => with_reason("incident closed".into(), reason),
+        EventKind::ImpactStarted {} => "start of impact".into(),
+        EventKind::Detected {} => "impact detected".into(),
+        EventKind::ImpactEnded {} => "end of impact".into(),
+        EventKind::ResponderJoined { handle, skills } if skills.is_empty() => {
+            format!("{handle} joined")
+        }
+        EventKind::ResponderJoined { handle, skills } => {
+            format!("{handle} joined ({})", skills.join(", "))
+        }
+        EventKind::ResponderLeft { handle } => format!("{handle} left"),
+        EventKind::DutyStarted { handle } => format!("{handle} back on duty"),
+        EventKind::DutyEnded { handle } => format!("{handle} off duty"),
+        EventKind::AwakeSince { handle, since } => {
+            format!(
+                "{handle} awake since {}",
+                since.format("%Y-%m-%d %H:%M UTC")
+            )
+        }
+        EventKind::RoleAssigned { role, handle } => {
+            format!("{} ({role}) → {handle}", role.title())
+        }
+        EventKind::RoleReleased { role } => {
+            format!("{} ({role}) released, back with the IC", role.title())
+        }
+        EventKind::CommandHandedOver { to, brief } => {
+            let state = first_line(&brief.current_state);
+            if state.is_empty() {
+                format!("command handed over to {to}")
+            } else {
+                format!("command handed over to {to}: {state}")
+            }
+        }
+        EventKind::Note { text } => first_line(text).to_string(),
+        EventKind::Observation { text, .. } => first_line(text).to_string(),
+        EventKind::Theory { text } => first_line(text).to_string(),
+        EventKind::TheoryStatusChanged { status, reason, .. } => {
+            let s = match status {
+                TheoryStatus::Open => "theory reopened",
+                TheoryStatus::Supported => "theory supported",
+                TheoryStatus::Refuted => "theory refuted",
+            };
+            with_reason(s.into(), reason)
+        }
+        EventKind::Experiment { plan, .. } => first_line(plan).to_string(),
+        EventKind::ExperimentOutcome { outcome, notes, .. } => {
+            let o = match outcome {
+                Outcome::Supports => "supports its theory",
+                Outcome::Refutes => "refutes its theory",
+                Outcome::Inconclusive => "inconclusive",
+            };
+            with_reason(format!("experiment {o}"), notes)
+        }
+        EventKind::ChangeRequested { description } => {
+            format!("asks to change: {}", first_line(description))
+        }
+        EventKind::ChangeDecided {
+            approved, reason, ..
+        } => with_reason(
+            if *approved {
+                "change approved".into()
+            } else {
+                "change denied".into()
+            },
+            reason,
+        ),
+        EventKind::CommsSent {
+            audience,
+            text,
+            checklist,
+            override_reason,
+            ..
+        } => {
+            let who = match audience {
+                Audience::Internal => "internal",
+                Audience::External => "external",
+            };
+            let check = if checklist.failed.is_empty() {
+                String::new()
+            } else if override_reason.is_some() {
+                format!(" [sent over {} failed checks]", checklist.failed.len())
+            } else {
+                format!(" [{} checks failed]", checklist.failed.len())
+            };
+            format!("{who} update: {}{check}", first_line(text))
+        }
+        EventKind::ActionItemAdded {
+            text,
+            owner_role,
+            due,
+        } => format!("{} (owner {owner_role}, due {due})", first_line(text)),
+        EventKind::ActionItemDone { .. } => "action item done".into(),
+        EventKind::PrivacyAssessed { assessment, notes } => {
+            let a = match assessment {
+                PrivacyAssessment::NotAssessed => "privacy not yet assessed",
+                PrivacyAssessment::NoPersonalInformation => "no personal information involved",
+                PrivacyAssessment::PossibleBreach => "POSSIBLE PRIVACY BREACH",
+            };
+            with_reason(a.into(), notes)
+        }
+        EventKind::KnownErrorLinked { known_error, title } => {
+            with_reason(format!("linked known error {known_error}"), title)
+        }
+        EventKind::Unknown { kind, .. } => {
+            format!("({kind}: recorded by a newer warroom; update to see it)")
+        }
+    }
+}
+
+fn with_reason(head: String, reason: &str) -> String {
+    let r = first_line(reason);
+    if r.is_empty() {
+        head
+    } else {
+        format!("{head}: {r}")
+    }
+}
+
+/// "12m ago", "2h 05m ago", "in 5m".
+pub fn relative(d: chrono::Duration) -> String {
+    if d < chrono::Duration::zero() {
+        format!("in {}", format_duration(-d))
+    } else {
+        format!("{} ago", format_duration(d))
+    }
+}
