@@ -4,5 +4,6 @@
 pub mod cli;
 pub mod clock;
 pub mod domain;
+pub mod server;
 pub mod store;
 pub mod sync;

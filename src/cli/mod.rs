@@ -2,6 +2,7 @@
 
 mod incidents;
 mod output;
+mod server_cmds;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -120,6 +121,38 @@ pub enum Command {
     },
     /// The severity levels and what they mean
     Severities,
+    /// Run the shared backend (REST API v1)
+    Serve {
+        /// Address to listen on (port 0 picks a free one)
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        listen: std::net::SocketAddr,
+        /// A SQLite path (or sqlite:PATH), or a postgres:// URL [default: DATA_DIR/server.db]
+        #[arg(long, value_name = "PATH_OR_URL", env = "WARROOM_DB")]
+        db: Option<String>,
+    },
+    /// Make, list and revoke the server's API tokens
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+        /// The server's database, as for `serve --db`
+        #[arg(long, global = true, value_name = "PATH_OR_URL", env = "WARROOM_DB")]
+        db: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenAction {
+    /// Make a token for HANDLE; prints it alone on stdout, once
+    Create {
+        handle: String,
+        /// Can read everything and write nothing (stakeholders, status screens)
+        #[arg(long)]
+        read_only: bool,
+    },
+    /// List tokens (never the tokens themselves)
+    List,
+    /// Revoke every token of HANDLE
+    Revoke { handle: String },
 }
 
 /// What every command needs: where the data lives, who is acting, and the clock.
@@ -206,6 +239,16 @@ pub fn run(cli: Cli) -> Result<()> {
             incidents::impact(&ctx, &incident, mark, &at)
         }
         Some(Command::Demo { no_tui: _ }) => incidents::demo(&ctx),
+        Some(Command::Serve { listen, db }) => server_cmds::serve(&ctx, listen, db.as_deref()),
+        Some(Command::Token { action, db }) => match action {
+            TokenAction::Create { handle, read_only } => {
+                server_cmds::token_create(&ctx, &handle, read_only, db.as_deref())
+            }
+            TokenAction::List => server_cmds::token_list(&ctx, db.as_deref()),
+            TokenAction::Revoke { handle } => {
+                server_cmds::token_revoke(&ctx, &handle, db.as_deref())
+            }
+        },
         Some(Command::Severities) => {
             output::severities();
             Ok(())

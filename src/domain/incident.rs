@@ -21,11 +21,13 @@ use super::metrics::{ImpactTimes, Mark};
 use super::roles::Roster;
 
 /// What an incident list shows; kept up to date by the store on every append.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IncidentSummary {
     pub id: Uuid,
     pub short_id: String,
     pub title: String,
+    /// 1 critical, 2 major, 3 minor.
+    #[schema(value_type = u8)]
     pub severity: Severity,
     pub status: Status,
     pub stage: Stage,

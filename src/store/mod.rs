@@ -2,6 +2,7 @@
 //! or a server on one machine); PostgreSQL serves teams that run several servers.
 
 pub mod outbox;
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -96,9 +97,19 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes every live token of `handle`; answers how many.
     async fn revoke_tokens(&self, handle: &str) -> Result<usize, StoreError>;
 
+    /// Calls `hook(incident, seq)` for appends made by *other* processes sharing this store
+    /// (PostgreSQL LISTEN/NOTIFY). A store only one process writes needs nothing.
+    async fn listen_for_appends(&self, hook: AppendHook) -> Result<(), StoreError> {
+        let _ = hook;
+        Ok(())
+    }
+
     /// A short name of the backend for logs and start-up lines.
     fn describe(&self) -> String;
 }
+
+/// Told of each append: the incident and its newest seq.
+pub type AppendHook = std::sync::Arc<dyn Fn(Uuid, i64) + Send + Sync>;
 
 /// Why a reference to an incident named none or several.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -142,6 +153,83 @@ pub fn resolve<'a>(
     }
 }
 
+/// What an append will write, decided the same way by every backend: which events are
+/// retries of earlier ones (answered with their original seq), which get the next seqs,
+/// and the summary after them. `prior` maps already-stored event ids to (incident, seq).
+pub struct AppendPlan {
+    pub accepted: Vec<Accepted>,
+    pub to_insert: Vec<Event>,
+    pub summary: IncidentSummary,
+}
+
+pub fn plan_append(
+    incident: Uuid,
+    mut summary: IncidentSummary,
+    author: &str,
+    events: &[NewEvent],
+    prior: &std::collections::HashMap<Uuid, (Uuid, i64)>,
+    now: DateTime<Utc>,
+) -> Result<AppendPlan, StoreError> {
+    let mut accepted = Vec::with_capacity(events.len());
+    let mut to_insert: Vec<Event> = Vec::with_capacity(events.len());
+    for ev in events {
+        if let Some((other, seq)) = prior.get(&ev.id) {
+            if *other != incident {
+                return Err(StoreError::Invalid(format!(
+                    "event id {} is already used on another incident",
+                    ev.id
+                )));
+            }
+            accepted.push(Accepted {
+                id: ev.id,
+                seq: *seq,
+                duplicate: true,
+            });
+            continue;
+        }
+        if let Some(earlier) = to_insert.iter().find(|e| e.id == ev.id) {
+            let seq = earlier.seq.unwrap_or_default();
+            accepted.push(Accepted {
+                id: ev.id,
+                seq,
+                duplicate: true,
+            });
+            continue;
+        }
+        let declares = matches!(ev.kind, EventKind::IncidentDeclared { .. });
+        let declared = summary.declared_at.is_some();
+        if declares && declared {
+            return Err(StoreError::Invalid(format!(
+                "incident {incident} is already declared"
+            )));
+        }
+        if !declares && !declared {
+            return Err(StoreError::UnknownIncident(incident));
+        }
+        let event = Event {
+            id: ev.id,
+            incident,
+            seq: Some(summary.last_seq + 1),
+            at: ev.at,
+            recorded_at: Some(now),
+            author: author.to_string(),
+            kind: ev.kind.clone(),
+        };
+        summary.apply(&event);
+        accepted.push(Accepted {
+            id: ev.id,
+            seq: summary.last_seq,
+            duplicate: false,
+        });
+        to_insert.push(event);
+    }
+    Ok(AppendPlan {
+        accepted,
+        to_insert,
+        summary,
+    })
+}
+
 /// SHA-256 of an API token, hex: what the token table stores.
 pub fn hash_token(token: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -149,4 +237,26 @@ pub fn hash_token(token: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Opens the store a `--db` argument names: `postgres://...` (or `postgresql://`) is
+/// PostgreSQL; a path or `sqlite:PATH` is a SQLite file.
+pub async fn open(
+    spec: &str,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
+) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(
+            postgres::PgStore::connect(spec, clock).await?,
+        ))
+    } else {
+        let path = spec
+            .strip_prefix("sqlite://")
+            .or_else(|| spec.strip_prefix("sqlite:"))
+            .unwrap_or(spec);
+        if path.trim().is_empty() {
+            return Err(StoreError::Unavailable("--db names no file".into()));
+        }
+        Ok(std::sync::Arc::new(SqliteStore::open(path, clock)?))
+    }
 }

@@ -19,10 +19,11 @@ use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::{Accepted, NewEvent, Store, StoreError, TokenInfo};
+use super::{Accepted, NewEvent, Store, StoreError, TokenInfo, plan_append};
 use crate::clock::Clock;
 use crate::domain::event::{Event, EventKind, format_time};
 use crate::domain::incident::IncidentSummary;
+use std::collections::HashMap;
 
 const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_init.sql")];
 
@@ -356,98 +357,59 @@ pub(crate) fn append_in(
     events: &[NewEvent],
     now: DateTime<Utc>,
 ) -> Result<Vec<Accepted>, StoreError> {
-    let incident_text = incident.to_string();
-    let row: Option<(String, i64)> = conn
-        .prepare_cached("SELECT summary, last_seq FROM incidents WHERE id = ?1")
-        .and_then(|mut s| {
-            s.query_row([&incident_text], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
-        })
+    let row: Option<String> = conn
+        .prepare_cached("SELECT summary FROM incidents WHERE id = ?1")
+        .and_then(|mut s| s.query_row([incident.to_string()], |r| r.get(0)).optional())
         .map_err(StoreError::db)?;
     let existed = row.is_some();
-    let (mut summary, mut last_seq) = match row {
-        Some((json, seq)) => (
-            serde_json::from_str::<IncidentSummary>(&json)
-                .map_err(|e| StoreError::Invalid(format!("stored summary does not parse: {e}")))?,
-            seq,
-        ),
-        None => (IncidentSummary::new(incident), 0),
+    let summary = match row {
+        Some(json) => serde_json::from_str::<IncidentSummary>(&json)
+            .map_err(|e| StoreError::Invalid(format!("stored summary does not parse: {e}")))?,
+        None => IncidentSummary::new(incident),
     };
-    let mut accepted = Vec::with_capacity(events.len());
-    let mut seen = conn
-        .prepare_cached("SELECT incident, seq FROM events WHERE id = ?1")
-        .map_err(StoreError::db)?;
+    let mut prior = HashMap::new();
+    {
+        let mut seen = conn
+            .prepare_cached("SELECT incident, seq FROM events WHERE id = ?1")
+            .map_err(StoreError::db)?;
+        for ev in events {
+            let found: Option<(String, i64)> = seen
+                .query_row([ev.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(StoreError::db)?;
+            if let Some((inc, seq)) = found {
+                prior.insert(ev.id, (parse_uuid(&inc)?, seq));
+            }
+        }
+    }
+    let plan = plan_append(incident, summary, author, events, &prior, now)?;
+    if plan.to_insert.is_empty() {
+        return Ok(plan.accepted);
+    }
     let mut insert = conn
         .prepare_cached(
             "INSERT INTO events (incident, seq, id, at, recorded_at, author, type, body) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )
         .map_err(StoreError::db)?;
-    let recorded = format_time(now);
-    for ev in events {
-        let id_text = ev.id.to_string();
-        let prior: Option<(String, i64)> = seen
-            .query_row([&id_text], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .map_err(StoreError::db)?;
-        if let Some((other, seq)) = prior {
-            if other != incident_text {
-                return Err(StoreError::Invalid(format!(
-                    "event id {} is already used on another incident",
-                    ev.id
-                )));
-            }
-            accepted.push(Accepted {
-                id: ev.id,
-                seq,
-                duplicate: true,
-            });
-            continue;
-        }
-        let declares = matches!(ev.kind, EventKind::IncidentDeclared { .. });
-        let declared = summary.declared_at.is_some();
-        if declares && declared {
-            return Err(StoreError::Invalid(format!(
-                "incident {incident} is already declared"
-            )));
-        }
-        if !declares && !declared {
-            return Err(StoreError::UnknownIncident(incident));
-        }
-        last_seq += 1;
+    let (incident_text, recorded) = (incident.to_string(), format_time(now));
+    for ev in &plan.to_insert {
         let body = serde_json::to_string(&ev.kind.fields()).map_err(StoreError::db)?;
         insert
             .execute(params![
                 incident_text,
-                last_seq,
-                id_text,
+                ev.seq,
+                ev.id.to_string(),
                 format_time(ev.at),
                 recorded,
-                author,
+                ev.author,
                 ev.kind.type_name(),
                 body
             ])
             .map_err(StoreError::db)?;
-        summary.apply(&Event {
-            id: ev.id,
-            incident,
-            seq: Some(last_seq),
-            at: ev.at,
-            recorded_at: Some(now),
-            author: author.to_string(),
-            kind: ev.kind.clone(),
-        });
-        accepted.push(Accepted {
-            id: ev.id,
-            seq: last_seq,
-            duplicate: false,
-        });
     }
-    if accepted.iter().all(|a| a.duplicate) {
-        return Ok(accepted);
-    }
-    save_summary(conn, &summary, last_seq, existed)?;
-    Ok(accepted)
+    save_summary(conn, &plan.summary, plan.summary.last_seq, existed)?;
+    Ok(plan.accepted)
 }
 
 pub(crate) fn save_summary(

@@ -1,0 +1,109 @@
+//! `warroom serve`: REST API v1 over a store, with long-poll wakeups.
+
+pub mod auth;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod wake;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::clock::Clock;
+use crate::store::Store;
+use wake::Wakeups;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub wake: Arc<Wakeups>,
+    pub clock: Arc<dyn Clock>,
+    /// Flips to true when the server is shutting down, ending long-polls at once.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    error::ApiError::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the server hit a bug handling this request; nothing was written by it",
+    )
+    .into_response()
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(routes::healthz))
+        .route("/api/v1/openapi.json", get(routes::openapi))
+        .route("/api/v1/incidents", get(routes::list).post(routes::declare))
+        .route("/api/v1/incidents/{id}", get(routes::show))
+        .route(
+            "/api/v1/incidents/{id}/events",
+            get(routes::events).post(routes::append),
+        )
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(DefaultBodyLimit::max(routes::MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(state)
+}
+
+/// A running server: where it listens and how to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, ends long-polls, lets in-flight requests finish.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+/// Binds `listen` (port 0 picks a free port) and serves until [`Running::shutdown`].
+pub async fn start(
+    listen: SocketAddr,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+) -> std::io::Result<Running> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let (stop, shutdown) = watch::channel(false);
+    let wake = Arc::new(Wakeups::default());
+    {
+        let wake = wake.clone();
+        store
+            .listen_for_appends(Arc::new(move |incident, seq| wake.notify(incident, seq)))
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+    }
+    let state = AppState {
+        store,
+        wake,
+        clock,
+        shutdown: shutdown.clone(),
+    };
+    let app = router(state);
+    let mut until = shutdown;
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = until.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    Ok(Running { addr, stop, task })
+}

@@ -1,0 +1,61 @@
+//! The OpenAPI 3 document of API v1, generated from the handlers and their types.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::error::{ErrorBody, ErrorDetail};
+use super::routes;
+use crate::domain::event::{Stage, Status};
+use crate::domain::incident::IncidentSummary;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "warroom API",
+        version = "1",
+        description = "Shared incident state for warroom consoles. Every fact is an immutable \
+                       event; appends are idempotent by client-made event id and durable when \
+                       answered. Bodies are limited to 1 MiB and 1000 events per append."
+    ),
+    paths(
+        routes::healthz,
+        routes::openapi,
+        routes::list,
+        routes::declare,
+        routes::show,
+        routes::events,
+        routes::append
+    ),
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        IncidentSummary,
+        Stage,
+        Status,
+        routes::Health,
+        routes::DeclareRequest,
+        routes::IncidentState,
+        routes::EventsPage,
+        routes::AppendRequest,
+        routes::AppendResponse,
+        routes::AcceptedEvent
+    )),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

@@ -1,0 +1,471 @@
+//! The handlers of REST API v1.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
+use crate::domain::event::{Event, EventKind, Severity};
+use crate::domain::incident::{Incident, IncidentSummary};
+use crate::store::{Accepted, NewEvent, resolve};
+
+/// Largest request body the API reads.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Most events in one append.
+pub const MAX_BATCH: usize = 1000;
+/// Longest a long-poll waits.
+pub const MAX_WAIT_SECS: u64 = 60;
+/// Most events one read answers.
+pub const MAX_LIMIT: usize = 10_000;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+/// Liveness; needs no token.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(format!(
+                "the request body is larger than the limit of {MAX_BODY_BYTES} bytes; send fewer events per batch"
+            ))
+        } else {
+            ApiError::bad_request(format!("the request body could not be read: {e}"))
+        }
+    })
+}
+
+fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::malformed(format!("the body is not valid JSON: {e}")))
+}
+
+fn object(v: Value, what: &str) -> Result<Map<String, Value>, ApiError> {
+    match v {
+        Value::Object(m) => Ok(m),
+        _ => Err(ApiError::invalid(format!("{what} must be a JSON object"))),
+    }
+}
+
+fn take_uuid(m: &mut Map<String, Value>, key: &str, what: &str) -> Result<Uuid, ApiError> {
+    match m.remove(key) {
+        Some(Value::String(s)) => Uuid::parse_str(&s)
+            .map_err(|_| ApiError::invalid(format!("{what}: `{key}` must be a UUID, not `{s}`"))),
+        Some(_) => Err(ApiError::invalid(format!(
+            "{what}: `{key}` must be a UUID string"
+        ))),
+        None => Err(ApiError::invalid(format!(
+            "{what}: `{key}` is missing (a client-made UUID, so retries are safe)"
+        ))),
+    }
+}
+
+fn take_time(
+    m: &mut Map<String, Value>,
+    key: &str,
+    what: &str,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
+    match m.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => DateTime::parse_from_rfc3339(&s)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| {
+                ApiError::invalid(format!(
+                    "{what}: `{key}` must be an RFC 3339 time, not `{s}`"
+                ))
+            }),
+        Some(_) => Err(ApiError::invalid(format!(
+            "{what}: `{key}` must be an RFC 3339 time string"
+        ))),
+    }
+}
+
+async fn find_incident(state: &AppState, reference: &str) -> Result<IncidentSummary, ApiError> {
+    if let Ok(id) = Uuid::parse_str(reference) {
+        return state
+            .store
+            .incident(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no incident {id}")));
+    }
+    let all = state.store.incidents().await?;
+    resolve(&all, reference)
+        .cloned()
+        .map_err(|e| ApiError::not_found(e.to_string()))
+}
+
+/// Declares an incident. The body carries a client-made id, so a retry is idempotent.
+#[derive(Deserialize, ToSchema)]
+pub struct DeclareRequest {
+    pub id: Uuid,
+    pub title: String,
+    /// 1 critical, 2 major, 3 minor.
+    pub severity: i64,
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// When impact started, if known (back-dating is normal).
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    /// Marks a training incident, excluded from metrics.
+    #[serde(default)]
+    pub drill: Option<bool>,
+}
+
+/// The id of the `impact_started` event a declaration carries: derived from the
+/// incident id, so a retried declaration cannot record it twice.
+pub fn started_event_id(incident: Uuid) -> Uuid {
+    let hash = Sha256::digest([incident.as_bytes().as_slice(), b"impact_started"].concat());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&hash[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/incidents", request_body = DeclareRequest,
+    responses(
+        (status = 201, description = "declared", body = IncidentSummary),
+        (status = 200, description = "already declared with this id (a retry)", body = IncidentSummary),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn declare(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    caller.require_write()?;
+    let value = parse_json(&body_bytes(body)?)?;
+    object(value.clone(), "the declaration")?;
+    let req: DeclareRequest = serde_json::from_value(value)
+        .map_err(|e| ApiError::invalid(format!("the declaration is not valid: {e}")))?;
+    let severity = Severity::new(req.severity).map_err(ApiError::invalid)?;
+    if req.title.trim().is_empty() {
+        return Err(ApiError::invalid("the title must not be empty"));
+    }
+    let now = state.clock.now();
+    if req
+        .started_at
+        .is_some_and(|s| s > now + chrono::Duration::minutes(5))
+    {
+        return Err(ApiError::invalid("started_at is in the future"));
+    }
+    let mut events = vec![NewEvent {
+        id: req.id,
+        at: now,
+        kind: EventKind::IncidentDeclared {
+            title: req.title.trim().to_string(),
+            severity,
+            summary: req.summary.unwrap_or_default().trim().to_string(),
+            drill: req.drill.unwrap_or(false),
+        },
+    }];
+    if let Some(start) = req.started_at {
+        events.push(NewEvent {
+            id: started_event_id(req.id),
+            at: start,
+            kind: EventKind::ImpactStarted {},
+        });
+    }
+    let accepted = state.store.append(req.id, &caller.handle, events).await?;
+    let fresh = accepted.iter().any(|a| !a.duplicate);
+    if let Some(last) = accepted.iter().map(|a| a.seq).max() {
+        state.wake.notify(req.id, last);
+    }
+    let summary = state
+        .store
+        .incident(req.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no incident {}", req.id)))?;
+    let status = if fresh {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(summary)).into_response())
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/incidents",
+    responses((status = 200, body = [IncidentSummary]), (status = 401, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Vec<IncidentSummary>>, ApiError> {
+    Ok(Json(state.store.incidents().await?))
+}
+
+/// The folded state of an incident, as the console shows it, with its digest.
+#[derive(Serialize, ToSchema)]
+pub struct IncidentState {
+    /// Equal on every machine that folded the same events.
+    pub digest: String,
+    /// The whole folded state (summary, impact times, roster, responders, board, ...).
+    #[schema(value_type = Object)]
+    pub state: Incident,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/incidents/{id}",
+    params(("id" = String, Path, description = "incident UUID or short id")),
+    responses((status = 200, body = IncidentState), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn show(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(reference): Path<String>,
+) -> Result<Json<IncidentState>, ApiError> {
+    let summary = find_incident(&state, &reference).await?;
+    let events = state.store.events_after(summary.id, 0, usize::MAX).await?;
+    let folded = Incident::fold(summary.id, &events);
+    Ok(Json(IncidentState {
+        digest: folded.digest(),
+        state: folded,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct EventsQuery {
+    /// Only events with a seq greater than this (default 0: from the start).
+    pub after: Option<i64>,
+    /// At most this many events (default 1000, at most 10000).
+    pub limit: Option<usize>,
+    /// Long-poll: when nothing is newer than `after`, wait up to this many seconds
+    /// (at most 60) for an append before answering an empty list.
+    pub wait: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventsPage {
+    /// Event envelopes in seq order.
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<Event>,
+    /// The incident's newest seq: when it is beyond the last event here, read on.
+    pub last_seq: i64,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/incidents/{id}/events",
+    params(("id" = String, Path, description = "incident UUID or short id"), EventsQuery),
+    responses((status = 200, body = EventsPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn events(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(reference): Path<String>,
+    query: Result<Query<EventsQuery>, QueryRejection>,
+) -> Result<Json<EventsPage>, ApiError> {
+    let Query(q) =
+        query.map_err(|e| ApiError::bad_request(format!("bad query: {}", e.body_text())))?;
+    let after = q.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::bad_request("`after` must be 0 or more"));
+    }
+    let limit = q.limit.unwrap_or(1000);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::bad_request(format!(
+            "`limit` must be from 1 to {MAX_LIMIT}"
+        )));
+    }
+    let wait = Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECS));
+    let summary = find_incident(&state, &reference).await?;
+    let id = summary.id;
+    // Subscribe before reading, so an append between the read and the wait still wakes us.
+    let mut wake = state.wake.subscribe(id);
+    wake.borrow_and_update();
+    let mut events = state.store.events_after(id, after, limit).await?;
+    if events.is_empty() && !wait.is_zero() {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut shutdown = state.shutdown.clone();
+        loop {
+            tokio::select! {
+                changed = wake.changed() => if changed.is_err() { break },
+                _ = tokio::time::sleep_until(deadline) => break,
+                _ = shutdown.changed() => break,
+            }
+            events = state.store.events_after(id, after, limit).await?;
+            if !events.is_empty() {
+                break;
+            }
+        }
+    }
+    let last_seq = match events.last().and_then(|e| e.seq) {
+        Some(seq) => seq.max(state.store.incident(id).await?.map_or(seq, |s| s.last_seq)),
+        None => state
+            .store
+            .incident(id)
+            .await?
+            .map_or(summary.last_seq, |s| s.last_seq),
+    };
+    Ok(Json(EventsPage { events, last_seq }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AppendResponse {
+    pub accepted: Vec<AcceptedEvent>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedEvent {
+    pub id: Uuid,
+    pub seq: i64,
+}
+
+/// A batch of new events. Each is `{ "id": uuid, "type": str, "at"?: time, ...fields }`;
+/// `author`, `seq` and `recorded_at` are set by the server.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AppendRequest {
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<Value>,
+}
+
+fn parse_new_event(
+    incident: Uuid,
+    n: usize,
+    v: Value,
+    now: DateTime<Utc>,
+) -> Result<NewEvent, ApiError> {
+    let what = format!("event {}", n + 1);
+    let mut m = object(v, &what)?;
+    let id = take_uuid(&mut m, "id", &what)?;
+    if let Some(inc) = m.remove("incident").filter(|v| !v.is_null()) {
+        if inc.as_str().and_then(|s| Uuid::parse_str(s).ok()) != Some(incident) {
+            return Err(ApiError::invalid(format!(
+                "{what}: `incident` {inc} is not the incident in the path ({incident})"
+            )));
+        }
+    }
+    let at = take_time(&mut m, "at", &what)?.unwrap_or(now);
+    // Set by the server, never trusted from a client.
+    for key in ["author", "seq", "recorded_at"] {
+        m.remove(key);
+    }
+    let type_name = match m.remove("type") {
+        Some(Value::String(t)) => t,
+        Some(_) => {
+            return Err(ApiError::invalid(format!(
+                "{what}: `type` must be a string"
+            )));
+        }
+        None => {
+            return Err(ApiError::invalid(format!(
+                "{what}: `type` is missing, e.g. \"note\""
+            )));
+        }
+    };
+    if type_name == "incident_declared" {
+        return Err(ApiError::invalid(format!(
+            "{what}: incidents are declared with POST /api/v1/incidents"
+        )));
+    }
+    let kind = EventKind::from_parts(&type_name, m)
+        .map_err(|e| ApiError::invalid(format!("{what}: {e}")))?;
+    Ok(NewEvent { id, at, kind })
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/incidents/{id}/events", request_body = AppendRequest,
+    params(("id" = String, Path, description = "incident UUID or short id")),
+    responses(
+        (status = 200, description = "every event is durable; each id with its seq", body = AppendResponse),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn append(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(reference): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<AppendResponse>, ApiError> {
+    caller.require_write()?;
+    let bytes = body_bytes(body)?;
+    let mut m = object(parse_json(&bytes)?, "the body")?;
+    let list = match m.remove("events") {
+        Some(Value::Array(list)) => list,
+        _ => {
+            return Err(ApiError::invalid(
+                "the body must be `{ \"events\": [ ... ] }`",
+            ));
+        }
+    };
+    if list.is_empty() {
+        return Err(ApiError::invalid("`events` is empty"));
+    }
+    if list.len() > MAX_BATCH {
+        return Err(ApiError::too_large(format!(
+            "{} events in one batch; send at most {MAX_BATCH}",
+            list.len()
+        )));
+    }
+    let summary = find_incident(&state, &reference).await?;
+    let now = state.clock.now();
+    let events = list
+        .into_iter()
+        .enumerate()
+        .map(|(n, v)| parse_new_event(summary.id, n, v, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    let accepted: Vec<Accepted> = state
+        .store
+        .append(summary.id, &caller.handle, events)
+        .await?;
+    if let Some(last) = accepted.iter().map(|a| a.seq).max() {
+        state.wake.notify(summary.id, last);
+    }
+    Ok(Json(AppendResponse {
+        accepted: accepted
+            .into_iter()
+            .map(|a| AcceptedEvent {
+                id: a.id,
+                seq: a.seq,
+            })
+            .collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "this document")), security(("bearer" = [])))]
+pub async fn openapi(_caller: Caller) -> Response {
+    Json(super::openapi::document()).into_response()
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see GET /api/v1/openapi.json")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method; see GET /api/v1/openapi.json",
+    )
+}

@@ -1,0 +1,366 @@
+//! The PostgreSQL store, for teams that run several `warroom serve` instances on one
+//! database. Appends to an incident serialize on its row lock, so seqs are contiguous and a
+//! reader never sees a gap; each commit NOTIFYs `warroom_events` so long-polls on every
+//! instance wake.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Row, Transaction};
+use uuid::Uuid;
+
+use super::sqlite::kind_from_row;
+use super::{Accepted, AppendHook, NewEvent, Store, StoreError, TokenInfo, plan_append};
+use crate::clock::Clock;
+use crate::domain::event::Event;
+use crate::domain::incident::IncidentSummary;
+
+const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+const CHANNEL: &str = "warroom_events";
+
+pub struct PgStore {
+    pool: PgPool,
+    clock: Arc<dyn Clock>,
+    shown_url: String,
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}@{}", &url[..scheme + 3], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn db(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e
+        && d.code().as_deref() == Some("23505")
+    {
+        return StoreError::Invalid(format!("that id is already in use: {}", d.message()));
+    }
+    StoreError::db(e)
+}
+
+fn summary_from(json: &str) -> Result<IncidentSummary, StoreError> {
+    serde_json::from_str(json)
+        .map_err(|e| StoreError::Invalid(format!("stored summary does not parse: {e}")))
+}
+
+impl PgStore {
+    pub async fn connect(url: &str, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        let shown_url = redact(url);
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot connect to PostgreSQL at {shown_url}: {e}"))
+            })?;
+        let store = PgStore {
+            pool,
+            clock,
+            shown_url,
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // One instance migrates at a time; the others wait and then find nothing to do.
+        sqlx::query("SELECT pg_advisory_xact_lock(7878001)")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query("CREATE TABLE IF NOT EXISTS warroom_schema (version integer NOT NULL)")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let version: Option<i32> = sqlx::query("SELECT max(version) AS v FROM warroom_schema")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?
+            .try_get("v")
+            .map_err(db)?;
+        let version = version.unwrap_or(0) as usize;
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::Unavailable(format!(
+                "the database at {} was set up by a newer warroom (schema v{version}); upgrade warroom",
+                self.shown_url
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            sqlx::query("INSERT INTO warroom_schema (version) VALUES ($1)")
+                .bind((i + 1) as i32)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn append_tx(
+        tx: &mut Transaction<'_, Postgres>,
+        incident: Uuid,
+        author: &str,
+        events: &[NewEvent],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Accepted>, StoreError> {
+        let lock = "SELECT summary FROM incidents WHERE id = $1 FOR UPDATE";
+        let mut row = sqlx::query(lock)
+            .bind(incident)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db)?;
+        if row.is_none() {
+            // A placeholder row to lock; it only survives if the batch declares the incident.
+            let blank =
+                serde_json::to_string(&IncidentSummary::new(incident)).map_err(StoreError::db)?;
+            sqlx::query(
+                "INSERT INTO incidents (id, short_id, declared_at, last_seq, summary) \
+                 VALUES ($1, $2, $3, 0, $4) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(incident)
+            .bind(crate::domain::ids::short_id(&incident))
+            .bind(now)
+            .bind(blank)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+            row = sqlx::query(lock)
+                .bind(incident)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db)?;
+        }
+        let summary = match row {
+            Some(r) => summary_from(&r.try_get::<String, _>("summary").map_err(db)?)?,
+            None => IncidentSummary::new(incident),
+        };
+        let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+        let prior: HashMap<Uuid, (Uuid, i64)> =
+            sqlx::query("SELECT id, incident, seq FROM events WHERE id = ANY($1)")
+                .bind(&ids)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(db)?
+                .into_iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("id")?,
+                        (r.try_get("incident")?, r.try_get("seq")?),
+                    ))
+                })
+                .collect::<Result<_, sqlx::Error>>()
+                .map_err(db)?;
+        let plan = plan_append(incident, summary, author, events, &prior, now)?;
+        if plan.to_insert.is_empty() {
+            return Ok(plan.accepted);
+        }
+        for ev in &plan.to_insert {
+            let body = serde_json::to_string(&ev.kind.fields()).map_err(StoreError::db)?;
+            sqlx::query(
+                "INSERT INTO events (incident, seq, id, at, recorded_at, author, type, body) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(incident)
+            .bind(ev.seq)
+            .bind(ev.id)
+            .bind(ev.at)
+            .bind(now)
+            .bind(&ev.author)
+            .bind(ev.kind.type_name())
+            .bind(body)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        }
+        let s = &plan.summary;
+        sqlx::query(
+            "UPDATE incidents SET last_seq = $2, summary = $3, declared_at = $4 WHERE id = $1",
+        )
+        .bind(incident)
+        .bind(s.last_seq)
+        .bind(serde_json::to_string(s).map_err(StoreError::db)?)
+        .bind(s.declared_at.unwrap_or(now))
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(format!("{incident}:{}", s.last_seq))
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        Ok(plan.accepted)
+    }
+}
+
+fn token_info(r: &sqlx::postgres::PgRow) -> Result<TokenInfo, StoreError> {
+    Ok(TokenInfo {
+        handle: r.try_get("handle").map_err(db)?,
+        read_only: r.try_get("read_only").map_err(db)?,
+        created_at: r.try_get("created_at").map_err(db)?,
+        revoked_at: r.try_get("revoked_at").map_err(db)?,
+    })
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn append(
+        &self,
+        incident: Uuid,
+        author: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Accepted>, StoreError> {
+        let now = self.clock.now();
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let accepted = Self::append_tx(&mut tx, incident, author, &events, now).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(accepted)
+    }
+
+    async fn events_after(
+        &self,
+        incident: Uuid,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, id, at, recorded_at, author, type, body FROM events \
+             WHERE incident = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(incident)
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                let type_name: String = r.try_get("type").map_err(db)?;
+                let body: String = r.try_get("body").map_err(db)?;
+                Ok(Event {
+                    id: r.try_get("id").map_err(db)?,
+                    incident,
+                    seq: Some(r.try_get("seq").map_err(db)?),
+                    at: r.try_get("at").map_err(db)?,
+                    recorded_at: Some(r.try_get("recorded_at").map_err(db)?),
+                    author: r.try_get("author").map_err(db)?,
+                    kind: kind_from_row(&type_name, &body),
+                })
+            })
+            .collect()
+    }
+
+    async fn incidents(&self) -> Result<Vec<IncidentSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT summary FROM incidents WHERE last_seq > 0 ORDER BY declared_at DESC, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| summary_from(&r.try_get::<String, _>("summary").map_err(db)?))
+            .collect()
+    }
+
+    async fn incident(&self, id: Uuid) -> Result<Option<IncidentSummary>, StoreError> {
+        let row = sqlx::query("SELECT summary FROM incidents WHERE id = $1 AND last_seq > 0")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.map(|r| summary_from(&r.try_get::<String, _>("summary").map_err(db)?))
+            .transpose()
+    }
+
+    async fn add_token(&self, handle: &str, hash: &str, read_only: bool) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tokens (handle, hash, read_only, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(handle)
+        .bind(hash)
+        .bind(read_only)
+        .bind(self.clock.now())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenInfo>, StoreError> {
+        let row = sqlx::query(
+            "SELECT handle, read_only, created_at, revoked_at FROM tokens \
+             WHERE hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(token_info).transpose()
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        let rows =
+            sqlx::query("SELECT handle, read_only, created_at, revoked_at FROM tokens ORDER BY id")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+        rows.iter().map(token_info).collect()
+    }
+
+    async fn revoke_tokens(&self, handle: &str) -> Result<usize, StoreError> {
+        let done = sqlx::query(
+            "UPDATE tokens SET revoked_at = $2 WHERE handle = $1 AND revoked_at IS NULL",
+        )
+        .bind(handle)
+        .bind(self.clock.now())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() as usize)
+    }
+
+    async fn listen_for_appends(&self, hook: AppendHook) -> Result<(), StoreError> {
+        let mut listener = PgListener::connect_with(&self.pool).await.map_err(db)?;
+        listener.listen(CHANNEL).await.map_err(db)?;
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(n) => {
+                        let mut parts = n.payload().splitn(2, ':');
+                        let id = parts.next().and_then(|s| Uuid::parse_str(s).ok());
+                        let seq = parts.next().and_then(|s| s.parse::<i64>().ok());
+                        if let (Some(id), Some(seq)) = (id, seq) {
+                            hook(id, seq);
+                        }
+                    }
+                    Err(e) => {
+                        // The listener reconnects on the next recv; do not spin meanwhile.
+                        tracing::warn!("PostgreSQL listener: {e}");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("PostgreSQL {}", self.shown_url)
+    }
+}
