@@ -62,8 +62,12 @@ pub fn declare(
     let started = started_at.map(|s| ctx.parse_time(s)).transpose()?;
     let replica = ctx.replica()?;
     let (incident, outcome) = replica.declare(title, severity, summary, started, false)?;
-    if let Recorded::Rejected(reason) = outcome {
-        bail!("the declaration was refused: {reason}");
+    match outcome {
+        Recorded::Rejected(reason) => bail!("the declaration was refused: {reason}"),
+        Recorded::Pending => eprintln!(
+            "declared on this machine; pending until the server answers (`warroom sync` delivers it)"
+        ),
+        Recorded::Confirmed(_) => {}
     }
     println!("{}", incident.short_id);
     Ok(())
@@ -192,5 +196,60 @@ pub fn demo(ctx: &Ctx) -> Result<()> {
     }
     let summary = replica.resolve(&incident.to_string())?;
     println!("{}", summary.short_id);
+    Ok(())
+}
+
+/// Shared mode: push everything, pull everything; exit 0 only when nothing is left.
+pub fn sync(ctx: &Ctx, drop_rejected: bool) -> Result<()> {
+    if ctx.server.is_none() {
+        bail!(
+            "`warroom sync` needs a server: pass --server and --token (or set WARROOM_SERVER and WARROOM_TOKEN)"
+        );
+    }
+    let replica = ctx.replica()?;
+    if drop_rejected {
+        let dropped = replica.store().outbox_drop_rejected()?;
+        for p in &dropped {
+            eprintln!(
+                "dropped refused change {} on {}: {}",
+                p.event.kind.type_name(),
+                crate::domain::ids::short_id(&p.event.incident),
+                p.rejected.as_deref().unwrap_or("")
+            );
+        }
+    }
+    let result = replica.sync();
+    let status = replica.link_status(crate::sync::engine::Link::Connected)?;
+    if let Err(e) = result {
+        bail!(
+            "{e}; {} change(s) still pending on this machine",
+            status.pending
+        );
+    }
+    let outbox = replica.store().outbox(None)?;
+    let refused: Vec<_> = outbox.iter().filter(|p| p.rejected.is_some()).collect();
+    for p in &refused {
+        eprintln!(
+            "refused by the server: {} on {} ({}): {}",
+            p.event.kind.type_name(),
+            crate::domain::ids::short_id(&p.event.incident),
+            p.event.id,
+            p.rejected.as_deref().unwrap_or("")
+        );
+    }
+    if !refused.is_empty() {
+        bail!(
+            "{} change(s) were refused by the server (kept here; `warroom sync --drop-rejected` deletes them)",
+            refused.len()
+        );
+    }
+    if !outbox.is_empty() {
+        bail!(
+            "{} change(s) are still waiting for the server",
+            outbox.len()
+        );
+    }
+    let n = replica.incidents()?.len();
+    println!("in sync: nothing pending, {n} incident(s) up to date");
     Ok(())
 }

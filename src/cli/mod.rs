@@ -121,6 +121,12 @@ pub enum Command {
     },
     /// The severity levels and what they mean
     Severities,
+    /// Shared mode: deliver pending changes and bring this machine's copy up to date
+    Sync {
+        /// Delete changes the server refused (they are listed first)
+        #[arg(long)]
+        drop_rejected: bool,
+    },
     /// Run the shared backend (REST API v1)
     Serve {
         /// Address to listen on (port 0 picks a free one)
@@ -160,6 +166,8 @@ pub struct Ctx {
     pub data_dir: PathBuf,
     pub handle: String,
     pub clock: Arc<dyn Clock>,
+    /// Shared mode: the server and token.
+    pub server: Option<(String, String)>,
 }
 
 impl Ctx {
@@ -175,17 +183,30 @@ impl Ctx {
 
     /// The replica, created if missing (for commands that write).
     pub fn replica(&self) -> Result<Replica> {
-        Replica::open_solo(&self.data_dir, &self.handle, self.clock.clone())
-            .map_err(anyhow::Error::from)
+        match &self.server {
+            None => Replica::open_solo(&self.data_dir, &self.handle, self.clock.clone()),
+            Some((server, token)) => Replica::open_shared(
+                &self.data_dir,
+                server,
+                token,
+                &self.handle,
+                self.clock.clone(),
+            ),
+        }
+        .map_err(anyhow::Error::from)
     }
 
-    /// The replica if one exists; reading commands never create files.
+    /// The replica for reading, freshly synced in shared mode (offline: says so on stderr
+    /// and reads this machine's copy). In solo mode, reading never creates files.
     pub fn existing_replica(&self) -> Result<Option<Replica>> {
-        if crate::sync::solo_path(&self.data_dir).exists() {
-            self.replica().map(Some)
-        } else {
-            Ok(None)
+        if self.server.is_none() && !crate::sync::solo_path(&self.data_dir).exists() {
+            return Ok(None);
         }
+        let replica = self.replica()?;
+        if let Some(warning) = replica.refresh() {
+            eprintln!("warroom: {warning}");
+        }
+        Ok(Some(replica))
     }
 }
 
@@ -212,16 +233,19 @@ pub fn run(cli: Cli) -> Result<()> {
             .context("cannot find a data directory for this user: pass --data-dir")?,
     };
     let handle = valid_handle(&cli.as_handle.clone().unwrap_or_else(default_handle))?;
-    if cli.server.is_some() || cli.token.is_some() {
-        bail!(
-            "shared mode (--server/--token, WARROOM_SERVER/WARROOM_TOKEN) is not in this \
-             version yet; unset them to work solo"
-        );
-    }
+    let server = match (cli.server.filter(|s| !s.trim().is_empty()), cli.token) {
+        (Some(s), Some(t)) => Some((s, t)),
+        (Some(_), None) => bail!(
+            "--server needs a token too: pass --token or set WARROOM_TOKEN \
+             (the server's admin makes one with `warroom token create HANDLE`)"
+        ),
+        (None, _) => None,
+    };
     let ctx = Ctx {
         data_dir,
         handle,
         clock: Arc::new(SystemClock),
+        server,
     };
     match cli.command {
         None => incidents::console_placeholder(&ctx),
@@ -249,6 +273,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 server_cmds::token_revoke(&ctx, &handle, db.as_deref())
             }
         },
+        Some(Command::Sync { drop_rejected }) => incidents::sync(&ctx, drop_rejected),
         Some(Command::Severities) => {
             output::severities();
             Ok(())

@@ -32,6 +32,7 @@ impl Modify for BearerAuth {
     paths(
         routes::healthz,
         routes::openapi,
+        routes::me,
         routes::list,
         routes::declare,
         routes::show,
@@ -45,6 +46,7 @@ impl Modify for BearerAuth {
         Stage,
         Status,
         routes::Health,
+        routes::Me,
         routes::DeclareRequest,
         routes::IncidentState,
         routes::EventsPage,

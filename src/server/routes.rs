@@ -453,6 +453,25 @@ pub async fn append(
     }))
 }
 
+/// Who the token belongs to.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    pub handle: String,
+    pub read_only: bool,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/me",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn me(caller: Caller) -> Json<Me> {
+    Json(Me {
+        handle: caller.handle,
+        read_only: caller.read_only,
+    })
+}
+
 #[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "this document")), security(("bearer" = [])))]
 pub async fn openapi(_caller: Caller) -> Response {
     Json(super::openapi::document()).into_response()

@@ -2,12 +2,13 @@
 //! by the source of truth (the server, or in solo mode this same file).
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::sqlite::{append_in, kind_from_row};
+use super::sqlite::{append_in, kind_from_row, save_summary};
 use super::{Accepted, NewEvent, SqliteStore, StoreError};
 use crate::domain::event::{Event, format_time};
+use crate::domain::incident::IncidentSummary;
 
 /// One change waiting in the outbox.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,12 +17,31 @@ pub struct Pending {
     /// The server refused it; the reason, kept and shown, never dropped silently.
     pub rejected: Option<String>,
     pub attempts: i64,
+    /// The server accepted it with this seq; the row goes when the event is pulled.
+    pub acked_seq: Option<i64>,
+}
+
+impl Pending {
+    /// Still waiting to be delivered (neither refused nor acknowledged).
+    pub fn is_waiting(&self) -> bool {
+        self.rejected.is_none() && self.acked_seq.is_none()
+    }
+}
+
+/// What a pull added to the replica.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Mirrored {
+    pub applied: usize,
+    /// The replica's newest contiguous seq for the incident after the pull.
+    pub last_seq: i64,
+    /// An event arrived out of order: the pull stopped before it and must ask again.
+    pub gap: bool,
 }
 
 fn pending_in(conn: &Connection, incident: Option<Uuid>) -> Result<Vec<Pending>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT id, incident, at, author, type, body, error, attempts FROM outbox \
+            "SELECT id, incident, at, author, type, body, error, attempts, acked_seq FROM outbox \
              WHERE ?1 IS NULL OR incident = ?1 ORDER BY pos",
         )
         .map_err(StoreError::db)?;
@@ -36,12 +56,13 @@ fn pending_in(conn: &Connection, incident: Option<Uuid>) -> Result<Vec<Pending>,
                 r.get::<_, String>(5)?,
                 r.get::<_, Option<String>>(6)?,
                 r.get::<_, i64>(7)?,
+                r.get::<_, Option<i64>>(8)?,
             ))
         })
         .map_err(StoreError::db)?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, inc, at, author, type_name, body, error, attempts) =
+        let (id, inc, at, author, type_name, body, error, attempts, acked_seq) =
             row.map_err(StoreError::db)?;
         let parse_id = |s: &str| {
             Uuid::parse_str(s).map_err(|e| StoreError::Invalid(format!("outbox id `{s}`: {e}")))
@@ -60,6 +81,7 @@ fn pending_in(conn: &Connection, incident: Option<Uuid>) -> Result<Vec<Pending>,
             },
             rejected: error,
             attempts,
+            acked_seq,
         });
     }
     Ok(out)
@@ -112,7 +134,7 @@ impl SqliteStore {
         self.write_blocking(move |c| {
             let pending = pending_in(c, None)?;
             let mut answers = Vec::new();
-            for p in pending.iter().filter(|p| p.rejected.is_none()) {
+            for p in pending.iter().filter(|p| p.is_waiting()) {
                 let ev = &p.event;
                 let new = NewEvent {
                     id: ev.id,
@@ -143,4 +165,159 @@ impl SqliteStore {
             Ok(answers)
         })
     }
+
+    /// Records the server's seqs for pushed changes.
+    pub async fn outbox_ack(&self, acks: Vec<(Uuid, i64)>) -> Result<(), StoreError> {
+        self.write_async(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "UPDATE outbox SET acked_seq = ?2, attempts = attempts + 1 WHERE id = ?1",
+                )
+                .map_err(StoreError::db)?;
+            for (id, seq) in &acks {
+                stmt.execute(params![id.to_string(), seq])
+                    .map_err(StoreError::db)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Marks changes the server refused, with its reason; they stay visible.
+    pub async fn outbox_reject(&self, ids: Vec<Uuid>, reason: String) -> Result<(), StoreError> {
+        self.write_async(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "UPDATE outbox SET state = 'rejected', error = ?2, attempts = attempts + 1 WHERE id = ?1",
+                )
+                .map_err(StoreError::db)?;
+            for id in &ids {
+                stmt.execute(params![id.to_string(), reason]).map_err(StoreError::db)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn outbox_async(&self, incident: Option<Uuid>) -> Result<Vec<Pending>, StoreError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.outbox(incident))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("reader failed: {e}")))?
+    }
+
+    /// Adds confirmed events pulled from the server, in seq order, keeping their seq,
+    /// author and receipt time; each one's outbox row (if it was ours) goes with it.
+    pub async fn mirror(&self, incident: Uuid, events: Vec<Event>) -> Result<Mirrored, StoreError> {
+        self.write_async(move |c| mirror_in(c, incident, &events))
+            .await
+    }
+
+    /// Deletes the changes the server refused, answering what they were.
+    pub fn outbox_drop_rejected(&self) -> Result<Vec<Pending>, StoreError> {
+        self.write_blocking(|c| {
+            let refused: Vec<Pending> = pending_in(c, None)?
+                .into_iter()
+                .filter(|p| p.rejected.is_some())
+                .collect();
+            c.execute("DELETE FROM outbox WHERE state = 'rejected'", [])
+                .map_err(StoreError::db)?;
+            Ok(refused)
+        })
+    }
+
+    /// The seq of an event: confirmed in the log, or acknowledged by the server.
+    pub fn seq_of(&self, id: Uuid) -> Result<Option<i64>, StoreError> {
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT seq FROM events WHERE id = ?1 \
+                 UNION ALL SELECT acked_seq FROM outbox WHERE id = ?1 AND acked_seq IS NOT NULL",
+            )
+            .and_then(|mut s| s.query_row([id.to_string()], |r| r.get(0)).optional())
+            .map_err(StoreError::db)
+        })
+    }
+
+    /// A value the replica keeps about its server (e.g. the last successful sync).
+    pub fn sync_value(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = key.to_string();
+        self.read(move |c| {
+            c.prepare_cached("SELECT value FROM sync_state WHERE key = ?1")
+                .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
+                .map_err(StoreError::db)
+        })
+    }
+
+    pub async fn set_sync_value(&self, key: &str, value: String) -> Result<(), StoreError> {
+        let key = key.to_string();
+        self.write_async(move |c| {
+            c.execute(
+                "INSERT INTO sync_state (key, value) VALUES (?1, ?2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(|_| ())
+            .map_err(StoreError::db)
+        })
+        .await
+    }
+}
+
+fn mirror_in(conn: &Connection, incident: Uuid, events: &[Event]) -> Result<Mirrored, StoreError> {
+    let row: Option<String> = conn
+        .prepare_cached("SELECT summary FROM incidents WHERE id = ?1")
+        .and_then(|mut s| s.query_row([incident.to_string()], |r| r.get(0)).optional())
+        .map_err(StoreError::db)?;
+    let existed = row.is_some();
+    let mut summary = match row {
+        Some(json) => serde_json::from_str::<IncidentSummary>(&json)
+            .map_err(|e| StoreError::Invalid(format!("stored summary does not parse: {e}")))?,
+        None => IncidentSummary::new(incident),
+    };
+    let mut out = Mirrored {
+        last_seq: summary.last_seq,
+        ..Mirrored::default()
+    };
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO events (incident, seq, id, at, recorded_at, author, type, body) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .map_err(StoreError::db)?;
+    let mut drop_outbox = conn
+        .prepare_cached("DELETE FROM outbox WHERE id = ?1")
+        .map_err(StoreError::db)?;
+    for ev in events {
+        let Some(seq) = ev.seq else { continue };
+        if seq <= out.last_seq {
+            continue;
+        }
+        if seq != out.last_seq + 1 {
+            out.gap = true;
+            break;
+        }
+        let body = serde_json::to_string(&ev.kind.fields()).map_err(StoreError::db)?;
+        insert
+            .execute(params![
+                incident.to_string(),
+                seq,
+                ev.id.to_string(),
+                format_time(ev.at),
+                format_time(ev.recorded_at.unwrap_or(ev.at)),
+                ev.author,
+                ev.kind.type_name(),
+                body
+            ])
+            .map_err(StoreError::db)?;
+        drop_outbox
+            .execute([ev.id.to_string()])
+            .map_err(StoreError::db)?;
+        summary.apply(ev);
+        out.last_seq = seq;
+        out.applied += 1;
+    }
+    if out.applied > 0 {
+        save_summary(conn, &summary, out.last_seq, existed)?;
+    }
+    Ok(out)
 }

@@ -25,7 +25,10 @@ use crate::domain::event::{Event, EventKind, format_time};
 use crate::domain::incident::IncidentSummary;
 use std::collections::HashMap;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/sqlite/0001_init.sql"),
+    include_str!("migrations/sqlite/0002_outbox_ack.sql"),
+];
 
 /// Writes that arrive while a commit is in flight join the next one, up to this many.
 const MAX_GROUP: usize = 4096;
@@ -224,6 +227,17 @@ impl SqliteStore {
             None => job.finish(Err("the store is closed".into())),
         }
         rx
+    }
+
+    /// A write from async code.
+    pub async fn write_async<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.write(work)
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the writer stopped".into())))
     }
 
     /// A write from synchronous code (the CLI). Must not be called on an async runtime thread.

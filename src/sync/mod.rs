@@ -8,11 +8,16 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub mod engine;
+pub mod remote;
+
 use crate::clock::Clock;
 use crate::domain::event::{Event, EventKind, Severity};
 use crate::domain::incident::{Incident, IncidentSummary};
 use crate::store::outbox::Pending;
 use crate::store::{NewEvent, ResolveError, SqliteStore, StoreError, resolve};
+use engine::{Link, LinkStatus, SyncError, Syncer};
+use remote::{Remote, RemoteError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplicaError {
@@ -23,6 +28,8 @@ pub enum ReplicaError {
     /// The change breaks a rule of the workflow; nothing was written.
     #[error("{0}")]
     Refused(String),
+    #[error("sync failed: {0}")]
+    Sync(String),
 }
 
 /// What became of a recorded change.
@@ -36,6 +43,12 @@ pub enum Recorded {
     Rejected(String),
 }
 
+impl ReplicaError {
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, ReplicaError::Refused(_))
+    }
+}
+
 /// An incident as a console sees it: confirmed log plus this replica's pending changes.
 pub struct View {
     pub state: Incident,
@@ -43,16 +56,50 @@ pub struct View {
     pub pending: Vec<Pending>,
 }
 
+/// How a shared replica reaches its server from synchronous code (the CLI).
+struct Shared {
+    syncer: Syncer,
+    runtime: tokio::runtime::Runtime,
+}
+
 pub struct Replica {
     store: SqliteStore,
     handle: String,
     clock: Arc<dyn Clock>,
+    shared: Option<Shared>,
 }
 
 /// The solo replica's file inside a data directory.
 pub fn solo_path(data_dir: &Path) -> PathBuf {
     data_dir.join("solo.db")
 }
+
+/// The replica of one server: one file per server URL.
+pub fn shared_path(data_dir: &Path, server: &str) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let url = server.trim().trim_end_matches('/');
+    let readable: String = url
+        .split("://")
+        .last()
+        .unwrap_or(url)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(48)
+        .collect();
+    let hash = hex::encode(&Sha256::digest(url.as_bytes())[..4]);
+    data_dir
+        .join("replicas")
+        .join(format!("{readable}-{hash}.db"))
+}
+
+/// How long a CLI command waits for the server before leaving its change pending.
+const CLI_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Replica {
     /// Opens the solo replica in `data_dir`, creating it if needed.
@@ -66,10 +113,100 @@ impl Replica {
             store,
             handle: handle.to_string(),
             clock,
+            shared: None,
         };
         // Changes a crash left between outbox and log are confirmed now.
         replica.store.confirm_outbox_locally()?;
         Ok(replica)
+    }
+
+    /// Opens the replica of `server`. Reaches the server only to learn the token's handle
+    /// the first time; after that it opens offline too.
+    pub fn open_shared(
+        data_dir: &Path,
+        server: &str,
+        token: &str,
+        fallback_handle: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ReplicaError> {
+        let remote =
+            Remote::new(server, token).map_err(|e| ReplicaError::Refused(e.to_string()))?;
+        let store = SqliteStore::open(shared_path(data_dir, server), clock.clone())?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ReplicaError::Refused(format!("cannot start the network runtime: {e}")))?;
+        let key = format!("handle:{}", crate::store::hash_token(token));
+        let handle = match store.sync_value(&key)? {
+            Some(h) => h,
+            None => match runtime
+                .block_on(async { tokio::time::timeout(CLI_TIMEOUT, remote.whoami()).await })
+            {
+                Ok(Ok(h)) => {
+                    runtime.block_on(store.set_sync_value(&key, h.clone()))?;
+                    h
+                }
+                Ok(Err(e @ (RemoteError::Unauthorized(_) | RemoteError::Incompatible(_)))) => {
+                    return Err(ReplicaError::Refused(e.to_string()));
+                }
+                // Offline on first use: work under the local name until the server answers.
+                _ => fallback_handle.to_string(),
+            },
+        };
+        let syncer = Syncer::new(store.clone(), remote, clock.clone());
+        Ok(Replica {
+            store,
+            handle,
+            clock,
+            shared: Some(Shared { syncer, runtime }),
+        })
+    }
+
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// Pushes and pulls once (shared mode), within the CLI's patience.
+    pub fn sync(&self) -> Result<engine::Pushed, ReplicaError> {
+        let Some(shared) = &self.shared else {
+            return Ok(engine::Pushed::default());
+        };
+        shared
+            .runtime
+            .block_on(async {
+                tokio::time::timeout(CLI_TIMEOUT * 6, shared.syncer.sync_once())
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(SyncError::Remote(RemoteError::Offline("timed out".into())))
+                    })
+            })
+            .map_err(|e| ReplicaError::Sync(e.to_string()))
+    }
+
+    /// Tries a quick sync so reads are fresh; offline, says so and reads the replica.
+    pub fn refresh(&self) -> Option<String> {
+        let shared = self.shared.as_ref()?;
+        let result = shared.runtime.block_on(async {
+            tokio::time::timeout(CLI_TIMEOUT, shared.syncer.sync_once())
+                .await
+                .unwrap_or_else(|_| {
+                    Err(SyncError::Remote(RemoteError::Offline("timed out".into())))
+                })
+        });
+        match result {
+            Ok(_) => None,
+            Err(e) => Some(format!("{e}; showing this machine's copy")),
+        }
+    }
+
+    pub fn link_status(&self, link: Link) -> Result<LinkStatus, ReplicaError> {
+        match &self.shared {
+            None => Ok(LinkStatus::solo()),
+            Some(shared) => shared
+                .runtime
+                .block_on(shared.syncer.status(link))
+                .map_err(|e| ReplicaError::Sync(e.to_string())),
+        }
     }
 
     pub fn handle(&self) -> &str {
@@ -84,8 +221,26 @@ impl Replica {
         self.clock.now()
     }
 
+    /// Confirmed incidents and, in shared mode, ones declared here and not yet delivered.
     pub fn incidents(&self) -> Result<Vec<IncidentSummary>, ReplicaError> {
-        Ok(self.store.incidents_blocking()?)
+        let mut all = self.store.incidents_blocking()?;
+        let pending = self.store.outbox(None)?;
+        for p in &pending {
+            if matches!(p.event.kind, EventKind::IncidentDeclared { .. })
+                && p.rejected.is_none()
+                && !all.iter().any(|i| i.id == p.event.incident)
+            {
+                let mut s = IncidentSummary::new(p.event.incident);
+                for q in pending
+                    .iter()
+                    .filter(|q| q.event.incident == p.event.incident)
+                {
+                    s.apply(&q.event);
+                }
+                all.insert(0, s);
+            }
+        }
+        Ok(all)
     }
 
     /// The one incident `reference` names: short id, UUID, or a unique prefix of either.
@@ -98,6 +253,7 @@ impl Replica {
         let confirmed = self.store.all_events(incident)?;
         let pending = self.store.outbox(Some(incident))?;
         let mut state = Incident::fold(incident, &confirmed);
+        // Acknowledged changes not yet pulled are applied too, once: pulling removes them.
         for p in pending.iter().filter(|p| p.rejected.is_none()) {
             state.apply(&p.event);
         }
@@ -191,8 +347,46 @@ impl Replica {
         self.record_as(incident, &author, events)
     }
 
-    /// Solo mode confirms at once; answers what became of the last of `events`.
+    /// Solo mode confirms at once; shared mode pushes now and leaves the change pending when
+    /// the server does not answer. Answers what became of the last of `events`.
     fn settle(&self, events: &[NewEvent]) -> Result<Recorded, ReplicaError> {
+        if let Some(shared) = &self.shared {
+            let pushed = shared.runtime.block_on(async {
+                let pushed = tokio::time::timeout(CLI_TIMEOUT, shared.syncer.push()).await;
+                if let Ok(Ok(p)) = &pushed {
+                    for id in &p.incidents {
+                        let _ = tokio::time::timeout(
+                            CLI_TIMEOUT,
+                            shared.syncer.pull(*id, std::time::Duration::ZERO),
+                        )
+                        .await;
+                    }
+                }
+                pushed
+            });
+            return match pushed {
+                Ok(Ok(report)) => {
+                    if let Some((_, why)) = report
+                        .rejected
+                        .iter()
+                        .find(|(id, _)| events.iter().any(|e| e.id == *id))
+                    {
+                        return Ok(Recorded::Rejected(why.clone()));
+                    }
+                    let last = events.last().map(|e| e.id);
+                    match last.and_then(|id| self.store.seq_of(id).ok().flatten()) {
+                        Some(seq) => Ok(Recorded::Confirmed(seq)),
+                        None => Ok(Recorded::Pending),
+                    }
+                }
+                Ok(Err(SyncError::Remote(
+                    e @ (RemoteError::Unauthorized(_) | RemoteError::Incompatible(_)),
+                ))) => Err(ReplicaError::Sync(format!(
+                    "{e}; the change is kept and will be sent once this is fixed"
+                ))),
+                _ => Ok(Recorded::Pending),
+            };
+        }
         let answers = self.store.confirm_outbox_locally()?;
         let mut outcome = Recorded::Pending;
         for ev in events {

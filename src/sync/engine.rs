@@ -1,0 +1,438 @@
+//! Push and pull between a replica and its server.
+//!
+//! Push: the outbox in order, grouped by incident, in batches; a 2xx records each change's
+//! seq; a 4xx marks the refused change rejected (kept, shown, never dropped); network
+//! errors and 5xx leave everything waiting for the next try. Pull: events after the
+//! replica's newest contiguous seq, in order, page by page; an out-of-order event stops
+//! the page and the next request refills the gap.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use tokio::sync::{Notify, mpsc, watch};
+use uuid::Uuid;
+
+use super::remote::{Remote, RemoteError};
+use crate::clock::Clock;
+use crate::domain::event::{EventKind, format_time};
+use crate::store::outbox::{Mirrored, Pending};
+use crate::store::{NewEvent, SqliteStore, Store, StoreError};
+
+const PUSH_BATCH: usize = 500;
+const PULL_PAGE: usize = 5000;
+const LAST_SYNC: &str = "last_sync";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    pub fn is_offline(&self) -> bool {
+        matches!(self, SyncError::Remote(r) if r.is_offline())
+    }
+}
+
+/// What the status bar and `warroom sync` say about the link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// No server: this machine's replica is the source of truth.
+    Solo,
+    Connecting,
+    Connected,
+    Offline {
+        since: DateTime<Utc>,
+        retry_at: Option<DateTime<Utc>>,
+        reason: String,
+    },
+    /// Retrying will not help until a person acts (bad token, not a warroom server).
+    Broken(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkStatus {
+    pub link: Link,
+    /// Changes waiting for the server.
+    pub pending: usize,
+    /// Changes the server refused.
+    pub rejected: usize,
+    pub last_sync: Option<DateTime<Utc>>,
+}
+
+impl LinkStatus {
+    pub fn solo() -> Self {
+        LinkStatus {
+            link: Link::Solo,
+            pending: 0,
+            rejected: 0,
+            last_sync: None,
+        }
+    }
+
+    /// One line for a status bar or stderr.
+    pub fn describe(&self, now: DateTime<Utc>) -> String {
+        let mut s = match &self.link {
+            Link::Solo => "solo (no server)".to_string(),
+            Link::Connecting => "connecting".to_string(),
+            Link::Connected => "connected".to_string(),
+            Link::Offline {
+                since,
+                retry_at,
+                reason,
+            } => {
+                let mut s = format!("OFFLINE since {} ({reason})", since.format("%H:%M:%S UTC"));
+                if let Some(r) = retry_at {
+                    let secs = (*r - now).num_seconds().max(0);
+                    s.push_str(&format!(", retrying in {secs}s"));
+                }
+                s
+            }
+            Link::Broken(why) => format!("NOT SYNCING: {why}"),
+        };
+        if self.link != Link::Solo {
+            s.push_str(&format!(" · {} pending", self.pending));
+            if self.rejected > 0 {
+                s.push_str(&format!(" · {} REJECTED", self.rejected));
+            }
+            if let Some(t) = self.last_sync {
+                s.push_str(&format!(" · synced {}", t.format("%H:%M:%S UTC")));
+            }
+        }
+        s
+    }
+}
+
+/// What a push did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pushed {
+    pub delivered: usize,
+    pub rejected: Vec<(Uuid, String)>,
+    pub incidents: BTreeSet<Uuid>,
+}
+
+pub struct Syncer {
+    store: SqliteStore,
+    remote: Remote,
+    clock: Arc<dyn Clock>,
+}
+
+impl Syncer {
+    pub fn new(store: SqliteStore, remote: Remote, clock: Arc<dyn Clock>) -> Self {
+        Syncer {
+            store,
+            remote,
+            clock,
+        }
+    }
+
+    pub fn remote(&self) -> &Remote {
+        &self.remote
+    }
+
+    /// Delivers every waiting change, oldest first.
+    pub async fn push(&self) -> Result<Pushed, SyncError> {
+        let waiting: Vec<Pending> = self
+            .store
+            .outbox_async(None)
+            .await?
+            .into_iter()
+            .filter(Pending::is_waiting)
+            .collect();
+        let mut report = Pushed::default();
+        let mut i = 0;
+        while i < waiting.len() {
+            let incident = waiting[i].event.incident;
+            let mut group = Vec::new();
+            while i < waiting.len()
+                && waiting[i].event.incident == incident
+                && group.len() < PUSH_BATCH
+            {
+                group.push(&waiting[i]);
+                i += 1;
+            }
+            report.incidents.insert(incident);
+            self.push_group(incident, &group, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn push_group(
+        &self,
+        incident: Uuid,
+        group: &[&Pending],
+        report: &mut Pushed,
+    ) -> Result<(), SyncError> {
+        let mut rest = group;
+        if let Some(first) = rest.first()
+            && matches!(first.event.kind, EventKind::IncidentDeclared { .. })
+        {
+            match self.remote.declare(incident, &first.event.kind).await {
+                Ok(()) => {
+                    self.store.outbox_ack(vec![(first.event.id, 1)]).await?;
+                    report.delivered += 1;
+                }
+                Err(RemoteError::Rejected { message, .. }) => {
+                    self.reject(vec![first.event.id], message, report).await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            rest = &rest[1..];
+        }
+        if rest.is_empty() {
+            return Ok(());
+        }
+        let events: Vec<NewEvent> = rest
+            .iter()
+            .map(|p| NewEvent {
+                id: p.event.id,
+                at: p.event.at,
+                kind: p.event.kind.clone(),
+            })
+            .collect();
+        match self.remote.append(incident, &events).await {
+            Ok(acks) => {
+                report.delivered += acks.len();
+                self.store.outbox_ack(acks).await?;
+                Ok(())
+            }
+            Err(RemoteError::Rejected { message, .. }) if events.len() == 1 => {
+                self.reject(vec![events[0].id], message, report).await
+            }
+            Err(RemoteError::Rejected { .. }) => {
+                // The batch is refused whole: find the refused change by sending one at a time.
+                for ev in &events {
+                    match self.remote.append(incident, std::slice::from_ref(ev)).await {
+                        Ok(acks) => {
+                            report.delivered += acks.len();
+                            self.store.outbox_ack(acks).await?;
+                        }
+                        Err(RemoteError::Rejected { message, .. }) => {
+                            self.reject(vec![ev.id], message, report).await?;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn reject(
+        &self,
+        ids: Vec<Uuid>,
+        message: String,
+        report: &mut Pushed,
+    ) -> Result<(), SyncError> {
+        for id in &ids {
+            report.rejected.push((*id, message.clone()));
+        }
+        self.store.outbox_reject(ids, message).await?;
+        Ok(())
+    }
+
+    async fn local_last_seq(&self, incident: Uuid) -> Result<i64, SyncError> {
+        Ok(Store::incident(&self.store, incident)
+            .await?
+            .map_or(0, |i| i.last_seq))
+    }
+
+    /// Pulls an incident up to the server's newest seq; with `wait`, the first request is a
+    /// long-poll. Answers what was added.
+    pub async fn pull(&self, incident: Uuid, wait: Duration) -> Result<Mirrored, SyncError> {
+        let mut last = self.local_last_seq(incident).await?;
+        let mut total = Mirrored {
+            last_seq: last,
+            ..Mirrored::default()
+        };
+        let mut wait = wait;
+        // Bounded: each round either advances or stops.
+        for _ in 0..10_000 {
+            let page = self.remote.events(incident, last, PULL_PAGE, wait).await?;
+            wait = Duration::ZERO;
+            if page.events.is_empty() {
+                break;
+            }
+            let got = self.store.mirror(incident, page.events).await?;
+            total.applied += got.applied;
+            total.last_seq = got.last_seq;
+            total.gap |= got.gap;
+            if got.last_seq <= last && !got.gap {
+                break;
+            }
+            last = got.last_seq;
+            if last >= page.last_seq && !got.gap {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Pulls every incident the server has, each up to date.
+    pub async fn pull_all(&self) -> Result<usize, SyncError> {
+        let remote = self.remote.incidents().await?;
+        let mut applied = 0;
+        for summary in remote {
+            let local = self.local_last_seq(summary.id).await?;
+            if summary.last_seq > local {
+                applied += self.pull(summary.id, Duration::ZERO).await?.applied;
+            }
+        }
+        self.store
+            .set_sync_value(LAST_SYNC, format_time(self.clock.now()))
+            .await?;
+        Ok(applied)
+    }
+
+    /// Push everything, then pull everything.
+    pub async fn sync_once(&self) -> Result<Pushed, SyncError> {
+        let pushed = self.push().await?;
+        self.pull_all().await?;
+        Ok(pushed)
+    }
+
+    pub async fn status(&self, link: Link) -> Result<LinkStatus, SyncError> {
+        let outbox = self.store.outbox_async(None).await?;
+        let last_sync = self
+            .store
+            .sync_value(LAST_SYNC)?
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|t| t.with_timezone(&Utc));
+        Ok(LinkStatus {
+            link,
+            pending: outbox.iter().filter(|p| p.rejected.is_none()).count(),
+            rejected: outbox.iter().filter(|p| p.rejected.is_some()).count(),
+            last_sync,
+        })
+    }
+
+    /// The console's background sync: pushes when told (`kick`) and on a backoff after
+    /// failures, long-polls the focused incident, refreshes the list now and then. Sends
+    /// the id of every incident that changed on `changed`, and the link on `status`.
+    pub async fn run(
+        self: Arc<Self>,
+        kick: Arc<Notify>,
+        mut focus: watch::Receiver<Option<Uuid>>,
+        changed: mpsc::UnboundedSender<Uuid>,
+        status: watch::Sender<LinkStatus>,
+    ) {
+        let mut failures: u32 = 0;
+        let mut offline_since: Option<DateTime<Utc>> = None;
+        if let Ok(s) = self.status(Link::Connecting).await {
+            status.send_replace(s);
+        }
+        let mut last_list = None::<tokio::time::Instant>;
+        loop {
+            let round = async {
+                let pushed = self.push().await?;
+                for id in &pushed.incidents {
+                    let got = self.pull(*id, Duration::ZERO).await?;
+                    if got.applied > 0 || !pushed.rejected.is_empty() {
+                        let _ = changed.send(*id);
+                    }
+                }
+                let due = last_list
+                    .is_none_or(|t: tokio::time::Instant| t.elapsed() > Duration::from_secs(30));
+                if due {
+                    let before = Store::incidents(&self.store).await?;
+                    if self.pull_all().await? > 0 {
+                        let after = Store::incidents(&self.store).await?;
+                        for s in after.iter().filter(|s| !before.contains(s)) {
+                            let _ = changed.send(s.id);
+                        }
+                    }
+                    last_list = Some(tokio::time::Instant::now());
+                }
+                Ok::<(), SyncError>(())
+            }
+            .await;
+            let mut link = match round {
+                Ok(()) => {
+                    failures = 0;
+                    offline_since = None;
+                    Link::Connected
+                }
+                Err(SyncError::Remote(
+                    RemoteError::Unauthorized(m) | RemoteError::Incompatible(m),
+                )) => {
+                    failures += 1;
+                    Link::Broken(m)
+                }
+                Err(e) => {
+                    failures += 1;
+                    let since = *offline_since.get_or_insert_with(|| self.clock.now());
+                    Link::Offline {
+                        since,
+                        retry_at: None,
+                        reason: e.to_string(),
+                    }
+                }
+            };
+            let delay = backoff(failures);
+            if let Link::Offline { retry_at, .. } = &mut link {
+                *retry_at = chrono::Duration::from_std(delay)
+                    .ok()
+                    .map(|d| self.clock.now() + d);
+            }
+            if let Ok(s) = self.status(link.clone()).await {
+                status.send_replace(s);
+            }
+            // Connected: wait on the focused incident (a long-poll) or a kick; else back off.
+            let focused = *focus.borrow_and_update();
+            if failures == 0
+                && let Some(id) = focused
+            {
+                tokio::select! {
+                    got = self.pull(id, Duration::from_secs(25)) => match got {
+                        Ok(m) if m.applied > 0 => { let _ = changed.send(id); }
+                        Ok(_) => {}
+                        Err(_) => failures = failures.max(1),
+                    },
+                    _ = kick.notified() => {}
+                    _ = focus.changed() => {}
+                }
+            } else {
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = kick.notified() => {}
+                    _ = focus.changed() => {}
+                }
+            }
+        }
+    }
+}
+
+/// Capped exponential backoff with jitter: ~0.5 s, 1 s, 2 s ... up to 30 s.
+pub fn backoff(failures: u32) -> Duration {
+    if failures == 0 {
+        return Duration::from_secs(30);
+    }
+    let base = 500u64.saturating_mul(1u64 << failures.min(6).saturating_sub(1));
+    let capped = base.min(30_000);
+    let jitter = rand::rng().random_range(0..=capped / 4);
+    Duration::from_millis(capped - capped / 8 + jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let first = backoff(1);
+        assert!(
+            first >= Duration::from_millis(400) && first <= Duration::from_millis(700),
+            "{first:?}"
+        );
+        let later = backoff(20);
+        assert!(later <= Duration::from_millis(37_500), "{later:?}");
+        assert!(later >= Duration::from_millis(26_000), "{later:?}");
+        assert!(backoff(3) > backoff(1));
+    }
+}

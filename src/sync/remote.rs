@@ -1,0 +1,281 @@
+//! The REST client of API v1.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::domain::event::{Event, EventKind};
+use crate::domain::incident::IncidentSummary;
+use crate::store::NewEvent;
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum RemoteError {
+    /// The server could not be reached or failed (network, timeout, 5xx): try again later.
+    #[error("server unreachable: {0}")]
+    Offline(String),
+    /// The token was refused: nothing will work until it is fixed.
+    #[error("the server refused the token: {0}")]
+    Unauthorized(String),
+    /// The server refused this request (4xx): retrying will not help.
+    #[error("the server refused it ({status}): {message}")]
+    Rejected { status: u16, message: String },
+    /// What answered is not a warroom API v1 server.
+    #[error("{0}")]
+    Incompatible(String),
+}
+
+impl RemoteError {
+    pub fn is_offline(&self) -> bool {
+        matches!(self, RemoteError::Offline(_))
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct AcceptedBody {
+    accepted: Vec<AcceptedItem>,
+}
+
+#[derive(Deserialize)]
+struct AcceptedItem {
+    id: Uuid,
+    seq: i64,
+}
+
+#[derive(Deserialize)]
+pub struct Page {
+    pub events: Vec<Event>,
+    pub last_seq: i64,
+}
+
+#[derive(Clone)]
+pub struct Remote {
+    base: String,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl Remote {
+    pub fn new(server: &str, token: &str) -> Result<Self, RemoteError> {
+        let base = server.trim().trim_end_matches('/').to_string();
+        let parsed = reqwest::Url::parse(&base).map_err(|e| {
+            RemoteError::Incompatible(format!("`{server}` is not a server URL: {e}"))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(RemoteError::Incompatible(format!(
+                "`{server}` is not an http:// or https:// URL"
+            )));
+        }
+        if token.trim().is_empty() {
+            return Err(RemoteError::Unauthorized(
+                "no token: pass --token or set WARROOM_TOKEN (make one with `warroom token create`)"
+                    .into(),
+            ));
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()
+            .map_err(|e| RemoteError::Offline(e.to_string()))?;
+        Ok(Remote {
+            base,
+            token: token.trim().to_string(),
+            client,
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    async fn answer(
+        &self,
+        req: reqwest::RequestBuilder,
+        timeout: Duration,
+    ) -> Result<Value, RemoteError> {
+        let resp = req
+            .bearer_auth(&self.token)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| RemoteError::Offline(describe_reqwest(&e)))?;
+        let status = resp.status();
+        let is_json = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| RemoteError::Offline(describe_reqwest(&e)))?;
+        if status.is_server_error() {
+            return Err(RemoteError::Offline(format!(
+                "the server answered {status}"
+            )));
+        }
+        if !is_json {
+            return Err(RemoteError::Incompatible(format!(
+                "{} answered {status} without JSON: it does not look like a warroom server (API v1)",
+                self.base
+            )));
+        }
+        let message = || {
+            serde_json::from_slice::<ErrorEnvelope>(&bytes)
+                .map(|e| e.error.message)
+                .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned())
+        };
+        match status {
+            s if s.is_success() => serde_json::from_slice(&bytes).map_err(|e| {
+                RemoteError::Incompatible(format!("the server's answer does not parse: {e}"))
+            }),
+            StatusCode::UNAUTHORIZED => Err(RemoteError::Unauthorized(message())),
+            s => Err(RemoteError::Rejected {
+                status: s.as_u16(),
+                message: message(),
+            }),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Checks that a warroom API v1 server answers and takes the token; answers the
+    /// token's handle.
+    pub async fn whoami(&self) -> Result<String, RemoteError> {
+        let v = self
+            .answer(
+                self.client.get(self.url("/api/v1/me")),
+                Duration::from_secs(10),
+            )
+            .await?;
+        v.get("handle")
+            .and_then(|h| h.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                RemoteError::Incompatible("the server did not say who the token is".into())
+            })
+    }
+
+    pub async fn incidents(&self) -> Result<Vec<IncidentSummary>, RemoteError> {
+        let v = self
+            .answer(
+                self.client.get(self.url("/api/v1/incidents")),
+                Duration::from_secs(30),
+            )
+            .await?;
+        serde_json::from_value(v)
+            .map_err(|e| RemoteError::Incompatible(format!("incident list: {e}")))
+    }
+
+    /// Declares from a pending `incident_declared` event (its id is the incident's).
+    pub async fn declare(&self, incident: Uuid, kind: &EventKind) -> Result<(), RemoteError> {
+        let EventKind::IncidentDeclared {
+            title,
+            severity,
+            summary,
+            drill,
+        } = kind
+        else {
+            return Err(RemoteError::Rejected {
+                status: 422,
+                message: "not a declaration".into(),
+            });
+        };
+        let body = json!({
+            "id": incident,
+            "title": title,
+            "severity": severity.level(),
+            "summary": summary,
+            "drill": drill,
+        });
+        self.answer(
+            self.client.post(self.url("/api/v1/incidents")).json(&body),
+            Duration::from_secs(30),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn append(
+        &self,
+        incident: Uuid,
+        events: &[NewEvent],
+    ) -> Result<Vec<(Uuid, i64)>, RemoteError> {
+        let list: Vec<Value> = events
+            .iter()
+            .map(|e| {
+                let mut m = e.kind.fields();
+                m.insert("id".into(), json!(e.id));
+                m.insert("type".into(), json!(e.kind.type_name()));
+                m.insert("at".into(), json!(crate::domain::event::format_time(e.at)));
+                Value::Object(m)
+            })
+            .collect();
+        let v = self
+            .answer(
+                self.client
+                    .post(self.url(&format!("/api/v1/incidents/{incident}/events")))
+                    .json(&json!({ "events": list })),
+                Duration::from_secs(30),
+            )
+            .await?;
+        let body: AcceptedBody = serde_json::from_value(v)
+            .map_err(|e| RemoteError::Incompatible(format!("append answer: {e}")))?;
+        Ok(body.accepted.into_iter().map(|a| (a.id, a.seq)).collect())
+    }
+
+    /// Events after `after`; with `wait`, a long-poll.
+    pub async fn events(
+        &self,
+        incident: Uuid,
+        after: i64,
+        limit: usize,
+        wait: Duration,
+    ) -> Result<Page, RemoteError> {
+        let secs = wait.as_secs();
+        let v = self
+            .answer(
+                self.client
+                    .get(self.url(&format!("/api/v1/incidents/{incident}/events")))
+                    .query(&[
+                        ("after", after.to_string()),
+                        ("limit", limit.to_string()),
+                        ("wait", secs.to_string()),
+                    ]),
+                wait + Duration::from_secs(30),
+            )
+            .await?;
+        serde_json::from_value(v)
+            .map_err(|e| RemoteError::Incompatible(format!("events page: {e}")))
+    }
+}
+
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "cannot connect".into()
+    } else {
+        let mut s = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(inner) = src {
+            s = format!("{s}: {inner}");
+            src = inner.source();
+        }
+        s
+    }
+}
