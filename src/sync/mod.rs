@@ -62,11 +62,46 @@ struct Shared {
     runtime: tokio::runtime::Runtime,
 }
 
+/// How a recorded change gets confirmed.
+enum Settle {
+    /// This replica is the source of truth.
+    Solo,
+    /// The CLI: push now, within its patience.
+    Now(Box<Shared>),
+    /// The console: wake the background syncer and return at once.
+    Background(Arc<tokio::sync::Notify>),
+}
+
 pub struct Replica {
     store: SqliteStore,
     handle: String,
     clock: Arc<dyn Clock>,
-    shared: Option<Shared>,
+    settle: Settle,
+}
+
+/// The token's handle: remembered from the first time the server answered; until then,
+/// asked (briefly), and failing that, the local name.
+async fn learn_handle(
+    store: &SqliteStore,
+    remote: &Remote,
+    token: &str,
+    fallback: &str,
+) -> Result<String, ReplicaError> {
+    let key = format!("handle:{}", crate::store::hash_token(token));
+    if let Some(h) = store.sync_value(&key)? {
+        return Ok(h);
+    }
+    match tokio::time::timeout(CLI_TIMEOUT, remote.whoami()).await {
+        Ok(Ok(h)) => {
+            store.set_sync_value(&key, h.clone()).await?;
+            Ok(h)
+        }
+        Ok(Err(e @ (RemoteError::Unauthorized(_) | RemoteError::Incompatible(_)))) => {
+            Err(ReplicaError::Refused(e.to_string()))
+        }
+        // Offline on first use: work under the local name until the server answers.
+        _ => Ok(fallback.to_string()),
+    }
 }
 
 /// The solo replica's file inside a data directory.
@@ -113,7 +148,7 @@ impl Replica {
             store,
             handle: handle.to_string(),
             clock,
-            shared: None,
+            settle: Settle::Solo,
         };
         // Changes a crash left between outbox and log are confirmed now.
         replica.store.confirm_outbox_locally()?;
@@ -136,39 +171,54 @@ impl Replica {
             .enable_all()
             .build()
             .map_err(|e| ReplicaError::Refused(format!("cannot start the network runtime: {e}")))?;
-        let key = format!("handle:{}", crate::store::hash_token(token));
-        let handle = match store.sync_value(&key)? {
-            Some(h) => h,
-            None => match runtime
-                .block_on(async { tokio::time::timeout(CLI_TIMEOUT, remote.whoami()).await })
-            {
-                Ok(Ok(h)) => {
-                    runtime.block_on(store.set_sync_value(&key, h.clone()))?;
-                    h
-                }
-                Ok(Err(e @ (RemoteError::Unauthorized(_) | RemoteError::Incompatible(_)))) => {
-                    return Err(ReplicaError::Refused(e.to_string()));
-                }
-                // Offline on first use: work under the local name until the server answers.
-                _ => fallback_handle.to_string(),
-            },
-        };
+        let handle = runtime.block_on(learn_handle(&store, &remote, token, fallback_handle))?;
         let syncer = Syncer::new(store.clone(), remote, clock.clone());
         Ok(Replica {
             store,
             handle,
             clock,
-            shared: Some(Shared { syncer, runtime }),
+            settle: Settle::Now(Box::new(Shared { syncer, runtime })),
         })
     }
 
+    /// The console's replica of `server`: changes are confirmed by the returned syncer,
+    /// which the console runs in the background.
+    pub async fn open_shared_background(
+        data_dir: &Path,
+        server: &str,
+        token: &str,
+        fallback_handle: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(Self, Arc<Syncer>, Arc<tokio::sync::Notify>), ReplicaError> {
+        let remote =
+            Remote::new(server, token).map_err(|e| ReplicaError::Refused(e.to_string()))?;
+        let store = SqliteStore::open(shared_path(data_dir, server), clock.clone())?;
+        let handle = learn_handle(&store, &remote, token, fallback_handle).await?;
+        let kick = Arc::new(tokio::sync::Notify::new());
+        let syncer = Arc::new(Syncer::new(store.clone(), remote, clock.clone()));
+        let replica = Replica {
+            store,
+            handle,
+            clock,
+            settle: Settle::Background(kick.clone()),
+        };
+        Ok((replica, syncer, kick))
+    }
+
+    fn shared(&self) -> Option<&Shared> {
+        match &self.settle {
+            Settle::Now(shared) => Some(shared),
+            _ => None,
+        }
+    }
+
     pub fn is_shared(&self) -> bool {
-        self.shared.is_some()
+        !matches!(self.settle, Settle::Solo)
     }
 
     /// Pushes and pulls once (shared mode), within the CLI's patience.
     pub fn sync(&self) -> Result<engine::Pushed, ReplicaError> {
-        let Some(shared) = &self.shared else {
+        let Some(shared) = self.shared() else {
             return Ok(engine::Pushed::default());
         };
         shared
@@ -185,7 +235,7 @@ impl Replica {
 
     /// Tries a quick sync so reads are fresh; offline, says so and reads the replica.
     pub fn refresh(&self) -> Option<String> {
-        let shared = self.shared.as_ref()?;
+        let shared = self.shared()?;
         let result = shared.runtime.block_on(async {
             tokio::time::timeout(CLI_TIMEOUT, shared.syncer.sync_once())
                 .await
@@ -200,7 +250,7 @@ impl Replica {
     }
 
     pub fn link_status(&self, link: Link) -> Result<LinkStatus, ReplicaError> {
-        match &self.shared {
+        match self.shared() {
             None => Ok(LinkStatus::solo()),
             Some(shared) => shared
                 .runtime
@@ -350,7 +400,11 @@ impl Replica {
     /// Solo mode confirms at once; shared mode pushes now and leaves the change pending when
     /// the server does not answer. Answers what became of the last of `events`.
     fn settle(&self, events: &[NewEvent]) -> Result<Recorded, ReplicaError> {
-        if let Some(shared) = &self.shared {
+        if let Settle::Background(kick) = &self.settle {
+            kick.notify_one();
+            return Ok(Recorded::Pending);
+        }
+        if let Some(shared) = self.shared() {
             let pushed = shared.runtime.block_on(async {
                 let pushed = tokio::time::timeout(CLI_TIMEOUT, shared.syncer.push()).await;
                 if let Ok(Ok(p)) = &pushed {
