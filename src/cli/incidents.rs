@@ -41,12 +41,6 @@ fn open_existing(ctx: &Ctx, reference: &str) -> Result<(Replica, crate::domain::
     Ok((replica, summary))
 }
 
-pub fn console_placeholder(ctx: &Ctx) -> Result<()> {
-    list(ctx, false)?;
-    eprintln!("(the interactive console is not in this version yet; see `warroom --help`)");
-    Ok(())
-}
-
 pub fn declare(
     ctx: &Ctx,
     title: &str,
@@ -162,8 +156,9 @@ pub fn impact(ctx: &Ctx, reference: &str, mark: ImpactMark, at: &str) -> Result<
     say_recorded(what, &summary.short_id, &r)
 }
 
-/// Seeds the demo incident as if its first hour had just happened.
-pub fn demo(ctx: &Ctx) -> Result<()> {
+/// Seeds the demo incident as if its first hour had just happened; prints its short id
+/// and answers it.
+pub fn demo(ctx: &Ctx) -> Result<String> {
     let text = BUILT_IN
         .iter()
         .find(|(name, _)| *name == "demo")
@@ -196,7 +191,7 @@ pub fn demo(ctx: &Ctx) -> Result<()> {
     }
     let summary = replica.resolve(&incident.to_string())?;
     println!("{}", summary.short_id);
-    Ok(())
+    Ok(summary.short_id)
 }
 
 /// Shared mode: push everything, pull everything; exit 0 only when nothing is left.

@@ -46,6 +46,14 @@ pub struct Cli {
     )]
     pub token: Option<String>,
 
+    /// The console: open this incident (short id, UUID or prefix) instead of the list
+    #[arg(long, value_name = "INCIDENT")]
+    pub incident: Option<String>,
+
+    /// The console: a keymap file [default: ~/.config/warroom/keymap.toml]
+    #[arg(long, global = true, env = "WARROOM_KEYMAP", value_name = "FILE")]
+    pub keymap: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -247,8 +255,17 @@ pub fn run(cli: Cli) -> Result<()> {
         clock: Arc::new(SystemClock),
         server,
     };
+    let console = |incident: Option<String>| {
+        crate::tui::run(crate::tui::Options {
+            data_dir: ctx.data_dir.clone(),
+            handle: ctx.handle.clone(),
+            server: ctx.server.clone(),
+            incident,
+            keymap: cli.keymap.clone(),
+        })
+    };
     match cli.command {
-        None => incidents::console_placeholder(&ctx),
+        None => console(cli.incident.clone()),
         Some(Command::Declare {
             title,
             severity,
@@ -262,7 +279,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Impact { incident, mark, at }) => {
             incidents::impact(&ctx, &incident, mark, &at)
         }
-        Some(Command::Demo { no_tui: _ }) => incidents::demo(&ctx),
+        Some(Command::Demo { no_tui }) => {
+            let short = incidents::demo(&ctx)?;
+            if no_tui { Ok(()) } else { console(Some(short)) }
+        }
         Some(Command::Serve { listen, db }) => server_cmds::serve(&ctx, listen, db.as_deref()),
         Some(Command::Token { action, db }) => match action {
             TokenAction::Create { handle, read_only } => {

@@ -275,6 +275,56 @@ pub struct HandoverBrief {
     pub people: Vec<String>,
 }
 
+impl HandoverBrief {
+    /// The brief as editable text: three headed sections, steps and people one per line.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "Current state:\n{}\n\nNext steps:\n",
+            self.current_state.trim()
+        );
+        for s in &self.next_steps {
+            out.push_str(&format!("- {s}\n"));
+        }
+        out.push_str("\nPeople in the incident:\n");
+        for p in &self.people {
+            out.push_str(&format!("- {p}\n"));
+        }
+        out
+    }
+
+    /// Reads text written by [`HandoverBrief::to_text`] (and edited by a person).
+    pub fn from_text(text: &str) -> HandoverBrief {
+        let mut brief = HandoverBrief::default();
+        let mut section = 0;
+        let mut state = Vec::new();
+        for line in text.lines() {
+            let t = line.trim();
+            let lower = t.to_ascii_lowercase();
+            if lower.starts_with("current state") {
+                section = 0;
+                continue;
+            } else if lower.starts_with("next steps") {
+                section = 1;
+                continue;
+            } else if lower.starts_with("people") {
+                section = 2;
+                continue;
+            }
+            if t.is_empty() {
+                continue;
+            }
+            let item = t.trim_start_matches(['-', '*', '•']).trim().to_string();
+            match section {
+                0 => state.push(t.to_string()),
+                1 => brief.next_steps.push(item),
+                _ => brief.people.push(item),
+            }
+        }
+        brief.current_state = state.join(" ");
+        brief
+    }
+}
+
 /// The checklist verdict recorded with a sent status update.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChecklistResult {
@@ -816,6 +866,16 @@ mod tests {
         let err = EventKind::from_parts("incident_declared", m).unwrap_err();
         assert!(err.contains("severity"), "{err}");
         assert!(EventKind::from_parts("Not A Type!", Map::new()).is_err());
+    }
+
+    #[test]
+    fn a_brief_survives_its_text_form() {
+        let b = HandoverBrief {
+            current_state: "Stable, watching.".into(),
+            next_steps: vec!["Check pool".into(), "Send update".into()],
+            people: vec!["ana (IC)".into(), "bo".into()],
+        };
+        assert_eq!(HandoverBrief::from_text(&b.to_text()), b);
     }
 
     #[test]

@@ -541,6 +541,68 @@ impl Incident {
         self.responders.values().filter(|r| r.is_present())
     }
 
+    /// A handover brief drafted from the state: where things stand, what comes next
+    /// (open theories, running experiments, open action items) and who is on the incident.
+    pub fn draft_brief(&self, now: DateTime<Utc>) -> super::event::HandoverBrief {
+        use super::metrics::format_duration;
+        let s = &self.summary;
+        let mut state = format!(
+            "{} ({}), {} in {}.",
+            s.title,
+            s.severity,
+            s.status.as_str(),
+            s.stage.title()
+        );
+        match (self.impact.started, self.impact.ended) {
+            (Some(start), None) => state.push_str(&format!(
+                " Impact ongoing for {}.",
+                format_duration(now - start)
+            )),
+            (Some(_), Some(_)) => state.push_str(" Impact has ended."),
+            _ => state.push_str(" Start of impact not yet known."),
+        }
+        if let Some(d) = self.next_update_due() {
+            state.push_str(&format!(" Next update due {}.", d.format("%H:%M UTC")));
+        }
+        let mut next_steps: Vec<String> = self
+            .board
+            .running_experiments()
+            .map(|e| format!("Finish experiment: {}", e.plan))
+            .collect();
+        next_steps.extend(
+            self.board
+                .open_theories()
+                .map(|t| format!("Test theory: {}", t.text)),
+        );
+        next_steps.extend(
+            self.pending_change_requests()
+                .map(|c| format!("Decide change request: {}", c.description)),
+        );
+        next_steps.extend(
+            self.action_items
+                .iter()
+                .filter(|a| a.done_at.is_none())
+                .map(|a| format!("Action ({}): {}", a.owner_role, a.text)),
+        );
+        let people = self
+            .present_responders()
+            .map(|r| {
+                let roles = self.roster.roles_of(&r.handle);
+                if roles.is_empty() {
+                    r.handle.clone()
+                } else {
+                    let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
+                    format!("{} ({})", r.handle, codes.join(", "))
+                }
+            })
+            .collect();
+        super::event::HandoverBrief {
+            current_state: state,
+            next_steps,
+            people,
+        }
+    }
+
     /// Whether `author` may record `kind` at `at` now, with the reason when not.
     pub fn check(&self, author: &str, at: DateTime<Utc>, kind: &EventKind) -> Result<(), String> {
         let declared = self.summary.declared_at.is_some();

@@ -357,12 +357,12 @@ fn parse_new_event(
     let what = format!("event {}", n + 1);
     let mut m = object(v, &what)?;
     let id = take_uuid(&mut m, "id", &what)?;
-    if let Some(inc) = m.remove("incident").filter(|v| !v.is_null()) {
-        if inc.as_str().and_then(|s| Uuid::parse_str(s).ok()) != Some(incident) {
-            return Err(ApiError::invalid(format!(
-                "{what}: `incident` {inc} is not the incident in the path ({incident})"
-            )));
-        }
+    if let Some(inc) = m.remove("incident").filter(|v| !v.is_null())
+        && inc.as_str().and_then(|s| Uuid::parse_str(s).ok()) != Some(incident)
+    {
+        return Err(ApiError::invalid(format!(
+            "{what}: `incident` {inc} is not the incident in the path ({incident})"
+        )));
     }
     let at = take_time(&mut m, "at", &what)?.unwrap_or(now);
     // Set by the server, never trusted from a client.

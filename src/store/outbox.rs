@@ -10,6 +10,9 @@ use super::{Accepted, NewEvent, SqliteStore, StoreError};
 use crate::domain::event::{Event, format_time};
 use crate::domain::incident::IncidentSummary;
 
+/// A change's id and its seq, or why the log refused it.
+pub type Confirmation = (Uuid, Result<i64, String>);
+
 /// One change waiting in the outbox.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pending {
@@ -129,7 +132,7 @@ impl SqliteStore {
     /// Solo mode: this file is the source of truth, so it confirms its own outbox, in order,
     /// each change appended with its author. A change the log refuses stays in the outbox,
     /// marked rejected with the reason. Answers each change's seq or reason.
-    pub fn confirm_outbox_locally(&self) -> Result<Vec<(Uuid, Result<i64, String>)>, StoreError> {
+    pub fn confirm_outbox_locally(&self) -> Result<Vec<Confirmation>, StoreError> {
         let now = self.now();
         self.write_blocking(move |c| {
             let pending = pending_in(c, None)?;

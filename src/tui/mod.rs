@@ -1,0 +1,275 @@
+//! The console: `warroom` with no subcommand. One loop receives terminal input, ticks,
+//! sync news and finished work on one channel, updates the state and redraws; disk,
+//! network and timers run on tasks so the loop never waits on them.
+
+pub mod action;
+pub mod app;
+pub mod data;
+pub mod form;
+pub mod keymap;
+pub mod view;
+mod view_form;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::{Local, Offset};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event as TermEvent, EventStream};
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
+
+use crate::clock::{Clock, SystemClock};
+use crate::sync::engine::LinkStatus;
+use crate::sync::{Recorded, Replica};
+use app::{App, Effect, Msg};
+use keymap::Keymap;
+
+pub struct Options {
+    pub data_dir: PathBuf,
+    pub handle: String,
+    pub server: Option<(String, String)>,
+    /// Open this incident (short id, UUID or prefix) instead of the list.
+    pub incident: Option<String>,
+    /// A keymap file to use instead of the one in the config dir.
+    pub keymap: Option<PathBuf>,
+}
+
+pub fn run(opts: Options) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run_async(opts))
+}
+
+fn start_log(data_dir: &std::path::Path) {
+    let _ = std::fs::create_dir_all(data_dir);
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data_dir.join("warroom.log"))
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WARROOM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+}
+
+/// Restores the terminal however the console ends, a panic included.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        ratatui::restore();
+    }
+}
+
+async fn run_async(opts: Options) -> Result<()> {
+    start_log(&opts.data_dir);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // Everything that can fail with a plain message fails before the screen changes.
+    let (replica, syncer) = match &opts.server {
+        None => {
+            let open = || Replica::open_solo(&opts.data_dir, &opts.handle, clock.clone());
+            (tokio::task::block_in_place(open)?, None)
+        }
+        Some((server, token)) => {
+            let (r, s, kick) = Replica::open_shared_background(
+                &opts.data_dir,
+                server,
+                token,
+                &opts.handle,
+                clock.clone(),
+            )
+            .await?;
+            (r, Some((s, kick)))
+        }
+    };
+    let replica = Arc::new(replica);
+    let open_first = match &opts.incident {
+        Some(reference) => Some(replica.resolve(reference)?.id),
+        None => None,
+    };
+    let keymap_file = opts.keymap.clone().or_else(Keymap::user_file);
+    let (keymap, keymap_problem) = Keymap::load(keymap_file.as_deref());
+
+    let local = Local::now().offset().fix();
+    let mut app = App::new(replica.handle(), keymap, clock.now(), local);
+    if let Some(problem) = keymap_problem {
+        tracing::warn!("keymap: {problem}");
+        app.message = Some((problem, true));
+    }
+    if replica.is_shared() {
+        app.link = LinkStatus {
+            link: crate::sync::engine::Link::Connecting,
+            ..LinkStatus::solo()
+        };
+    }
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let (focus_tx, focus_rx) = watch::channel::<Option<Uuid>>(None);
+
+    if let Some((syncer, kick)) = syncer {
+        let (status_tx, mut status_rx) = watch::channel(LinkStatus::solo());
+        let (changed_tx, mut changed_rx) = mpsc::unbounded_channel::<Uuid>();
+        tokio::spawn(syncer.run(kick, focus_rx, changed_tx, status_tx));
+        let t = tx.clone();
+        tokio::spawn(async move {
+            while status_rx.changed().await.is_ok() {
+                let s = status_rx.borrow_and_update().clone();
+                if t.send(Msg::Link(s)).is_err() {
+                    break;
+                }
+            }
+        });
+        let t = tx.clone();
+        tokio::spawn(async move {
+            while let Some(id) = changed_rx.recv().await {
+                if t.send(Msg::Changed(id)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    // The worker carries out effects one after another, in the order they were asked for.
+    let (work_tx, mut work_rx) = mpsc::unbounded_channel::<Effect>();
+    {
+        let (replica, tx) = (replica.clone(), tx.clone());
+        tokio::spawn(async move {
+            while let Some(effect) = work_rx.recv().await {
+                let (replica, tx) = (replica.clone(), tx.clone());
+                let _ = tokio::task::spawn_blocking(move || perform(&replica, effect, &tx)).await;
+            }
+        });
+    }
+
+    let mut terminal = ratatui::init();
+    let _guard = TerminalGuard;
+    let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
+    if let Ok(size) = terminal.size() {
+        app.size = (size.width, size.height);
+    }
+
+    {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut events = EventStream::new();
+            while let Some(Ok(ev)) = events.next().await {
+                let msg = match ev {
+                    TermEvent::Key(k) => Msg::Key(k),
+                    TermEvent::Mouse(m) => Msg::Mouse(m),
+                    TermEvent::Resize(w, h) => Msg::Resize(w, h),
+                    _ => continue,
+                };
+                if tx.send(msg).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    {
+        let (tx, clock) = (tx.clone(), clock.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if tx.send(Msg::Tick(clock.now())).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    let _ = work_tx.send(Effect::LoadIncidents);
+    if let Some(id) = open_first {
+        let _ = work_tx.send(Effect::LoadIncident { id, after: 0 });
+        let _ = focus_tx.send(Some(id));
+    }
+
+    loop {
+        terminal.draw(|f| view::view(&app, f))?;
+        let Some(first) = rx.recv().await else { break };
+        let mut batch = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            batch.push(more);
+        }
+        for msg in batch {
+            for effect in app.update(msg) {
+                match effect {
+                    Effect::Quit => {}
+                    Effect::Focus(id) => {
+                        let _ = focus_tx.send(id);
+                    }
+                    other => {
+                        let _ = work_tx.send(other);
+                    }
+                }
+            }
+        }
+        if app.quit {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Carries out one effect against the replica (on a blocking thread) and reports back.
+fn perform(replica: &Replica, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
+    let msg = match effect {
+        Effect::LoadIncidents => match replica.incidents() {
+            Ok(list) => Msg::Incidents(list),
+            Err(e) => Msg::Recorded(Err(e.to_string())),
+        },
+        Effect::LoadIncident { id, after } => {
+            let store = replica.store();
+            let loaded = store
+                .events_blocking(id, after, usize::MAX)
+                .and_then(|new| store.outbox(Some(id)).map(|pending| (new, pending)));
+            match loaded {
+                Ok((new, pending)) => Msg::Loaded {
+                    id,
+                    new,
+                    pending,
+                    full: after == 0,
+                },
+                Err(e) => Msg::Recorded(Err(e.to_string())),
+            }
+        }
+        Effect::Record {
+            incident,
+            kinds,
+            what,
+        } => match replica.record(incident, kinds) {
+            Ok(Recorded::Confirmed(_)) => Msg::Recorded(Ok(what)),
+            Ok(Recorded::Pending) => {
+                Msg::Recorded(Ok(format!("{what} (pending until the server confirms)")))
+            }
+            Ok(Recorded::Rejected(reason)) => Msg::Recorded(Err(format!("refused: {reason}"))),
+            Err(e) => Msg::Recorded(Err(e.to_string())),
+        },
+        Effect::Declare {
+            title,
+            severity,
+            summary,
+            started_at,
+        } => match replica.declare(&title, severity, &summary, started_at, false) {
+            Ok((summary, Recorded::Rejected(reason))) => {
+                Msg::Declared(Err(format!("{} was refused: {reason}", summary.short_id)))
+            }
+            Ok((summary, _)) => Msg::Declared(Ok(summary)),
+            Err(e) => Msg::Declared(Err(e.to_string())),
+        },
+        Effect::Focus(_) | Effect::Quit => return,
+    };
+    let _ = tx.send(msg);
+}

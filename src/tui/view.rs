@@ -1,0 +1,874 @@
+//! Drawing: a pure function of the state. Only what is on screen is formatted, so a frame
+//! costs the same for an incident of a hundred events or of a hundred thousand.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+
+use super::action::Action;
+use super::app::{App, Overlay, Pane, RosterRow, Screen};
+use super::data::RowStatus;
+use super::keymap::Section;
+use crate::domain::describe;
+use crate::domain::event::{Audience, Outcome, Role, Severity, TheoryStatus};
+use crate::domain::incident::Decision;
+use crate::domain::metrics::format_duration;
+
+/// Smallest terminal the console draws into; smaller ones get a one-line notice.
+const MIN_W: u16 = 20;
+const MIN_H: u16 = 6;
+
+pub fn severity_style(s: Severity) -> Style {
+    match s.level() {
+        1 => Style::new().fg(Color::White).bg(Color::Red).bold(),
+        2 => Style::new().fg(Color::Black).bg(Color::Yellow).bold(),
+        _ => Style::new().fg(Color::Black).bg(Color::Cyan).bold(),
+    }
+}
+
+fn fmt_time(app: &App, t: DateTime<Utc>, with_date: bool) -> String {
+    let f = if with_date { "%m-%d %H:%M" } else { "%H:%M:%S" };
+    if app.use_local {
+        t.with_timezone(&app.local).format(f).to_string()
+    } else {
+        t.format(f).to_string()
+    }
+}
+
+fn clip(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+struct Areas {
+    header: Rect,
+    tabs: Rect,
+    body: Rect,
+    status: Rect,
+}
+
+fn areas(app: &App) -> Areas {
+    let area = Rect::new(0, 0, app.size.0, app.size.1);
+    let [header, tabs, body, status] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    Areas {
+        header,
+        tabs,
+        body,
+        status,
+    }
+}
+
+/// Where each visible pane is drawn, for the terminal size in `app`.
+pub fn pane_rects(app: &App) -> Vec<(Pane, Rect)> {
+    let body = areas(app).body;
+    let (w, h) = app.size;
+    if app.zoom {
+        return vec![(app.focus, body)];
+    }
+    if w >= 150 && h >= 36 {
+        let [left, mid, right] = Layout::horizontal([
+            Constraint::Percentage(42),
+            Constraint::Percentage(26),
+            Constraint::Percentage(32),
+        ])
+        .areas(body);
+        let [roster, fatigue] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(mid);
+        let [board, comms] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(right);
+        return vec![
+            (Pane::Timeline, left),
+            (Pane::Roster, roster),
+            (Pane::Fatigue, fatigue),
+            (Pane::Board, board),
+            (Pane::Comms, comms),
+        ];
+    }
+    if w >= 100 {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                .areas(body);
+        let side = if app.focus == Pane::Timeline {
+            app.side
+        } else {
+            app.focus
+        };
+        return vec![(Pane::Timeline, left), (side, right)];
+    }
+    vec![(app.focus, body)]
+}
+
+/// Rows inside a pane's border.
+pub fn pane_height(app: &App, pane: Pane) -> u16 {
+    pane_rects(app)
+        .into_iter()
+        .find(|(p, _)| *p == pane)
+        .map(|(_, r)| r.height.saturating_sub(2))
+        .unwrap_or_else(|| areas(app).body.height.saturating_sub(2))
+}
+
+pub fn view(app: &App, f: &mut Frame) {
+    let area = f.area();
+    if area.width < MIN_W || area.height < MIN_H {
+        let msg = Paragraph::new("warroom: enlarge the terminal").wrap(Wrap { trim: true });
+        f.render_widget(msg, area);
+        return;
+    }
+    match app.screen {
+        Screen::Picker => picker(app, f, area),
+        Screen::Incident => incident(app, f),
+    }
+    match &app.overlay {
+        Overlay::None => {}
+        Overlay::Help => help(app, f, area),
+        Overlay::Discipline => discipline(app, f, area),
+        Overlay::Form(form) => super::view_form::form(form, f, area),
+    }
+}
+
+fn status_line(app: &App, section: Section, actions: &[Action]) -> Line<'static> {
+    if let Some((text, error)) = &app.message {
+        let style = if *error {
+            Style::new().fg(Color::White).bg(Color::Red)
+        } else {
+            Style::new().fg(Color::Black).bg(Color::Green)
+        };
+        return Line::from(Span::styled(format!(" {text} "), style));
+    }
+    let mut spans = Vec::new();
+    for a in actions {
+        let key = app.keymap.hint(section, *a);
+        if key == "-" {
+            continue;
+        }
+        spans.push(Span::styled(format!(" {key} "), Style::new().reversed()));
+        let label = match a {
+            Action::AddNote => "note",
+            Action::Search => "search",
+            Action::Filter => "filter",
+            Action::SetImpactStart => "start",
+            Action::SetDetected => "detected",
+            Action::SetImpactEnd => "end",
+            Action::ToObservation => "→observation",
+            Action::AssignRole => "assign",
+            Action::ReleaseRole => "release",
+            Action::HandOver => "hand over",
+            Action::RequestChange => "ask IC",
+            Action::ApproveChange => "approve",
+            Action::DenyChange => "deny",
+            Action::AddObservation => "observe",
+            Action::AddTheory => "theory",
+            Action::AddExperiment => "experiment",
+            Action::RecordOutcome => "outcome",
+            Action::Discipline => "IC questions",
+            Action::Open => "open",
+            Action::Declare => "declare",
+            Action::FocusNext => "pane",
+            Action::Zoom => "zoom",
+            Action::Help => "help",
+            Action::Quit => "quit",
+            Action::Join => "join",
+            _ => "",
+        };
+        spans.push(Span::raw(format!(" {label} ")));
+    }
+    Line::from(spans)
+}
+
+fn picker(app: &App, f: &mut Frame, area: Rect) {
+    let [title, list, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let link = app.link.describe(app.now);
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(" warroom ", Style::new().reversed().bold()),
+            Span::raw(format!(" incidents · you are {} · {link}", app.handle)),
+        ])),
+        title,
+    );
+    let block = Block::bordered().title(" Incidents ");
+    let inner = block.inner(list);
+    f.render_widget(block, list);
+    if app.incidents.is_empty() {
+        let hint = format!(
+            "No incidents yet. Press {} to declare one.",
+            app.keymap.hint(Section::Picker, Action::Declare)
+        );
+        f.render_widget(Paragraph::new(hint).wrap(Wrap { trim: true }), inner);
+    } else {
+        let h = inner.height as usize;
+        let offset = app.picker_selected.saturating_sub(h.saturating_sub(1));
+        let mut lines = Vec::new();
+        for (i, inc) in app.incidents.iter().enumerate().skip(offset).take(h) {
+            let age = inc
+                .declared_at
+                .map(|d| format_duration(app.now - d))
+                .unwrap_or_default();
+            let ic = inc.commander.clone().unwrap_or_default();
+            let drill = if inc.drill { "[DRILL] " } else { "" };
+            let mut line = Line::from(vec![
+                Span::raw(format!("{:<7}", inc.short_id)),
+                Span::styled(format!(" {} ", inc.severity), severity_style(inc.severity)),
+                Span::raw(format!(
+                    " {:<8} {:<16} {:>7}  IC {:<10} {drill}{}",
+                    inc.status.as_str(),
+                    inc.stage.title(),
+                    age,
+                    clip(&ic, 10),
+                    inc.title
+                )),
+            ]);
+            if i == app.picker_selected {
+                line = line.style(Style::new().add_modifier(Modifier::REVERSED));
+            }
+            lines.push(line);
+        }
+        f.render_widget(Paragraph::new(lines), inner);
+    }
+    let hints = status_line(
+        app,
+        Section::Picker,
+        &[Action::Open, Action::Declare, Action::Help, Action::Quit],
+    );
+    f.render_widget(Paragraph::new(hints), status);
+}
+
+fn incident(app: &App, f: &mut Frame) {
+    let a = areas(app);
+    header(app, f, a.header);
+    tabs(app, f, a.tabs);
+    for (pane, rect) in pane_rects(app) {
+        let focused = pane == app.focus;
+        let block = Block::bordered()
+            .border_type(if focused {
+                BorderType::Thick
+            } else {
+                BorderType::Plain
+            })
+            .border_style(if focused {
+                Style::new().fg(Color::Cyan)
+            } else {
+                Style::new()
+            })
+            .title(pane_title(app, pane));
+        let inner = block.inner(rect);
+        f.render_widget(block, rect);
+        match pane {
+            Pane::Timeline => timeline(app, f, inner, focused),
+            Pane::Roster => roster(app, f, inner, focused),
+            Pane::Board => board(app, f, inner, focused),
+            Pane::Comms => comms(app, f, inner),
+            Pane::Fatigue => fatigue(app, f, inner),
+        }
+    }
+    let actions: &[Action] = match app.focus {
+        Pane::Timeline => &[
+            Action::AddNote,
+            Action::SetImpactStart,
+            Action::SetDetected,
+            Action::SetImpactEnd,
+            Action::Search,
+            Action::Filter,
+            Action::ToObservation,
+            Action::FocusNext,
+            Action::Help,
+        ],
+        Pane::Roster => &[
+            Action::AssignRole,
+            Action::ReleaseRole,
+            Action::Join,
+            Action::HandOver,
+            Action::RequestChange,
+            Action::ApproveChange,
+            Action::DenyChange,
+            Action::Help,
+        ],
+        Pane::Board => &[
+            Action::AddObservation,
+            Action::AddTheory,
+            Action::AddExperiment,
+            Action::RecordOutcome,
+            Action::Discipline,
+            Action::Help,
+        ],
+        Pane::Comms | Pane::Fatigue => {
+            &[Action::FocusNext, Action::Zoom, Action::Help, Action::Quit]
+        }
+    };
+    f.render_widget(
+        Paragraph::new(status_line(app, app.focus.section(), actions)),
+        a.status,
+    );
+}
+
+fn pane_title(app: &App, pane: Pane) -> String {
+    let n = Pane::ALL.iter().position(|p| *p == pane).unwrap_or(0) + 1;
+    let mut t = format!(" {n} {} ", pane.title());
+    if pane == Pane::Timeline {
+        let rows = app.visible_rows();
+        t = format!(" 1 Timeline ({rows}) ");
+        if !app.timeline.filter.is_empty() {
+            t.push_str(&format!("[{}] ", app.timeline.filter.describe()));
+        }
+        if let Some(s) = &app.timeline.search {
+            t.push_str(&format!("[/{s}] "));
+        }
+        if app.timeline.follow {
+            t.push_str("[follow] ");
+        }
+        t.push_str(if app.use_local { "[local] " } else { "[UTC] " });
+    }
+    if pane == Pane::Roster && app.waiting_for_me() > 0 {
+        t.push_str(&format!("⚠ {} waiting ", app.waiting_for_me()));
+    }
+    t
+}
+
+fn header(app: &App, f: &mut Frame, area: Rect) {
+    let Some(d) = &app.data else { return };
+    let s = &d.state;
+    let sum = &s.summary;
+    let mut top = vec![
+        Span::styled(
+            format!(" {} ", sum.short_id),
+            Style::new().reversed().bold(),
+        ),
+        Span::raw(" "),
+        Span::styled(format!(" {} ", sum.severity), severity_style(sum.severity)),
+        Span::raw(" "),
+    ];
+    if sum.drill {
+        top.push(Span::styled(
+            " DRILL ",
+            Style::new().fg(Color::Black).bg(Color::Magenta),
+        ));
+        top.push(Span::raw(" "));
+    }
+    top.push(Span::styled(sum.title.clone(), Style::new().bold()));
+    let mut second = vec![Span::raw(format!(
+        " {} · {}",
+        sum.status.as_str(),
+        sum.stage.title()
+    ))];
+    match (s.impact.started, s.impact.ended) {
+        (Some(start), None) => second.push(Span::raw(format!(
+            " · impact {}",
+            format_duration(app.now - start)
+        ))),
+        (Some(_), Some(_)) => second.push(Span::raw(" · impact ended")),
+        (None, _) => second.push(Span::styled(
+            " · start of impact unknown",
+            Style::new().fg(Color::Yellow),
+        )),
+    }
+    if let Some(ttd) = s.ttd() {
+        second.push(Span::raw(format!(" · TTD {}", format_duration(ttd))));
+    }
+    if let Some(ttr) = s.ttr() {
+        second.push(Span::raw(format!(" · TTR {}", format_duration(ttr))));
+    }
+    let ic = s.commander().unwrap_or("-");
+    let you = if ic == app.handle { " (you)" } else { "" };
+    second.push(Span::raw(format!(" · IC {ic}{you}")));
+    if let Some(due) = s.next_update_due() {
+        if due < app.now {
+            second.push(Span::styled(
+                format!(" · UPDATE OVERDUE {}", format_duration(app.now - due)),
+                Style::new().fg(Color::White).bg(Color::Red).bold(),
+            ));
+        } else {
+            second.push(Span::raw(format!(
+                " · next update {}",
+                format_duration(due - app.now)
+            )));
+        }
+    }
+    let waiting = app.waiting_for_me();
+    if waiting > 0 {
+        second.push(Span::styled(
+            format!(" · ⚠ {waiting} change request(s) need you"),
+            Style::new().fg(Color::Black).bg(Color::Yellow),
+        ));
+    }
+    let link_style = match app.link.link {
+        crate::sync::engine::Link::Offline { .. } | crate::sync::engine::Link::Broken(_) => {
+            Style::new().fg(Color::Red).bold()
+        }
+        _ => Style::new().fg(Color::DarkGray),
+    };
+    second.push(Span::styled(
+        format!(" · {}", app.link.describe(app.now)),
+        link_style,
+    ));
+    f.render_widget(
+        Paragraph::new(vec![Line::from(top), Line::from(second)]),
+        area,
+    );
+}
+
+fn tabs(app: &App, f: &mut Frame, area: Rect) {
+    let visible: Vec<Pane> = pane_rects(app).into_iter().map(|(p, _)| p).collect();
+    let mut spans = Vec::new();
+    for (i, pane) in Pane::ALL.iter().enumerate() {
+        let label = format!(
+            " {} {} ",
+            i + 1,
+            pane.title().split(' ').next().unwrap_or("")
+        );
+        let style = if *pane == app.focus {
+            Style::new().fg(Color::Black).bg(Color::Cyan).bold()
+        } else if visible.contains(pane) {
+            Style::new().underlined()
+        } else {
+            Style::new().fg(Color::DarkGray)
+        };
+        spans.push(Span::styled(label, style));
+    }
+    if app.zoom {
+        spans.push(Span::styled(" [zoom] ", Style::new().fg(Color::Yellow)));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn timeline(app: &App, f: &mut Frame, area: Rect, focused: bool) {
+    let Some(d) = &app.data else { return };
+    let h = area.height as usize;
+    let w = area.width as usize;
+    let mut lines = Vec::with_capacity(h);
+    let needle = app.timeline.search.as_ref().map(|s| s.to_lowercase());
+    for vi in app.timeline.offset..(app.timeline.offset + h).min(app.visible_rows()) {
+        let Some((ev, status)) = app.row_index(vi).and_then(|i| d.row(i)) else {
+            continue;
+        };
+        let mut label = describe::label(&ev.kind).to_string();
+        if d.corrections.contains(&ev.id) {
+            label.push_str(" (fix)");
+        }
+        let text = describe::text(&ev.kind);
+        let (mark, style) = match status {
+            RowStatus::Confirmed => (" ", Style::new()),
+            RowStatus::Pending => ("⧗", Style::new().fg(Color::DarkGray).italic()),
+            RowStatus::Rejected(_) => ("✗", Style::new().fg(Color::Red)),
+        };
+        let kind_style = match &ev.kind {
+            crate::domain::event::EventKind::ImpactStarted {}
+            | crate::domain::event::EventKind::Detected {}
+            | crate::domain::event::EventKind::ImpactEnded {} => {
+                Style::new().fg(Color::Yellow).bold()
+            }
+            crate::domain::event::EventKind::CommandHandedOver { .. } => {
+                Style::new().fg(Color::Magenta).bold()
+            }
+            crate::domain::event::EventKind::ChangeRequested { .. } => {
+                Style::new().fg(Color::Yellow)
+            }
+            crate::domain::event::EventKind::Unknown { .. } => Style::new().fg(Color::DarkGray),
+            _ => Style::new().fg(Color::Cyan),
+        };
+        let mut body = text;
+        if let RowStatus::Rejected(reason) = status {
+            body = format!("{body}  — REJECTED: {reason}");
+        }
+        let prefix = format!(
+            "{mark}{} {:<9} ",
+            fmt_time(app, ev.at, false),
+            clip(&ev.author, 9)
+        );
+        let rest = w.saturating_sub(prefix.chars().count() + 13);
+        let mut line = Line::from(vec![
+            Span::styled(prefix, style),
+            Span::styled(format!("{:<12} ", clip(&label, 12)), kind_style),
+            Span::styled(clip(&body, rest), style),
+        ]);
+        let hit = needle
+            .as_deref()
+            .is_some_and(|n| crate::tui::data::search_matches(ev, n));
+        if focused && vi == app.timeline.selected {
+            line = line.style(Style::new().add_modifier(Modifier::REVERSED));
+        } else if hit {
+            line = line.style(Style::new().bg(Color::Blue));
+        }
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "nothing to show",
+            Style::new().fg(Color::DarkGray),
+        )));
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn roster(app: &App, f: &mut Frame, area: Rect, focused: bool) {
+    let Some(d) = &app.data else { return };
+    let s = &d.state;
+    let w = area.width as usize;
+    let mut lines = Vec::new();
+    let rows = app.roster_rows();
+    let h = area.height as usize;
+    let offset = app.roster_selected.saturating_sub(h.saturating_sub(1));
+    for (i, row) in rows.iter().enumerate().skip(offset).take(h) {
+        let mut line = match row {
+            RosterRow::Role(role) => {
+                let holder = s.roster.holder(*role).unwrap_or("-").to_string();
+                let since = s
+                    .roster
+                    .since
+                    .get(role)
+                    .map(|t| format!(" {}", format_duration(app.now - *t)))
+                    .unwrap_or_default();
+                let note = if s.roster.is_defaulted_to_ic(*role) {
+                    " (IC holds it)"
+                } else {
+                    ""
+                };
+                let style = if s.roster.is_defaulted_to_ic(*role) {
+                    Style::new().fg(Color::DarkGray)
+                } else {
+                    Style::new()
+                };
+                Line::from(vec![
+                    Span::styled(format!("{:<3}", role.code()), Style::new().bold()),
+                    Span::styled(
+                        clip(&format!("{holder}{note}{since}"), w.saturating_sub(3)),
+                        style,
+                    ),
+                ])
+            }
+            RosterRow::Change(id) => {
+                let c = s.change_requests.iter().find(|c| c.id == *id);
+                let text = c
+                    .map(|c| format!("⚠ {} asks: {}", c.author, c.description))
+                    .unwrap_or_default();
+                Line::from(Span::styled(
+                    clip(&text, w),
+                    Style::new().fg(Color::Black).bg(Color::Yellow),
+                ))
+            }
+            RosterRow::Responder(handle) => {
+                let r = s.responders.get(handle);
+                let duty = r
+                    .map(|r| format_duration(r.time_on_duty(app.now)))
+                    .unwrap_or_default();
+                let roles: Vec<&str> = s.roster.roles_of(handle).iter().map(|r| r.code()).collect();
+                let state = if r.is_some_and(|r| r.on_duty_since.is_some()) {
+                    "on"
+                } else {
+                    "off"
+                };
+                Line::from(clip(
+                    &format!("  {handle:<12} {state} duty {duty:>7} {}", roles.join(",")),
+                    w,
+                ))
+            }
+        };
+        if focused && i == app.roster_selected {
+            line = line.style(Style::new().add_modifier(Modifier::REVERSED));
+        }
+        lines.push(line);
+    }
+    let decided = s
+        .change_requests
+        .iter()
+        .filter(|c| c.decision != Decision::Pending)
+        .count();
+    if lines.len() < h && decided > 0 {
+        lines.push(Line::from(Span::styled(
+            format!("  {decided} change request(s) decided"),
+            Style::new().fg(Color::DarkGray),
+        )));
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn board(app: &App, f: &mut Frame, area: Rect, focused: bool) {
+    let Some(d) = &app.data else { return };
+    let b = &d.state.board;
+    let cols: [Rect; 3] = Layout::horizontal([Constraint::Ratio(1, 3); 3]).areas(area);
+    let titles = [
+        format!("Observed ({})", b.observations.len()),
+        format!("Theories ({})", b.theories.len()),
+        format!("Experiments ({})", b.experiments.len()),
+    ];
+    let theory_no = |id| {
+        b.theories
+            .iter()
+            .position(|t| t.id == id)
+            .map(|i| format!("T{}", i + 1))
+    };
+    for (c, rect) in cols.iter().enumerate() {
+        let block = Block::new()
+            .borders(Borders::RIGHT)
+            .title(Span::styled(titles[c].clone(), Style::new().bold()));
+        let inner = block.inner(*rect);
+        f.render_widget(block, *rect);
+        let items: Vec<(String, Style)> = match c {
+            0 => b
+                .observations
+                .iter()
+                .map(|o| (format!("• {}", o.text), Style::new()))
+                .collect(),
+            1 => b
+                .theories
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let (tag, style) = match t.status {
+                        TheoryStatus::Open => ("open", Style::new()),
+                        TheoryStatus::Supported => {
+                            ("SUPPORTED", Style::new().fg(Color::Green).bold())
+                        }
+                        TheoryStatus::Refuted => {
+                            ("refuted", Style::new().fg(Color::DarkGray).crossed_out())
+                        }
+                    };
+                    (format!("T{} [{tag}] {}", i + 1, t.text), style)
+                })
+                .collect(),
+            _ => b
+                .experiments
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let tests: Vec<String> = e.tests.iter().filter_map(|t| theory_no(*t)).collect();
+                    let (tag, style) = match e.outcome {
+                        None => ("running", Style::new().fg(Color::Yellow)),
+                        Some(Outcome::Supports) => ("supports", Style::new().fg(Color::Green)),
+                        Some(Outcome::Refutes) => ("refutes", Style::new().fg(Color::Red)),
+                        Some(Outcome::Inconclusive) => {
+                            ("inconclusive", Style::new().fg(Color::DarkGray))
+                        }
+                    };
+                    (
+                        format!("E{} [{tag}] {}: {}", i + 1, tests.join(","), e.plan),
+                        style,
+                    )
+                })
+                .collect(),
+        };
+        let h = inner.height as usize;
+        let sel = app.board_rows[c];
+        // Wrapped items: keep the selected one in view by starting a little before it.
+        let start = sel
+            .saturating_sub(h.saturating_sub(1) / 2)
+            .min(items.len().saturating_sub(1));
+        let mut text = Text::default();
+        for (i, (s, style)) in items.iter().enumerate().skip(start) {
+            let mut style = *style;
+            if focused && app.board_column == c && i == sel {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            text.lines.push(Line::from(Span::styled(s.clone(), style)));
+        }
+        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+    }
+}
+
+fn comms(app: &App, f: &mut Frame, area: Rect) {
+    let Some(d) = &app.data else { return };
+    let s = &d.state;
+    let mut lines = Vec::new();
+    match s.next_update_due() {
+        Some(due) if due < app.now => lines.push(Line::from(Span::styled(
+            format!("Next update OVERDUE by {}", format_duration(app.now - due)),
+            Style::new().fg(Color::White).bg(Color::Red).bold(),
+        ))),
+        Some(due) => lines.push(Line::from(format!(
+            "Next update due in {} ({})",
+            format_duration(due - app.now),
+            fmt_time(app, due, false)
+        ))),
+        None => lines.push(Line::from(Span::styled(
+            "No update promised yet",
+            Style::new().fg(Color::Yellow),
+        ))),
+    }
+    for c in s.comms.iter().rev() {
+        let who = match c.audience {
+            Audience::Internal => "internal",
+            Audience::External => "external",
+        };
+        let first = c
+            .text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("");
+        let check = if c.checklist.failed.is_empty() {
+            Span::styled(" ✓", Style::new().fg(Color::Green))
+        } else {
+            Span::styled(
+                format!(" ✗{}", c.checklist.failed.len()),
+                Style::new().fg(Color::Red),
+            )
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!("{} {who:<8} ", fmt_time(app, c.at, false))),
+            Span::raw(clip(first, (area.width as usize).saturating_sub(22))),
+            check,
+        ]));
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn fatigue(app: &App, f: &mut Frame, area: Rect) {
+    let Some(d) = &app.data else { return };
+    let s = &d.state;
+    let mut people: Vec<_> = s.present_responders().collect();
+    people.sort_by_key(|r| std::cmp::Reverse(r.time_on_duty(app.now)));
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{:<12} {:>8} {:>8}  roles", "responder", "on duty", "awake"),
+        Style::new().bold(),
+    ))];
+    for r in people {
+        let awake = r
+            .awake_since
+            .map(|a| format_duration(app.now - a))
+            .unwrap_or_else(|| "?".into());
+        let roles: Vec<&str> = s
+            .roster
+            .roles_of(&r.handle)
+            .iter()
+            .map(|x| x.code())
+            .collect();
+        let ic = s.commander() == Some(r.handle.as_str());
+        let style = if ic {
+            Style::new().bold()
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{:<12} {:>8} {:>8}  {}",
+                clip(&r.handle, 12),
+                format_duration(r.time_on_duty(app.now)),
+                awake,
+                roles.join(",")
+            ),
+            style,
+        )));
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn help(app: &App, f: &mut Frame, area: Rect) {
+    let rect = centered(area, 76, area.height.saturating_sub(2).max(3));
+    f.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(" Keys (any key closes) ")
+        .title_bottom(format!(" keymap: {} ", app.keymap.name));
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    let mut lines = Vec::new();
+    let own = app.section();
+    for section in [own, Section::Global] {
+        let entries = app.keymap.section(section);
+        if entries.is_empty() {
+            continue;
+        }
+        lines.push(Line::from(Span::styled(
+            format!("{} keys", section.name()),
+            Style::new().bold().underlined(),
+        )));
+        for (key, action) in entries {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {:<10}", key.to_string()),
+                    Style::new().fg(Color::Cyan),
+                ),
+                Span::raw(action.describe()),
+            ]));
+        }
+        if section == Section::Global {
+            break;
+        }
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn discipline(app: &App, f: &mut Frame, area: Rect) {
+    let rect = centered(area, 78, 20);
+    f.render_widget(Clear, rect);
+    let block = Block::bordered().title(" The IC's questions (any key closes) ");
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    let Some(d) = &app.data else { return };
+    let s = &d.state;
+    let defaulted: Vec<&str> = Role::ALL
+        .into_iter()
+        .filter(|r| s.roster.is_defaulted_to_ic(*r))
+        .map(|r| r.code())
+        .collect();
+    let q = |text: &str| Line::from(Span::styled(text.to_string(), Style::new().bold()));
+    let a = |text: String| {
+        Line::from(Span::styled(
+            format!("   {text}"),
+            Style::new().fg(Color::Cyan),
+        ))
+    };
+    let lines = vec![
+        q("1. Is everyone hearing the same story, inside the team and outside it?"),
+        a(format!(
+            "{} update(s) sent; {}",
+            s.comms.len(),
+            match s.next_update_due() {
+                Some(due) if due < app.now => "the promised update is OVERDUE".to_string(),
+                Some(due) => format!("next due in {}", format_duration(due - app.now)),
+                None => "no next update promised".to_string(),
+            }
+        )),
+        q("2. What are we seeing, what do we think explains it, who is on what?"),
+        a(format!(
+            "{} observations, {} open theories, {} experiments running",
+            s.board.observations.len(),
+            s.board.open_theories().count(),
+            s.board.running_experiments().count()
+        )),
+        q("3. Are decisions being made, and is anything stuck waiting for one?"),
+        a(format!(
+            "{} change request(s) waiting for the IC",
+            s.pending_change_requests().count()
+        )),
+        q("4. Is every change deliberate, approved and written down?"),
+        a(format!(
+            "{} change request(s) filed in all",
+            s.change_requests.len()
+        )),
+        q("5. Does everyone know their role? Do we need more people or another team?"),
+        a(if defaulted.is_empty() {
+            "every role is delegated".to_string()
+        } else {
+            format!("the IC still holds: {}", defaulted.join(", "))
+        }),
+    ];
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
