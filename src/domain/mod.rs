@@ -1,6 +1,7 @@
 //! The handbook in code. Pure: no I/O and no clock reads; time is passed in.
 
 pub mod board;
+pub mod comms;
 pub mod describe;
 pub mod event;
 pub mod ids;

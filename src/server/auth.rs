@@ -58,14 +58,46 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;
+        let hash = hash_token(token);
+        if let Some(caller) = state.tokens.get(&hash) {
+            return Ok(caller);
+        }
         let info = state
             .store
-            .token_by_hash(&hash_token(token))
+            .token_by_hash(&hash)
             .await?
             .ok_or_else(|| ApiError::unauthorized("this token is unknown or revoked"))?;
-        Ok(Caller {
+        let caller = Caller {
             handle: info.handle,
             read_only: info.read_only,
-        })
+        };
+        state.tokens.put(hash, caller.clone());
+        Ok(caller)
+    }
+}
+
+/// Recently checked tokens, so a busy client does not cost a database read per request.
+/// An entry lives [`TokenCache::TTL`]: a revoked token stops working within that time.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (Caller, std::time::Instant)>>,
+}
+
+impl TokenCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+    fn get(&self, hash: &str) -> Option<Caller> {
+        let map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(hash)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(c, _)| c.clone())
+    }
+
+    fn put(&self, hash: String, caller: Caller) {
+        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+        }
+        map.insert(hash, (caller, std::time::Instant::now()));
     }
 }

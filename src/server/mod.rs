@@ -25,6 +25,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub wake: Arc<Wakeups>,
     pub clock: Arc<dyn Clock>,
+    pub tokens: Arc<auth::TokenCache>,
     /// Flips to true when the server is shutting down, ending long-polls at once.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -95,6 +96,7 @@ pub async fn start(
         store,
         wake,
         clock,
+        tokens: Arc::default(),
         shutdown: shutdown.clone(),
     };
     let app = router(state);

@@ -24,6 +24,12 @@ impl Wakeups {
 
     pub fn notify(&self, incident: Uuid, seq: i64) {
         let map = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        if incident.is_nil() {
+            for tx in map.values() {
+                tx.send_modify(|_| {});
+            }
+            return;
+        }
         if let Some(tx) = map.get(&incident) {
             tx.send_if_modified(|current| {
                 if seq > *current {

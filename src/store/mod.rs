@@ -108,7 +108,8 @@ pub trait Store: Send + Sync + 'static {
     fn describe(&self) -> String;
 }
 
-/// Told of each append: the incident and its newest seq.
+/// Told of each append: the incident and its newest seq. The nil id means "anything may
+/// have changed" (after a lost connection), and every waiter should read again.
 pub type AppendHook = std::sync::Arc<dyn Fn(Uuid, i64) + Send + Sync>;
 
 /// Why a reference to an incident named none or several.

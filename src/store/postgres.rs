@@ -353,6 +353,9 @@ impl Store for PgStore {
                         // The listener reconnects on the next recv; do not spin meanwhile.
                         tracing::warn!("PostgreSQL listener: {e}");
                         tokio::time::sleep(Duration::from_millis(500)).await;
+                        // Notifications sent while it was away are lost: wake every waiter
+                        // so each reads again.
+                        hook(Uuid::nil(), 0);
                     }
                 }
             }
