@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod domain;
 pub mod server;
 pub mod store;

@@ -36,6 +36,7 @@ pub fn label(kind: &EventKind) -> &str {
         EventKind::ActionItemDone { .. } => "action done",
         EventKind::PrivacyAssessed { .. } => "privacy",
         EventKind::KnownErrorLinked { .. } => "known error",
+        EventKind::HealthCheck { .. } => "health",
         EventKind::Unknown { .. } => "unknown",
     }
 }
@@ -170,6 +171,7 @@ pub fn text(kind: &EventKind) -> String {
         EventKind::KnownErrorLinked { known_error, title } => {
             with_reason(format!("linked known error {known_error}"), title)
         }
+        EventKind::HealthCheck { summary } => with_reason("team health check".into(), summary),
         EventKind::Unknown { kind, .. } => {
             format!("({kind}: recorded by a newer warroom; update to see it)")
         }

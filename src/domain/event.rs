@@ -465,6 +465,10 @@ pub enum EventKind {
         #[serde(default)]
         title: String,
     },
+    /// The IC's check on the team: energy, strong emotions, noise, who needs relief.
+    HealthCheck {
+        summary: String,
+    },
     /// A kind this version does not know: kept whole, shown as unknown.
     #[serde(skip)]
     Unknown {
@@ -509,6 +513,7 @@ pub const KNOWN_TYPES: &[&str] = &[
     "action_item_done",
     "privacy_assessed",
     "known_error_linked",
+    "health_check",
 ];
 
 /// A `"type"` name must look like one of ours to be kept as unknown: lower snake case.
@@ -560,6 +565,7 @@ impl EventKind {
             EventKind::ActionItemDone { .. } => 27,
             EventKind::PrivacyAssessed { .. } => 28,
             EventKind::KnownErrorLinked { .. } => 29,
+            EventKind::HealthCheck { .. } => 30,
             EventKind::Unknown { .. } => usize::MAX,
         }
     }
@@ -608,7 +614,8 @@ impl EventKind {
             | EventKind::Observation { text, .. }
             | EventKind::Theory { text }
             | EventKind::CommsSent { text, .. }
-            | EventKind::ActionItemAdded { text, .. } => Some(text),
+            | EventKind::ActionItemAdded { text, .. }
+            | EventKind::HealthCheck { summary: text } => Some(text),
             EventKind::Experiment { plan, .. } => Some(plan),
             EventKind::ChangeRequested { description } => Some(description),
             EventKind::IncidentDeclared { title, .. } => Some(title),
@@ -813,6 +820,9 @@ mod tests {
             EventKind::KnownErrorLinked {
                 known_error: "KE-1".into(),
                 title: String::new(),
+            },
+            EventKind::HealthCheck {
+                summary: "ok".into(),
             },
         ]
     }

@@ -211,6 +211,8 @@ pub struct Incident {
     /// Events that made no sense in the state they met (kept on the timeline, not folded).
     pub ignored_events: u64,
     pub resolved_at: Option<DateTime<Utc>>,
+    /// When the IC last checked on the team.
+    pub last_health_check: Option<DateTime<Utc>>,
 }
 
 impl Incident {
@@ -232,6 +234,7 @@ impl Incident {
             unknown_events: 0,
             ignored_events: 0,
             resolved_at: None,
+            last_health_check: None,
         }
     }
 
@@ -501,6 +504,10 @@ impl Incident {
                 });
                 true
             }
+            EventKind::HealthCheck { .. } => {
+                self.last_health_check = Some(at);
+                true
+            }
             EventKind::Unknown { .. } => {
                 self.unknown_events += 1;
                 true
@@ -750,6 +757,7 @@ impl Incident {
                 }
             }
             EventKind::CommsSent { text, .. } => non_empty("the update", text),
+            EventKind::HealthCheck { summary } => non_empty("the health check", summary),
             _ => Ok(()),
         }
     }

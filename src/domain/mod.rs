@@ -4,6 +4,7 @@ pub mod board;
 pub mod comms;
 pub mod describe;
 pub mod event;
+pub mod fatigue;
 pub mod ids;
 pub mod incident;
 pub mod metrics;

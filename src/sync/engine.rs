@@ -413,7 +413,7 @@ pub fn backoff(failures: u32) -> Duration {
     if failures == 0 {
         return Duration::from_secs(30);
     }
-    let base = 500u64.saturating_mul(1u64 << failures.min(6).saturating_sub(1));
+    let base = 500u64.saturating_mul(1u64 << failures.min(7).saturating_sub(1));
     let capped = base.min(30_000);
     let jitter = rand::rng().random_range(0..=capped / 4);
     Duration::from_millis(capped - capped / 8 + jitter)

@@ -1,0 +1,204 @@
+//! The console's settings, from `$XDG_CONFIG_HOME/warroom/config.toml`. Every setting has
+//! a sane default; a broken file is reported (file, line, what is wrong) and the defaults
+//! are used, so a typo never keeps a responder out of the console.
+//!
+//! ```toml
+//! [notifications]
+//! desktop = true          # desktop notifications where a notification service runs
+//! bell = true             # the terminal bell with the in-app banner
+//!
+//! [fatigue]
+//! on_incident_warn = "3h" # time on the incident
+//! on_incident_limit = "5h"
+//! awake_warn = "16h"      # time awake
+//! awake_limit = "20h"
+//! in_role_warn = "3h"     # time in the current role
+//! in_role_limit = "4h"
+//! health_check_every = "30m"
+//!
+//! [webhooks]              # Slack-compatible incoming webhooks, per audience
+//! internal = "https://hooks.example/T000/B000/XXXX"
+//! external = "https://hooks.example/T000/B000/YYYY"
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use chrono::Duration;
+use serde::Deserialize;
+
+use crate::domain::fatigue::Thresholds;
+use crate::domain::time::parse_span;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub desktop_notifications: bool,
+    pub bell: bool,
+    pub thresholds: Thresholds,
+    pub webhook_internal: Option<String>,
+    pub webhook_external: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            desktop_notifications: true,
+            bell: true,
+            thresholds: Thresholds::default(),
+            webhook_internal: None,
+            webhook_external: None,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    notifications: Notifications,
+    #[serde(default)]
+    fatigue: Fatigue,
+    #[serde(default)]
+    webhooks: Webhooks,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Notifications {
+    desktop: Option<bool>,
+    bell: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Fatigue {
+    on_incident_warn: Option<String>,
+    on_incident_limit: Option<String>,
+    awake_warn: Option<String>,
+    awake_limit: Option<String>,
+    in_role_warn: Option<String>,
+    in_role_limit: Option<String>,
+    health_check_every: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Webhooks {
+    internal: Option<String>,
+    external: Option<String>,
+}
+
+fn span(name: &str, value: &Option<String>, default: Duration) -> Result<Duration, String> {
+    match value {
+        None => Ok(default),
+        Some(v) => parse_span(v)
+            .filter(|d| *d > Duration::zero())
+            .ok_or_else(|| format!("[fatigue] {name} = \"{v}\" is not a duration (e.g. \"90m\", \"3h\")")),
+    }
+}
+
+fn url(name: &str, value: Option<String>) -> Result<Option<String>, String> {
+    match value {
+        Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+            Err(format!("[webhooks] {name} = \"{u}\" is not an http(s) URL"))
+        }
+        other => Ok(other.filter(|u| !u.trim().is_empty())),
+    }
+}
+
+impl Config {
+    pub fn user_file() -> Option<PathBuf> {
+        dirs::config_dir().map(|d| d.join("warroom").join("config.toml"))
+    }
+
+    /// Parses a config file's text; the error names the line where it can.
+    pub fn parse(text: &str, file: &str) -> Result<Config, String> {
+        let parsed: File = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+                .unwrap_or(1);
+            format!("{file}:{line}: {}", e.message())
+        })?;
+        let d = Thresholds::default();
+        let f = &parsed.fatigue;
+        let at = |e: String| format!("{file}: {e}");
+        let thresholds = Thresholds {
+            on_incident_warn: span("on_incident_warn", &f.on_incident_warn, d.on_incident_warn).map_err(at)?,
+            on_incident_limit: span("on_incident_limit", &f.on_incident_limit, d.on_incident_limit).map_err(at)?,
+            awake_warn: span("awake_warn", &f.awake_warn, d.awake_warn).map_err(at)?,
+            awake_limit: span("awake_limit", &f.awake_limit, d.awake_limit).map_err(at)?,
+            in_role_warn: span("in_role_warn", &f.in_role_warn, d.in_role_warn).map_err(at)?,
+            in_role_limit: span("in_role_limit", &f.in_role_limit, d.in_role_limit).map_err(at)?,
+            health_check_every: span("health_check_every", &f.health_check_every, d.health_check_every)
+                .map_err(at)?,
+        };
+        thresholds.check().map_err(at)?;
+        Ok(Config {
+            desktop_notifications: parsed.notifications.desktop.unwrap_or(true),
+            bell: parsed.notifications.bell.unwrap_or(true),
+            thresholds,
+            webhook_internal: url("internal", parsed.webhooks.internal).map_err(|e| format!("{file}: {e}"))?,
+            webhook_external: url("external", parsed.webhooks.external).map_err(|e| format!("{file}: {e}"))?,
+        })
+    }
+
+    /// The settings in `path` (missing: the defaults), and a message when the file could not
+    /// be used.
+    pub fn load(path: Option<&Path>) -> (Config, Option<String>) {
+        let Some(path) = path.filter(|p| p.exists()) else {
+            return (Config::default(), None);
+        };
+        let shown = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Err(e) => (Config::default(), Some(format!("{shown}: cannot read it ({e}); using the default settings"))),
+            Ok(text) => match Config::parse(&text, &shown) {
+                Ok(c) => (c, None),
+                Err(e) => (Config::default(), Some(format!("{e}; using the default settings"))),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_gives_the_defaults() {
+        assert_eq!(Config::parse("", "c.toml").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn settings_are_read() {
+        let c = Config::parse(
+            "[notifications]\ndesktop = false\n[fatigue]\nawake_warn = \"12h\"\nhealth_check_every = \"45m\"\n[webhooks]\ninternal = \"http://127.0.0.1:9/x\"\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert!(!c.desktop_notifications);
+        assert_eq!(c.thresholds.awake_warn, Duration::hours(12));
+        assert_eq!(c.thresholds.health_check_every, Duration::minutes(45));
+        assert_eq!(c.webhook_internal.as_deref(), Some("http://127.0.0.1:9/x"));
+    }
+
+    #[test]
+    fn broken_files_say_where_and_fall_back() {
+        let e = Config::parse("[fatigue]\nawake_warn = 12\n", "c.toml").unwrap_err();
+        assert!(e.starts_with("c.toml:2:"), "{e}");
+        let e = Config::parse("[fatigue]\nawake_warn = \"soon\"\n", "c.toml").unwrap_err();
+        assert!(e.contains("awake_warn") && e.contains("not a duration"), "{e}");
+        let e = Config::parse("[fatigue]\nawake_warn = \"21h\"\n", "c.toml").unwrap_err();
+        assert!(e.contains("shorter than"), "{e}");
+        let e = Config::parse("[webhooks]\ninternal = \"ftp://x\"\n", "c.toml").unwrap_err();
+        assert!(e.contains("not an http"), "{e}");
+        let e = Config::parse("[nope]\n", "c.toml").unwrap_err();
+        assert!(e.contains("c.toml:1"), "{e}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[fatigue\n").unwrap();
+        let (c, msg) = Config::load(Some(&path));
+        assert_eq!(c, Config::default());
+        assert!(msg.unwrap().contains("using the default settings"));
+    }
+}
