@@ -1,5 +1,6 @@
 //! The command line: parses, then hands off to one function per subcommand.
 
+mod comms_cmds;
 mod incidents;
 mod output;
 mod server_cmds;
@@ -135,6 +136,11 @@ pub enum Command {
         #[arg(long)]
         drop_rejected: bool,
     },
+    /// Status updates: check a draft against the comms checklist
+    Comms {
+        #[command(subcommand)]
+        action: CommsAction,
+    },
     /// Run the shared backend (REST API v1)
     Serve {
         /// Address to listen on (port 0 picks a free one)
@@ -151,6 +157,39 @@ pub enum Command {
         /// The server's database, as for `serve --db`
         #[arg(long, global = true, value_name = "PATH_OR_URL", env = "WARROOM_DB")]
         db: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum AudienceArg {
+    Internal,
+    External,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CommsAction {
+    /// Check a draft (a file, or - for stdin); prints every rule, exits 0 only if all pass
+    Check {
+        /// The draft, or - to read it from standard input
+        file: String,
+        #[arg(long, value_enum, default_value = "internal")]
+        audience: AudienceArg,
+        /// Check it as the final message at resolution (the recap rules)
+        #[arg(long = "final")]
+        final_message: bool,
+        /// The incident's severity: the title must carry it
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
+        severity: Option<u8>,
+        /// Print the verdict as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a template: first, update, external, final-internal or final-external
+    Template {
+        name: String,
+        /// Fill it in from this incident
+        #[arg(long)]
+        incident: Option<String>,
     },
 }
 
@@ -283,6 +322,16 @@ pub fn run(cli: Cli) -> Result<()> {
             let short = incidents::demo(&ctx)?;
             if no_tui { Ok(()) } else { console(Some(short)) }
         }
+        Some(Command::Comms { action }) => match action {
+            CommsAction::Check {
+                file,
+                audience,
+                final_message,
+                severity,
+                json,
+            } => comms_cmds::check(&file, audience, final_message, severity, json),
+            CommsAction::Template { name, incident } => comms_cmds::template(&ctx, &name, incident.as_deref()),
+        },
         Some(Command::Serve { listen, db }) => server_cmds::serve(&ctx, listen, db.as_deref()),
         Some(Command::Token { action, db }) => match action {
             TokenAction::Create { handle, read_only } => {

@@ -1,0 +1,61 @@
+//! `warroom comms check` and `warroom comms template`: the console's comms checklist and
+//! templates on the command line, so drafts can be linted anywhere.
+
+use std::io::Read;
+
+use anyhow::{Context, Result, bail};
+
+use super::{AudienceArg, Ctx};
+use crate::domain::comms::{DraftKind, Options, Template, validate};
+use crate::domain::event::{Audience, Severity};
+
+pub fn check(file: &str, audience: AudienceArg, final_message: bool, severity: Option<u8>, json: bool) -> Result<()> {
+    let text = if file == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).context("cannot read the draft from standard input")?;
+        s
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("cannot read the draft {file}"))?
+    };
+    let opts = Options {
+        audience: match audience {
+            AudienceArg::Internal => Audience::Internal,
+            AudienceArg::External => Audience::External,
+        },
+        kind: if final_message { DraftKind::Final } else { DraftKind::Update },
+        severity: severity.map(|s| Severity::new(i64::from(s))).transpose().map_err(anyhow::Error::msg)?,
+    };
+    let verdict = validate(&text, opts);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&verdict)?);
+    } else {
+        for r in &verdict.rules {
+            let mark = if r.passed { "pass" } else { "FAIL" };
+            println!("{mark}  {:<36} {}", r.label, r.hint);
+        }
+    }
+    let failed = verdict.failed().count();
+    if failed > 0 {
+        bail!("{failed} of {} checks failed", verdict.rules.len());
+    }
+    Ok(())
+}
+
+pub fn template(ctx: &Ctx, name: &str, incident: Option<&str>) -> Result<()> {
+    let Some(t) = Template::parse(name) else {
+        let names: Vec<&str> = Template::ALL.iter().map(|t| t.name()).collect();
+        bail!("`{name}` is not a template: use one of {}", names.join(", "));
+    };
+    let state = match incident {
+        Some(reference) => {
+            let Some(replica) = ctx.existing_replica()? else {
+                bail!("no incident matches `{reference}`: there are no incidents yet");
+            };
+            let summary = replica.resolve(reference)?;
+            replica.view(summary.id)?.state
+        }
+        None => crate::domain::incident::Incident::new(uuid::Uuid::nil()),
+    };
+    print!("{}", t.render(&state, ctx.now()));
+    Ok(())
+}
