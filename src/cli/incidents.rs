@@ -11,7 +11,7 @@ use crate::store::NewEvent;
 use crate::sync::{Recorded, Replica};
 
 /// Writes to stdout, reporting a closed pipe as an error the caller can recognise.
-fn emit(text: &str) -> Result<()> {
+pub(super) fn emit(text: &str) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
@@ -21,10 +21,10 @@ fn emit(text: &str) -> Result<()> {
 
 fn say_recorded(what: &str, short: &str, r: &Recorded) -> Result<()> {
     match r {
-        Recorded::Confirmed(seq) => println!("{what} on {short} (#{seq})"),
-        Recorded::Pending => {
-            println!("{what} on {short}: pending, will sync when the server answers")
-        }
+        Recorded::Confirmed(seq) => emit(&format!("{what} on {short} (#{seq})\n"))?,
+        Recorded::Pending => emit(&format!(
+            "{what} on {short}: pending, will sync when the server answers\n"
+        ))?,
         Recorded::Rejected(reason) => bail!("{what} on {short} was refused: {reason}"),
     }
     Ok(())
@@ -63,7 +63,7 @@ pub fn declare(
         ),
         Recorded::Confirmed(_) => {}
     }
-    println!("{}", incident.short_id);
+    emit(&format!("{}\n", incident.short_id))?;
     Ok(())
 }
 
@@ -190,7 +190,7 @@ pub fn demo(ctx: &Ctx) -> Result<String> {
         }
     }
     let summary = replica.resolve(&incident.to_string())?;
-    println!("{}", summary.short_id);
+    emit(&format!("{}\n", summary.short_id))?;
     Ok(summary.short_id)
 }
 
@@ -245,6 +245,6 @@ pub fn sync(ctx: &Ctx, drop_rejected: bool) -> Result<()> {
         );
     }
     let n = replica.incidents()?.len();
-    println!("in sync: nothing pending, {n} incident(s) up to date");
+    emit(&format!("in sync: nothing pending, {n} incident(s) up to date\n"))?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use chrono::{DateTime, Local, Offset, Utc};
+use chrono::{DateTime, Local, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::clock::{Clock, SystemClock};
@@ -54,6 +54,10 @@ pub struct Cli {
     /// The console: a keymap file [default: ~/.config/warroom/keymap.toml]
     #[arg(long, global = true, env = "WARROOM_KEYMAP", value_name = "FILE")]
     pub keymap: Option<PathBuf>,
+
+    /// The console: a settings file [default: ~/.config/warroom/config.toml]
+    #[arg(long, global = true, env = "WARROOM_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -224,8 +228,7 @@ impl Ctx {
 
     /// Reads a time as typed, in this machine's local zone where none is given.
     pub fn parse_time(&self, input: &str) -> Result<DateTime<Utc>> {
-        let local = Local::now().offset().fix();
-        parse_when(input, self.now(), local).map_err(anyhow::Error::msg)
+        parse_when(input, self.now(), Local).map_err(anyhow::Error::msg)
     }
 
     /// The replica, created if missing (for commands that write).
@@ -301,6 +304,7 @@ pub fn run(cli: Cli) -> Result<()> {
             server: ctx.server.clone(),
             incident,
             keymap: cli.keymap.clone(),
+            config: cli.config.clone(),
         })
     };
     match cli.command {
@@ -343,9 +347,6 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         },
         Some(Command::Sync { drop_rejected }) => incidents::sync(&ctx, drop_rejected),
-        Some(Command::Severities) => {
-            output::severities();
-            Ok(())
-        }
+        Some(Command::Severities) => incidents::emit(&output::severities()),
     }
 }

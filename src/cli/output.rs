@@ -191,11 +191,13 @@ pub fn incident_report(view: &View, now: DateTime<Utc>) -> String {
     out
 }
 
-pub fn severities() {
+pub fn severities() -> String {
+    let mut out = String::new();
     for level in severity::table() {
-        println!("SEV{}  {}: {}", level.level, level.name, level.meaning);
+        let _ = writeln!(out, "SEV{}  {}: {}", level.level, level.name, level.meaning);
         for e in &level.examples {
-            println!("        - {e}");
+            let _ = writeln!(out, "        - {e}");
         }
     }
+    out
 }

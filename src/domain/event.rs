@@ -713,6 +713,12 @@ impl<'de> Deserialize<'de> for Event {
     }
 }
 
+/// The time as stored: to the microsecond.
+pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
+}
+
 /// RFC 3339 in UTC with microseconds: fixed width, so text order is time order.
 pub fn format_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()

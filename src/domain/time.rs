@@ -1,13 +1,14 @@
 //! Times as responders type them: `now`, `21:40`, `-15m`, `15m ago`, `in 30m`,
-//! `2026-11-26 21:40`, or full RFC 3339. Times without a zone are read in the given local
-//! offset; a bare clock time later than now means yesterday (back-dating past midnight).
+//! `2026-11-26 21:40`, or full RFC 3339. Times without a zone are read in the given time
+//! zone, at the offset in force on that date; a bare clock time later than now means
+//! yesterday (back-dating past midnight).
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
-pub fn parse_when(
+pub fn parse_when<Tz: TimeZone>(
     input: &str,
     now: DateTime<Utc>,
-    local: FixedOffset,
+    local: Tz,
 ) -> Result<DateTime<Utc>, String> {
     let s = input.trim();
     let bad = || {
@@ -45,16 +46,16 @@ pub fn parse_when(
         "%Y-%m-%dT%H:%M",
     ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
-            return from_local(naive, local).ok_or_else(bad);
+            return from_local(naive, &local).ok_or_else(bad);
         }
     }
     if let Ok(date) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return from_local(date.and_time(NaiveTime::MIN), local).ok_or_else(bad);
+        return from_local(date.and_time(NaiveTime::MIN), &local).ok_or_else(bad);
     }
     for fmt in ["%H:%M:%S", "%H:%M"] {
         if let Ok(time) = NaiveTime::parse_from_str(s, fmt) {
             let today = now.with_timezone(&local).date_naive();
-            let candidate = from_local(today.and_time(time), local).ok_or_else(bad)?;
+            let candidate = from_local(today.and_time(time), &local).ok_or_else(bad)?;
             // A clock time in the future most likely meant the same time yesterday.
             return Ok(if candidate > now + Duration::minutes(1) {
                 candidate - Duration::days(1)
@@ -66,10 +67,11 @@ pub fn parse_when(
     Err(bad())
 }
 
-fn from_local(naive: NaiveDateTime, local: FixedOffset) -> Option<DateTime<Utc>> {
+fn from_local<Tz: TimeZone>(naive: NaiveDateTime, local: &Tz) -> Option<DateTime<Utc>> {
+    // In a daylight-saving gap no such local time exists; in an overlap, take the earlier.
     local
         .from_local_datetime(&naive)
-        .single()
+        .earliest()
         .map(|t| t.with_timezone(&Utc))
 }
 
@@ -106,6 +108,7 @@ pub fn parse_span(s: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::FixedOffset;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 26, 0, 30, 0).unwrap()

@@ -171,6 +171,8 @@ pub fn plan_append(
     prior: &std::collections::HashMap<Uuid, (Uuid, i64)>,
     now: DateTime<Utc>,
 ) -> Result<AppendPlan, StoreError> {
+    // Stored times keep microseconds; the summary must agree with the stored events.
+    let now = crate::domain::event::truncate_micros(now);
     let mut accepted = Vec::with_capacity(events.len());
     let mut to_insert: Vec<Event> = Vec::with_capacity(events.len());
     for ev in events {

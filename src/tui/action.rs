@@ -58,6 +58,15 @@ pub enum Action {
     AddExperiment,
     RecordOutcome,
     Discipline,
+    // Comms
+    EditDraft,
+    ToggleAudience,
+    InsertTemplate,
+    ToggleFinal,
+    SendUpdate,
+    // Fatigue
+    ApplySuggestion,
+    HealthCheck,
 }
 
 impl Action {
@@ -113,6 +122,13 @@ impl Action {
             Action::AddExperiment => "add an experiment testing theories",
             Action::RecordOutcome => "record the selected experiment's outcome",
             Action::Discipline => "the IC's discipline questions",
+            Action::EditDraft => "edit the draft (esc stops editing)",
+            Action::ToggleAudience => "switch between the internal and the external draft",
+            Action::InsertTemplate => "start the draft from a template",
+            Action::ToggleFinal => "check the draft as an update or as the final message",
+            Action::SendUpdate => "send the update (with a reason if checks fail)",
+            Action::ApplySuggestion => "carry out the selected handover suggestion",
+            Action::HealthCheck => "run and log a team health check",
         }
     }
 }

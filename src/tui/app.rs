@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::action::Action;
 use super::data::{Filter, IncidentData, search_matches};
+use super::drafts::Draft;
 use super::form::{Field, Form, FormOutcome, Purpose};
 use super::keymap::{Key, Keymap, Section};
 use super::view;
@@ -95,6 +96,12 @@ pub enum Msg {
     Link(LinkStatus),
     /// Sync brought something new for this incident.
     Changed(Uuid),
+    /// Saved drafts of an incident, internal and external.
+    Drafts {
+        id: Uuid,
+        internal: Option<String>,
+        external: Option<String>,
+    },
 }
 
 /// What the loop must do for the console.
@@ -119,6 +126,19 @@ pub enum Effect {
     },
     /// The incident the sync engine should follow.
     Focus(Option<Uuid>),
+    SaveDraft {
+        incident: Uuid,
+        audience: crate::domain::event::Audience,
+        text: String,
+    },
+    LoadDrafts(Uuid),
+    /// Deliver a sent update to the audience's webhook, if one is configured.
+    Webhook {
+        audience: crate::domain::event::Audience,
+        text: String,
+    },
+    /// Something needs the responder: a desktop notification, or the bell.
+    Notify { title: String, body: String },
     Quit,
 }
 
@@ -157,6 +177,15 @@ pub struct App {
     pub link: LinkStatus,
     pub message: Option<(String, bool)>,
     pub quit: bool,
+    /// Drafts by audience: internal, external.
+    pub drafts: [Draft; 2],
+    pub audience: crate::domain::event::Audience,
+    /// Keys go to the draft editor.
+    pub editing: bool,
+    pub thresholds: crate::domain::fatigue::Thresholds,
+    pub fatigue_selected: usize,
+    /// Alerts already raised, so each notifies once.
+    pub raised: std::collections::HashSet<String>,
 }
 
 /// One row of the roster pane.
@@ -194,14 +223,23 @@ impl App {
             link: LinkStatus::solo(),
             message: None,
             quit: false,
+            drafts: [
+                Draft::new(crate::domain::event::Audience::Internal, "", None),
+                Draft::new(crate::domain::event::Audience::External, "", None),
+            ],
+            audience: crate::domain::event::Audience::Internal,
+            editing: false,
+            thresholds: crate::domain::fatigue::Thresholds::default(),
+            fatigue_selected: 0,
+            raised: std::collections::HashSet::new(),
         }
     }
 
-    fn say(&mut self, text: impl Into<String>) {
+    pub(super) fn say(&mut self, text: impl Into<String>) {
         self.message = Some((text.into(), false));
     }
 
-    fn complain(&mut self, text: impl Into<String>) {
+    pub(super) fn complain(&mut self, text: impl Into<String>) {
         self.message = Some((text.into(), true));
     }
 
@@ -224,7 +262,7 @@ impl App {
             }
             Msg::Tick(now) => {
                 self.now = now;
-                Vec::new()
+                self.check_alerts(false)
             }
             Msg::Incidents(list) => {
                 self.incidents = list;
@@ -239,7 +277,22 @@ impl App {
                 pending,
                 full,
             } => {
+                let fresh = full || self.data.as_ref().is_none_or(|d| d.id != id);
                 self.on_loaded(id, new, pending, full);
+                let mut effects = self.check_alerts(fresh);
+                if fresh {
+                    effects.push(Effect::LoadDrafts(id));
+                }
+                effects
+            }
+            Msg::Drafts {
+                id,
+                internal,
+                external,
+            } => {
+                if self.data.as_ref().is_some_and(|d| d.id == id) {
+                    self.set_drafts(internal, external);
+                }
                 Vec::new()
             }
             Msg::Recorded(Ok(text)) => {
@@ -452,6 +505,12 @@ impl App {
     // ---- keys ----------------------------------------------------------------------
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if self.editing
+            && self.screen == Screen::Incident
+            && matches!(self.overlay, Overlay::None)
+        {
+            return self.edit_draft(key);
+        }
         match &mut self.overlay {
             Overlay::Form(form) => {
                 return match form.handle_key(key) {
@@ -525,7 +584,7 @@ impl App {
         }
     }
 
-    fn open_form(&mut self, title: impl Into<String>, purpose: Purpose, fields: Vec<Field>) {
+    pub(super) fn open_form(&mut self, title: impl Into<String>, purpose: Purpose, fields: Vec<Field>) {
         self.overlay = Overlay::Form(Box::new(Form::new(title, purpose, fields)));
     }
 
@@ -875,6 +934,13 @@ impl App {
                     _ => self.complain("select a waiting change request first"),
                 }
             }
+            Action::EditDraft
+            | Action::ToggleAudience
+            | Action::InsertTemplate
+            | Action::ToggleFinal
+            | Action::SendUpdate
+            | Action::ApplySuggestion
+            | Action::HealthCheck => return self.act_comms(action),
             Action::Quit
             | Action::Help
             | Action::ToggleTimeZone
@@ -922,20 +988,25 @@ impl App {
                 self.board_rows[c] =
                     (self.board_rows[c] as isize + delta).clamp(0, (n - 1).max(0)) as usize;
             }
-            Pane::Comms | Pane::Fatigue => {}
+            Pane::Fatigue => {
+                let n = self.suggestions().len() as isize;
+                self.fatigue_selected =
+                    (self.fatigue_selected as isize + delta).clamp(0, (n - 1).max(0)) as usize;
+            }
+            Pane::Comms => {}
         }
     }
 
     // ---- forms ---------------------------------------------------------------------
 
-    fn parse_time(&self, s: &str) -> Result<DateTime<Utc>, String> {
+    pub(super) fn parse_time(&self, s: &str) -> Result<DateTime<Utc>, String> {
         let s = if s.trim().is_empty() { "now" } else { s };
         // Typed times without a zone are the responder's local time.
         parse_when(s, self.now, self.local)
     }
 
     /// Checks the change against the state; refused: the reason goes to the open form.
-    fn record(&mut self, kinds: Vec<(DateTime<Utc>, EventKind)>, what: String) -> Vec<Effect> {
+    pub(super) fn record(&mut self, kinds: Vec<(DateTime<Utc>, EventKind)>, what: String) -> Vec<Effect> {
         let Some(d) = &self.data else {
             return Vec::new();
         };
@@ -962,7 +1033,7 @@ impl App {
         }]
     }
 
-    fn refuse(&mut self, reason: String) -> Vec<Effect> {
+    pub(super) fn refuse(&mut self, reason: String) -> Vec<Effect> {
         match &mut self.overlay {
             Overlay::Form(form) => form.error = Some(reason),
             _ => self.complain(reason),
@@ -1227,6 +1298,22 @@ impl App {
                 ),
                 Err(_) => self.refuse("severity must be 1, 2 or 3".into()),
             },
+            Purpose::SendOverride { audience } => {
+                if v[0].is_empty() {
+                    return self.refuse("give the reason for sending with failed checks".into());
+                }
+                self.send(audience, Some(v[0].clone()))
+            }
+            Purpose::Template => self.apply_template(&v[0]),
+            Purpose::HealthCheck => {
+                if v[0].is_empty() {
+                    return self.refuse("say how the team is doing".into());
+                }
+                self.record(
+                    vec![(now, EventKind::HealthCheck { summary: v[0].clone() })],
+                    "health check logged".into(),
+                )
+            }
             Purpose::Stage => match Stage::parse(&v[0]) {
                 Some(stage) => self.record(
                     vec![(now, EventKind::StageChanged { stage })],

@@ -25,6 +25,10 @@ pub enum Purpose {
     Decide { request: Uuid, approve: bool },
     Severity,
     Stage,
+    /// Send a draft that fails checks: the reason is recorded with it.
+    SendOverride { audience: crate::domain::event::Audience },
+    Template,
+    HealthCheck,
 }
 
 pub struct Field {

@@ -4,7 +4,9 @@
 
 pub mod action;
 pub mod app;
+pub mod app_comms;
 pub mod data;
+pub mod drafts;
 pub mod form;
 pub mod keymap;
 pub mod view;
@@ -21,6 +23,7 @@ use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
 use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
 use crate::sync::engine::LinkStatus;
 use crate::sync::{Recorded, Replica};
 use app::{App, Effect, Msg};
@@ -34,6 +37,17 @@ pub struct Options {
     pub incident: Option<String>,
     /// A keymap file to use instead of the one in the config dir.
     pub keymap: Option<PathBuf>,
+    /// A config file to use instead of the one in the config dir.
+    pub config: Option<PathBuf>,
+}
+
+/// What the worker needs to carry out effects.
+struct Worker {
+    replica: Arc<Replica>,
+    data_dir: PathBuf,
+    config: Config,
+    client: reqwest::Client,
+    runtime: tokio::runtime::Handle,
 }
 
 pub fn run(opts: Options) -> Result<()> {
@@ -102,10 +116,14 @@ async fn run_async(opts: Options) -> Result<()> {
     let keymap_file = opts.keymap.clone().or_else(Keymap::user_file);
     let (keymap, keymap_problem) = Keymap::load(keymap_file.as_deref());
 
+    let config_file = opts.config.clone().or_else(Config::user_file);
+    let (config, config_problem) = Config::load(config_file.as_deref());
+
     let local = Local::now().offset().fix();
     let mut app = App::new(replica.handle(), keymap, clock.now(), local);
-    if let Some(problem) = keymap_problem {
-        tracing::warn!("keymap: {problem}");
+    app.thresholds = config.thresholds;
+    for problem in [keymap_problem, config_problem].into_iter().flatten() {
+        tracing::warn!("{problem}");
         app.message = Some((problem, true));
     }
     if replica.is_shared() {
@@ -144,11 +162,18 @@ async fn run_async(opts: Options) -> Result<()> {
     // The worker carries out effects one after another, in the order they were asked for.
     let (work_tx, mut work_rx) = mpsc::unbounded_channel::<Effect>();
     {
-        let (replica, tx) = (replica.clone(), tx.clone());
+        let worker = Arc::new(Worker {
+            replica: replica.clone(),
+            data_dir: opts.data_dir.clone(),
+            config,
+            client: reqwest::Client::new(),
+            runtime: tokio::runtime::Handle::current(),
+        });
+        let tx = tx.clone();
         tokio::spawn(async move {
             while let Some(effect) = work_rx.recv().await {
-                let (replica, tx) = (replica.clone(), tx.clone());
-                let _ = tokio::task::spawn_blocking(move || perform(&replica, effect, &tx)).await;
+                let (worker, tx) = (worker.clone(), tx.clone());
+                let _ = tokio::task::spawn_blocking(move || perform(&worker, effect, &tx)).await;
             }
         });
     }
@@ -224,7 +249,8 @@ async fn run_async(opts: Options) -> Result<()> {
 }
 
 /// Carries out one effect against the replica (on a blocking thread) and reports back.
-fn perform(replica: &Replica, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
+fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
+    let replica = &worker.replica;
     let msg = match effect {
         Effect::LoadIncidents => match replica.incidents() {
             Ok(list) => Msg::Incidents(list),
@@ -269,6 +295,47 @@ fn perform(replica: &Replica, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
             Ok((summary, _)) => Msg::Declared(Ok(summary)),
             Err(e) => Msg::Declared(Err(e.to_string())),
         },
+        Effect::SaveDraft { incident, audience, text } => {
+            match drafts::save(&worker.data_dir, incident, audience, &text) {
+                Ok(()) => return,
+                Err(e) => Msg::Recorded(Err(format!("the draft could not be saved: {e}"))),
+            }
+        }
+        Effect::LoadDrafts(id) => Msg::Drafts {
+            id,
+            internal: drafts::load(&worker.data_dir, id, crate::domain::event::Audience::Internal),
+            external: drafts::load(&worker.data_dir, id, crate::domain::event::Audience::External),
+        },
+        Effect::Webhook { audience, text } => {
+            let url = match audience {
+                crate::domain::event::Audience::Internal => worker.config.webhook_internal.clone(),
+                crate::domain::event::Audience::External => worker.config.webhook_external.clone(),
+            };
+            let Some(url) = url else { return };
+            let (client, tx) = (worker.client.clone(), tx.clone());
+            // Delivery retries for minutes; it runs on its own and reports when done.
+            worker.runtime.spawn(async move {
+                let result =
+                    crate::webhook::deliver(&client, &url, &text, crate::webhook::ATTEMPTS, crate::webhook::backoff).await;
+                let msg = match result {
+                    Ok(1) => Ok("update delivered to the webhook".to_string()),
+                    Ok(n) => Ok(format!("update delivered to the webhook after {n} attempts")),
+                    Err(e) => Err(e),
+                };
+                let _ = tx.send(Msg::Recorded(msg));
+            });
+            return;
+        }
+        Effect::Notify { title, body } => {
+            let (desktop, bell) = (worker.config.desktop_notifications, worker.config.bell);
+            worker.runtime.spawn(async move {
+                let shown = desktop && crate::notify::desktop(&title, &body).await;
+                if !shown && bell {
+                    crate::notify::bell();
+                }
+            });
+            return;
+        }
         Effect::Focus(_) | Effect::Quit => return,
     };
     let _ = tx.send(msg);

@@ -182,6 +182,13 @@ fn status_line(app: &App, section: Section, actions: &[Action]) -> Line<'static>
             Action::Help => "help",
             Action::Quit => "quit",
             Action::Join => "join",
+            Action::EditDraft => "edit",
+            Action::InsertTemplate => "template",
+            Action::ToggleAudience => "audience",
+            Action::ToggleFinal => "update/final",
+            Action::SendUpdate => "send",
+            Action::ApplySuggestion => "hand over",
+            Action::HealthCheck => "health check",
             _ => "",
         };
         spans.push(Span::raw(format!(" {label} ")));
@@ -685,86 +692,146 @@ fn board(app: &App, f: &mut Frame, area: Rect, focused: bool) {
 fn comms(app: &App, f: &mut Frame, area: Rect) {
     let Some(d) = &app.data else { return };
     let s = &d.state;
-    let mut lines = Vec::new();
-    match s.next_update_due() {
-        Some(due) if due < app.now => lines.push(Line::from(Span::styled(
-            format!("Next update OVERDUE by {}", format_duration(app.now - due)),
+    let [top, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let due = match s.next_update_due() {
+        Some(due) if due < app.now => Span::styled(
+            format!("next update OVERDUE by {}", format_duration(app.now - due)),
             Style::new().fg(Color::White).bg(Color::Red).bold(),
-        ))),
-        Some(due) => lines.push(Line::from(format!(
-            "Next update due in {} ({})",
+        ),
+        Some(due) => Span::raw(format!(
+            "next update in {} ({})",
             format_duration(due - app.now),
             fmt_time(app, due, false)
-        ))),
-        None => lines.push(Line::from(Span::styled(
-            "No update promised yet",
-            Style::new().fg(Color::Yellow),
-        ))),
+        )),
+        None => Span::styled("no update promised yet", Style::new().fg(Color::Yellow)),
+    };
+    let audience = match app.audience {
+        Audience::Internal => "INTERNAL",
+        Audience::External => "EXTERNAL",
+    };
+    let kind = match app.draft().kind {
+        crate::domain::comms::DraftKind::Update => "update",
+        crate::domain::comms::DraftKind::Final => "final message",
+    };
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(format!(" {audience} {kind} "), Style::new().reversed()),
+            Span::raw(format!(" {} sent · ", s.comms.len())),
+            due,
+        ])),
+        top,
+    );
+    let wide = rest.width >= 70;
+    let (editor_area, check_area) = if wide {
+        let [l, r] = Layout::horizontal([Constraint::Min(30), Constraint::Length(38)]).areas(rest);
+        (l, r)
+    } else {
+        let n = app.draft().verdict.rules.len() as u16;
+        let [t, b] = Layout::vertical([Constraint::Min(3), Constraint::Length(n.min(rest.height / 2))]).areas(rest);
+        (t, b)
+    };
+    let mut editor = app.draft().editor.clone();
+    let title = if app.editing { " draft (editing: esc to stop) " } else { " draft (e to edit) " };
+    editor.set_block(
+        Block::bordered()
+            .title(title)
+            .border_style(if app.editing { Style::new().fg(Color::Green) } else { Style::new() }),
+    );
+    editor.set_cursor_line_style(Style::new());
+    if !app.editing {
+        editor.set_cursor_style(Style::new());
     }
-    for c in s.comms.iter().rev() {
-        let who = match c.audience {
-            Audience::Internal => "internal",
-            Audience::External => "external",
-        };
-        let first = c
-            .text
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("");
-        let check = if c.checklist.failed.is_empty() {
-            Span::styled(" ✓", Style::new().fg(Color::Green))
+    f.render_widget(&editor, editor_area);
+    let verdict = &app.draft().verdict;
+    let mut lines = Vec::new();
+    let passed = verdict.rules.iter().filter(|r| r.passed).count();
+    if wide {
+        let head = if verdict.passed() {
+            Span::styled(format!("READY {passed}/{}", verdict.rules.len()), Style::new().fg(Color::Green).bold())
         } else {
-            Span::styled(
-                format!(" ✗{}", c.checklist.failed.len()),
-                Style::new().fg(Color::Red),
-            )
+            Span::styled(format!("{passed}/{} checks pass", verdict.rules.len()), Style::new().fg(Color::Yellow).bold())
         };
-        lines.push(Line::from(vec![
-            Span::raw(format!("{} {who:<8} ", fmt_time(app, c.at, false))),
-            Span::raw(clip(first, (area.width as usize).saturating_sub(22))),
-            check,
-        ]));
+        lines.push(Line::from(head));
     }
-    f.render_widget(Paragraph::new(lines), area);
+    for r in &verdict.rules {
+        let (mark, style) = if r.passed {
+            ("✓", Style::new().fg(Color::Green))
+        } else {
+            ("✗", Style::new().fg(Color::Red))
+        };
+        lines.push(Line::from(vec![Span::styled(format!("{mark} "), style), Span::raw(r.label)]));
+        if !r.passed && wide {
+            lines.push(Line::from(Span::styled(format!("  {}", r.hint), Style::new().fg(Color::DarkGray))));
+        }
+    }
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), check_area);
 }
 
 fn fatigue(app: &App, f: &mut Frame, area: Rect) {
     let Some(d) = &app.data else { return };
     let s = &d.state;
-    let mut people: Vec<_> = s.present_responders().collect();
-    people.sort_by_key(|r| std::cmp::Reverse(r.time_on_duty(app.now)));
+    let clocks = crate::domain::fatigue::assess(s, app.now, &app.thresholds);
+    let w = area.width as usize;
     let mut lines = vec![Line::from(Span::styled(
-        format!("{:<12} {:>8} {:>8}  roles", "responder", "on duty", "awake"),
+        format!("{:<12} {:>8} {:>8} {:>8}  roles", "responder", "on inc.", "awake", "in role"),
         Style::new().bold(),
     ))];
-    for r in people {
-        let awake = r
-            .awake_since
-            .map(|a| format_duration(app.now - a))
-            .unwrap_or_else(|| "?".into());
-        let roles: Vec<&str> = s
-            .roster
-            .roles_of(&r.handle)
-            .iter()
-            .map(|x| x.code())
-            .collect();
-        let ic = s.commander() == Some(r.handle.as_str());
-        let style = if ic {
-            Style::new().bold()
-        } else {
-            Style::new()
+    // The commander's clocks come first, whatever their level.
+    let ic = clocks.iter().filter(|c| c.is_commander);
+    let others = clocks.iter().filter(|c| !c.is_commander);
+    for c in ic.chain(others) {
+        let style = match c.level {
+            crate::domain::fatigue::Level::Over => Style::new().fg(Color::White).bg(Color::Red),
+            crate::domain::fatigue::Level::Warn => Style::new().fg(Color::Black).bg(Color::Yellow),
+            crate::domain::fatigue::Level::Ok if !c.on_duty => Style::new().fg(Color::DarkGray),
+            crate::domain::fatigue::Level::Ok => Style::new(),
         };
+        let roles: Vec<&str> = c.roles.iter().map(|r| r.code()).collect();
+        let opt = |d: Option<chrono::Duration>| d.map(format_duration).unwrap_or_else(|| "?".into());
+        let mut style = style;
+        if c.is_commander {
+            style = style.bold();
+        }
         lines.push(Line::from(Span::styled(
-            format!(
-                "{:<12} {:>8} {:>8}  {}",
-                clip(&r.handle, 12),
-                format_duration(r.time_on_duty(app.now)),
-                awake,
-                roles.join(",")
+            clip(
+                &format!(
+                    "{:<12} {:>8} {:>8} {:>8}  {}{}",
+                    clip(&c.handle, 12),
+                    format_duration(c.on_incident),
+                    opt(c.awake),
+                    opt(c.in_role),
+                    roles.join(","),
+                    if c.on_duty { "" } else { " (off duty)" }
+                ),
+                w,
             ),
             style,
         )));
+    }
+    let suggestions = app.suggestions();
+    lines.push(Line::from(""));
+    if suggestions.is_empty() {
+        lines.push(Line::from(Span::styled("No handover needed now.", Style::new().fg(Color::DarkGray))));
+    } else {
+        lines.push(Line::from(Span::styled("Suggested handovers (enter carries one out)", Style::new().bold())));
+        for (i, sg) in suggestions.iter().enumerate() {
+            let mut line = Line::from(clip(
+                &format!("{} {} → {}  ({})", sg.role.code(), sg.from, sg.to, sg.why),
+                w,
+            ));
+            if app.focus == Pane::Fatigue && i == app.fatigue_selected {
+                line = line.style(Style::new().add_modifier(Modifier::REVERSED));
+            }
+            lines.push(line);
+        }
+    }
+    if let Some(due) = crate::domain::fatigue::health_check_due(s, s.last_health_check, &app.thresholds) {
+        let text = if due < app.now {
+            Span::styled("Team health check due now (H)", Style::new().fg(Color::Black).bg(Color::Yellow))
+        } else {
+            Span::raw(format!("Next team health check in {}", format_duration(due - app.now)))
+        };
+        lines.push(Line::from(text));
     }
     f.render_widget(Paragraph::new(lines), area);
 }

@@ -1,0 +1,111 @@
+//! Status-update drafts: a real editor per audience, checked on every keystroke, saved as
+//! typed so neither a crash nor a closed terminal loses one.
+
+use std::path::{Path, PathBuf};
+
+use ratatui_textarea::TextArea;
+use uuid::Uuid;
+
+use crate::domain::comms::{DraftKind, Options, Verdict, validate};
+use crate::domain::event::{Audience, Severity};
+
+pub struct Draft {
+    pub editor: TextArea<'static>,
+    pub kind: DraftKind,
+    pub verdict: Verdict,
+}
+
+impl Draft {
+    pub fn new(audience: Audience, text: &str, severity: Option<Severity>) -> Draft {
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let mut d = Draft {
+            editor: TextArea::new(if lines.is_empty() { vec![String::new()] } else { lines }),
+            kind: DraftKind::Update,
+            verdict: Verdict { rules: Vec::new() },
+        };
+        d.editor.set_placeholder_text("press e (or enter) to write; t starts from a template");
+        d.recheck(audience, severity);
+        d
+    }
+
+    pub fn text(&self) -> String {
+        self.editor.lines().join("\n")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text().trim().is_empty()
+    }
+
+    pub fn recheck(&mut self, audience: Audience, severity: Option<Severity>) {
+        self.verdict = validate(
+            &self.text(),
+            Options {
+                audience,
+                kind: self.kind,
+                severity,
+            },
+        );
+    }
+
+    pub fn replace(&mut self, text: &str, audience: Audience, severity: Option<Severity>) {
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let placeholder = self.editor.placeholder_text().to_string();
+        self.editor = TextArea::new(if lines.is_empty() { vec![String::new()] } else { lines });
+        self.editor.set_placeholder_text(placeholder);
+        self.recheck(audience, severity);
+    }
+}
+
+pub fn audience_index(a: Audience) -> usize {
+    match a {
+        Audience::Internal => 0,
+        Audience::External => 1,
+    }
+}
+
+/// Where a draft is kept: `DATA_DIR/drafts/<incident>-<audience>.txt`.
+pub fn draft_path(data_dir: &Path, incident: Uuid, audience: Audience) -> PathBuf {
+    let who = match audience {
+        Audience::Internal => "internal",
+        Audience::External => "external",
+    };
+    data_dir.join("drafts").join(format!("{incident}-{who}.txt"))
+}
+
+/// Writes a draft whole or not at all (a new file renamed over the old one); an empty
+/// draft removes the file.
+pub fn save(data_dir: &Path, incident: Uuid, audience: Audience, text: &str) -> std::io::Result<()> {
+    let path = draft_path(data_dir, incident, audience);
+    if text.trim().is_empty() {
+        return match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("txt.new");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, &path)
+}
+
+pub fn load(data_dir: &Path, incident: Uuid, audience: Audience) -> Option<String> {
+    std::fs::read_to_string(draft_path(data_dir, incident, audience)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drafts_survive_a_restart_and_empty_ones_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = Uuid::now_v7();
+        save(dir.path(), id, Audience::External, "SEV2 – x\n\nbody").unwrap();
+        assert_eq!(load(dir.path(), id, Audience::External).as_deref(), Some("SEV2 – x\n\nbody"));
+        assert_eq!(load(dir.path(), id, Audience::Internal), None);
+        save(dir.path(), id, Audience::External, "  ").unwrap();
+        assert_eq!(load(dir.path(), id, Audience::External), None);
+    }
+}
