@@ -189,10 +189,17 @@ fn rule(id: &'static str, label: &'static str, passed: bool, hint: impl Into<Str
 
 /// A line that names a subject (root cause, ETA) and either states it or says it is unknown.
 fn stated_or_unknown(lines: &[&str], subject: &Regex) -> Option<bool> {
-    lines
-        .iter()
-        .find(|l| subject.is_match(l))
-        .map(|l| UNKNOWN.is_match(l) || l.split_once(':').is_some_and(|(_, v)| v.trim().len() > 2) || l.len() > 25)
+    let says = |l: &&&str| {
+        UNKNOWN.is_match(l) || l.split_once(':').is_some_and(|(_, v)| v.trim().len() > 2) || l.len() > 25
+    };
+    let mentions: Vec<&&str> = lines.iter().filter(|l| subject.is_match(l)).collect();
+    if mentions.is_empty() {
+        None
+    } else {
+        // Any line that states it (or that it is unknown) will do: "find the cause" in
+        // the next steps does not spoil "Root cause: unknown".
+        Some(mentions.iter().any(says))
+    }
 }
 
 /// Checks a draft against every rule that applies to its audience and kind.

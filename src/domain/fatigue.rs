@@ -189,7 +189,11 @@ pub fn suggestions(incident: &Incident, now: DateTime<Utc>, t: &Thresholds) -> V
     free.sort_by(|a, b| a.risk.partial_cmp(&b.risk).unwrap_or(std::cmp::Ordering::Equal).then(a.handle.cmp(&b.handle)));
     let mut out = Vec::new();
     let mut taken: Vec<String> = Vec::new();
-    for tired in all.iter().filter(|c| c.level > Level::Ok && !c.roles.is_empty()) {
+    // The commander's relief comes first: command matters most, and the defaulted roles
+    // move with it.
+    let mut tired: Vec<&Clocks> = all.iter().filter(|c| c.level > Level::Ok && !c.roles.is_empty()).collect();
+    tired.sort_by_key(|c| !c.is_commander);
+    for tired in tired {
         // Hand over command first: the other defaulted roles go with it.
         let roles: Vec<Role> = if tired.is_commander {
             vec![Role::Ic]

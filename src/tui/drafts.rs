@@ -24,6 +24,7 @@ impl Draft {
             verdict: Verdict { rules: Vec::new() },
         };
         d.editor.set_placeholder_text("press e (or enter) to write; t starts from a template");
+        d.editor.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
         d.recheck(audience, severity);
         d
     }
@@ -52,6 +53,7 @@ impl Draft {
         let placeholder = self.editor.placeholder_text().to_string();
         self.editor = TextArea::new(if lines.is_empty() { vec![String::new()] } else { lines });
         self.editor.set_placeholder_text(placeholder);
+        self.editor.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
         self.recheck(audience, severity);
     }
 }

@@ -1,0 +1,140 @@
+//! `warroom comms check` and `warroom comms template` through the real binary.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn warroom(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("warroom"));
+    c.env_remove("WARROOM_SERVER").env_remove("WARROOM_TOKEN").arg("--data-dir").arg(dir);
+    c
+}
+
+const GOOD: &str = "SEV2 – Card payments failing at checkout
+
+A third of card payments fail since 21:50; wallets work.
+
+Current status:
+- Error rate near 38%
+- Tokeniser calls are slow
+
+Next steps:
+- Raise the connection pool
+- Watch the error rate
+
+Impact: customers cannot pay by card; about 2,400 external customers and no internal users affected.
+Root cause: not known yet.
+ETA for restoration: unknown.
+Next update at 22:30 UTC in #inc-payments.
+";
+
+#[test]
+fn a_complete_draft_passes_from_a_file_and_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("draft.txt");
+    std::fs::write(&file, GOOD).unwrap();
+    warroom(dir.path())
+        .args(["comms", "check"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("pass  Title").and(predicate::str::contains("FAIL").not()));
+    warroom(dir.path())
+        .args(["comms", "check", "-", "--severity", "2"])
+        .write_stdin(GOOD)
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_failing_draft_lists_each_rule_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let draft = GOOD.replace("Root cause: not known yet.\n", "");
+    warroom(dir.path())
+        .args(["comms", "check", "-"])
+        .write_stdin(draft)
+        .assert()
+        .failure()
+        .stdout(predicate::str::contains("FAIL  Root cause"))
+        .stderr(predicate::str::contains("1 of 10 checks failed"));
+    // The wrong severity in the title.
+    warroom(dir.path())
+        .args(["comms", "check", "-", "--severity", "1"])
+        .write_stdin(GOOD)
+        .assert()
+        .failure()
+        .stdout(predicate::str::contains("the incident is SEV1"));
+}
+
+#[test]
+fn external_drafts_must_be_short_and_keep_internal_detail_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = warroom(dir.path())
+        .args(["comms", "check", "-", "--audience", "external", "--json"])
+        .write_stdin(GOOD.replace("Tokeniser calls are slow", "tok-3.payments.internal is slow"))
+        .assert()
+        .failure()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let failed: Vec<&str> = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["passed"] == false)
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(failed.contains(&"no_internal_detail"), "{failed:?}");
+}
+
+#[test]
+fn final_messages_are_checked_with_the_recap_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let final_msg = "SEV2 – Card payments: resolved
+
+The incident is resolved and card payments work again.
+
+Impact: customers could not pay by card for 1h 15m; 2,400 external customers, no internal users.
+Support cases raised: 12.
+This is the final update: there will be no further updates.
+";
+    warroom(dir.path())
+        .args(["comms", "check", "-", "--final"])
+        .write_stdin(final_msg)
+        .assert()
+        .success();
+    warroom(dir.path())
+        .args(["comms", "check", "-", "--final"])
+        .write_stdin(final_msg.replace("Support cases raised: 12.\n", ""))
+        .assert()
+        .failure()
+        .stdout(predicate::str::contains("FAIL  Support cases raised"));
+}
+
+#[test]
+fn templates_are_filled_from_the_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = warroom(dir.path())
+        .args(["--as", "ana", "declare", "--title", "Login broken", "--severity", "1", "--started-at", "-20m"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let id = String::from_utf8(id).unwrap().trim().to_string();
+    warroom(dir.path())
+        .args(["comms", "template", "first", "--incident", &id])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("SEV1 – Login broken"));
+    warroom(dir.path())
+        .args(["comms", "template", "nonsense"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("first, update, external, final-internal, final-external"));
+    warroom(dir.path())
+        .args(["comms", "check", "/nonexistent/draft.txt"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("cannot read the draft"));
+}
