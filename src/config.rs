@@ -16,6 +16,9 @@
 //! in_role_limit = "4h"
 //! health_check_every = "30m"
 //!
+//! [postmortem]
+//! action_due = "8w"       # default due date of an action item, after resolution
+//!
 //! [webhooks]              # Slack-compatible incoming webhooks, per audience
 //! internal = "https://hooks.example/T000/B000/XXXX"
 //! external = "https://hooks.example/T000/B000/YYYY"
@@ -36,6 +39,8 @@ pub struct Config {
     pub thresholds: Thresholds,
     pub webhook_internal: Option<String>,
     pub webhook_external: Option<String>,
+    /// How long after resolution an action item is due by default.
+    pub action_due: Duration,
 }
 
 impl Default for Config {
@@ -46,6 +51,7 @@ impl Default for Config {
             thresholds: Thresholds::default(),
             webhook_internal: None,
             webhook_external: None,
+            action_due: Duration::weeks(8),
         }
     }
 }
@@ -59,6 +65,14 @@ struct File {
     fatigue: Fatigue,
     #[serde(default)]
     webhooks: Webhooks,
+    #[serde(default)]
+    postmortem: Postmortem,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Postmortem {
+    action_due: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -139,6 +153,12 @@ impl Config {
             thresholds,
             webhook_internal: url("internal", parsed.webhooks.internal).map_err(|e| format!("{file}: {e}"))?,
             webhook_external: url("external", parsed.webhooks.external).map_err(|e| format!("{file}: {e}"))?,
+            action_due: match &parsed.postmortem.action_due {
+                None => Duration::weeks(8),
+                Some(v) => parse_span(v)
+                    .filter(|d| *d > Duration::zero())
+                    .ok_or_else(|| format!("{file}: [postmortem] action_due = \"{v}\" is not a duration (e.g. \"8w\")"))?,
+            },
         })
     }
 

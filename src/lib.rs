@@ -5,6 +5,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod drill;
 pub mod notify;
 pub mod server;
 pub mod store;

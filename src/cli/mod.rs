@@ -2,6 +2,7 @@
 
 mod comms_cmds;
 mod incidents;
+mod learn;
 mod output;
 mod server_cmds;
 
@@ -140,6 +141,86 @@ pub enum Command {
         #[arg(long)]
         drop_rejected: bool,
     },
+    /// Give a role to a responder (IC hands over command with a drafted brief)
+    Assign {
+        incident: String,
+        /// IC, CL, PL, OL or PO
+        role: String,
+        handle: String,
+    },
+    /// Resolve an incident: business impact has ended (needs the end of impact)
+    Resolve {
+        incident: String,
+        #[arg(long, default_value = "")]
+        summary: String,
+    },
+    /// Close a resolved incident (severity 1 and 2 need a Postmortem Owner first)
+    Close {
+        incident: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Reopen a resolved or closed incident
+    Reopen {
+        incident: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Write the blameless postmortem report (Markdown)
+    Postmortem {
+        incident: String,
+        /// Write it to this file instead of stdout
+        #[arg(long, value_name = "FILE")]
+        out: Option<String>,
+        /// Write it even if the blame check flags passages
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add or complete an incident's action items
+    Action {
+        #[command(subcommand)]
+        action: ActionCmd,
+    },
+    /// Action items across incidents
+    Actions {
+        /// Only those past their due date and not done
+        #[arg(long)]
+        overdue: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// TTD and TTR across incidents, by severity (drills left out)
+    Stats {
+        #[arg(long)]
+        json: bool,
+        /// Only incidents declared since this time, e.g. 2026-01-01 or -30d
+        #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
+        since: Option<String>,
+    },
+    /// The known-error database: symptoms, root causes, workarounds
+    Kedb {
+        #[command(subcommand)]
+        action: KedbCmd,
+    },
+    /// Assess privacy and track the six breach steps
+    Privacy {
+        incident: String,
+        /// Record the assessment
+        #[arg(long, value_enum)]
+        assess: Option<PrivacyArg>,
+        /// Mark breach step N (1-6) done
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=6))]
+        step: Option<u8>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Play a scripted drill into a new incident marked as a drill (no name: list them)
+    Drill {
+        scenario: Option<String>,
+        /// Play faster than real time, e.g. 10
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+    },
     /// Status updates: check a draft against the comms checklist
     Comms {
         #[command(subcommand)]
@@ -162,6 +243,60 @@ pub enum Command {
         #[arg(long, global = true, value_name = "PATH_OR_URL", env = "WARROOM_DB")]
         db: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PrivacyArg {
+    NotAssessed,
+    /// No personal information involved
+    None,
+    PossibleBreach,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ActionCmd {
+    /// Add an action item: an owner role and a due date (default: some weeks after resolution)
+    Add {
+        incident: String,
+        text: String,
+        /// IC, CL, PL, OL or PO
+        #[arg(long, default_value = "po")]
+        owner: String,
+        /// YYYY-MM-DD [default: 8 weeks after resolution; [postmortem] action_due in the config]
+        #[arg(long)]
+        due: Option<String>,
+    },
+    /// Mark an action item done (A1, A2, ... or a prefix of its id)
+    Done { incident: String, item: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KedbCmd {
+    /// Record a known error; prints its key
+    Add {
+        #[arg(long, default_value = "")]
+        symptom: String,
+        #[arg(long, default_value = "")]
+        root_cause: String,
+        #[arg(long, default_value = "")]
+        workaround: String,
+        /// Link it to this incident
+        #[arg(long)]
+        incident: Option<String>,
+        /// Fill it from an incident's postmortem (title, supported theories) and link it
+        #[arg(long, value_name = "INCIDENT")]
+        from_postmortem: Option<String>,
+    },
+    /// Search, best match first (typos and prefixes are fine)
+    Search {
+        #[arg(required = true, num_args = 1..)]
+        query: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    Show { key: String },
+    /// Link a known error to an incident
+    Link { key: String, incident: String },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -326,6 +461,32 @@ pub fn run(cli: Cli) -> Result<()> {
             let short = incidents::demo(&ctx)?;
             if no_tui { Ok(()) } else { console(Some(short)) }
         }
+        Some(Command::Assign { incident, role, handle }) => learn::assign(&ctx, &incident, &role, &handle),
+        Some(Command::Resolve { incident, summary }) => learn::resolve(&ctx, &incident, &summary),
+        Some(Command::Close { incident, reason }) => learn::close(&ctx, &incident, &reason),
+        Some(Command::Reopen { incident, reason }) => learn::reopen(&ctx, &incident, &reason),
+        Some(Command::Postmortem { incident, out, force }) => learn::postmortem(&ctx, &incident, out.as_deref(), force),
+        Some(Command::Action { action }) => match action {
+            ActionCmd::Add { incident, text, owner, due } => learn::action_add(&ctx, &incident, &text, &owner, due.as_deref()),
+            ActionCmd::Done { incident, item } => learn::action_done(&ctx, &incident, &item),
+        },
+        Some(Command::Actions { overdue, json }) => learn::actions(&ctx, overdue, json),
+        Some(Command::Stats { json, since }) => learn::stats_cmd(&ctx, json, since.as_deref()),
+        Some(Command::Kedb { action }) => match action {
+            KedbCmd::Add { symptom, root_cause, workaround, incident, from_postmortem } => learn::kedb_add(
+                &ctx,
+                &symptom,
+                &root_cause,
+                &workaround,
+                incident.as_deref(),
+                from_postmortem.as_deref(),
+            ),
+            KedbCmd::Search { query, json } => learn::kedb_search(&ctx, &query.join(" "), json),
+            KedbCmd::Show { key } => learn::kedb_show(&ctx, &key),
+            KedbCmd::Link { key, incident } => learn::kedb_link(&ctx, &key, &incident),
+        },
+        Some(Command::Privacy { incident, assess, step, note }) => learn::privacy_cmd(&ctx, &incident, assess, step, &note),
+        Some(Command::Drill { scenario, speed }) => learn::drill(&ctx, scenario.as_deref(), speed),
         Some(Command::Comms { action }) => match action {
             CommsAction::Check {
                 file,

@@ -37,6 +37,8 @@ pub fn label(kind: &EventKind) -> &str {
         EventKind::PrivacyAssessed { .. } => "privacy",
         EventKind::KnownErrorLinked { .. } => "known error",
         EventKind::HealthCheck { .. } => "health",
+        EventKind::PrivacyStepDone { .. } => "privacy step",
+        EventKind::KnownErrorRecorded { .. } => "known error",
         EventKind::Unknown { .. } => "unknown",
     }
 }
@@ -172,6 +174,14 @@ pub fn text(kind: &EventKind) -> String {
             with_reason(format!("linked known error {known_error}"), title)
         }
         EventKind::HealthCheck { summary } => with_reason("team health check".into(), summary),
+        EventKind::PrivacyStepDone { step, note } => with_reason(
+            format!(
+                "privacy step {step} done: {}",
+                super::privacy::STEPS.get(usize::from(*step).wrapping_sub(1)).copied().unwrap_or("?")
+            ),
+            note,
+        ),
+        EventKind::KnownErrorRecorded { key, symptom, .. } => format!("{key}: {}", first_line(symptom)),
         EventKind::Unknown { kind, .. } => {
             format!("({kind}: recorded by a newer warroom; update to see it)")
         }

@@ -469,6 +469,24 @@ pub enum EventKind {
     HealthCheck {
         summary: String,
     },
+    /// One of the six steps of handling a possible privacy breach is done.
+    PrivacyStepDone {
+        step: u8,
+        #[serde(default)]
+        note: String,
+    },
+    /// An entry of the known-error database (recorded on its own stream, see `kedb`).
+    /// Recording the same `key` again revises the entry.
+    KnownErrorRecorded {
+        key: String,
+        symptom: String,
+        #[serde(default)]
+        root_cause: String,
+        #[serde(default)]
+        workaround: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        incidents: Vec<Uuid>,
+    },
     /// A kind this version does not know: kept whole, shown as unknown.
     #[serde(skip)]
     Unknown {
@@ -514,6 +532,8 @@ pub const KNOWN_TYPES: &[&str] = &[
     "privacy_assessed",
     "known_error_linked",
     "health_check",
+    "privacy_step_done",
+    "known_error_recorded",
 ];
 
 /// A `"type"` name must look like one of ours to be kept as unknown: lower snake case.
@@ -566,6 +586,8 @@ impl EventKind {
             EventKind::PrivacyAssessed { .. } => 28,
             EventKind::KnownErrorLinked { .. } => 29,
             EventKind::HealthCheck { .. } => 30,
+            EventKind::PrivacyStepDone { .. } => 31,
+            EventKind::KnownErrorRecorded { .. } => 32,
             EventKind::Unknown { .. } => usize::MAX,
         }
     }
@@ -829,6 +851,17 @@ mod tests {
             },
             EventKind::HealthCheck {
                 summary: "ok".into(),
+            },
+            EventKind::PrivacyStepDone {
+                step: 1,
+                note: String::new(),
+            },
+            EventKind::KnownErrorRecorded {
+                key: "KE-1".into(),
+                symptom: "s".into(),
+                root_cause: String::new(),
+                workaround: String::new(),
+                incidents: vec![],
             },
         ]
     }

@@ -213,6 +213,8 @@ pub struct Incident {
     pub resolved_at: Option<DateTime<Utc>>,
     /// When the IC last checked on the team.
     pub last_health_check: Option<DateTime<Utc>>,
+    /// Privacy-breach steps done (1 to 6), with when.
+    pub privacy_steps: BTreeMap<u8, DateTime<Utc>>,
 }
 
 impl Incident {
@@ -235,6 +237,7 @@ impl Incident {
             ignored_events: 0,
             resolved_at: None,
             last_health_check: None,
+            privacy_steps: BTreeMap::new(),
         }
     }
 
@@ -508,6 +511,16 @@ impl Incident {
                 self.last_health_check = Some(at);
                 true
             }
+            EventKind::PrivacyStepDone { step, .. } => {
+                if (1..=6).contains(step) {
+                    self.privacy_steps.entry(*step).or_insert(at);
+                    true
+                } else {
+                    false
+                }
+            }
+            // Known-error entries live on the known-error stream, not on incidents.
+            EventKind::KnownErrorRecorded { .. } => true,
             EventKind::Unknown { .. } => {
                 self.unknown_events += 1;
                 true
@@ -758,6 +771,17 @@ impl Incident {
             }
             EventKind::CommsSent { text, .. } => non_empty("the update", text),
             EventKind::HealthCheck { summary } => non_empty("the health check", summary),
+            EventKind::PrivacyStepDone { step, .. } => {
+                if !(1..=6).contains(step) {
+                    Err(format!("privacy steps are numbered 1 to 6, not {step}"))
+                } else if self.privacy != PrivacyAssessment::PossibleBreach {
+                    Err("the privacy steps apply once the incident is assessed as a possible breach".into())
+                } else if self.privacy_steps.contains_key(step) {
+                    Err(format!("privacy step {step} is already done"))
+                } else {
+                    Ok(())
+                }
+            }
             _ => Ok(()),
         }
     }

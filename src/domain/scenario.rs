@@ -36,6 +36,8 @@ pub struct ScriptedEvent {
     pub at: DateTime<Utc>,
     /// Minutes after the declaration at which this step is played (drills replay in time).
     pub minute: f64,
+    /// Minutes after the declaration at which the fact happened (negative: back-dated).
+    pub fact_minute: f64,
     pub kind: EventKind,
 }
 
@@ -60,6 +62,7 @@ impl Scenario {
             author: self.commander.clone(),
             at: start,
             minute: 0.0,
+            fact_minute: 0.0,
             kind: EventKind::IncidentDeclared {
                 title: self.title.clone(),
                 severity,
@@ -103,6 +106,7 @@ impl Scenario {
                 author,
                 at: start + Duration::milliseconds((minute * 60_000.0) as i64),
                 minute: last_minute,
+                fact_minute: minute,
                 kind,
             });
         }
@@ -147,7 +151,16 @@ fn substitute(
 }
 
 /// The scenarios warroom ships, by name.
-pub const BUILT_IN: &[(&str, &str)] = &[("demo", include_str!("../../assets/scenarios/demo.toml"))];
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("demo", include_str!("../../assets/scenarios/demo.toml")),
+    ("database-failover", include_str!("../../assets/scenarios/database-failover.toml")),
+    ("privacy-leak", include_str!("../../assets/scenarios/privacy-leak.toml")),
+];
+
+/// A built-in scenario by name.
+pub fn built_in(name: &str) -> Option<&'static str> {
+    BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
 
 #[cfg(test)]
 mod tests {

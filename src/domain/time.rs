@@ -98,6 +98,7 @@ pub fn parse_span(s: &str) -> Option<Duration> {
             "m" | "min" | "mins" | "minute" | "minutes" => Duration::try_minutes(n)?,
             "h" | "hr" | "hrs" | "hour" | "hours" => Duration::try_hours(n)?,
             "d" | "day" | "days" => Duration::try_days(n)?,
+            "w" | "wk" | "week" | "weeks" => Duration::try_weeks(n)?,
             _ => return None,
         };
         total = total.checked_add(&d)?;

@@ -290,6 +290,7 @@ impl Replica {
                 all.insert(0, s);
             }
         }
+        all.retain(|i| !crate::domain::kedb::is_kedb(i.id));
         Ok(all)
     }
 
@@ -452,6 +453,41 @@ impl Replica {
             }
         }
         Ok(outcome)
+    }
+}
+
+impl Replica {
+    /// The known-error database: confirmed entries and this replica's pending ones.
+    pub fn known_errors(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, crate::domain::kedb::KnownError>, ReplicaError> {
+        let view = self.view(crate::domain::kedb::KEDB_ID)?;
+        let mut events = view.confirmed;
+        events.extend(view.pending.into_iter().filter(|p| p.rejected.is_none()).map(|p| p.event));
+        Ok(crate::domain::kedb::fold(&events))
+    }
+
+    /// Records a known-error entry (declaring the known-error stream the first time).
+    pub fn record_known_error(&self, kind: EventKind) -> Result<Recorded, ReplicaError> {
+        use crate::domain::kedb::{KEDB_ID, KEDB_TITLE};
+        let now = self.now();
+        let view = self.view(KEDB_ID)?;
+        if view.state.summary.declared_at.is_none() {
+            let declare = NewEvent {
+                id: KEDB_ID,
+                at: now,
+                kind: EventKind::IncidentDeclared {
+                    title: KEDB_TITLE.into(),
+                    severity: Severity::MINOR,
+                    summary: "Known errors: symptoms, root causes and workarounds.".into(),
+                    drill: false,
+                },
+            };
+            if let Recorded::Rejected(r) = self.record_as(KEDB_ID, &self.handle.clone(), vec![declare])? {
+                return Ok(Recorded::Rejected(r));
+            }
+        }
+        self.record(KEDB_ID, vec![(now, kind)])
     }
 }
 

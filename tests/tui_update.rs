@@ -1,0 +1,762 @@
+//! The console's `update` without a terminal: crossterm key events in, state and effects
+//! out. Time is fixed and the incident is the built-in demo scenario, confirmed with seqs
+//! 1..N, so every test starts from the same state.
+
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use uuid::Uuid;
+use warroom::domain::describe;
+use warroom::domain::event::{Event, EventKind, Outcome};
+use warroom::domain::scenario::{BUILT_IN, Scenario};
+use warroom::tui::app::{App, Effect, Msg, Overlay, Pane, RosterRow, Screen};
+use warroom::tui::keymap::Keymap;
+use warroom::tui::view;
+
+const INCIDENT: Uuid = Uuid::from_u128(0x0190_d5a0_0000_7000_8000_0000_0000_0001);
+
+/// When the demo incident was declared.
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 21, 0, 0).unwrap()
+}
+
+/// The console's clock: an hour into the incident.
+fn now() -> DateTime<Utc> {
+    start() + Duration::minutes(60)
+}
+
+/// Deterministic event ids: 0190d5a0-0000-7000-8000-0000000010nn.
+fn ids() -> impl FnMut() -> Uuid {
+    let mut n = 0x1000_u128;
+    move || {
+        n += 1;
+        Uuid::from_u128(0x0190_d5a0_0000_7000_8000_0000_0000_0000 | n)
+    }
+}
+
+/// The demo scenario as confirmed events with seqs 1..N.
+fn demo_events() -> Vec<Event> {
+    let text = BUILT_IN
+        .iter()
+        .find(|(name, _)| *name == "demo")
+        .map(|(_, t)| *t)
+        .expect("the demo scenario is built in");
+    let scenario = Scenario::parse(text).expect("the demo parses");
+    scenario
+        .events(INCIDENT, start(), false, ids())
+        .expect("the demo has valid steps")
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| Event {
+            id: e.id,
+            incident: INCIDENT,
+            seq: Some(i as i64 + 1),
+            at: e.at,
+            recorded_at: Some(e.at),
+            author: e.author,
+            kind: e.kind,
+        })
+        .collect()
+}
+
+/// One more confirmed event after `events`, with the next seq.
+fn next_event(events: &[Event], id: u128, author: &str, kind: EventKind) -> Event {
+    let seq = events.len() as i64 + 1;
+    Event {
+        id: Uuid::from_u128(0x0190_d5a0_0000_7000_8000_0000_0000_2000 | id),
+        incident: INCIDENT,
+        seq: Some(seq),
+        at: now() - Duration::seconds(30),
+        recorded_at: Some(now()),
+        author: author.into(),
+        kind,
+    }
+}
+
+fn app_as(handle: &str) -> App {
+    let keymap = Keymap::builtin("default").expect("the default keymap");
+    let mut app = App::new(handle, keymap, now(), FixedOffset::east_opt(0).unwrap());
+    app.update(Msg::Resize(80, 24));
+    app
+}
+
+/// The console as `handle`, with `events` loaded.
+fn loaded_as(handle: &str, events: Vec<Event>) -> App {
+    let mut app = app_as(handle);
+    let effects = app.update(Msg::Loaded {
+        id: INCIDENT,
+        new: events,
+        pending: vec![],
+        full: true,
+    });
+    // Opening an incident asks for its saved drafts, and may raise alerts; nothing else.
+    assert!(
+        effects.contains(&Effect::LoadDrafts(INCIDENT)),
+        "drafts are loaded: {effects:?}"
+    );
+    assert!(
+        effects
+            .iter()
+            .all(|e| matches!(e, Effect::LoadDrafts(_) | Effect::Notify { .. })),
+        "loading records nothing: {effects:?}"
+    );
+    assert_eq!(app.screen, Screen::Incident);
+    app
+}
+
+/// The demo loaded, as maya (who declared it and has since handed command to jonas).
+fn demo() -> App {
+    loaded_as("maya", demo_events())
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn press(app: &mut App, c: char) -> Vec<Effect> {
+    app.update(key(KeyCode::Char(c)))
+}
+
+fn enter(app: &mut App) -> Vec<Effect> {
+    app.update(key(KeyCode::Enter))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        let effects = press(app, c);
+        assert!(effects.is_empty(), "typing {c:?} had effects: {effects:?}");
+    }
+}
+
+fn form_error(app: &App) -> Option<String> {
+    match &app.overlay {
+        Overlay::Form(f) => f.error.clone(),
+        _ => None,
+    }
+}
+
+fn form_title(app: &App) -> Option<String> {
+    match &app.overlay {
+        Overlay::Form(f) => Some(f.title.clone()),
+        _ => None,
+    }
+}
+
+/// The one event kind an effect list records, with its time.
+fn recorded(effects: &[Effect]) -> (DateTime<Utc>, EventKind) {
+    match effects {
+        [
+            Effect::Record {
+                incident, kinds, ..
+            },
+        ] => {
+            assert_eq!(*incident, INCIDENT);
+            assert_eq!(kinds.len(), 1, "one event: {kinds:?}");
+            kinds[0].clone()
+        }
+        other => panic!("expected exactly one Effect::Record, got {other:?}"),
+    }
+}
+
+fn selected_text(app: &App) -> String {
+    let ev = app.selected_event().expect("a selected entry");
+    format!(
+        "{} {} {}",
+        ev.author,
+        describe::label(&ev.kind),
+        describe::text(&ev.kind)
+    )
+    .to_lowercase()
+}
+
+// ---- entries ------------------------------------------------------------------------
+
+#[test]
+fn a_note_takes_one_key_then_the_text_and_enter() {
+    let mut app = demo();
+    assert!(press(&mut app, 'n').is_empty());
+    assert_eq!(form_title(&app).as_deref(), Some("Note"));
+    type_text(&mut app, "Paged the DBA");
+    let effects = enter(&mut app);
+    let (at, kind) = recorded(&effects);
+    assert_eq!(
+        kind,
+        EventKind::Note {
+            text: "Paged the DBA".into()
+        }
+    );
+    assert_eq!(at, now(), "a note is stamped with the injected clock");
+    assert!(matches!(app.overlay, Overlay::None), "the form closes");
+}
+
+#[test]
+fn an_empty_note_is_refused_in_the_form() {
+    let mut app = demo();
+    press(&mut app, 'n');
+    let effects = enter(&mut app);
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(form_error(&app).as_deref(), Some("the note is empty"));
+}
+
+#[test]
+fn detection_before_start_of_impact_is_refused_with_the_reason_in_the_form() {
+    let mut app = demo();
+    let started = app.data.as_ref().unwrap().state.impact.started;
+    assert_eq!(started, Some(start() - Duration::minutes(9)));
+    assert!(press(&mut app, 'd').is_empty());
+    assert!(
+        form_title(&app).unwrap().starts_with("Set detection"),
+        "{:?}",
+        form_title(&app)
+    );
+    type_text(&mut app, "2026-11-26T20:40:00Z");
+    let effects = enter(&mut app);
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Record { .. })),
+        "nothing is recorded: {effects:?}"
+    );
+    let err = form_error(&app).expect("the form says why");
+    assert!(
+        err.contains("cannot come before start of impact"),
+        "reason: {err}"
+    );
+    assert!(err.contains("20:40") && err.contains("20:51"), "{err}");
+    // A sound time then goes through from the same form.
+    for _ in 0.."2026-11-26T20:40:00Z".len() {
+        app.update(key(KeyCode::Backspace));
+    }
+    type_text(&mut app, "20:55");
+    let (at, kind) = recorded(&enter(&mut app));
+    assert_eq!(kind, EventKind::Detected {});
+    assert_eq!(at, start() - Duration::minutes(5));
+}
+
+// ---- panes, zoom, help --------------------------------------------------------------
+
+#[test]
+fn tab_and_digits_move_the_focus() {
+    let mut app = demo();
+    assert_eq!(app.focus, Pane::Timeline);
+    let mut seen = vec![app.focus];
+    for _ in 0..5 {
+        app.update(key(KeyCode::Tab));
+        seen.push(app.focus);
+    }
+    assert_eq!(
+        seen,
+        [
+            Pane::Timeline,
+            Pane::Roster,
+            Pane::Board,
+            Pane::Comms,
+            Pane::Fatigue,
+            Pane::Timeline
+        ]
+    );
+    app.update(key(KeyCode::BackTab));
+    assert_eq!(app.focus, Pane::Fatigue);
+    for (c, pane) in [
+        ('3', Pane::Board),
+        ('1', Pane::Timeline),
+        ('5', Pane::Fatigue),
+        ('2', Pane::Roster),
+        ('4', Pane::Comms),
+    ] {
+        press(&mut app, c);
+        assert_eq!(app.focus, pane, "after {c}");
+    }
+}
+
+#[test]
+fn z_zooms_the_focused_pane_and_again_unzooms() {
+    let mut app = demo();
+    app.update(Msg::Resize(160, 48));
+    assert_eq!(view::pane_rects(&app).len(), 5);
+    press(&mut app, '3');
+    press(&mut app, 'z');
+    assert!(app.zoom);
+    let rects = view::pane_rects(&app);
+    assert_eq!(rects.len(), 1);
+    assert_eq!(rects[0].0, Pane::Board);
+    assert_eq!(rects[0].1.width, 160, "the zoomed pane takes the width");
+    press(&mut app, 'z');
+    assert!(!app.zoom);
+    assert_eq!(view::pane_rects(&app).len(), 5);
+    // Esc also unzooms, without leaving the incident.
+    press(&mut app, 'z');
+    app.update(key(KeyCode::Esc));
+    assert!(!app.zoom);
+    assert_eq!(app.screen, Screen::Incident);
+}
+
+#[test]
+fn question_mark_opens_and_closes_help() {
+    let mut app = demo();
+    press(&mut app, '?');
+    assert!(matches!(app.overlay, Overlay::Help));
+    // Keys do nothing else while help is open.
+    let effects = press(&mut app, '?');
+    assert!(effects.is_empty());
+    assert!(matches!(app.overlay, Overlay::None));
+    assert!(!app.quit);
+    press(&mut app, '?');
+    press(&mut app, 'n');
+    assert!(
+        matches!(app.overlay, Overlay::None),
+        "any key closes help, and n does not open a note behind it"
+    );
+}
+
+// ---- timeline -----------------------------------------------------------------------
+
+#[test]
+fn follow_keeps_the_newest_entry_selected_until_the_user_moves_up() {
+    let mut events = demo_events();
+    let n = events.len();
+    let mut app = loaded_as("maya", events.clone());
+    assert!(app.timeline.follow);
+    assert_eq!(app.timeline.selected, n - 1);
+
+    let first = next_event(&events, 1, "tomas", EventKind::Note { text: "one".into() });
+    events.push(first.clone());
+    app.update(Msg::Loaded {
+        id: INCIDENT,
+        new: vec![first.clone()],
+        pending: vec![],
+        full: false,
+    });
+    assert_eq!(app.visible_rows(), n + 1);
+    assert_eq!(
+        app.timeline.selected, n,
+        "following: the new entry is selected"
+    );
+    assert_eq!(app.selected_event().map(|e| e.id), Some(first.id));
+    let h = view::pane_height(&app, Pane::Timeline) as usize;
+    assert_eq!(
+        app.timeline.offset,
+        n + 1 - h,
+        "the newest entry sits on the last line"
+    );
+
+    app.update(key(KeyCode::Up));
+    assert!(!app.timeline.follow, "moving up stops following");
+    assert_eq!(app.timeline.selected, n - 1);
+    let second = next_event(&events, 2, "tomas", EventKind::Note { text: "two".into() });
+    app.update(Msg::Loaded {
+        id: INCIDENT,
+        new: vec![second],
+        pending: vec![],
+        full: false,
+    });
+    assert_eq!(app.visible_rows(), n + 2);
+    assert_eq!(
+        app.timeline.selected,
+        n - 1,
+        "not following: the selection stays"
+    );
+
+    app.update(key(KeyCode::Home));
+    assert_eq!(app.timeline.selected, 0);
+    assert_eq!(app.timeline.offset, 0);
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.timeline.selected, 1);
+    app.update(key(KeyCode::PageDown));
+    assert_eq!(app.timeline.selected, 1 + h);
+    app.update(key(KeyCode::End));
+    assert!(app.timeline.follow, "end follows again");
+    assert_eq!(app.timeline.selected, n + 1);
+    press(&mut app, ' ');
+    assert!(!app.timeline.follow, "space toggles follow off");
+    app.update(key(KeyCode::Home));
+    press(&mut app, ' ');
+    assert!(app.timeline.follow);
+    assert_eq!(
+        app.timeline.selected,
+        n + 1,
+        "following jumps to the newest"
+    );
+}
+
+#[test]
+fn search_selects_a_match_and_bracket_moves_to_the_next() {
+    let mut app = demo();
+    press(&mut app, '/');
+    assert_eq!(form_title(&app).as_deref(), Some("Search the timeline"));
+    type_text(&mut app, "Tokeniser");
+    assert!(enter(&mut app).is_empty());
+    assert!(matches!(app.overlay, Overlay::None));
+    assert_eq!(app.timeline.search.as_deref(), Some("Tokeniser"));
+    assert!(!app.timeline.follow);
+    let first = app.timeline.selected;
+    assert!(
+        selected_text(&app).contains("tokeniser"),
+        "{}",
+        selected_text(&app)
+    );
+
+    press(&mut app, ']');
+    let second = app.timeline.selected;
+    assert_ne!(second, first, "] moves to another match");
+    assert!(
+        selected_text(&app).contains("tokeniser"),
+        "{}",
+        selected_text(&app)
+    );
+    // Every row between two matches going forward does not match.
+    let d = app.data.as_ref().unwrap();
+    let n = app.visible_rows();
+    let mut i = (first + 1) % n;
+    while i != second {
+        let (ev, _) = d.row(i).unwrap();
+        assert!(
+            !describe::text(&ev.kind)
+                .to_lowercase()
+                .contains("tokeniser"),
+            "row {i} matches but was skipped"
+        );
+        i = (i + 1) % n;
+    }
+    press(&mut app, '[');
+    assert_eq!(app.timeline.selected, first, "[ goes back");
+
+    press(&mut app, '/');
+    for _ in 0.."Tokeniser".len() {
+        app.update(key(KeyCode::Backspace));
+    }
+    type_text(&mut app, "no such words anywhere");
+    enter(&mut app);
+    assert_eq!(
+        app.timeline.selected, first,
+        "no match: the selection stays"
+    );
+    let (msg, error) = app.message.clone().expect("a message");
+    assert!(error && msg.contains("no entry matches"), "{msg}");
+}
+
+#[test]
+fn filter_by_kind_shows_only_theories() {
+    let mut app = demo();
+    let theories = app.data.as_ref().unwrap().state.board.theories.len();
+    assert_eq!(theories, 3);
+    press(&mut app, 'f');
+    type_text(&mut app, "kind:theory");
+    assert!(enter(&mut app).is_empty());
+    assert_eq!(app.visible_rows(), theories);
+    let d = app.data.as_ref().unwrap();
+    for i in 0..app.visible_rows() {
+        let row = app.row_index(i).unwrap();
+        let (ev, _) = d.row(row).unwrap();
+        assert!(
+            matches!(ev.kind, EventKind::Theory { .. }),
+            "row {i}: {:?}",
+            ev.kind
+        );
+    }
+    assert_eq!(app.timeline.selected, theories - 1);
+
+    // The filter keeps applying to what arrives.
+    let mut events = demo_events();
+    let note = next_event(&events, 1, "lee", EventKind::Note { text: "n".into() });
+    events.push(note.clone());
+    let theory = next_event(
+        &events,
+        2,
+        "lee",
+        EventKind::Theory {
+            text: "a fourth".into(),
+        },
+    );
+    app.update(Msg::Loaded {
+        id: INCIDENT,
+        new: vec![note, theory.clone()],
+        pending: vec![],
+        full: false,
+    });
+    assert_eq!(app.visible_rows(), theories + 1);
+    assert_eq!(app.selected_event().map(|e| e.id), Some(theory.id));
+
+    press(&mut app, 'F');
+    assert_eq!(app.visible_rows(), events.len() + 1, "F shows everything");
+}
+
+#[test]
+fn g_jumps_to_the_first_entry_at_or_after_a_time() {
+    let mut app = demo();
+    press(&mut app, 'g');
+    assert_eq!(form_title(&app).as_deref(), Some("Jump to time"));
+    type_text(&mut app, "21:30");
+    assert!(enter(&mut app).is_empty());
+    assert!(!app.timeline.follow);
+    let target = start() + Duration::minutes(30);
+    let sel = app.timeline.selected;
+    let d = app.data.as_ref().unwrap();
+    let at = d.row(sel).unwrap().0.at;
+    assert!(at >= target, "selected {at}");
+    assert!(d.row(sel - 1).unwrap().0.at < target);
+    assert_eq!(at, start() + Duration::minutes(31));
+    let h = view::pane_height(&app, Pane::Timeline) as usize;
+    assert!(
+        (app.timeline.offset..app.timeline.offset + h).contains(&sel),
+        "the selection is on screen"
+    );
+
+    press(&mut app, 'g');
+    type_text(&mut app, "not a time");
+    enter(&mut app);
+    let err = form_error(&app).expect("a bad time is explained");
+    assert!(err.contains("cannot read the time"), "{err}");
+}
+
+#[test]
+fn o_on_the_timeline_turns_the_selected_entry_into_an_observation() {
+    let mut app = demo();
+    app.update(key(KeyCode::Up));
+    let source = app.selected_event().unwrap().clone();
+    assert!(matches!(source.kind, EventKind::Note { .. }), "{source:?}");
+    press(&mut app, 'o');
+    assert_eq!(
+        form_title(&app).as_deref(),
+        Some("Observation from the timeline")
+    );
+    type_text(&mut app, " (checked)");
+    let (_, kind) = recorded(&enter(&mut app));
+    assert_eq!(
+        kind,
+        EventKind::Observation {
+            text: "Card error rate has stayed under 0.5% for ten minutes. (checked)".into(),
+            from_event: Some(source.id),
+        }
+    );
+}
+
+// ---- board --------------------------------------------------------------------------
+
+#[test]
+fn an_experiment_testing_t1_names_the_first_theory() {
+    let mut app = demo();
+    let t1 = app.data.as_ref().unwrap().state.board.theories[0].id;
+    press(&mut app, '3');
+    assert_eq!(app.focus, Pane::Board);
+    assert!(press(&mut app, 'x').is_empty());
+    assert_eq!(form_title(&app).as_deref(), Some("Experiment"));
+    type_text(&mut app, "Replay one failed request against pay-3");
+    app.update(key(KeyCode::Tab));
+    type_text(&mut app, "T1");
+    let (_, kind) = recorded(&enter(&mut app));
+    match kind {
+        EventKind::Experiment { plan, tests } => {
+            assert_eq!(plan, "Replay one failed request against pay-3");
+            assert_eq!(tests, vec![t1]);
+        }
+        other => panic!("not an experiment: {other:?}"),
+    }
+}
+
+#[test]
+fn an_experiment_naming_no_theory_is_refused() {
+    let mut app = demo();
+    press(&mut app, '3');
+    press(&mut app, 'x');
+    type_text(&mut app, "Poke it");
+    enter(&mut app); // to the Tests field
+    type_text(&mut app, "T9");
+    let effects = enter(&mut app);
+    assert!(effects.is_empty(), "{effects:?}");
+    let err = form_error(&app).unwrap();
+    assert!(err.contains("`T9` is not a theory number"), "{err}");
+}
+
+#[test]
+fn an_outcome_is_recorded_on_the_selected_running_experiment() {
+    let mut events = demo_events();
+    let t3 = {
+        let app = loaded_as("maya", events.clone());
+        app.data.as_ref().unwrap().state.board.theories[2].id
+    };
+    let exp = next_event(
+        &events,
+        1,
+        "tomas",
+        EventKind::Experiment {
+            plan: "Halve the pool on pay-3 and watch the queue".into(),
+            tests: vec![t3],
+        },
+    );
+    events.push(exp.clone());
+    let mut app = loaded_as("tomas", events);
+    press(&mut app, '3');
+    // A finished experiment has its outcome already.
+    app.update(key(KeyCode::Right));
+    app.update(key(KeyCode::Right));
+    assert_eq!(app.board_column, 2);
+    press(&mut app, 'r');
+    assert!(matches!(app.overlay, Overlay::None));
+    let (msg, error) = app.message.clone().unwrap();
+    assert!(error && msg.contains("already has an outcome"), "{msg}");
+
+    app.update(key(KeyCode::End));
+    assert_eq!(app.board_rows[2], 2);
+    press(&mut app, 'r');
+    assert_eq!(form_title(&app).as_deref(), Some("Experiment outcome"));
+    type_text(&mut app, "supports");
+    enter(&mut app);
+    type_text(&mut app, "queue grew again");
+    let (_, kind) = recorded(&enter(&mut app));
+    assert_eq!(
+        kind,
+        EventKind::ExperimentOutcome {
+            experiment: exp.id,
+            outcome: Outcome::Supports,
+            notes: "queue grew again".into(),
+        }
+    );
+}
+
+// ---- roster -------------------------------------------------------------------------
+
+#[test]
+fn handing_over_prefills_a_brief_with_open_theories_and_people() {
+    let mut app = loaded_as("jonas", demo_events());
+    press(&mut app, '2');
+    assert!(press(&mut app, 'h').is_empty());
+    let Overlay::Form(form) = &app.overlay else {
+        panic!("no form");
+    };
+    assert_eq!(form.title, "Hand over command");
+    assert_eq!(form.value(0), "", "the new IC is left to the user");
+    let brief = form.value(1);
+    let open = app.data.as_ref().unwrap().state.board.theories[2]
+        .text
+        .clone();
+    assert!(
+        brief.contains(&format!("Test theory: {open}")),
+        "open theory in: {brief}"
+    );
+    assert!(
+        !brief.contains("This evening's payments-api release"),
+        "refuted theory in: {brief}"
+    );
+    for person in ["jonas (IC", "tomas (OL)", "amira (CL)", "lee (PL)"] {
+        assert!(brief.contains(person), "{person} in: {brief}");
+    }
+    assert!(
+        brief.contains("Card payments failing at checkout"),
+        "{brief}"
+    );
+
+    // The new IC, then Ctrl-S from the brief posts it.
+    type_text(&mut app, "tomas");
+    app.update(key(KeyCode::Tab));
+    let effects = app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::CONTROL,
+    )));
+    match recorded(&effects).1 {
+        EventKind::CommandHandedOver { to, brief } => {
+            assert_eq!(to, "tomas");
+            assert!(
+                brief.next_steps.iter().any(|s| s.contains(open.as_str())),
+                "{brief:?}"
+            );
+        }
+        other => panic!("not a handover: {other:?}"),
+    }
+}
+
+/// The demo with one more change request from tomas, waiting for the IC (jonas).
+fn with_waiting_change() -> (Vec<Event>, Uuid) {
+    let mut events = demo_events();
+    let cr = next_event(
+        &events,
+        1,
+        "tomas",
+        EventKind::ChangeRequested {
+            description: "Restart the tokeniser on pay-1".into(),
+        },
+    );
+    let id = cr.id;
+    events.push(cr);
+    (events, id)
+}
+
+/// Selects the first waiting change request in the roster and approves it.
+fn approve_first_change(app: &mut App, request: Uuid) -> Vec<Effect> {
+    press(app, '2');
+    let rows = app.roster_rows();
+    let at = rows
+        .iter()
+        .position(|r| *r == RosterRow::Change(request))
+        .expect("the request is listed");
+    for _ in 0..at {
+        app.update(key(KeyCode::Down));
+    }
+    assert_eq!(app.roster_selected, at);
+    press(app, 'y');
+    assert_eq!(form_title(app).as_deref(), Some("Approve change"));
+    type_text(app, "ok");
+    enter(app)
+}
+
+#[test]
+fn the_ic_approves_a_change_request() {
+    let (events, request) = with_waiting_change();
+    let mut app = loaded_as("jonas", events);
+    assert_eq!(app.waiting_for_me(), 1);
+    let (_, kind) = recorded(&approve_first_change(&mut app, request));
+    assert_eq!(
+        kind,
+        EventKind::ChangeDecided {
+            request,
+            approved: true,
+            reason: "ok".into(),
+        }
+    );
+}
+
+#[test]
+fn only_the_ic_may_approve_a_change_request() {
+    let (events, request) = with_waiting_change();
+    // maya declared the incident but handed command to jonas.
+    let mut app = loaded_as("maya", events);
+    assert_eq!(app.waiting_for_me(), 0);
+    let effects = approve_first_change(&mut app, request);
+    assert!(effects.is_empty(), "{effects:?}");
+    let err = form_error(&app).expect("the form says why");
+    assert!(err.contains("only the incident commander decides"), "{err}");
+}
+
+#[test]
+fn y_on_a_role_row_asks_for_a_change_request() {
+    let (events, _) = with_waiting_change();
+    let mut app = loaded_as("jonas", events);
+    press(&mut app, '2');
+    press(&mut app, 'y');
+    assert!(matches!(app.overlay, Overlay::None));
+    let (msg, error) = app.message.clone().unwrap();
+    assert!(
+        error && msg.contains("select a waiting change request"),
+        "{msg}"
+    );
+}
+
+// ---- picker, quitting ---------------------------------------------------------------
+
+#[test]
+fn q_quits_and_esc_goes_back_to_the_list() {
+    let mut app = demo();
+    let effects = app.update(key(KeyCode::Esc));
+    assert_eq!(app.screen, Screen::Picker);
+    assert_eq!(effects, vec![Effect::LoadIncidents]);
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.screen, Screen::Incident, "esc in the list returns");
+    assert_eq!(press(&mut app, 'q'), vec![Effect::Quit]);
+    assert!(app.quit);
+}
+
+#[test]
+fn key_releases_are_ignored() {
+    let mut app = demo();
+    let mut release = KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE);
+    release.kind = crossterm::event::KeyEventKind::Release;
+    app.update(Msg::Key(release));
+    assert!(matches!(app.overlay, Overlay::None));
+}
