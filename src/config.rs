@@ -106,7 +106,9 @@ fn span(name: &str, value: &Option<String>, default: Duration) -> Result<Duratio
         None => Ok(default),
         Some(v) => parse_span(v)
             .filter(|d| *d > Duration::zero())
-            .ok_or_else(|| format!("[fatigue] {name} = \"{v}\" is not a duration (e.g. \"90m\", \"3h\")")),
+            .ok_or_else(|| {
+                format!("[fatigue] {name} = \"{v}\" is not a duration (e.g. \"90m\", \"3h\")")
+            }),
     }
 }
 
@@ -137,14 +139,24 @@ impl Config {
         let f = &parsed.fatigue;
         let at = |e: String| format!("{file}: {e}");
         let thresholds = Thresholds {
-            on_incident_warn: span("on_incident_warn", &f.on_incident_warn, d.on_incident_warn).map_err(at)?,
-            on_incident_limit: span("on_incident_limit", &f.on_incident_limit, d.on_incident_limit).map_err(at)?,
+            on_incident_warn: span("on_incident_warn", &f.on_incident_warn, d.on_incident_warn)
+                .map_err(at)?,
+            on_incident_limit: span(
+                "on_incident_limit",
+                &f.on_incident_limit,
+                d.on_incident_limit,
+            )
+            .map_err(at)?,
             awake_warn: span("awake_warn", &f.awake_warn, d.awake_warn).map_err(at)?,
             awake_limit: span("awake_limit", &f.awake_limit, d.awake_limit).map_err(at)?,
             in_role_warn: span("in_role_warn", &f.in_role_warn, d.in_role_warn).map_err(at)?,
             in_role_limit: span("in_role_limit", &f.in_role_limit, d.in_role_limit).map_err(at)?,
-            health_check_every: span("health_check_every", &f.health_check_every, d.health_check_every)
-                .map_err(at)?,
+            health_check_every: span(
+                "health_check_every",
+                &f.health_check_every,
+                d.health_check_every,
+            )
+            .map_err(at)?,
         };
         thresholds.check().map_err(at)?;
         Ok(Config {
@@ -170,10 +182,18 @@ impl Config {
         };
         let shown = path.display().to_string();
         match std::fs::read_to_string(path) {
-            Err(e) => (Config::default(), Some(format!("{shown}: cannot read it ({e}); using the default settings"))),
+            Err(e) => (
+                Config::default(),
+                Some(format!(
+                    "{shown}: cannot read it ({e}); using the default settings"
+                )),
+            ),
             Ok(text) => match Config::parse(&text, &shown) {
                 Ok(c) => (c, None),
-                Err(e) => (Config::default(), Some(format!("{e}; using the default settings"))),
+                Err(e) => (
+                    Config::default(),
+                    Some(format!("{e}; using the default settings")),
+                ),
             },
         }
     }
@@ -206,7 +226,10 @@ mod tests {
         let e = Config::parse("[fatigue]\nawake_warn = 12\n", "c.toml").unwrap_err();
         assert!(e.starts_with("c.toml:2:"), "{e}");
         let e = Config::parse("[fatigue]\nawake_warn = \"soon\"\n", "c.toml").unwrap_err();
-        assert!(e.contains("awake_warn") && e.contains("not a duration"), "{e}");
+        assert!(
+            e.contains("awake_warn") && e.contains("not a duration"),
+            "{e}"
+        );
         let e = Config::parse("[fatigue]\nawake_warn = \"21h\"\n", "c.toml").unwrap_err();
         assert!(e.contains("shorter than"), "{e}");
         let e = Config::parse("[webhooks]\ninternal = \"ftp://x\"\n", "c.toml").unwrap_err();

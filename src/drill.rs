@@ -26,7 +26,10 @@ pub struct Drill {
 /// replaced by `handle`.
 pub fn prepare(name: &str, handle: &str, clock: &dyn Clock, speed: f64) -> Result<Drill> {
     let text = built_in(name).ok_or_else(|| {
-        let names: Vec<&str> = crate::domain::scenario::BUILT_IN.iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = crate::domain::scenario::BUILT_IN
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
         anyhow!("no scenario `{name}`: use one of {}", names.join(", "))
     })?;
     if !(speed.is_finite() && speed > 0.0) {
@@ -35,7 +38,9 @@ pub fn prepare(name: &str, handle: &str, clock: &dyn Clock, speed: f64) -> Resul
     let scenario = Scenario::parse(text).map_err(anyhow::Error::msg)?;
     let incident = Uuid::now_v7();
     let start = clock.now();
-    let mut events = scenario.events(incident, start, true, Uuid::now_v7).map_err(anyhow::Error::msg)?;
+    let mut events = scenario
+        .events(incident, start, true, Uuid::now_v7)
+        .map_err(anyhow::Error::msg)?;
     for e in &mut events {
         if e.author == TRAINEE {
             e.author = handle.to_string();

@@ -5,7 +5,10 @@ use predicates::prelude::*;
 
 fn warroom(dir: &std::path::Path) -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin!("warroom"));
-    c.env_remove("WARROOM_SERVER").env_remove("WARROOM_TOKEN").arg("--data-dir").arg(dir);
+    c.env_remove("WARROOM_SERVER")
+        .env_remove("WARROOM_TOKEN")
+        .arg("--data-dir")
+        .arg(dir);
     c
 }
 
@@ -37,7 +40,9 @@ fn a_complete_draft_passes_from_a_file_and_from_stdin() {
         .arg(&file)
         .assert()
         .success()
-        .stdout(predicate::str::contains("pass  Title").and(predicate::str::contains("FAIL").not()));
+        .stdout(
+            predicate::str::contains("pass  Title").and(predicate::str::contains("FAIL").not()),
+        );
     warroom(dir.path())
         .args(["comms", "check", "-", "--severity", "2"])
         .write_stdin(GOOD)
@@ -70,7 +75,10 @@ fn external_drafts_must_be_short_and_keep_internal_detail_out() {
     let dir = tempfile::tempdir().unwrap();
     let out = warroom(dir.path())
         .args(["comms", "check", "-", "--audience", "external", "--json"])
-        .write_stdin(GOOD.replace("Tokeniser calls are slow", "tok-3.payments.internal is slow"))
+        .write_stdin(GOOD.replace(
+            "Tokeniser calls are slow",
+            "tok-3.payments.internal is slow",
+        ))
         .assert()
         .failure()
         .get_output()
@@ -115,7 +123,17 @@ This is the final update: there will be no further updates.
 fn templates_are_filled_from_the_incident() {
     let dir = tempfile::tempdir().unwrap();
     let id = warroom(dir.path())
-        .args(["--as", "ana", "declare", "--title", "Login broken", "--severity", "1", "--started-at", "-20m"])
+        .args([
+            "--as",
+            "ana",
+            "declare",
+            "--title",
+            "Login broken",
+            "--severity",
+            "1",
+            "--started-at",
+            "-20m",
+        ])
         .assert()
         .success()
         .get_output()
@@ -131,7 +149,9 @@ fn templates_are_filled_from_the_incident() {
         .args(["comms", "template", "nonsense"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("first, update, external, final-internal, final-external"));
+        .stderr(predicate::str::contains(
+            "first, update, external, final-internal, final-external",
+        ));
     warroom(dir.path())
         .args(["comms", "check", "/nonexistent/draft.txt"])
         .assert()

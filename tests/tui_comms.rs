@@ -37,9 +37,19 @@ fn console(handle: &str, minutes_after: i64) -> (App, Vec<Effect>) {
         })
         .collect();
     let now = start() + Duration::minutes(minutes_after);
-    let mut app = App::new(handle, Keymap::builtin("default").unwrap(), now, FixedOffset::east_opt(0).unwrap());
+    let mut app = App::new(
+        handle,
+        Keymap::builtin("default").unwrap(),
+        now,
+        FixedOffset::east_opt(0).unwrap(),
+    );
     app.size = (160, 48);
-    let effects = app.update(Msg::Loaded { id: incident, new: events, pending: vec![], full: true });
+    let effects = app.update(Msg::Loaded {
+        id: incident,
+        new: events,
+        pending: vec![],
+        full: true,
+    });
     (app, effects)
 }
 
@@ -50,7 +60,11 @@ fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
 fn typed(app: &mut App, text: &str) -> Vec<Effect> {
     let mut all = Vec::new();
     for c in text.chars() {
-        let code = if c == '\n' { KeyCode::Enter } else { KeyCode::Char(c) };
+        let code = if c == '\n' {
+            KeyCode::Enter
+        } else {
+            KeyCode::Char(c)
+        };
         all.extend(key(app, code));
     }
     all
@@ -63,10 +77,19 @@ fn the_checklist_follows_every_keystroke_and_the_draft_is_saved_as_typed() {
     key(&mut app, KeyCode::Char('e'));
     assert!(app.editing);
     let effects = typed(&mut app, "SEV2 – Card payments failing");
-    let title = app.draft().verdict.rules.iter().find(|r| r.id == "title").unwrap();
+    let title = app
+        .draft()
+        .verdict
+        .rules
+        .iter()
+        .find(|r| r.id == "title")
+        .unwrap();
     assert!(title.passed);
     // Every keystroke saved the draft; the last save holds the whole text.
-    let saves: Vec<&Effect> = effects.iter().filter(|e| matches!(e, Effect::SaveDraft { .. })).collect();
+    let saves: Vec<&Effect> = effects
+        .iter()
+        .filter(|e| matches!(e, Effect::SaveDraft { .. }))
+        .collect();
     assert_eq!(saves.len(), "SEV2 – Card payments failing".chars().count());
     match saves.last().unwrap() {
         Effect::SaveDraft { text, audience, .. } => {
@@ -89,7 +112,11 @@ fn a_passing_update_is_sent_with_its_checklist_and_next_update_time() {
         &mut app,
         "SEV2 – Card payments failing\n\nA third of card payments fail; wallets work.\n\nCurrent status:\n- Errors near 38%\n- Pool raised\n\nNext steps:\n- Watch errors\n- Find the cause\n\nImpact: customers cannot pay by card; 2,400 external customers and no internal users affected.\nRoot cause: unknown.\nETA: unknown.\nNext update at 22:30 UTC in #inc-payments.",
     );
-    assert!(app.draft().verdict.passed(), "{:?}", app.draft().verdict.failed().collect::<Vec<_>>());
+    assert!(
+        app.draft().verdict.passed(),
+        "{:?}",
+        app.draft().verdict.failed().collect::<Vec<_>>()
+    );
     key(&mut app, KeyCode::Esc);
     let effects = key(&mut app, KeyCode::Char('s'));
     let sent = effects.iter().find_map(|e| match e {
@@ -97,15 +124,30 @@ fn a_passing_update_is_sent_with_its_checklist_and_next_update_time() {
         _ => None,
     });
     match sent {
-        Some(EventKind::CommsSent { audience, checklist, override_reason, next_update_due, .. }) => {
+        Some(EventKind::CommsSent {
+            audience,
+            checklist,
+            override_reason,
+            next_update_due,
+            ..
+        }) => {
             assert_eq!(audience, Audience::Internal);
             assert!(checklist.failed.is_empty());
             assert_eq!(override_reason, None);
-            assert_eq!(next_update_due, Some(Utc.with_ymd_and_hms(2026, 11, 26, 22, 30, 0).unwrap()));
+            assert_eq!(
+                next_update_due,
+                Some(Utc.with_ymd_and_hms(2026, 11, 26, 22, 30, 0).unwrap())
+            );
         }
         other => panic!("expected a comms_sent record, got {other:?}"),
     }
-    assert!(effects.iter().any(|e| matches!(e, Effect::Webhook { audience: Audience::Internal, .. })));
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::Webhook {
+            audience: Audience::Internal,
+            ..
+        }
+    )));
     assert!(app.draft().is_empty(), "the sent draft is cleared");
 }
 
@@ -117,9 +159,16 @@ fn a_failing_draft_needs_a_reason_to_go_out() {
     typed(&mut app, "Payments are broken");
     key(&mut app, KeyCode::Esc);
     let effects = key(&mut app, KeyCode::Char('s'));
-    assert!(effects.iter().all(|e| !matches!(e, Effect::Record { .. })), "not sent without a reason");
+    assert!(
+        effects.iter().all(|e| !matches!(e, Effect::Record { .. })),
+        "not sent without a reason"
+    );
     // An empty reason is refused; a reason sends it, recorded with the failures.
-    assert!(key(&mut app, KeyCode::Enter).iter().all(|e| !matches!(e, Effect::Record { .. })));
+    assert!(
+        key(&mut app, KeyCode::Enter)
+            .iter()
+            .all(|e| !matches!(e, Effect::Record { .. }))
+    );
     typed(&mut app, "the bridge asked for it now");
     let effects = key(&mut app, KeyCode::Enter);
     let sent = effects.iter().find_map(|e| match e {
@@ -127,9 +176,16 @@ fn a_failing_draft_needs_a_reason_to_go_out() {
         _ => None,
     });
     match sent {
-        Some(EventKind::CommsSent { checklist, override_reason, .. }) => {
+        Some(EventKind::CommsSent {
+            checklist,
+            override_reason,
+            ..
+        }) => {
             assert!(checklist.failed.contains(&"title".to_string()));
-            assert_eq!(override_reason.as_deref(), Some("the bridge asked for it now"));
+            assert_eq!(
+                override_reason.as_deref(),
+                Some("the bridge asked for it now")
+            );
         }
         other => panic!("expected a comms_sent record, got {other:?}"),
     }
@@ -153,7 +209,11 @@ fn an_overdue_update_notifies_once() {
 #[test]
 fn a_role_handed_to_you_notifies_but_roles_you_had_do_not() {
     let (mut app, opening) = console("amira", 60);
-    assert!(!opening.iter().any(|e| matches!(e, Effect::Notify { title, .. } if title.contains("you are now"))));
+    assert!(
+        !opening
+            .iter()
+            .any(|e| matches!(e, Effect::Notify { title, .. } if title.contains("you are now")))
+    );
     let id = app.data.as_ref().unwrap().id;
     let seq = app.data.as_ref().unwrap().last_seq() + 1;
     let ev = Event {
@@ -163,11 +223,21 @@ fn a_role_handed_to_you_notifies_but_roles_you_had_do_not() {
         at: start() + Duration::minutes(61),
         recorded_at: None,
         author: "jonas".into(),
-        kind: EventKind::RoleAssigned { role: Role::Po, handle: "amira".into() },
+        kind: EventKind::RoleAssigned {
+            role: Role::Po,
+            handle: "amira".into(),
+        },
     };
-    let effects = app.update(Msg::Loaded { id, new: vec![ev], pending: vec![], full: false });
+    let effects = app.update(Msg::Loaded {
+        id,
+        new: vec![ev],
+        pending: vec![],
+        full: false,
+    });
     assert!(
-        effects.iter().any(|e| matches!(e, Effect::Notify { title, .. } if title.contains("Postmortem Owner"))),
+        effects.iter().any(
+            |e| matches!(e, Effect::Notify { title, .. } if title.contains("Postmortem Owner"))
+        ),
         "{effects:?}"
     );
 }
@@ -176,7 +246,10 @@ fn a_role_handed_to_you_notifies_but_roles_you_had_do_not() {
 fn a_tired_commander_gets_a_suggested_relief_and_one_key_opens_the_handover() {
     // Three hours after taking command, jonas is past the in-role warning.
     let (mut app, _) = console("jonas", 48 + 3 * 60 + 5);
-    assert!(app.suggestions().is_empty(), "nobody is free to take over yet");
+    assert!(
+        app.suggestions().is_empty(),
+        "nobody is free to take over yet"
+    );
     let id = app.data.as_ref().unwrap().id;
     let seq = app.data.as_ref().unwrap().last_seq() + 1;
     let fresh = Event {
@@ -186,17 +259,35 @@ fn a_tired_commander_gets_a_suggested_relief_and_one_key_opens_the_handover() {
         at: start() + Duration::minutes(200),
         recorded_at: None,
         author: "kai".into(),
-        kind: EventKind::ResponderJoined { handle: "kai".into(), skills: vec!["incident-command".into()] },
+        kind: EventKind::ResponderJoined {
+            handle: "kai".into(),
+            skills: vec!["incident-command".into()],
+        },
     };
-    app.update(Msg::Loaded { id, new: vec![fresh], pending: vec![], full: false });
+    app.update(Msg::Loaded {
+        id,
+        new: vec![fresh],
+        pending: vec![],
+        full: false,
+    });
     let suggestions = app.suggestions();
-    assert!(suggestions.iter().any(|s| s.role == Role::Ic && s.from == "jonas"), "{suggestions:?}");
+    assert!(
+        suggestions
+            .iter()
+            .any(|s| s.role == Role::Ic && s.from == "jonas"),
+        "{suggestions:?}"
+    );
     key(&mut app, KeyCode::Char('5'));
     key(&mut app, KeyCode::Enter);
     match &app.overlay {
         warroom::tui::app::Overlay::Form(form) => {
             assert_eq!(form.title, "Hand over command");
-            let to = suggestions.iter().find(|s| s.role == Role::Ic).unwrap().to.clone();
+            let to = suggestions
+                .iter()
+                .find(|s| s.role == Role::Ic)
+                .unwrap()
+                .to
+                .clone();
             assert_eq!(form.value(0), to);
             assert!(form.value(1).contains("Current state:"));
         }

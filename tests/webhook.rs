@@ -21,8 +21,15 @@ struct Receiver {
 
 async fn hook(State(r): State<Arc<Receiver>>, body: Bytes) -> StatusCode {
     let n = r.calls.fetch_add(1, Ordering::SeqCst);
-    r.bodies.lock().await.push(String::from_utf8_lossy(&body).into_owned());
-    if n < r.failures { r.fail_status } else { StatusCode::OK }
+    r.bodies
+        .lock()
+        .await
+        .push(String::from_utf8_lossy(&body).into_owned());
+    if n < r.failures {
+        r.fail_status
+    } else {
+        StatusCode::OK
+    }
 }
 
 async fn receiver(failures: usize, fail_status: StatusCode) -> (String, Arc<Receiver>) {
@@ -32,7 +39,9 @@ async fn receiver(failures: usize, fail_status: StatusCode) -> (String, Arc<Rece
         fail_status,
         bodies: Mutex::new(Vec::new()),
     });
-    let app = Router::new().route("/hook", post(hook)).with_state(r.clone());
+    let app = Router::new()
+        .route("/hook", post(hook))
+        .with_state(r.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -47,9 +56,15 @@ fn no_pause(_: u32) -> Duration {
 async fn an_update_is_posted_as_slack_compatible_json() {
     let (url, r) = receiver(0, StatusCode::OK).await;
     let client = reqwest::Client::new();
-    let n = warroom::webhook::deliver(&client, &url, "SEV2 – Card payments failing\n\nDetails", 3, no_pause)
-        .await
-        .unwrap();
+    let n = warroom::webhook::deliver(
+        &client,
+        &url,
+        "SEV2 – Card payments failing\n\nDetails",
+        3,
+        no_pause,
+    )
+    .await
+    .unwrap();
     assert_eq!(n, 1);
     let bodies = r.bodies.lock().await;
     let v: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
@@ -60,7 +75,9 @@ async fn an_update_is_posted_as_slack_compatible_json() {
 async fn a_failing_receiver_is_retried_until_it_recovers() {
     let (url, r) = receiver(2, StatusCode::SERVICE_UNAVAILABLE).await;
     let client = reqwest::Client::new();
-    let n = warroom::webhook::deliver(&client, &url, "update", 5, no_pause).await.unwrap();
+    let n = warroom::webhook::deliver(&client, &url, "update", 5, no_pause)
+        .await
+        .unwrap();
     assert_eq!(n, 3);
     assert_eq!(r.calls.load(Ordering::SeqCst), 3);
     // Every attempt carried the same update.
@@ -71,16 +88,23 @@ async fn a_failing_receiver_is_retried_until_it_recovers() {
 async fn giving_up_says_why_after_the_last_attempt() {
     let (url, r) = receiver(100, StatusCode::INTERNAL_SERVER_ERROR).await;
     let client = reqwest::Client::new();
-    let err = warroom::webhook::deliver(&client, &url, "update", 4, no_pause).await.unwrap_err();
+    let err = warroom::webhook::deliver(&client, &url, "update", 4, no_pause)
+        .await
+        .unwrap_err();
     assert_eq!(r.calls.load(Ordering::SeqCst), 4);
-    assert!(err.contains("500") && err.contains("gave up after 4 attempts"), "{err}");
+    assert!(
+        err.contains("500") && err.contains("gave up after 4 attempts"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn a_refusal_is_not_retried() {
     let (url, r) = receiver(100, StatusCode::NOT_FOUND).await;
     let client = reqwest::Client::new();
-    let err = warroom::webhook::deliver(&client, &url, "update", 5, no_pause).await.unwrap_err();
+    let err = warroom::webhook::deliver(&client, &url, "update", 5, no_pause)
+        .await
+        .unwrap_err();
     assert_eq!(r.calls.load(Ordering::SeqCst), 1);
     assert!(err.contains("refused") && err.contains("404"), "{err}");
 }
@@ -95,7 +119,10 @@ async fn an_unreachable_receiver_is_reported() {
     let err = warroom::webhook::deliver(&client, &format!("http://{addr}/hook"), "u", 2, no_pause)
         .await
         .unwrap_err();
-    assert!(err.contains("unreachable") && err.contains("2 attempts"), "{err}");
+    assert!(
+        err.contains("unreachable") && err.contains("2 attempts"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -9,10 +9,18 @@ use super::{AudienceArg, Ctx};
 use crate::domain::comms::{DraftKind, Options, Template, validate};
 use crate::domain::event::{Audience, Severity};
 
-pub fn check(file: &str, audience: AudienceArg, final_message: bool, severity: Option<u8>, json: bool) -> Result<()> {
+pub fn check(
+    file: &str,
+    audience: AudienceArg,
+    final_message: bool,
+    severity: Option<u8>,
+    json: bool,
+) -> Result<()> {
     let text = if file == "-" {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("cannot read the draft from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read the draft from standard input")?;
         s
     } else {
         std::fs::read_to_string(file).with_context(|| format!("cannot read the draft {file}"))?
@@ -22,8 +30,15 @@ pub fn check(file: &str, audience: AudienceArg, final_message: bool, severity: O
             AudienceArg::Internal => Audience::Internal,
             AudienceArg::External => Audience::External,
         },
-        kind: if final_message { DraftKind::Final } else { DraftKind::Update },
-        severity: severity.map(|s| Severity::new(i64::from(s))).transpose().map_err(anyhow::Error::msg)?,
+        kind: if final_message {
+            DraftKind::Final
+        } else {
+            DraftKind::Update
+        },
+        severity: severity
+            .map(|s| Severity::new(i64::from(s)))
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
     };
     let verdict = validate(&text, opts);
     if json {
@@ -44,7 +59,10 @@ pub fn check(file: &str, audience: AudienceArg, final_message: bool, severity: O
 pub fn template(ctx: &Ctx, name: &str, incident: Option<&str>) -> Result<()> {
     let Some(t) = Template::parse(name) else {
         let names: Vec<&str> = Template::ALL.iter().map(|t| t.name()).collect();
-        bail!("`{name}` is not a template: use one of {}", names.join(", "));
+        bail!(
+            "`{name}` is not a template: use one of {}",
+            names.join(", ")
+        );
     };
     let state = match incident {
         Some(reference) => {

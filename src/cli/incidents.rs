@@ -245,6 +245,8 @@ pub fn sync(ctx: &Ctx, drop_rejected: bool) -> Result<()> {
         );
     }
     let n = replica.incidents()?.len();
-    emit(&format!("in sync: nothing pending, {n} incident(s) up to date\n"))?;
+    emit(&format!(
+        "in sync: nothing pending, {n} incident(s) up to date\n"
+    ))?;
     Ok(())
 }

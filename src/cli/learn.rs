@@ -18,7 +18,10 @@ use crate::sync::{Recorded, Replica};
 
 fn open(ctx: &Ctx, reference: &str) -> Result<(Replica, crate::domain::IncidentSummary)> {
     let Some(replica) = ctx.existing_replica()? else {
-        bail!("no incident matches `{reference}`: there are no incidents in {} yet", ctx.data_dir.display());
+        bail!(
+            "no incident matches `{reference}`: there are no incidents in {} yet",
+            ctx.data_dir.display()
+        );
     };
     let summary = replica.resolve(reference)?;
     Ok((replica, summary))
@@ -27,14 +30,24 @@ fn open(ctx: &Ctx, reference: &str) -> Result<(Replica, crate::domain::IncidentS
 fn done(what: &str, short: &str, r: Recorded) -> Result<()> {
     match r {
         Recorded::Confirmed(seq) => emit(&format!("{what} on {short} (#{seq})\n")),
-        Recorded::Pending => emit(&format!("{what} on {short}: pending, will sync when the server answers\n")),
+        Recorded::Pending => emit(&format!(
+            "{what} on {short}: pending, will sync when the server answers\n"
+        )),
         Recorded::Rejected(reason) => bail!("{what} on {short} was refused: {reason}"),
     }
 }
 
 pub fn resolve(ctx: &Ctx, reference: &str, summary: &str) -> Result<()> {
     let (replica, inc) = open(ctx, reference)?;
-    let r = replica.record(inc.id, vec![(ctx.now(), EventKind::Resolved { summary: summary.to_string() })])?;
+    let r = replica.record(
+        inc.id,
+        vec![(
+            ctx.now(),
+            EventKind::Resolved {
+                summary: summary.to_string(),
+            },
+        )],
+    )?;
     done("resolved", &inc.short_id, r)?;
     eprintln!(
         "Send the final messages: `warroom comms template final-internal --incident {0}` and \
@@ -52,13 +65,29 @@ pub fn resolve(ctx: &Ctx, reference: &str, summary: &str) -> Result<()> {
 
 pub fn close(ctx: &Ctx, reference: &str, reason: &str) -> Result<()> {
     let (replica, inc) = open(ctx, reference)?;
-    let r = replica.record(inc.id, vec![(ctx.now(), EventKind::Closed { reason: reason.to_string() })])?;
+    let r = replica.record(
+        inc.id,
+        vec![(
+            ctx.now(),
+            EventKind::Closed {
+                reason: reason.to_string(),
+            },
+        )],
+    )?;
     done("closed", &inc.short_id, r)
 }
 
 pub fn reopen(ctx: &Ctx, reference: &str, reason: &str) -> Result<()> {
     let (replica, inc) = open(ctx, reference)?;
-    let r = replica.record(inc.id, vec![(ctx.now(), EventKind::Reopened { reason: reason.to_string() })])?;
+    let r = replica.record(
+        inc.id,
+        vec![(
+            ctx.now(),
+            EventKind::Reopened {
+                reason: reason.to_string(),
+            },
+        )],
+    )?;
     done("reopened", &inc.short_id, r)
 }
 
@@ -69,9 +98,15 @@ pub fn assign(ctx: &Ctx, reference: &str, role: &str, handle: &str) -> Result<()
     let (replica, inc) = open(ctx, reference)?;
     let kind = if role == Role::Ic {
         let brief = replica.view(inc.id)?.state.draft_brief(ctx.now());
-        EventKind::CommandHandedOver { to: handle.to_string(), brief }
+        EventKind::CommandHandedOver {
+            to: handle.to_string(),
+            brief,
+        }
     } else {
-        EventKind::RoleAssigned { role, handle: handle.to_string() }
+        EventKind::RoleAssigned {
+            role,
+            handle: handle.to_string(),
+        }
     };
     let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
     done(&format!("{} → {handle}", role.title()), &inc.short_id, r)
@@ -82,7 +117,12 @@ pub fn postmortem(ctx: &Ctx, reference: &str, out: Option<&str>, force: bool) ->
     let (replica, inc) = open(ctx, reference)?;
     let view = replica.view(inc.id)?;
     let mut events = view.confirmed.clone();
-    events.extend(view.pending.iter().filter(|p| p.rejected.is_none()).map(|p| p.event.clone()));
+    events.extend(
+        view.pending
+            .iter()
+            .filter(|p| p.rejected.is_none())
+            .map(|p| p.event.clone()),
+    );
     let findings = postmortem::blame_check(&view.state, &events);
     for f in &findings {
         let kind = if f.blocking { "blame" } else { "name" };
@@ -107,10 +147,17 @@ pub fn postmortem(ctx: &Ctx, reference: &str, out: Option<&str>, force: bool) ->
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").with_context(|| format!("`{s}` is not a date like 2026-12-31"))
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .with_context(|| format!("`{s}` is not a date like 2026-12-31"))
 }
 
-pub fn action_add(ctx: &Ctx, reference: &str, text: &str, owner: &str, due: Option<&str>) -> Result<()> {
+pub fn action_add(
+    ctx: &Ctx,
+    reference: &str,
+    text: &str,
+    owner: &str,
+    due: Option<&str>,
+) -> Result<()> {
     let Some(owner_role) = Role::parse(owner) else {
         bail!("`{owner}` is not a role: IC, CL, PL, OL or PO");
     };
@@ -133,24 +180,43 @@ pub fn action_add(ctx: &Ctx, reference: &str, text: &str, owner: &str, due: Opti
     };
     let r = replica.record(
         inc.id,
-        vec![(ctx.now(), EventKind::ActionItemAdded { text: text.trim().to_string(), owner_role, due })],
+        vec![(
+            ctx.now(),
+            EventKind::ActionItemAdded {
+                text: text.trim().to_string(),
+                owner_role,
+                due,
+            },
+        )],
     )?;
-    done(&format!("action item (owner {owner_role}, due {due})"), &inc.short_id, r)
+    done(
+        &format!("action item (owner {owner_role}, due {due})"),
+        &inc.short_id,
+        r,
+    )
 }
 
 pub fn action_done(ctx: &Ctx, reference: &str, item: &str) -> Result<()> {
     let (replica, inc) = open(ctx, reference)?;
     let state = replica.view(inc.id)?.state;
-    let number = item.trim().trim_start_matches(['A', 'a']).parse::<usize>().ok();
-    let found = state
-        .action_items
-        .iter()
-        .enumerate()
-        .find(|(i, a)| number == Some(i + 1) || a.id.to_string().starts_with(&item.to_ascii_lowercase()));
+    let number = item
+        .trim()
+        .trim_start_matches(['A', 'a'])
+        .parse::<usize>()
+        .ok();
+    let found = state.action_items.iter().enumerate().find(|(i, a)| {
+        number == Some(i + 1) || a.id.to_string().starts_with(&item.to_ascii_lowercase())
+    });
     let Some((_, a)) = found else {
-        bail!("no action item `{item}` on {} (see `warroom actions`)", inc.short_id);
+        bail!(
+            "no action item `{item}` on {} (see `warroom actions`)",
+            inc.short_id
+        );
     };
-    let r = replica.record(inc.id, vec![(ctx.now(), EventKind::ActionItemDone { item: a.id })])?;
+    let r = replica.record(
+        inc.id,
+        vec![(ctx.now(), EventKind::ActionItemDone { item: a.id })],
+    )?;
     done("action item done", &inc.short_id, r)
 }
 
@@ -183,7 +249,14 @@ pub fn actions(ctx: &Ctx, overdue: bool, json: bool) -> Result<()> {
         return emit(&format!("{}\n", serde_json::to_string_pretty(&rows)?));
     }
     if rows.is_empty() {
-        eprintln!("{}", if overdue { "No overdue action items." } else { "No action items yet." });
+        eprintln!(
+            "{}",
+            if overdue {
+                "No overdue action items."
+            } else {
+                "No action items yet."
+            }
+        );
     }
     let mut out = String::new();
     for r in rows {
@@ -234,11 +307,19 @@ pub fn stats_cmd(ctx: &Ctx, json: bool, since: Option<&str>) -> Result<()> {
     out.push_str(&format!(
         "{} incident(s){}; {} drill(s) left out\n\n",
         s.all.incidents,
-        since.map(|t| format!(" since {}", t.format("%Y-%m-%d"))).unwrap_or_default(),
+        since
+            .map(|t| format!(" since {}", t.format("%Y-%m-%d")))
+            .unwrap_or_default(),
         s.drills_excluded
     ));
-    for (label, g) in std::iter::once(("all".to_string(), &s.all)).chain(s.by_severity.iter().map(|(l, g)| (format!("SEV{l}"), g))) {
-        out.push_str(&format!("{label:<4} TTD {}\n     TTR {}\n", dist(&g.ttd), dist(&g.ttr)));
+    for (label, g) in std::iter::once(("all".to_string(), &s.all))
+        .chain(s.by_severity.iter().map(|(l, g)| (format!("SEV{l}"), g)))
+    {
+        out.push_str(&format!(
+            "{label:<4} TTD {}\n     TTR {}\n",
+            dist(&g.ttd),
+            dist(&g.ttr)
+        ));
     }
     out.push_str("\nTime to detect, all severities\n");
     out.push_str(&histogram(&s.all.ttd_values, 30));
@@ -247,7 +328,12 @@ pub fn stats_cmd(ctx: &Ctx, json: bool, since: Option<&str>) -> Result<()> {
     if !s.missing.is_empty() {
         out.push_str("\nLeft out of a figure for a missing time:\n");
         for m in &s.missing {
-            out.push_str(&format!("  {} {} (no {})\n", m.short_id, m.title, m.missing.join(", no ")));
+            out.push_str(&format!(
+                "  {} {} (no {})\n",
+                m.short_id,
+                m.title,
+                m.missing.join(", no ")
+            ));
         }
     }
     emit(&out)
@@ -262,7 +348,11 @@ pub fn kedb_add(
     from_postmortem: Option<&str>,
 ) -> Result<()> {
     let replica = ctx.replica()?;
-    let (mut symptom, mut root_cause, mut incidents) = (symptom.trim().to_string(), root_cause.trim().to_string(), Vec::new());
+    let (mut symptom, mut root_cause, mut incidents) = (
+        symptom.trim().to_string(),
+        root_cause.trim().to_string(),
+        Vec::new(),
+    );
     if let Some(reference) = from_postmortem.or(incident) {
         let inc = replica.resolve(reference)?;
         incidents.push(inc.id);
@@ -300,7 +390,16 @@ pub fn kedb_add(
         bail!("the known error was refused: {r}");
     }
     for id in incidents {
-        replica.record(id, vec![(ctx.now(), EventKind::KnownErrorLinked { known_error: key.clone(), title: String::new() })])?;
+        replica.record(
+            id,
+            vec![(
+                ctx.now(),
+                EventKind::KnownErrorLinked {
+                    known_error: key.clone(),
+                    title: String::new(),
+                },
+            )],
+        )?;
     }
     emit(&format!("{key}\n"))
 }
@@ -312,7 +411,10 @@ pub fn kedb_search(ctx: &Ctx, query: &str, json: bool) -> Result<()> {
     };
     let hits = kedb::search(entries.values(), query);
     if json {
-        let list: Vec<_> = hits.iter().map(|(score, e)| serde_json::json!({ "score": score, "entry": e })).collect();
+        let list: Vec<_> = hits
+            .iter()
+            .map(|(score, e)| serde_json::json!({ "score": score, "entry": e }))
+            .collect();
         return emit(&format!("{}\n", serde_json::to_string_pretty(&list)?));
     }
     if hits.is_empty() {
@@ -339,15 +441,31 @@ pub fn kedb_show(ctx: &Ctx, key: &str) -> Result<()> {
     let linked: Vec<String> = e
         .incidents
         .iter()
-        .map(|id| all.iter().find(|i| i.id == *id).map_or(id.to_string(), |i| format!("{} {}", i.short_id, i.title)))
+        .map(|id| {
+            all.iter()
+                .find(|i| i.id == *id)
+                .map_or(id.to_string(), |i| format!("{} {}", i.short_id, i.title))
+        })
         .collect();
     emit(&format!(
         "{}\nSymptom:    {}\nRoot cause: {}\nWorkaround: {}\nIncidents:  {}\nRecorded:   {}\n",
         e.key,
         e.symptom,
-        if e.root_cause.is_empty() { "not known yet" } else { &e.root_cause },
-        if e.workaround.is_empty() { "none known" } else { &e.workaround },
-        if linked.is_empty() { "none".to_string() } else { linked.join("; ") },
+        if e.root_cause.is_empty() {
+            "not known yet"
+        } else {
+            &e.root_cause
+        },
+        if e.workaround.is_empty() {
+            "none known"
+        } else {
+            &e.workaround
+        },
+        if linked.is_empty() {
+            "none".to_string()
+        } else {
+            linked.join("; ")
+        },
         e.recorded_at.format("%Y-%m-%d %H:%M UTC")
     ))
 }
@@ -368,11 +486,26 @@ pub fn kedb_link(ctx: &Ctx, key: &str, reference: &str) -> Result<()> {
         workaround: String::new(),
         incidents: vec![inc.id],
     })?;
-    let r = replica.record(inc.id, vec![(ctx.now(), EventKind::KnownErrorLinked { known_error: e.key.clone(), title: e.symptom.clone() })])?;
+    let r = replica.record(
+        inc.id,
+        vec![(
+            ctx.now(),
+            EventKind::KnownErrorLinked {
+                known_error: e.key.clone(),
+                title: e.symptom.clone(),
+            },
+        )],
+    )?;
     done(&format!("linked {}", e.key), &inc.short_id, r)
 }
 
-pub fn privacy_cmd(ctx: &Ctx, reference: &str, assess: Option<PrivacyArg>, step: Option<u8>, note: &str) -> Result<()> {
+pub fn privacy_cmd(
+    ctx: &Ctx,
+    reference: &str,
+    assess: Option<PrivacyArg>,
+    step: Option<u8>,
+    note: &str,
+) -> Result<()> {
     let (replica, inc) = open(ctx, reference)?;
     if let Some(a) = assess {
         let assessment = match a {
@@ -380,16 +513,37 @@ pub fn privacy_cmd(ctx: &Ctx, reference: &str, assess: Option<PrivacyArg>, step:
             PrivacyArg::None => PrivacyAssessment::NoPersonalInformation,
             PrivacyArg::PossibleBreach => PrivacyAssessment::PossibleBreach,
         };
-        let r = replica.record(inc.id, vec![(ctx.now(), EventKind::PrivacyAssessed { assessment, notes: note.to_string() })])?;
+        let r = replica.record(
+            inc.id,
+            vec![(
+                ctx.now(),
+                EventKind::PrivacyAssessed {
+                    assessment,
+                    notes: note.to_string(),
+                },
+            )],
+        )?;
         done("privacy assessed", &inc.short_id, r)?;
         if assessment == PrivacyAssessment::PossibleBreach {
             let state = replica.view(inc.id)?.state;
             let pl = state.roster.holder(Role::Pl).unwrap_or("the IC");
-            eprintln!("A possible breach: the Policy Lead ({pl}) leads the six breach steps. Step 1: {}.", privacy::STEPS[0]);
+            eprintln!(
+                "A possible breach: the Policy Lead ({pl}) leads the six breach steps. Step 1: {}.",
+                privacy::STEPS[0]
+            );
         }
     }
     if let Some(n) = step {
-        let r = replica.record(inc.id, vec![(ctx.now(), EventKind::PrivacyStepDone { step: n, note: note.to_string() })])?;
+        let r = replica.record(
+            inc.id,
+            vec![(
+                ctx.now(),
+                EventKind::PrivacyStepDone {
+                    step: n,
+                    note: note.to_string(),
+                },
+            )],
+        )?;
         done(&format!("privacy step {n}"), &inc.short_id, r)?;
     }
     let state = replica.view(inc.id)?.state;
@@ -397,7 +551,8 @@ pub fn privacy_cmd(ctx: &Ctx, reference: &str, assess: Option<PrivacyArg>, step:
         "Privacy on {}: {}\n",
         inc.short_id,
         match state.privacy {
-            PrivacyAssessment::NotAssessed => "NOT YET ASSESSED (every incident needs an assessment)",
+            PrivacyAssessment::NotAssessed =>
+                "NOT YET ASSESSED (every incident needs an assessment)",
             PrivacyAssessment::NoPersonalInformation => "no personal information involved",
             PrivacyAssessment::PossibleBreach => "POSSIBLE BREACH",
         }

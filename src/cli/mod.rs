@@ -294,9 +294,14 @@ pub enum KedbCmd {
         #[arg(long)]
         json: bool,
     },
-    Show { key: String },
+    Show {
+        key: String,
+    },
     /// Link a known error to an incident
-    Link { key: String, incident: String },
+    Link {
+        key: String,
+        incident: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -461,19 +466,38 @@ pub fn run(cli: Cli) -> Result<()> {
             let short = incidents::demo(&ctx)?;
             if no_tui { Ok(()) } else { console(Some(short)) }
         }
-        Some(Command::Assign { incident, role, handle }) => learn::assign(&ctx, &incident, &role, &handle),
+        Some(Command::Assign {
+            incident,
+            role,
+            handle,
+        }) => learn::assign(&ctx, &incident, &role, &handle),
         Some(Command::Resolve { incident, summary }) => learn::resolve(&ctx, &incident, &summary),
         Some(Command::Close { incident, reason }) => learn::close(&ctx, &incident, &reason),
         Some(Command::Reopen { incident, reason }) => learn::reopen(&ctx, &incident, &reason),
-        Some(Command::Postmortem { incident, out, force }) => learn::postmortem(&ctx, &incident, out.as_deref(), force),
+        Some(Command::Postmortem {
+            incident,
+            out,
+            force,
+        }) => learn::postmortem(&ctx, &incident, out.as_deref(), force),
         Some(Command::Action { action }) => match action {
-            ActionCmd::Add { incident, text, owner, due } => learn::action_add(&ctx, &incident, &text, &owner, due.as_deref()),
+            ActionCmd::Add {
+                incident,
+                text,
+                owner,
+                due,
+            } => learn::action_add(&ctx, &incident, &text, &owner, due.as_deref()),
             ActionCmd::Done { incident, item } => learn::action_done(&ctx, &incident, &item),
         },
         Some(Command::Actions { overdue, json }) => learn::actions(&ctx, overdue, json),
         Some(Command::Stats { json, since }) => learn::stats_cmd(&ctx, json, since.as_deref()),
         Some(Command::Kedb { action }) => match action {
-            KedbCmd::Add { symptom, root_cause, workaround, incident, from_postmortem } => learn::kedb_add(
+            KedbCmd::Add {
+                symptom,
+                root_cause,
+                workaround,
+                incident,
+                from_postmortem,
+            } => learn::kedb_add(
                 &ctx,
                 &symptom,
                 &root_cause,
@@ -485,7 +509,12 @@ pub fn run(cli: Cli) -> Result<()> {
             KedbCmd::Show { key } => learn::kedb_show(&ctx, &key),
             KedbCmd::Link { key, incident } => learn::kedb_link(&ctx, &key, &incident),
         },
-        Some(Command::Privacy { incident, assess, step, note }) => learn::privacy_cmd(&ctx, &incident, assess, step, &note),
+        Some(Command::Privacy {
+            incident,
+            assess,
+            step,
+            note,
+        }) => learn::privacy_cmd(&ctx, &incident, assess, step, &note),
         Some(Command::Drill { scenario, speed }) => learn::drill(&ctx, scenario.as_deref(), speed),
         Some(Command::Comms { action }) => match action {
             CommsAction::Check {
@@ -495,7 +524,9 @@ pub fn run(cli: Cli) -> Result<()> {
                 severity,
                 json,
             } => comms_cmds::check(&file, audience, final_message, severity, json),
-            CommsAction::Template { name, incident } => comms_cmds::template(&ctx, &name, incident.as_deref()),
+            CommsAction::Template { name, incident } => {
+                comms_cmds::template(&ctx, &name, incident.as_deref())
+            }
         },
         Some(Command::Serve { listen, db }) => server_cmds::serve(&ctx, listen, db.as_deref()),
         Some(Command::Token { action, db }) => match action {

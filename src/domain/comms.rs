@@ -62,8 +62,18 @@ impl Verdict {
     /// The record kept with a sent update.
     pub fn record(&self) -> ChecklistResult {
         ChecklistResult {
-            passed: self.rules.iter().filter(|r| r.passed).map(|r| r.id.to_string()).collect(),
-            failed: self.rules.iter().filter(|r| !r.passed).map(|r| r.id.to_string()).collect(),
+            passed: self
+                .rules
+                .iter()
+                .filter(|r| r.passed)
+                .map(|r| r.id.to_string())
+                .collect(),
+            failed: self
+                .rules
+                .iter()
+                .filter(|r| !r.passed)
+                .map(|r| r.id.to_string())
+                .collect(),
         }
     }
 }
@@ -74,42 +84,93 @@ fn re(p: &str) -> Regex {
 }
 
 static TITLE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)^\s*(?:\[?\s*(sev(?:erity)?\s*-?\s*([123])|s([123])|(critical|major|minor))\s*\]?)\s*[–—:-]+\s*(\S.*)$")
+    re(
+        r"(?i)^\s*(?:\[?\s*(sev(?:erity)?\s*-?\s*([123])|s([123])|(critical|major|minor))\s*\]?)\s*[–—:-]+\s*(\S.*)$",
+    )
 });
 static BULLET: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*(?:[-*•]|\d+[.)])\s+\S"));
-static STATUS_HEAD: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^\s*(?:#+\s*)?(?:current\s+)?status\b[^:]*:?\s*$"));
-static NEXT_HEAD: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^\s*(?:#+\s*)?next\s+steps?\b[^:]*:?\s*$"));
+static STATUS_HEAD: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^\s*(?:#+\s*)?(?:current\s+)?status\b[^:]*:?\s*$"));
+static NEXT_HEAD: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^\s*(?:#+\s*)?next\s+steps?\b[^:]*:?\s*$"));
 static WHEN: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)(\b\d{1,2}[:h]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\bin\s+(?:about\s+|around\s+)?(?:\d+|an?|one|two|half\s+an)\s*(?:min|minutes?|hours?|hrs?|h|m)\b|\bevery\s+\d+\s*(?:min|minutes|hours?)\b|\btomorrow\b|\bnoon\b|\bmidnight\b)")
+    re(
+        r"(?i)(\b\d{1,2}[:h]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\bin\s+(?:about\s+|around\s+)?(?:\d+|an?|one|two|half\s+an)\s*(?:min|minutes?|hours?|hrs?|h|m)\b|\bevery\s+\d+\s*(?:min|minutes|hours?)\b|\btomorrow\b|\bnoon\b|\bmidnight\b)",
+    )
 });
 static WHERE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)(#[a-z0-9_-]+|\bstatus\s*page\b|\bin\s+(?:this|the)\s+(?:thread|channel)\b|\bon\s+(?:the\s+)?(?:status|incident)\b|\bslack\b|\bemail\b|\bby\s+e-?mail\b|\bhere\b|https?://\S+|\bwebsite\b|\bblog\b)")
+    re(
+        r"(?i)(#[a-z0-9_-]+|\bstatus\s*page\b|\bin\s+(?:this|the)\s+(?:thread|channel)\b|\bon\s+(?:the\s+)?(?:status|incident)\b|\bslack\b|\bemail\b|\bby\s+e-?mail\b|\bhere\b|https?://\S+|\bwebsite\b|\bblog\b)",
+    )
 });
-static NEXT_UPDATE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bnext\s+(?:update|communication|round)|\bwe\s+will\s+(?:post|send|update)|\bfurther\s+update"));
-static IMPACT: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bimpact|\bunable\s+to\b|\bcannot\b|\bcan't\b|\bfail|\berrors?\b|\bslow|\bunavailable|\bdegraded|\bdown\b|\bdelay"));
-static PEOPLE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:users?|customers?|clients?|people|accounts?|visitors?|staff|employees|teams?)\b"));
+static NEXT_UPDATE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bnext\s+(?:update|communication|round)|\bwe\s+will\s+(?:post|send|update)|\bfurther\s+update",
+    )
+});
+static IMPACT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bimpact|\bunable\s+to\b|\bcannot\b|\bcan't\b|\bfail|\berrors?\b|\bslow|\bunavailable|\bdegraded|\bdown\b|\bdelay",
+    )
+});
+static PEOPLE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:users?|customers?|clients?|people|accounts?|visitors?|staff|employees|teams?)\b")
+});
 static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)(\b\d[\d,.]*\s*%?|\ball\b|\bnone\b|\bno\s+(?:internal|external)\b|\bevery\b|\bhalf\b|\bthird\b|\bquarter\b|\bfew\b|\bmost\b|\bsome\b|\bmany\b|\bnumber\b.*\b(?:unknown|not\s+(?:yet\s+)?known)\b|\b(?:unknown|not\s+(?:yet\s+)?known)\b)")
+    re(
+        r"(?i)(\b\d[\d,.]*\s*%?|\ball\b|\bnone\b|\bno\s+(?:internal|external)\b|\bevery\b|\bhalf\b|\bthird\b|\bquarter\b|\bfew\b|\bmost\b|\bsome\b|\bmany\b|\bnumber\b.*\b(?:unknown|not\s+(?:yet\s+)?known)\b|\b(?:unknown|not\s+(?:yet\s+)?known)\b)",
+    )
 });
-static ROOT_CAUSE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:root\s+)?cause\b|\bcaused\s+by\b|\bbecause\b"));
-static ETA: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\beta\b|\brestor|\bexpect(?:ed)?\b.*\b(?:back|fixed|resolved|recover)|\bback\s+(?:up|online|to\s+normal)\s+by\b|\bfix(?:ed)?\s+by\b|\btime\s+to\s+(?:fix|restore|recovery)\b"));
-static UNKNOWN: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bunknown\b|\bnot\s+(?:yet\s+)?(?:known|clear|determined|confirmed)\b|\bunder\s+investigation\b|\bstill\s+investigating\b|\bno\s+eta\b|\bunclear\b|\bcannot\s+(?:yet\s+)?(?:say|estimate)\b|\bdon'?t\s+know\b|\btbd\b"));
+static ROOT_CAUSE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(?:root\s+)?cause\b|\bcaused\s+by\b|\bbecause\b"));
+static ETA: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\beta\b|\brestor|\bexpect(?:ed)?\b.*\b(?:back|fixed|resolved|recover)|\bback\s+(?:up|online|to\s+normal)\s+by\b|\bfix(?:ed)?\s+by\b|\btime\s+to\s+(?:fix|restore|recovery)\b",
+    )
+});
+static UNKNOWN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bunknown\b|\bnot\s+(?:yet\s+)?(?:known|clear|determined|confirmed)\b|\bunder\s+investigation\b|\bstill\s+investigating\b|\bno\s+eta\b|\bunclear\b|\bcannot\s+(?:yet\s+)?(?:say|estimate)\b|\bdon'?t\s+know\b|\btbd\b",
+    )
+});
 static IPV4: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"));
 static HOSTNAME: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:internal|local|lan|corp|intra|cluster\.local|svc)\b|\b(?:ip|host|node|db|pod|srv)-[a-z0-9]+(?:-[a-z0-9]+)+\b|\b[a-z]+-?\d+\.[a-z0-9-]+\.[a-z]{2,}\b")
+    re(
+        r"(?i)\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:internal|local|lan|corp|intra|cluster\.local|svc)\b|\b(?:ip|host|node|db|pod|srv)-[a-z0-9]+(?:-[a-z0-9]+)+\b|\b[a-z]+-?\d+\.[a-z0-9-]+\.[a-z]{2,}\b",
+    )
 });
 static STACK: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)traceback \(most recent call last\)|^\s+at\s+[\w$.<>]+\(|panicked at|\bexception\b|\bstack\s*trace\b|\bsegfault\b|\b[\w/]+\.(?:rs|py|go|java|js|ts|rb):\d+\b|\bnullpointer")
+    re(
+        r"(?i)traceback \(most recent call last\)|^\s+at\s+[\w$.<>]+\(|panicked at|\bexception\b|\bstack\s*trace\b|\bsegfault\b|\b[\w/]+\.(?:rs|py|go|java|js|ts|rb):\d+\b|\bnullpointer",
+    )
 });
 static TICKET: LazyLock<Regex> = LazyLock::new(|| re(r"\b[A-Z][A-Z0-9]{1,9}-\d+\b"));
 static DURATION: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b\d+\s*(?:h|hr|hrs|hours?|m|min|mins|minutes?|d|days?)\b|\bfrom\s+\d{1,2}[:h]\d{2}\b.*\bto\s+\d{1,2}[:h]\d{2}\b|\bbetween\s+\d{1,2}[:h]\d{2}\b|\blasted\b|\bduration\b")
+    re(
+        r"(?i)\b\d+\s*(?:h|hr|hrs|hours?|m|min|mins|minutes?|d|days?)\b|\bfrom\s+\d{1,2}[:h]\d{2}\b.*\bto\s+\d{1,2}[:h]\d{2}\b|\bbetween\s+\d{1,2}[:h]\d{2}\b|\blasted\b|\bduration\b",
+    )
 });
-static SUPPORT: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bsupport\s+(?:cases?|tickets?|requests?)\b|\btickets?\b.*\b(?:raised|opened|received)\b|\bno\s+(?:support\s+)?(?:cases|tickets)\b"));
+static SUPPORT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bsupport\s+(?:cases?|tickets?|requests?)\b|\btickets?\b.*\b(?:raised|opened|received)\b|\bno\s+(?:support\s+)?(?:cases|tickets)\b",
+    )
+});
 static RESOLVED: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bresolved\b"));
-static NO_FURTHER: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bno\s+further\s+(?:updates?|communications?|messages?)\b|\b(?:this\s+is\s+the\s+)?(?:final|last)\s+(?:update|communication|message)\b"));
-static RESTORED: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\brestored\b|\bresolved\b|\bback\s+to\s+normal\b|\bworking\s+(?:again|normally)\b|\bfully\s+operational\b"));
-static FOLLOW_UP: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bpost-?\s?mortem\b|\bfollow\s+up\b|\bincident\s+(?:review|report)\b|\bwhat\s+happened\b"));
+static NO_FURTHER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bno\s+further\s+(?:updates?|communications?|messages?)\b|\b(?:this\s+is\s+the\s+)?(?:final|last)\s+(?:update|communication|message)\b",
+    )
+});
+static RESTORED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\brestored\b|\bresolved\b|\bback\s+to\s+normal\b|\bworking\s+(?:again|normally)\b|\bfully\s+operational\b",
+    )
+});
+static FOLLOW_UP: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bpost-?\s?mortem\b|\bfollow\s+up\b|\bincident\s+(?:review|report)\b|\bwhat\s+happened\b",
+    )
+});
 
 struct Parsed<'a> {
     title: Option<&'a str>,
@@ -131,7 +192,11 @@ fn parse(text: &str) -> Parsed<'_> {
         i += 1;
     }
     let mut summary = Vec::new();
-    while i < lines.len() && !lines[i].trim().is_empty() && !is_heading(lines[i]) && !BULLET.is_match(lines[i]) {
+    while i < lines.len()
+        && !lines[i].trim().is_empty()
+        && !is_heading(lines[i])
+        && !BULLET.is_match(lines[i])
+    {
         summary.push(lines[i].trim());
         i += 1;
     }
@@ -170,12 +235,18 @@ fn sentences(paragraph: &str) -> usize {
             let next = chars.get(i + 1);
             let prev_digit = i > 0 && chars[i - 1].is_ascii_digit();
             let next_digit = next.is_some_and(|c| c.is_ascii_digit());
-            if (next.is_none() || next.is_some_and(|c| c.is_whitespace())) && !(prev_digit && next_digit) {
+            if (next.is_none() || next.is_some_and(|c| c.is_whitespace()))
+                && !(prev_digit && next_digit)
+            {
                 n += 1;
             }
         }
     }
-    if n == 0 && !paragraph.trim().is_empty() { 1 } else { n }
+    if n == 0 && !paragraph.trim().is_empty() {
+        1
+    } else {
+        n
+    }
 }
 
 fn rule(id: &'static str, label: &'static str, passed: bool, hint: impl Into<String>) -> Rule {
@@ -190,7 +261,9 @@ fn rule(id: &'static str, label: &'static str, passed: bool, hint: impl Into<Str
 /// A line that names a subject (root cause, ETA) and either states it or says it is unknown.
 fn stated_or_unknown(lines: &[&str], subject: &Regex) -> Option<bool> {
     let says = |l: &&&str| {
-        UNKNOWN.is_match(l) || l.split_once(':').is_some_and(|(_, v)| v.trim().len() > 2) || l.len() > 25
+        UNKNOWN.is_match(l)
+            || l.split_once(':').is_some_and(|(_, v)| v.trim().len() > 2)
+            || l.len() > 25
     };
     let mentions: Vec<&&str> = lines.iter().filter(|l| subject.is_match(l)).collect();
     if mentions.is_empty() {
@@ -222,11 +295,12 @@ pub fn validate(text: &str, opts: Options) -> Verdict {
                 .or_else(|| c.get(3))
                 .and_then(|m| m.as_str().parse::<u8>().ok())
                 .or_else(|| {
-                    c.get(4).map(|m| match m.as_str().to_ascii_lowercase().as_str() {
-                        "critical" => 1,
-                        "major" => 2,
-                        _ => 3,
-                    })
+                    c.get(4)
+                        .map(|m| match m.as_str().to_ascii_lowercase().as_str() {
+                            "critical" => 1,
+                            "major" => 2,
+                            _ => 3,
+                        })
                 });
             match (opts.severity, level) {
                 (Some(s), Some(l)) if s.level() != l => rule(
@@ -235,7 +309,12 @@ pub fn validate(text: &str, opts: Options) -> Verdict {
                     false,
                     format!("the incident is {s}, the title says SEV{l}"),
                 ),
-                _ => rule("title", "Title: <severity> – <summary>", true, "title found"),
+                _ => rule(
+                    "title",
+                    "Title: <severity> – <summary>",
+                    true,
+                    "title found",
+                ),
             }
         }
     };
@@ -248,7 +327,8 @@ pub fn validate(text: &str, opts: Options) -> Verdict {
         "Opening summary of 1-2 sentences",
         !summary.is_empty() && (1..=2).contains(&n),
         if summary.is_empty() {
-            "after the title, say in a sentence or two where things stand and what users feel".to_string()
+            "after the title, say in a sentence or two where things stand and what users feel"
+                .to_string()
         } else if n > 2 {
             format!("the opening has {n} sentences: keep it to one or two")
         } else {
@@ -262,7 +342,9 @@ pub fn validate(text: &str, opts: Options) -> Verdict {
         "filled_in",
         "No blanks left from the template",
         blank.is_none(),
-        blank.map_or("nothing left to fill in".to_string(), |b| format!("fill in {b}")),
+        blank.map_or("nothing left to fill in".to_string(), |b| {
+            format!("fill in {b}")
+        }),
     ));
 
     match opts.kind {
@@ -297,7 +379,10 @@ pub fn validate(text: &str, opts: Options) -> Verdict {
 
 fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>) {
     let bullets = |n: Option<usize>, what: &str| match n {
-        None => (false, format!("add a “{what}:” line followed by 2-4 bullets (“- ...”)")),
+        None => (
+            false,
+            format!("add a “{what}:” line followed by 2-4 bullets (“- ...”)"),
+        ),
         Some(n) if (2..=4).contains(&n) => (true, format!("{n} bullets")),
         Some(n) => (false, format!("{what} has {n} bullet(s): give 2 to 4")),
     };
@@ -316,22 +401,46 @@ fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>
         Some(l) if !WHERE.is_match(l) => (false, "the next-update line needs a place (a channel, the status page, email)".to_string()),
         Some(_) => (true, "when and where given".to_string()),
     };
-    rules.push(rule("next_update", "When and where the next update comes", ok, hint));
+    rules.push(rule(
+        "next_update",
+        "When and where the next update comes",
+        ok,
+        hint,
+    ));
 
-    let impact = p.lines.iter().any(|l| IMPACT.is_match(l) && PEOPLE.is_match(l));
+    let impact = p
+        .lines
+        .iter()
+        .any(|l| IMPACT.is_match(l) && PEOPLE.is_match(l));
     rules.push(rule(
         "impact",
         "The impact on users",
         impact,
-        if impact { "impact described" } else { "say what users see or cannot do (e.g. “customers cannot pay by card”)" },
+        if impact {
+            "impact described"
+        } else {
+            "say what users see or cannot do (e.g. “customers cannot pay by card”)"
+        },
     ));
 
-    let counted: Vec<&&str> = p.lines.iter().filter(|l| PEOPLE.is_match(l) && QUANTITY.is_match(l)).collect();
+    let counted: Vec<&&str> = p
+        .lines
+        .iter()
+        .filter(|l| PEOPLE.is_match(l) && QUANTITY.is_match(l))
+        .collect();
     let lower = body.to_ascii_lowercase();
     let (ok, hint) = if counted.is_empty() {
-        (false, "say how many users are affected, or that the number is not known yet".to_string())
-    } else if opts.audience == Audience::Internal && !(lower.contains("internal") && lower.contains("external")) {
-        (false, "give both: how many internal and how many external users are affected".to_string())
+        (
+            false,
+            "say how many users are affected, or that the number is not known yet".to_string(),
+        )
+    } else if opts.audience == Audience::Internal
+        && !(lower.contains("internal") && lower.contains("external"))
+    {
+        (
+            false,
+            "give both: how many internal and how many external users are affected".to_string(),
+        )
     } else {
         (true, "numbers given".to_string())
     };
@@ -343,7 +452,9 @@ fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>
         "Root cause, or “unknown”",
         rc == Some(true),
         match rc {
-            None => "state the root cause, or say it is not known yet: silence leaves people guessing",
+            None => {
+                "state the root cause, or say it is not known yet: silence leaves people guessing"
+            }
             Some(false) => "the root-cause line says neither the cause nor that it is unknown",
             Some(true) => "root cause addressed",
         },
@@ -365,22 +476,88 @@ fn final_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>)
     let has = |r: &Regex| p.lines.iter().any(|l| r.is_match(l));
     match opts.audience {
         Audience::Internal => {
-            let impact = p.lines.iter().any(|l| IMPACT.is_match(l) && PEOPLE.is_match(l));
-            rules.push(rule("recap_impact", "Recap of the impact", impact, if impact { "impact recapped" } else { "recap who was affected and how" }));
+            let impact = p
+                .lines
+                .iter()
+                .any(|l| IMPACT.is_match(l) && PEOPLE.is_match(l));
+            rules.push(rule(
+                "recap_impact",
+                "Recap of the impact",
+                impact,
+                if impact {
+                    "impact recapped"
+                } else {
+                    "recap who was affected and how"
+                },
+            ));
             let dur = DURATION.is_match(body);
-            rules.push(rule("duration", "How long it lasted", dur, if dur { "duration given" } else { "say how long the impact lasted (e.g. 1h 20m, from 21:40 to 23:00)" }));
+            rules.push(rule(
+                "duration",
+                "How long it lasted",
+                dur,
+                if dur {
+                    "duration given"
+                } else {
+                    "say how long the impact lasted (e.g. 1h 20m, from 21:40 to 23:00)"
+                },
+            ));
             let support = has(&SUPPORT);
-            rules.push(rule("support_cases", "Support cases raised", support, if support { "support cases given" } else { "say how many support cases were raised (or none)" }));
+            rules.push(rule(
+                "support_cases",
+                "Support cases raised",
+                support,
+                if support {
+                    "support cases given"
+                } else {
+                    "say how many support cases were raised (or none)"
+                },
+            ));
             let resolved = has(&RESOLVED);
-            rules.push(rule("resolved", "Says it is resolved", resolved, if resolved { "says resolved" } else { "say plainly that the incident is resolved" }));
+            rules.push(rule(
+                "resolved",
+                "Says it is resolved",
+                resolved,
+                if resolved {
+                    "says resolved"
+                } else {
+                    "say plainly that the incident is resolved"
+                },
+            ));
             let last = has(&NO_FURTHER);
-            rules.push(rule("no_further_updates", "No further updates", last, if last { "says this is the last update" } else { "say there will be no further updates on this incident" }));
+            rules.push(rule(
+                "no_further_updates",
+                "No further updates",
+                last,
+                if last {
+                    "says this is the last update"
+                } else {
+                    "say there will be no further updates on this incident"
+                },
+            ));
         }
         Audience::External => {
             let restored = has(&RESTORED);
-            rules.push(rule("restored", "Service restored", restored, if restored { "says restored" } else { "tell customers the service is restored" }));
+            rules.push(rule(
+                "restored",
+                "Service restored",
+                restored,
+                if restored {
+                    "says restored"
+                } else {
+                    "tell customers the service is restored"
+                },
+            ));
             let follow = has(&FOLLOW_UP);
-            rules.push(rule("follow_up", "Postmortem follow-up", follow, if follow { "follow-up promised" } else { "say a postmortem (or write-up) will follow" }));
+            rules.push(rule(
+                "follow_up",
+                "Postmortem follow-up",
+                follow,
+                if follow {
+                    "follow-up promised"
+                } else {
+                    "say a postmortem (or write-up) will follow"
+                },
+            ));
         }
     }
 }
@@ -449,7 +626,11 @@ Next update at 22:30 UTC in #inc-payments.
     fn each_rule_fails_on_its_own_gap() {
         let o = opts(Audience::Internal, DraftKind::Update);
         let cases: &[(&str, &str, &str)] = &[
-            ("SEV2 – Card payments failing at checkout", "Card payments failing at checkout", "title"),
+            (
+                "SEV2 – Card payments failing at checkout",
+                "Card payments failing at checkout",
+                "title",
+            ),
             ("SEV2 – Card", "SEV1 – Card", "title"),
             (
                 "About a third of card payments fail since 21:50; wallet payments work.",
@@ -457,9 +638,21 @@ Next update at 22:30 UTC in #inc-payments.
                 "summary",
             ),
             ("- Tokeniser calls are slow\n", "", "status"),
-            ("- Watch the error rate\n", "- Watch the error rate\n- Page the DBA\n- Call the vendor\n- Wait\n", "next_steps"),
-            ("Next update at 22:30 UTC in #inc-payments.", "Next update in #inc-payments.", "next_update"),
-            ("Next update at 22:30 UTC in #inc-payments.", "Next update at 22:30 UTC.", "next_update"),
+            (
+                "- Watch the error rate\n",
+                "- Watch the error rate\n- Page the DBA\n- Call the vendor\n- Wait\n",
+                "next_steps",
+            ),
+            (
+                "Next update at 22:30 UTC in #inc-payments.",
+                "Next update in #inc-payments.",
+                "next_update",
+            ),
+            (
+                "Next update at 22:30 UTC in #inc-payments.",
+                "Next update at 22:30 UTC.",
+                "next_update",
+            ),
             ("Root cause: unknown yet.\n", "", "root_cause"),
             ("ETA for restoration: unknown.\n", "", "eta"),
             (", no internal users", "", "affected"),
@@ -468,15 +661,24 @@ Next update at 22:30 UTC in #inc-payments.
             assert!(GOOD_INTERNAL.contains(from), "{from}");
             let text = GOOD_INTERNAL.replacen(from, to, 1);
             let f = failed(&text, o);
-            assert!(f.contains(rule), "replacing {from:?} should fail {rule}, failed {f:?}");
+            assert!(
+                f.contains(rule),
+                "replacing {from:?} should fail {rule}, failed {f:?}"
+            );
         }
     }
 
     #[test]
     fn stated_causes_and_etas_pass_as_well_as_unknowns() {
         let text = GOOD_INTERNAL
-            .replace("Root cause: unknown yet.", "Root cause: the tokeniser pool was too small for evening traffic.")
-            .replace("ETA for restoration: unknown.", "ETA for restoration: 22:15 UTC.");
+            .replace(
+                "Root cause: unknown yet.",
+                "Root cause: the tokeniser pool was too small for evening traffic.",
+            )
+            .replace(
+                "ETA for restoration: unknown.",
+                "ETA for restoration: 22:15 UTC.",
+            );
         assert!(validate(&text, opts(Audience::Internal, DraftKind::Update)).passed());
     }
 
@@ -511,7 +713,10 @@ Next update in 30 minutes on our status page.";
             "panicked at src/main.rs:10",
             "details in #inc-payments",
         ] {
-            let text = good.replace("other payment methods work.", &format!("other payment methods work. {leak}"));
+            let text = good.replace(
+                "other payment methods work.",
+                &format!("other payment methods work. {leak}"),
+            );
             assert!(failed(&text, o).contains(&"no_internal_detail"), "{leak}");
         }
         let long = format!("{good}\n{}", "More words. ".repeat(60));
@@ -528,10 +733,20 @@ Impact: customers could not pay by card for 1h 15m (21:50 to 23:05); about 2,400
 Support cases raised: 37.
 This is the final update; there will be no further updates on this incident.";
         let o = opts(Audience::Internal, DraftKind::Final);
-        assert!(validate(internal, o).passed(), "{:#?}", validate(internal, o).failed().collect::<Vec<_>>());
+        assert!(
+            validate(internal, o).passed(),
+            "{:#?}",
+            validate(internal, o).failed().collect::<Vec<_>>()
+        );
         let f = failed(&internal.replace("Support cases raised: 37.\n", ""), o);
         assert_eq!(f, vec!["support_cases"]);
-        let f = failed(&internal.replace("This is the final update; there will be no further updates on this incident.", ""), o);
+        let f = failed(
+            &internal.replace(
+                "This is the final update; there will be no further updates on this incident.",
+                "",
+            ),
+            o,
+        );
         assert_eq!(f, vec!["no_further_updates"]);
 
         let external = "SEV2 – Card payments restored
@@ -540,13 +755,26 @@ Card payments are working again and service is restored.
 
 We will publish a postmortem once we have looked into what happened.";
         let o = opts(Audience::External, DraftKind::Final);
-        assert!(validate(external, o).passed(), "{:#?}", validate(external, o).failed().collect::<Vec<_>>());
-        assert!(failed(&external.replace("postmortem once we have looked into what happened", "note"), o).contains(&"follow_up"));
+        assert!(
+            validate(external, o).passed(),
+            "{:#?}",
+            validate(external, o).failed().collect::<Vec<_>>()
+        );
+        assert!(
+            failed(
+                &external.replace("postmortem once we have looked into what happened", "note"),
+                o
+            )
+            .contains(&"follow_up")
+        );
     }
 
     #[test]
     fn the_record_lists_passed_and_failed_rule_ids() {
-        let v = validate("nothing useful", opts(Audience::Internal, DraftKind::Update));
+        let v = validate(
+            "nothing useful",
+            opts(Audience::Internal, DraftKind::Update),
+        );
         let r = v.record();
         assert!(r.failed.contains(&"title".to_string()));
         assert_eq!(r.passed.len() + r.failed.len(), v.rules.len());
@@ -616,7 +844,11 @@ impl Template {
     }
 
     /// The template filled in from the incident; `<...>` marks what a person must write.
-    pub fn render(self, incident: &super::incident::Incident, now: chrono::DateTime<chrono::Utc>) -> String {
+    pub fn render(
+        self,
+        incident: &super::incident::Incident,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> String {
         use super::metrics::format_duration;
         let hm = |t: chrono::DateTime<chrono::Utc>| t.format("%H:%M UTC").to_string();
         let s = &incident.summary;
@@ -625,7 +857,14 @@ impl Template {
             .board
             .running_experiments()
             .map(|e| format!("- Trying: {}", e.plan))
-            .chain(incident.board.observations.iter().rev().map(|o| format!("- Seen: {}", o.text)))
+            .chain(
+                incident
+                    .board
+                    .observations
+                    .iter()
+                    .rev()
+                    .map(|o| format!("- Seen: {}", o.text)),
+            )
             .take(3)
             .collect();
         while status.len() < 2 {
@@ -637,7 +876,10 @@ impl Template {
             .map(|t| {
                 let text = t.text.trim_end_matches('.');
                 let mut chars = text.chars();
-                let lowered: String = chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default();
+                let lowered: String = chars
+                    .next()
+                    .map(|c| c.to_lowercase().chain(chars).collect())
+                    .unwrap_or_default();
                 format!("- Check whether {lowered}")
             })
             .take(3)
@@ -656,8 +898,16 @@ impl Template {
                     incident.description.trim().to_string()
                 },
             ),
-            ("started", started.map(hm).unwrap_or_else(|| "<time>".into())),
-            ("duration", started.map(|t| format_duration(now - t)).unwrap_or_else(|| "<how long>".into())),
+            (
+                "started",
+                started.map(hm).unwrap_or_else(|| "<time>".into()),
+            ),
+            (
+                "duration",
+                started
+                    .map(|t| format_duration(now - t))
+                    .unwrap_or_else(|| "<how long>".into()),
+            ),
             ("next_update", hm(now + chrono::Duration::minutes(30))),
             ("status_bullets", status.join("\n")),
             ("next_steps", next.join("\n")),
@@ -702,9 +952,13 @@ pub fn next_update_time(
 ) -> Option<chrono::DateTime<chrono::Utc>> {
     use chrono::{Duration, NaiveTime, TimeZone};
     let line = text.lines().find(|l| NEXT_UPDATE.is_match(l))?;
-    static CLOCK: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(\d{1,2})[:h](\d{2})\s*(utc|z)?\b"));
-    static IN: LazyLock<Regex> =
-        LazyLock::new(|| re(r"(?i)\bin\s+(?:about\s+|around\s+)?(\d+|an?|one|two|half\s+an)\s*(min|minutes?|hours?|hrs?|h|m)\b"));
+    static CLOCK: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b(\d{1,2})[:h](\d{2})\s*(utc|z)?\b"));
+    static IN: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\bin\s+(?:about\s+|around\s+)?(\d+|an?|one|two|half\s+an)\s*(min|minutes?|hours?|hrs?|h|m)\b",
+        )
+    });
     if let Some(c) = CLOCK.captures(line) {
         let h: u32 = c[1].parse().ok()?;
         let m: u32 = c[2].parse().ok()?;
@@ -714,9 +968,16 @@ pub fn next_update_time(
             chrono::Utc.from_utc_datetime(&now.date_naive().and_time(time))
         } else {
             let day = now.with_timezone(&local).date_naive();
-            local.from_local_datetime(&day.and_time(time)).single()?.with_timezone(&chrono::Utc)
+            local
+                .from_local_datetime(&day.and_time(time))
+                .single()?
+                .with_timezone(&chrono::Utc)
         };
-        return Some(if at <= now { at + Duration::days(1) } else { at });
+        return Some(if at <= now {
+            at + Duration::days(1)
+        } else {
+            at
+        });
     }
     let c = IN.captures(line)?;
     let n: i64 = match c[1].to_ascii_lowercase().as_str() {
@@ -726,7 +987,11 @@ pub fn next_update_time(
         digits => digits.parse().ok()?,
     };
     let unit = c[2].to_ascii_lowercase();
-    Some(if unit.starts_with('h') { now + Duration::hours(n) } else { now + Duration::minutes(n) })
+    Some(if unit.starts_with('h') {
+        now + Duration::hours(n)
+    } else {
+        now + Duration::minutes(n)
+    })
 }
 
 #[cfg(test)]
@@ -736,7 +1001,9 @@ mod template_tests {
 
     #[test]
     fn templates_render_and_fail_only_where_a_person_must_write() {
-        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 26, 22, 0, 0).unwrap();
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 26, 22, 0, 0)
+            .unwrap();
         let declared = crate::domain::event::Event {
             id: uuid::Uuid::nil(),
             incident: uuid::Uuid::nil(),
@@ -755,9 +1022,20 @@ mod template_tests {
         for t in Template::ALL {
             let text = t.render(&inc, now);
             assert!(!text.contains('{'), "{}: {text}", t.name());
-            let v = validate(&text, Options { audience: t.audience(), kind: t.kind(), severity: None });
+            let v = validate(
+                &text,
+                Options {
+                    audience: t.audience(),
+                    kind: t.kind(),
+                    severity: None,
+                },
+            );
             // A raw template is never ready to send as it stands...
-            assert!(v.failed().any(|r| r.id == "filled_in"), "{} has nothing to fill in", t.name());
+            assert!(
+                v.failed().any(|r| r.id == "filled_in"),
+                "{} has nothing to fill in",
+                t.name()
+            );
             // ...and its title and layout are right from the start.
             assert!(!v.failed().any(|r| r.id == "title"), "{}: {text}", t.name());
         }
@@ -765,27 +1043,48 @@ mod template_tests {
         let filled = Template::First
             .render(&inc, now)
             .replace("<what we have seen so far>", "Card errors at 38%")
-            .replace("<what the team is trying first>", "Roll back tonight's release")
-            .replace("<what users see or cannot do>", "customers cannot pay by card")
+            .replace(
+                "<what the team is trying first>",
+                "Roll back tonight's release",
+            )
+            .replace(
+                "<what users see or cannot do>",
+                "customers cannot pay by card",
+            )
             .replace("<how many> external", "2,400 external")
             .replace("<how many> internal", "no internal")
             .replace("<channel or status page>", "#inc-payments")
             .replace("<time>", "21:40 UTC")
-            .replace("<One or two sentences: where things stand and what users feel.>", "Card payments fail for a third of customers.");
-        let v = validate(&filled, Options { audience: Audience::Internal, kind: DraftKind::Update, severity: None });
+            .replace(
+                "<One or two sentences: where things stand and what users feel.>",
+                "Card payments fail for a third of customers.",
+            );
+        let v = validate(
+            &filled,
+            Options {
+                audience: Audience::Internal,
+                kind: DraftKind::Update,
+                severity: None,
+            },
+        );
         assert!(v.passed(), "{:#?}", v.failed().collect::<Vec<_>>());
     }
 
     #[test]
     fn the_next_update_time_is_read_from_the_draft() {
-        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 26, 22, 0, 0).unwrap();
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 26, 22, 0, 0)
+            .unwrap();
         let utc = chrono::FixedOffset::east_opt(0).unwrap();
         let t = next_update_time("x\nNext update at 22:30 UTC in #inc.", now, utc).unwrap();
         assert_eq!(t, now + chrono::Duration::minutes(30));
         let t = next_update_time("Next update in 45 minutes on the status page", now, utc).unwrap();
         assert_eq!(t, now + chrono::Duration::minutes(45));
         let t = next_update_time("Next update at 21:30 UTC here", now, utc).unwrap();
-        assert_eq!(t, now + chrono::Duration::hours(23) + chrono::Duration::minutes(30));
+        assert_eq!(
+            t,
+            now + chrono::Duration::hours(23) + chrono::Duration::minutes(30)
+        );
         assert!(next_update_time("nothing promised", now, utc).is_none());
     }
 }

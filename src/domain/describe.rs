@@ -177,11 +177,16 @@ pub fn text(kind: &EventKind) -> String {
         EventKind::PrivacyStepDone { step, note } => with_reason(
             format!(
                 "privacy step {step} done: {}",
-                super::privacy::STEPS.get(usize::from(*step).wrapping_sub(1)).copied().unwrap_or("?")
+                super::privacy::STEPS
+                    .get(usize::from(*step).wrapping_sub(1))
+                    .copied()
+                    .unwrap_or("?")
             ),
             note,
         ),
-        EventKind::KnownErrorRecorded { key, symptom, .. } => format!("{key}: {}", first_line(symptom)),
+        EventKind::KnownErrorRecorded { key, symptom, .. } => {
+            format!("{key}: {}", first_line(symptom))
+        }
         EventKind::Unknown { kind, .. } => {
             format!("({kind}: recorded by a newer warroom; update to see it)")
         }

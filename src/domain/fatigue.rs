@@ -43,7 +43,9 @@ impl Thresholds {
             ("in_role", self.in_role_warn, self.in_role_limit),
         ] {
             if warn >= limit {
-                return Err(format!("[fatigue] {name}_warn must be shorter than {name}_limit"));
+                return Err(format!(
+                    "[fatigue] {name}_warn must be shorter than {name}_limit"
+                ));
             }
         }
         Ok(())
@@ -95,12 +97,21 @@ pub fn clocks(incident: &Incident, r: &Responder, now: DateTime<Utc>, t: &Thresh
     let in_role = roles
         .iter()
         .map(|role| {
-            let key = if incident.roster.is_defaulted_to_ic(*role) { Role::Ic } else { *role };
-            incident.roster.since.get(&key).map(|s| (now - *s).max(Duration::zero()))
+            let key = if incident.roster.is_defaulted_to_ic(*role) {
+                Role::Ic
+            } else {
+                *role
+            };
+            incident
+                .roster
+                .since
+                .get(&key)
+                .map(|s| (now - *s).max(Duration::zero()))
         })
         .max()
         .flatten();
-    let ratio = |v: Duration, limit: Duration| v.num_seconds() as f64 / limit.num_seconds().max(1) as f64;
+    let ratio =
+        |v: Duration, limit: Duration| v.num_seconds() as f64 / limit.num_seconds().max(1) as f64;
     let mut risk = ratio(on_incident, t.on_incident_limit);
     let mut lvl = level(on_incident, t.on_incident_warn, t.on_incident_limit);
     let mut reasons = Vec::new();
@@ -144,11 +155,18 @@ pub fn clocks(incident: &Incident, r: &Responder, now: DateTime<Utc>, t: &Thresh
 
 /// Everyone present, most at risk first; the commander first among equals.
 pub fn assess(incident: &Incident, now: DateTime<Utc>, t: &Thresholds) -> Vec<Clocks> {
-    let mut all: Vec<Clocks> = incident.present_responders().map(|r| clocks(incident, r, now, t)).collect();
+    let mut all: Vec<Clocks> = incident
+        .present_responders()
+        .map(|r| clocks(incident, r, now, t))
+        .collect();
     all.sort_by(|a, b| {
         b.level
             .cmp(&a.level)
-            .then(b.risk.partial_cmp(&a.risk).unwrap_or(std::cmp::Ordering::Equal))
+            .then(
+                b.risk
+                    .partial_cmp(&a.risk)
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
             .then(b.is_commander.cmp(&a.is_commander))
             .then(a.handle.cmp(&b.handle))
     });
@@ -170,7 +188,16 @@ fn fits(role: Role, skills: &[String]) -> bool {
         Role::Ic => &["command", "ic", "incident"],
         Role::Cl => &["comms", "communication", "outreach", "writing"],
         Role::Pl => &["policy", "privacy", "legal"],
-        Role::Ol => &["ops", "operations", "sre", "infra", "payments", "database", "postgres", "network"],
+        Role::Ol => &[
+            "ops",
+            "operations",
+            "sre",
+            "infra",
+            "payments",
+            "database",
+            "postgres",
+            "network",
+        ],
         Role::Po => &["postmortem", "review", "facilitat"],
     };
     skills
@@ -186,12 +213,20 @@ pub fn suggestions(incident: &Incident, now: DateTime<Utc>, t: &Thresholds) -> V
         .iter()
         .filter(|c| c.on_duty && c.roles.is_empty() && c.level == Level::Ok)
         .collect();
-    free.sort_by(|a, b| a.risk.partial_cmp(&b.risk).unwrap_or(std::cmp::Ordering::Equal).then(a.handle.cmp(&b.handle)));
+    free.sort_by(|a, b| {
+        a.risk
+            .partial_cmp(&b.risk)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.handle.cmp(&b.handle))
+    });
     let mut out = Vec::new();
     let mut taken: Vec<String> = Vec::new();
     // The commander's relief comes first: command matters most, and the defaulted roles
     // move with it.
-    let mut tired: Vec<&Clocks> = all.iter().filter(|c| c.level > Level::Ok && !c.roles.is_empty()).collect();
+    let mut tired: Vec<&Clocks> = all
+        .iter()
+        .filter(|c| c.level > Level::Ok && !c.roles.is_empty())
+        .collect();
     tired.sort_by_key(|c| !c.is_commander);
     for tired in tired {
         // Hand over command first: the other defaulted roles go with it.
@@ -201,7 +236,13 @@ pub fn suggestions(incident: &Incident, now: DateTime<Utc>, t: &Thresholds) -> V
             tired.roles.clone()
         };
         for role in roles {
-            let skills = |h: &str| incident.responders.get(h).map(|r| r.skills.clone()).unwrap_or_default();
+            let skills = |h: &str| {
+                incident
+                    .responders
+                    .get(h)
+                    .map(|r| r.skills.clone())
+                    .unwrap_or_default()
+            };
             let pick = free
                 .iter()
                 .filter(|c| !taken.contains(&c.handle))
@@ -223,7 +264,11 @@ pub fn suggestions(incident: &Incident, now: DateTime<Utc>, t: &Thresholds) -> V
 
 /// When the IC's next team health check is due: a cadence after the last one (or after
 /// the declaration).
-pub fn health_check_due(incident: &Incident, last_check: Option<DateTime<Utc>>, t: &Thresholds) -> Option<DateTime<Utc>> {
+pub fn health_check_due(
+    incident: &Incident,
+    last_check: Option<DateTime<Utc>>,
+    t: &Thresholds,
+) -> Option<DateTime<Utc>> {
     if incident.summary.status != super::event::Status::Active {
         return None;
     }
@@ -286,7 +331,14 @@ mod tests {
 
     #[test]
     fn clocks_cross_warning_then_limit() {
-        let inc = incident(&[(0, "ana", EventKind::AwakeSince { handle: "ana".into(), since: at(-10 * 60) })]);
+        let inc = incident(&[(
+            0,
+            "ana",
+            EventKind::AwakeSince {
+                handle: "ana".into(),
+                since: at(-10 * 60),
+            },
+        )]);
         let t = Thresholds::default();
         let r = &inc.responders["ana"];
         let c = clocks(&inc, r, at(60), &t);
@@ -300,8 +352,21 @@ mod tests {
         };
         let c = clocks(&inc, r, at(6 * 60 + 1), &patient); // awake 16h01
         assert_eq!(c.level, Level::Warn);
-        assert!(c.reasons.iter().any(|x| x.contains("awake")), "{:?}", c.reasons);
-        let c = clocks(&inc, r, at(5 * 60 + 1), &Thresholds { awake_warn: Duration::hours(30), awake_limit: Duration::hours(40), ..t });
+        assert!(
+            c.reasons.iter().any(|x| x.contains("awake")),
+            "{:?}",
+            c.reasons
+        );
+        let c = clocks(
+            &inc,
+            r,
+            at(5 * 60 + 1),
+            &Thresholds {
+                awake_warn: Duration::hours(30),
+                awake_limit: Duration::hours(40),
+                ..t
+            },
+        );
         // Five hours in: over the on-incident limit and the in-role limit.
         assert_eq!(c.level, Level::Over);
         assert!(c.is_commander);
@@ -309,7 +374,16 @@ mod tests {
 
     #[test]
     fn off_duty_responders_are_resting() {
-        let inc = incident(&[(10, "ana", join("bo", &[])), (20, "bo", EventKind::DutyEnded { handle: "bo".into() })]);
+        let inc = incident(&[
+            (10, "ana", join("bo", &[])),
+            (
+                20,
+                "bo",
+                EventKind::DutyEnded {
+                    handle: "bo".into(),
+                },
+            ),
+        ]);
         let c = clocks(&inc, &inc.responders["bo"], at(600), &Thresholds::default());
         assert_eq!(c.level, Level::Ok);
         assert!(!c.on_duty);
@@ -325,10 +399,16 @@ mod tests {
         let t = Thresholds::default();
         let now = at(3 * 60 + 5);
         let ranked = assess(&inc, now, &t);
-        assert_eq!(ranked[0].handle, "ana", "the IC, past the on-incident warning, comes first");
+        assert_eq!(
+            ranked[0].handle, "ana",
+            "the IC, past the on-incident warning, comes first"
+        );
         let s = suggestions(&inc, now, &t);
         assert_eq!(s.len(), 1);
-        assert_eq!((s[0].role, s[0].from.as_str(), s[0].to.as_str()), (Role::Ic, "ana", "cy"));
+        assert_eq!(
+            (s[0].role, s[0].from.as_str(), s[0].to.as_str()),
+            (Role::Ic, "ana", "cy")
+        );
         assert!(s[0].why.contains("on the incident"), "{}", s[0].why);
     }
 

@@ -80,7 +80,10 @@ pub fn new_key(event_id: &Uuid) -> String {
 fn word_score(token: &str, text: &str) -> f64 {
     let text = text.to_lowercase();
     let mut best: f64 = 0.0;
-    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         let s = if word == token {
             1.0
         } else if word.starts_with(token) {
@@ -135,7 +138,10 @@ fn edit_distance_at_most_one(a: &str, b: &str) -> bool {
 
 /// Entries matching `query`, best first: words in the symptom count most, then the root
 /// cause, then the workaround; exact words beat prefixes beat typos.
-pub fn search<'a>(entries: impl IntoIterator<Item = &'a KnownError>, query: &str) -> Vec<(f64, &'a KnownError)> {
+pub fn search<'a>(
+    entries: impl IntoIterator<Item = &'a KnownError>,
+    query: &str,
+) -> Vec<(f64, &'a KnownError)> {
     let tokens: Vec<String> = query
         .to_lowercase()
         .split(|c: char| !c.is_alphanumeric() && c != '-')
@@ -154,12 +160,18 @@ pub fn search<'a>(entries: impl IntoIterator<Item = &'a KnownError>, query: &str
                     score += 10.0;
                     continue;
                 }
-                score += 3.0 * word_score(t, &e.symptom) + 2.0 * word_score(t, &e.root_cause) + word_score(t, &e.workaround);
+                score += 3.0 * word_score(t, &e.symptom)
+                    + 2.0 * word_score(t, &e.root_cause)
+                    + word_score(t, &e.workaround);
             }
             (score > 0.0).then_some((score, e))
         })
         .collect();
-    hits.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal).then(a.1.key.cmp(&b.1.key)));
+    hits.sort_by(|a, b| {
+        b.0.partial_cmp(&a.0)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.1.key.cmp(&b.1.key))
+    });
     hits
 }
 
@@ -181,9 +193,24 @@ mod tests {
 
     fn db() -> Vec<KnownError> {
         vec![
-            entry("KE-1", "Card payments fail at checkout", "Tokeniser connection pool too small", "Raise the pool to 400"),
-            entry("KE-2", "Login page times out", "Session store evicts keys under memory pressure", "Restart the session store"),
-            entry("KE-3", "Slow search results", "Missing index on payments table", "Add the index"),
+            entry(
+                "KE-1",
+                "Card payments fail at checkout",
+                "Tokeniser connection pool too small",
+                "Raise the pool to 400",
+            ),
+            entry(
+                "KE-2",
+                "Login page times out",
+                "Session store evicts keys under memory pressure",
+                "Restart the session store",
+            ),
+            entry(
+                "KE-3",
+                "Slow search results",
+                "Missing index on payments table",
+                "Add the index",
+            ),
         ]
     }
 
@@ -192,7 +219,11 @@ mod tests {
         let db = db();
         let hits = search(&db, "payments");
         let keys: Vec<&str> = hits.iter().map(|(_, e)| e.key.as_str()).collect();
-        assert_eq!(keys, vec!["KE-1", "KE-3"], "a symptom match beats a root-cause match");
+        assert_eq!(
+            keys,
+            vec!["KE-1", "KE-3"],
+            "a symptom match beats a root-cause match"
+        );
     }
 
     #[test]
@@ -234,7 +265,10 @@ mod tests {
         ];
         let all = fold(&events);
         let e = &all["KE-1"];
-        assert_eq!((e.symptom.as_str(), e.root_cause.as_str()), ("Card payments fail", "Pool too small"));
+        assert_eq!(
+            (e.symptom.as_str(), e.root_cause.as_str()),
+            ("Card payments fail", "Pool too small")
+        );
         assert_eq!(e.incidents, vec![i1]);
     }
 }

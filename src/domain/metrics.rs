@@ -209,7 +209,10 @@ pub struct Stats {
 
 /// TTD and TTR across incidents declared since `since`, by severity. Drills are left out;
 /// incidents without the times a figure needs are listed, not silently dropped.
-pub fn stats(incidents: &[super::incident::IncidentSummary], since: Option<DateTime<Utc>>) -> Stats {
+pub fn stats(
+    incidents: &[super::incident::IncidentSummary],
+    since: Option<DateTime<Utc>>,
+) -> Stats {
     let mut out = Stats::default();
     for i in incidents {
         if since.is_some_and(|s| i.declared_at.is_none_or(|d| d < s)) {
@@ -293,7 +296,12 @@ mod stats_tests {
     use crate::domain::incident::IncidentSummary;
     use chrono::TimeZone;
 
-    fn inc(sev: Severity, ttd_min: Option<i64>, ttr_min: Option<i64>, drill: bool) -> IncidentSummary {
+    fn inc(
+        sev: Severity,
+        ttd_min: Option<i64>,
+        ttr_min: Option<i64>,
+        drill: bool,
+    ) -> IncidentSummary {
         let start = Utc.with_ymd_and_hms(2026, 11, 1, 10, 0, 0).unwrap();
         let mut s = IncidentSummary::new(uuid::Uuid::now_v7());
         s.title = "t".into();
@@ -330,13 +338,27 @@ mod stats_tests {
         let sev1 = &s.by_severity[&1];
         assert_eq!(sev1.incidents, 3);
         let ttd = sev1.ttd.unwrap();
-        assert_eq!((ttd.count, ttd.p50, ttd.p90, ttd.max), (3, Duration::minutes(10), Duration::minutes(15), Duration::minutes(15)));
+        assert_eq!(
+            (ttd.count, ttd.p50, ttd.p90, ttd.max),
+            (
+                3,
+                Duration::minutes(10),
+                Duration::minutes(15),
+                Duration::minutes(15)
+            )
+        );
         let ttr = sev1.ttr.unwrap();
-        assert_eq!((ttr.count, ttr.p50, ttr.max), (2, Duration::minutes(60), Duration::minutes(120)));
+        assert_eq!(
+            (ttr.count, ttr.p50, ttr.max),
+            (2, Duration::minutes(60), Duration::minutes(120))
+        );
         assert_eq!(s.missing.len(), 1);
         assert_eq!(s.missing[0].missing, vec!["end of impact"]);
         let h = histogram(&s.all.ttr_values, 10);
         assert!(h.contains("30-60m |"), "{h}");
-        assert!(h.lines().any(|l| l.contains("4h+") && l.ends_with(" 1")), "{h}");
+        assert!(
+            h.lines().any(|l| l.contains("4h+") && l.ends_with(" 1")),
+            "{h}"
+        );
     }
 }

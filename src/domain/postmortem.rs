@@ -15,10 +15,12 @@ use super::incident::{Decision, Incident};
 use super::metrics::format_duration;
 
 fn ordinal(n: usize) -> &'static str {
-    ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
-        .get(n)
-        .copied()
-        .unwrap_or("next")
+    [
+        "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+    ]
+    .get(n)
+    .copied()
+    .unwrap_or("next")
 }
 
 fn role_name(role: Role) -> &'static str {
@@ -91,7 +93,10 @@ impl Aliases {
     }
 
     pub fn of(&self, handle: &str) -> String {
-        self.names.get(handle).cloned().unwrap_or_else(|| "a responder".into())
+        self.names
+            .get(handle)
+            .cloned()
+            .unwrap_or_else(|| "a responder".into())
     }
 
     pub fn handles(&self) -> impl Iterator<Item = &String> {
@@ -108,7 +113,9 @@ impl Aliases {
             let re = Regex::new(&format!(r"(?i)(^|[^\w@])@?{}\b", regex::escape(h)));
             if let Ok(re) = re {
                 let alias = &self.names[h];
-                out = re.replace_all(&out, |c: &regex::Captures<'_>| format!("{}{alias}", &c[1])).into_owned();
+                out = re
+                    .replace_all(&out, |c: &regex::Captures<'_>| format!("{}{alias}", &c[1]))
+                    .into_owned();
             }
         }
         out
@@ -180,7 +187,10 @@ pub fn blame_check(incident: &Incident, events: &[Event]) -> Vec<Finding> {
                 findings.push(Finding {
                     spot: spot.clone(),
                     excerpt: excerpt(text, m.start(), m.end()),
-                    problem: format!("names a person (shown as “{}” in the report)", aliases.of(h)),
+                    problem: format!(
+                        "names a person (shown as “{}” in the report)",
+                        aliases.of(h)
+                    ),
                     blocking: false,
                 });
             }
@@ -202,8 +212,15 @@ pub fn blame_check(incident: &Incident, events: &[Event]) -> Vec<Finding> {
 }
 
 fn excerpt(text: &str, start: usize, end: usize) -> String {
-    let from = text[..start].char_indices().rev().nth(30).map_or(0, |(i, _)| i);
-    let to = text[end..].char_indices().nth(30).map_or(text.len(), |(i, _)| end + i);
+    let from = text[..start]
+        .char_indices()
+        .rev()
+        .nth(30)
+        .map_or(0, |(i, _)| i);
+    let to = text[end..]
+        .char_indices()
+        .nth(30)
+        .map_or(text.len(), |(i, _)| end + i);
     let mut s = text[from..to].replace('\n', " ");
     if from > 0 {
         s.insert(0, '…');
@@ -215,7 +232,8 @@ fn excerpt(text: &str, start: usize, end: usize) -> String {
 }
 
 fn utc(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "not recorded".into())
+    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "not recorded".into())
 }
 
 /// The report, in Markdown. Every handle is replaced by its role alias.
@@ -224,7 +242,13 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
     let s = &incident.summary;
     let mut o = String::new();
     let w = &mut o;
-    let _ = writeln!(w, "# Postmortem: {} ({}, {})\n", a.scrub(&s.title), s.severity, s.short_id);
+    let _ = writeln!(
+        w,
+        "# Postmortem: {} ({}, {})\n",
+        a.scrub(&s.title),
+        s.severity,
+        s.short_id
+    );
     if s.drill {
         let _ = writeln!(w, "_This was a drill._\n");
     }
@@ -237,18 +261,32 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
          do?\". Everyone acted in good faith with what they knew at the time.\n"
     );
     let _ = writeln!(w, "## Summary\n");
-    let desc = if incident.description.trim().is_empty() { "_No summary was recorded._".to_string() } else { a.scrub(&incident.description) };
+    let desc = if incident.description.trim().is_empty() {
+        "_No summary was recorded._".to_string()
+    } else {
+        a.scrub(&incident.description)
+    };
     let _ = writeln!(w, "{desc}\n");
     let _ = writeln!(w, "- Severity: {} ({})", s.severity, s.severity.name());
-    let _ = writeln!(w, "- Status: {}, stage {}", s.status.as_str(), s.stage.title());
-    let _ = writeln!(w, "- Privacy: {}", match incident.privacy {
-        super::event::PrivacyAssessment::NotAssessed => "not yet assessed".to_string(),
-        super::event::PrivacyAssessment::NoPersonalInformation => "no personal information involved".to_string(),
-        super::event::PrivacyAssessment::PossibleBreach => format!(
-            "possible breach; {} of 6 breach steps done",
-            incident.privacy_steps.len()
-        ),
-    });
+    let _ = writeln!(
+        w,
+        "- Status: {}, stage {}",
+        s.status.as_str(),
+        s.stage.title()
+    );
+    let _ = writeln!(
+        w,
+        "- Privacy: {}",
+        match incident.privacy {
+            super::event::PrivacyAssessment::NotAssessed => "not yet assessed".to_string(),
+            super::event::PrivacyAssessment::NoPersonalInformation =>
+                "no personal information involved".to_string(),
+            super::event::PrivacyAssessment::PossibleBreach => format!(
+                "possible breach; {} of 6 breach steps done",
+                incident.privacy_steps.len()
+            ),
+        }
+    );
     let _ = writeln!(w, "\n## Impact\n");
     let impact_notes: Vec<String> = incident
         .comms
@@ -272,25 +310,47 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
     let _ = writeln!(w, "| End of impact | {} |", utc(incident.impact.ended));
     let _ = writeln!(w, "| Declared | {} |", utc(s.declared_at));
     let _ = writeln!(w, "| Resolved | {} |\n", utc(incident.resolved_at));
-    let d = |x: Option<chrono::Duration>| x.map(format_duration).unwrap_or_else(|| "unknown".into());
+    let d =
+        |x: Option<chrono::Duration>| x.map(format_duration).unwrap_or_else(|| "unknown".into());
     let _ = writeln!(w, "- Time to detect (TTD): {}", d(incident.ttd()));
     let _ = writeln!(w, "- Time to recover (TTR): {}", d(incident.ttr()));
     if incident.impact.corrections > 0 {
-        let _ = writeln!(w, "- The impact times were corrected {} time(s) during the incident.", incident.impact.corrections);
+        let _ = writeln!(
+            w,
+            "- The impact times were corrected {} time(s) during the incident.",
+            incident.impact.corrections
+        );
     }
 
     let _ = writeln!(w, "\n## Roles and handovers\n");
     for role in Role::ALL {
-        let holder = incident.roster.holder(role).map(|h| a.of(h)).unwrap_or_else(|| "nobody".into());
-        let how = if incident.roster.is_defaulted_to_ic(role) { " (held by the incident commander)" } else { "" };
+        let holder = incident
+            .roster
+            .holder(role)
+            .map(|h| a.of(h))
+            .unwrap_or_else(|| "nobody".into());
+        let how = if incident.roster.is_defaulted_to_ic(role) {
+            " (held by the incident commander)"
+        } else {
+            ""
+        };
         let _ = writeln!(w, "- {}: {holder}{how}", role.title());
     }
     if incident.roster.handovers.is_empty() {
         let _ = writeln!(w, "\nCommand did not change hands.");
     }
     for h in &incident.roster.handovers {
-        let from = h.from.as_deref().map(|f| a.of(f)).unwrap_or_else(|| "nobody".into());
-        let _ = writeln!(w, "\n**{}: command passed from {from} to {}.**", h.at.format("%H:%M UTC"), a.of(&h.to));
+        let from = h
+            .from
+            .as_deref()
+            .map(|f| a.of(f))
+            .unwrap_or_else(|| "nobody".into());
+        let _ = writeln!(
+            w,
+            "\n**{}: command passed from {from} to {}.**",
+            h.at.format("%H:%M UTC"),
+            a.of(&h.to)
+        );
         if !h.brief.current_state.is_empty() {
             let _ = writeln!(w, "State at handover: {}", a.scrub(&h.brief.current_state));
         }
@@ -318,7 +378,11 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
             TheoryStatus::Supported => "supported",
             TheoryStatus::Refuted => "refuted",
         };
-        let why = if t.reason.is_empty() { String::new() } else { format!(" ({})", a.scrub(&t.reason)) };
+        let why = if t.reason.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", a.scrub(&t.reason))
+        };
         let _ = writeln!(w, "- T{}: {} — **{status}**{why}", i + 1, a.scrub(&t.text));
     }
     let _ = writeln!(w, "\n### Experiments\n");
@@ -329,7 +393,12 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
         let tests: Vec<String> = e
             .tests
             .iter()
-            .filter_map(|t| b.theories.iter().position(|x| x.id == *t).map(|p| format!("T{}", p + 1)))
+            .filter_map(|t| {
+                b.theories
+                    .iter()
+                    .position(|x| x.id == *t)
+                    .map(|p| format!("T{}", p + 1))
+            })
             .collect();
         let outcome = match e.outcome {
             None => "no outcome recorded".to_string(),
@@ -337,8 +406,18 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
             Some(Outcome::Refutes) => "refuted the theory".to_string(),
             Some(Outcome::Inconclusive) => "was inconclusive".to_string(),
         };
-        let notes = if e.notes.is_empty() { String::new() } else { format!(": {}", a.scrub(&e.notes)) };
-        let _ = writeln!(w, "- E{} (tests {}): {} — {outcome}{notes}", i + 1, tests.join(", "), a.scrub(&e.plan));
+        let notes = if e.notes.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", a.scrub(&e.notes))
+        };
+        let _ = writeln!(
+            w,
+            "- E{} (tests {}): {} — {outcome}{notes}",
+            i + 1,
+            tests.join(", "),
+            a.scrub(&e.plan)
+        );
     }
     if !incident.change_requests.is_empty() {
         let _ = writeln!(w, "\n### Changes to production\n");
@@ -348,7 +427,13 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
                 Decision::Approved => "approved",
                 Decision::Denied => "denied",
             };
-            let _ = writeln!(w, "- {} — {} asked: {} — {d}", c.at.format("%H:%M"), a.of(&c.author), a.scrub(&c.description));
+            let _ = writeln!(
+                w,
+                "- {} — {} asked: {} — {d}",
+                c.at.format("%H:%M"),
+                a.of(&c.author),
+                a.scrub(&c.description)
+            );
         }
     }
 
@@ -366,7 +451,12 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
         } else {
             format!("sent with failed checks: {}", c.checklist.failed.join(", "))
         };
-        let _ = writeln!(w, "### {} — {who}, by {} ({checks})\n", c.at.format("%H:%M UTC"), a.of(&c.author));
+        let _ = writeln!(
+            w,
+            "### {} — {who}, by {} ({checks})\n",
+            c.at.format("%H:%M UTC"),
+            a.of(&c.author)
+        );
         for line in c.text.lines() {
             let _ = writeln!(w, "> {}", a.scrub(line));
         }
@@ -375,12 +465,25 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
 
     let _ = writeln!(w, "## Action items\n");
     if incident.action_items.is_empty() {
-        let _ = writeln!(w, "_None yet. Agree them in the meeting; each gets an owner role and a due date._");
+        let _ = writeln!(
+            w,
+            "_None yet. Agree them in the meeting; each gets an owner role and a due date._"
+        );
     } else {
         let _ = writeln!(w, "| | Action | Owner | Due |\n|---|---|---|---|");
         for item in &incident.action_items {
-            let done = if item.done_at.is_some() { "done" } else { "open" };
-            let _ = writeln!(w, "| {done} | {} | {} | {} |", a.scrub(&item.text), item.owner_role.title(), item.due);
+            let done = if item.done_at.is_some() {
+                "done"
+            } else {
+                "open"
+            };
+            let _ = writeln!(
+                w,
+                "| {done} | {} | {} | {} |",
+                a.scrub(&item.text),
+                item.owner_role.title(),
+                item.due
+            );
         }
     }
 
@@ -407,6 +510,10 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
         a.scrub(&s.title),
         s.short_id
     );
-    let _ = writeln!(w, "\n---\n_Written by warroom on {}._", now.format("%Y-%m-%d %H:%M UTC"));
+    let _ = writeln!(
+        w,
+        "\n---\n_Written by warroom on {}._",
+        now.format("%Y-%m-%d %H:%M UTC")
+    );
     o
 }

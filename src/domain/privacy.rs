@@ -12,6 +12,8 @@ pub const STEPS: [&str; 6] = [
 ];
 
 /// The next step not yet done, 1-based.
-pub fn next_step(done: &std::collections::BTreeMap<u8, chrono::DateTime<chrono::Utc>>) -> Option<u8> {
+pub fn next_step(
+    done: &std::collections::BTreeMap<u8, chrono::DateTime<chrono::Utc>>,
+) -> Option<u8> {
     (1..=6).find(|s| !done.contains_key(s))
 }

@@ -153,8 +153,14 @@ fn substitute(
 /// The scenarios warroom ships, by name.
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("demo", include_str!("../../assets/scenarios/demo.toml")),
-    ("database-failover", include_str!("../../assets/scenarios/database-failover.toml")),
-    ("privacy-leak", include_str!("../../assets/scenarios/privacy-leak.toml")),
+    (
+        "database-failover",
+        include_str!("../../assets/scenarios/database-failover.toml"),
+    ),
+    (
+        "privacy-leak",
+        include_str!("../../assets/scenarios/privacy-leak.toml"),
+    ),
 ];
 
 /// A built-in scenario by name.

@@ -460,10 +460,16 @@ impl Replica {
     /// The known-error database: confirmed entries and this replica's pending ones.
     pub fn known_errors(
         &self,
-    ) -> Result<std::collections::BTreeMap<String, crate::domain::kedb::KnownError>, ReplicaError> {
+    ) -> Result<std::collections::BTreeMap<String, crate::domain::kedb::KnownError>, ReplicaError>
+    {
         let view = self.view(crate::domain::kedb::KEDB_ID)?;
         let mut events = view.confirmed;
-        events.extend(view.pending.into_iter().filter(|p| p.rejected.is_none()).map(|p| p.event));
+        events.extend(
+            view.pending
+                .into_iter()
+                .filter(|p| p.rejected.is_none())
+                .map(|p| p.event),
+        );
         Ok(crate::domain::kedb::fold(&events))
     }
 
@@ -483,7 +489,9 @@ impl Replica {
                     drill: false,
                 },
             };
-            if let Recorded::Rejected(r) = self.record_as(KEDB_ID, &self.handle.clone(), vec![declare])? {
+            if let Recorded::Rejected(r) =
+                self.record_as(KEDB_ID, &self.handle.clone(), vec![declare])?
+            {
                 return Ok(Recorded::Rejected(r));
             }
         }

@@ -138,7 +138,10 @@ pub enum Effect {
         text: String,
     },
     /// Something needs the responder: a desktop notification, or the bell.
-    Notify { title: String, body: String },
+    Notify {
+        title: String,
+        body: String,
+    },
     Quit,
 }
 
@@ -505,9 +508,7 @@ impl App {
     // ---- keys ----------------------------------------------------------------------
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if self.editing
-            && self.screen == Screen::Incident
-            && matches!(self.overlay, Overlay::None)
+        if self.editing && self.screen == Screen::Incident && matches!(self.overlay, Overlay::None)
         {
             return self.edit_draft(key);
         }
@@ -584,7 +585,12 @@ impl App {
         }
     }
 
-    pub(super) fn open_form(&mut self, title: impl Into<String>, purpose: Purpose, fields: Vec<Field>) {
+    pub(super) fn open_form(
+        &mut self,
+        title: impl Into<String>,
+        purpose: Purpose,
+        fields: Vec<Field>,
+    ) {
         self.overlay = Overlay::Form(Box::new(Form::new(title, purpose, fields)));
     }
 
@@ -1006,7 +1012,11 @@ impl App {
     }
 
     /// Checks the change against the state; refused: the reason goes to the open form.
-    pub(super) fn record(&mut self, kinds: Vec<(DateTime<Utc>, EventKind)>, what: String) -> Vec<Effect> {
+    pub(super) fn record(
+        &mut self,
+        kinds: Vec<(DateTime<Utc>, EventKind)>,
+        what: String,
+    ) -> Vec<Effect> {
         let Some(d) = &self.data else {
             return Vec::new();
         };
@@ -1310,7 +1320,12 @@ impl App {
                     return self.refuse("say how the team is doing".into());
                 }
                 self.record(
-                    vec![(now, EventKind::HealthCheck { summary: v[0].clone() })],
+                    vec![(
+                        now,
+                        EventKind::HealthCheck {
+                            summary: v[0].clone(),
+                        },
+                    )],
                     "health check logged".into(),
                 )
             }

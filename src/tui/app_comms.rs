@@ -27,8 +27,16 @@ impl App {
 
     pub(super) fn set_drafts(&mut self, internal: Option<String>, external: Option<String>) {
         let severity = self.severity();
-        self.drafts[0].replace(internal.as_deref().unwrap_or(""), Audience::Internal, severity);
-        self.drafts[1].replace(external.as_deref().unwrap_or(""), Audience::External, severity);
+        self.drafts[0].replace(
+            internal.as_deref().unwrap_or(""),
+            Audience::Internal,
+            severity,
+        );
+        self.drafts[1].replace(
+            external.as_deref().unwrap_or(""),
+            Audience::External,
+            severity,
+        );
     }
 
     fn recheck(&mut self) {
@@ -83,8 +91,13 @@ impl App {
                 self.recheck();
             }
             Action::InsertTemplate => {
-                let suggested = match (self.audience, self.data.as_ref().map(|d| d.state.summary.status)) {
-                    (Audience::External, Some(crate::domain::event::Status::Active)) => Template::External,
+                let suggested = match (
+                    self.audience,
+                    self.data.as_ref().map(|d| d.state.summary.status),
+                ) {
+                    (Audience::External, Some(crate::domain::event::Status::Active)) => {
+                        Template::External
+                    }
                     (Audience::External, _) => Template::FinalExternal,
                     (Audience::Internal, Some(crate::domain::event::Status::Active)) => {
                         if self.data.as_ref().is_some_and(|d| d.state.comms.is_empty()) {
@@ -96,7 +109,11 @@ impl App {
                     (Audience::Internal, _) => Template::FinalInternal,
                 };
                 let names: Vec<&str> = Template::ALL.iter().map(|t| t.name()).collect();
-                let replacing = if self.draft().is_empty() { "" } else { " (replaces the draft)" };
+                let replacing = if self.draft().is_empty() {
+                    ""
+                } else {
+                    " (replaces the draft)"
+                };
                 self.open_form(
                     format!("Start from a template{replacing}"),
                     Purpose::Template,
@@ -112,18 +129,30 @@ impl App {
                     let failed: Vec<&str> = self.draft().verdict.failed().map(|r| r.id).collect();
                     self.open_form(
                         format!("Send with {} failed check(s)?", failed.len()),
-                        Purpose::SendOverride { audience: self.audience },
-                        vec![Field::line("Reason", "", format!("why send without: {}", failed.join(", ")))],
+                        Purpose::SendOverride {
+                            audience: self.audience,
+                        },
+                        vec![Field::line(
+                            "Reason",
+                            "",
+                            format!("why send without: {}", failed.join(", ")),
+                        )],
                     );
                 }
             }
             Action::ApplySuggestion => {
                 let Some(s) = self.suggestions().into_iter().nth(self.fatigue_selected) else {
-                    self.complain("no handover to suggest: nobody is past a warning, or nobody is free");
+                    self.complain(
+                        "no handover to suggest: nobody is past a warning, or nobody is free",
+                    );
                     return Vec::new();
                 };
                 if s.role == Role::Ic {
-                    let brief = self.data.as_ref().map(|d| d.state.draft_brief(self.now)).unwrap_or_default();
+                    let brief = self
+                        .data
+                        .as_ref()
+                        .map(|d| d.state.draft_brief(self.now))
+                        .unwrap_or_default();
                     self.open_form(
                         "Hand over command",
                         Purpose::HandOver,
@@ -135,7 +164,13 @@ impl App {
                 } else {
                     let what = format!("{} ({}) → {}", s.role.title(), s.from, s.to);
                     return self.record(
-                        vec![(self.now, EventKind::RoleAssigned { role: s.role, handle: s.to.clone() })],
+                        vec![(
+                            self.now,
+                            EventKind::RoleAssigned {
+                                role: s.role,
+                                handle: s.to.clone(),
+                            },
+                        )],
                         what,
                     );
                 }
@@ -158,7 +193,9 @@ impl App {
             let names: Vec<&str> = Template::ALL.iter().map(|t| t.name()).collect();
             return self.refuse(format!("templates: {}", names.join(", ")));
         };
-        let Some(d) = &self.data else { return Vec::new() };
+        let Some(d) = &self.data else {
+            return Vec::new();
+        };
         let text = t.render(&d.state, self.now);
         self.overlay = super::app::Overlay::None;
         self.audience = t.audience();
@@ -174,7 +211,11 @@ impl App {
     }
 
     /// Records the update as sent, hands it to the webhook, and clears the draft.
-    pub(super) fn send(&mut self, audience: Audience, override_reason: Option<String>) -> Vec<Effect> {
+    pub(super) fn send(
+        &mut self,
+        audience: Audience,
+        override_reason: Option<String>,
+    ) -> Vec<Effect> {
         let i = audience_index(audience);
         let text = self.drafts[i].text();
         let checklist = self.drafts[i].verdict.record();
@@ -222,7 +263,9 @@ impl App {
 
     /// What needs this responder now, each with a key so it is raised once.
     pub fn alerts(&self) -> Vec<(String, String, String)> {
-        let Some(d) = &self.data else { return Vec::new() };
+        let Some(d) = &self.data else {
+            return Vec::new();
+        };
         let s = &d.state;
         let me = self.handle.as_str();
         let short = &s.summary.short_id;
@@ -239,7 +282,11 @@ impl App {
         }
         for c in fatigue::assess(s, self.now, &self.thresholds) {
             if c.level > Level::Ok {
-                let word = if c.level == Level::Over { "past the limit" } else { "past the warning" };
+                let word = if c.level == Level::Over {
+                    "past the limit"
+                } else {
+                    "past the warning"
+                };
                 out.push((
                     format!("fatigue:{short}:{}:{:?}", c.handle, c.level),
                     format!("{short}: {} is {word}", c.handle),
@@ -261,17 +308,34 @@ impl App {
                 out.push((
                     format!("health:{short}:{due}"),
                     format!("{short}: time for a team health check"),
-                    format!("Last one {} ago.", format_duration(self.now - s.last_health_check.or(s.summary.declared_at).unwrap_or(self.now))),
+                    format!(
+                        "Last one {} ago.",
+                        format_duration(
+                            self.now
+                                - s.last_health_check
+                                    .or(s.summary.declared_at)
+                                    .unwrap_or(self.now)
+                        )
+                    ),
                 ));
             }
         }
         for role in s.roster.roles_of(me) {
             if !s.roster.is_defaulted_to_ic(role) || role == Role::Ic {
-                let since = s.roster.since.get(&role).map(|t| t.to_rfc3339()).unwrap_or_default();
+                let since = s
+                    .roster
+                    .since
+                    .get(&role)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default();
                 out.push((
                     format!("role:{short}:{role}:{since}"),
                     format!("{short}: you are now {}", role.title()),
-                    format!("You hold the {} role on “{}”.", role.code(), s.summary.title),
+                    format!(
+                        "You hold the {} role on “{}”.",
+                        role.code(),
+                        s.summary.title
+                    ),
                 ));
             }
         }

@@ -19,12 +19,18 @@ impl Draft {
     pub fn new(audience: Audience, text: &str, severity: Option<Severity>) -> Draft {
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
         let mut d = Draft {
-            editor: TextArea::new(if lines.is_empty() { vec![String::new()] } else { lines }),
+            editor: TextArea::new(if lines.is_empty() {
+                vec![String::new()]
+            } else {
+                lines
+            }),
             kind: DraftKind::Update,
             verdict: Verdict { rules: Vec::new() },
         };
-        d.editor.set_placeholder_text("press e (or enter) to write; t starts from a template");
-        d.editor.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+        d.editor
+            .set_placeholder_text("press e (or enter) to write; t starts from a template");
+        d.editor
+            .set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
         d.recheck(audience, severity);
         d
     }
@@ -51,9 +57,14 @@ impl Draft {
     pub fn replace(&mut self, text: &str, audience: Audience, severity: Option<Severity>) {
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
         let placeholder = self.editor.placeholder_text().to_string();
-        self.editor = TextArea::new(if lines.is_empty() { vec![String::new()] } else { lines });
+        self.editor = TextArea::new(if lines.is_empty() {
+            vec![String::new()]
+        } else {
+            lines
+        });
         self.editor.set_placeholder_text(placeholder);
-        self.editor.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+        self.editor
+            .set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
         self.recheck(audience, severity);
     }
 }
@@ -71,12 +82,19 @@ pub fn draft_path(data_dir: &Path, incident: Uuid, audience: Audience) -> PathBu
         Audience::Internal => "internal",
         Audience::External => "external",
     };
-    data_dir.join("drafts").join(format!("{incident}-{who}.txt"))
+    data_dir
+        .join("drafts")
+        .join(format!("{incident}-{who}.txt"))
 }
 
 /// Writes a draft whole or not at all (a new file renamed over the old one); an empty
 /// draft removes the file.
-pub fn save(data_dir: &Path, incident: Uuid, audience: Audience, text: &str) -> std::io::Result<()> {
+pub fn save(
+    data_dir: &Path,
+    incident: Uuid,
+    audience: Audience,
+    text: &str,
+) -> std::io::Result<()> {
     let path = draft_path(data_dir, incident, audience);
     if text.trim().is_empty() {
         return match std::fs::remove_file(&path) {
@@ -105,7 +123,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let id = Uuid::now_v7();
         save(dir.path(), id, Audience::External, "SEV2 – x\n\nbody").unwrap();
-        assert_eq!(load(dir.path(), id, Audience::External).as_deref(), Some("SEV2 – x\n\nbody"));
+        assert_eq!(
+            load(dir.path(), id, Audience::External).as_deref(),
+            Some("SEV2 – x\n\nbody")
+        );
         assert_eq!(load(dir.path(), id, Audience::Internal), None);
         save(dir.path(), id, Audience::External, "  ").unwrap();
         assert_eq!(load(dir.path(), id, Audience::External), None);

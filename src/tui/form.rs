@@ -14,19 +14,28 @@ pub enum Purpose {
     Filter,
     JumpToTime,
     Impact(crate::domain::metrics::Mark),
-    Observation { from_event: Option<Uuid> },
+    Observation {
+        from_event: Option<Uuid>,
+    },
     Theory,
     Experiment,
-    Outcome { experiment: Uuid },
+    Outcome {
+        experiment: Uuid,
+    },
     AssignRole,
     Join,
     HandOver,
     ChangeRequest,
-    Decide { request: Uuid, approve: bool },
+    Decide {
+        request: Uuid,
+        approve: bool,
+    },
     Severity,
     Stage,
     /// Send a draft that fails checks: the reason is recorded with it.
-    SendOverride { audience: crate::domain::event::Audience },
+    SendOverride {
+        audience: crate::domain::event::Audience,
+    },
     Template,
     HealthCheck,
 }
@@ -57,7 +66,8 @@ impl Field {
             value.lines().map(str::to_string).collect()
         };
         let mut editor = TextArea::new(lines);
-        editor.move_cursor(ratatui_textarea::CursorMove::Bottom);
+        // Start at the top, where the text begins, ready to edit its first line.
+        editor.move_cursor(ratatui_textarea::CursorMove::Top);
         editor.move_cursor(ratatui_textarea::CursorMove::End);
         Field {
             label,

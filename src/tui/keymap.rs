@@ -406,7 +406,8 @@ impl Keymap {
             .filter(|((s, k), _)| *s == section || !self.bindings.contains_key(&(section, *k)))
             .map(|((_, k), _)| *k)
             .collect();
-        keys.sort();
+        // Plain keys first: `q` is the hint for quitting, not `ctrl-c`.
+        keys.sort_by_key(|k| (!k.mods.is_empty(), k.to_string()));
         keys.dedup();
         keys
     }

@@ -295,16 +295,26 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
             Ok((summary, _)) => Msg::Declared(Ok(summary)),
             Err(e) => Msg::Declared(Err(e.to_string())),
         },
-        Effect::SaveDraft { incident, audience, text } => {
-            match drafts::save(&worker.data_dir, incident, audience, &text) {
-                Ok(()) => return,
-                Err(e) => Msg::Recorded(Err(format!("the draft could not be saved: {e}"))),
-            }
-        }
+        Effect::SaveDraft {
+            incident,
+            audience,
+            text,
+        } => match drafts::save(&worker.data_dir, incident, audience, &text) {
+            Ok(()) => return,
+            Err(e) => Msg::Recorded(Err(format!("the draft could not be saved: {e}"))),
+        },
         Effect::LoadDrafts(id) => Msg::Drafts {
             id,
-            internal: drafts::load(&worker.data_dir, id, crate::domain::event::Audience::Internal),
-            external: drafts::load(&worker.data_dir, id, crate::domain::event::Audience::External),
+            internal: drafts::load(
+                &worker.data_dir,
+                id,
+                crate::domain::event::Audience::Internal,
+            ),
+            external: drafts::load(
+                &worker.data_dir,
+                id,
+                crate::domain::event::Audience::External,
+            ),
         },
         Effect::Webhook { audience, text } => {
             let url = match audience {
@@ -315,11 +325,19 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
             let (client, tx) = (worker.client.clone(), tx.clone());
             // Delivery retries for minutes; it runs on its own and reports when done.
             worker.runtime.spawn(async move {
-                let result =
-                    crate::webhook::deliver(&client, &url, &text, crate::webhook::ATTEMPTS, crate::webhook::backoff).await;
+                let result = crate::webhook::deliver(
+                    &client,
+                    &url,
+                    &text,
+                    crate::webhook::ATTEMPTS,
+                    crate::webhook::backoff,
+                )
+                .await;
                 let msg = match result {
                     Ok(1) => Ok("update delivered to the webhook".to_string()),
-                    Ok(n) => Ok(format!("update delivered to the webhook after {n} attempts")),
+                    Ok(n) => Ok(format!(
+                        "update delivered to the webhook after {n} attempts"
+                    )),
                     Err(e) => Err(e),
                 };
                 let _ = tx.send(Msg::Recorded(msg));

@@ -150,7 +150,10 @@ fn status_line(app: &App, section: Section, actions: &[Action]) -> Line<'static>
         return Line::from(Span::styled(format!(" {text} "), style));
     }
     let mut spans = Vec::new();
-    for a in actions {
+    // Help first: when the line is cut short, the way to every other key survives.
+    let ordered =
+        std::iter::once(&Action::Help).chain(actions.iter().filter(|a| **a != Action::Help));
+    for a in ordered {
         let key = app.keymap.hint(section, *a);
         if key == "-" {
             continue;
@@ -235,12 +238,16 @@ fn picker(app: &App, f: &mut Frame, area: Rect) {
                 Span::raw(format!("{:<7}", inc.short_id)),
                 Span::styled(format!(" {} ", inc.severity), severity_style(inc.severity)),
                 Span::raw(format!(
-                    " {:<8} {:<16} {:>7}  IC {:<10} {drill}{}",
+                    " {:<8} {:<16} {:>7}  IC {:<10} {}",
                     inc.status.as_str(),
                     inc.stage.title(),
                     age,
                     clip(&ic, 10),
-                    inc.title
+                    // The rest of the line is the title's; it ends in … when cut.
+                    clip(
+                        &format!("{drill}{}", inc.title),
+                        (inner.width as usize).saturating_sub(62).max(8)
+                    )
                 )),
             ]);
             if i == app.picker_selected {
@@ -370,11 +377,47 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
         top.push(Span::raw(" "));
     }
     top.push(Span::styled(sum.title.clone(), Style::new().bold()));
-    let mut second = vec![Span::raw(format!(
+    // What needs attention comes first, so a narrow terminal still shows it.
+    let mut second: Vec<Span> = Vec::new();
+    let alarm = |text: String, style: Style| Span::styled(format!(" {text} "), style);
+    let offline = matches!(
+        app.link.link,
+        crate::sync::engine::Link::Offline { .. } | crate::sync::engine::Link::Broken(_)
+    );
+    if offline {
+        second.push(alarm(
+            app.link.describe(app.now),
+            Style::new().fg(Color::White).bg(Color::Red).bold(),
+        ));
+    }
+    let waiting = app.waiting_for_me();
+    if waiting > 0 {
+        second.push(alarm(
+            format!("⚠ {waiting} change request(s) need you"),
+            Style::new().fg(Color::Black).bg(Color::Yellow),
+        ));
+    }
+    let overdue = s.next_update_due().filter(|due| *due < app.now);
+    if let Some(due) = overdue {
+        second.push(alarm(
+            format!("UPDATE OVERDUE {}", format_duration(app.now - due)),
+            Style::new().fg(Color::White).bg(Color::Red).bold(),
+        ));
+    }
+    let health_due = s.commander() == Some(app.handle.as_str())
+        && crate::domain::fatigue::health_check_due(s, s.last_health_check, &app.thresholds)
+            .is_some_and(|d| d < app.now);
+    if health_due {
+        second.push(alarm(
+            "health check due".into(),
+            Style::new().fg(Color::Black).bg(Color::Yellow),
+        ));
+    }
+    second.push(Span::raw(format!(
         " {} · {}",
         sum.status.as_str(),
         sum.stage.title()
-    ))];
+    )));
     match (s.impact.started, s.impact.ended) {
         (Some(start), None) => second.push(Span::raw(format!(
             " · impact {}",
@@ -395,36 +438,18 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
     let ic = s.commander().unwrap_or("-");
     let you = if ic == app.handle { " (you)" } else { "" };
     second.push(Span::raw(format!(" · IC {ic}{you}")));
-    if let Some(due) = s.next_update_due() {
-        if due < app.now {
-            second.push(Span::styled(
-                format!(" · UPDATE OVERDUE {}", format_duration(app.now - due)),
-                Style::new().fg(Color::White).bg(Color::Red).bold(),
-            ));
-        } else {
-            second.push(Span::raw(format!(
-                " · next update {}",
-                format_duration(due - app.now)
-            )));
-        }
+    if let Some(due) = s.next_update_due().filter(|d| *d >= app.now) {
+        second.push(Span::raw(format!(
+            " · next update {}",
+            format_duration(due - app.now)
+        )));
     }
-    let waiting = app.waiting_for_me();
-    if waiting > 0 {
+    if !offline {
         second.push(Span::styled(
-            format!(" · ⚠ {waiting} change request(s) need you"),
-            Style::new().fg(Color::Black).bg(Color::Yellow),
+            format!(" · {}", app.link.describe(app.now)),
+            Style::new().fg(Color::DarkGray),
         ));
     }
-    let link_style = match app.link.link {
-        crate::sync::engine::Link::Offline { .. } | crate::sync::engine::Link::Broken(_) => {
-            Style::new().fg(Color::Red).bold()
-        }
-        _ => Style::new().fg(Color::DarkGray),
-    };
-    second.push(Span::styled(
-        format!(" · {}", app.link.describe(app.now)),
-        link_style,
-    ));
     f.render_widget(
         Paragraph::new(vec![Line::from(top), Line::from(second)]),
         area,
@@ -582,7 +607,10 @@ fn roster(app: &App, f: &mut Frame, area: Rect, focused: bool) {
                     "off"
                 };
                 Line::from(clip(
-                    &format!("  {handle:<12} {state} duty {duty:>7} {}", roles.join(",")),
+                    &format!(
+                        "  {handle:<12} {state:<3} duty {duty:>7} {}",
+                        roles.join(",")
+                    ),
                     w,
                 ))
             }
@@ -627,17 +655,17 @@ fn board(app: &App, f: &mut Frame, area: Rect, focused: bool) {
             .title(Span::styled(titles[c].clone(), Style::new().bold()));
         let inner = block.inner(*rect);
         f.render_widget(block, *rect);
-        let items: Vec<(String, Style)> = match c {
-            0 => b
-                .observations
-                .iter()
-                .map(|o| (format!("• {}", o.text), Style::new()))
-                .collect(),
-            1 => b
-                .theories
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
+        let len = match c {
+            0 => b.observations.len(),
+            1 => b.theories.len(),
+            _ => b.experiments.len(),
+        };
+        // Only the items that can be on screen are formatted.
+        let item = |i: usize| -> (String, Style) {
+            match c {
+                0 => (format!("• {}", b.observations[i].text), Style::new()),
+                1 => {
+                    let t = &b.theories[i];
                     let (tag, style) = match t.status {
                         TheoryStatus::Open => ("open", Style::new()),
                         TheoryStatus::Supported => {
@@ -648,13 +676,9 @@ fn board(app: &App, f: &mut Frame, area: Rect, focused: bool) {
                         }
                     };
                     (format!("T{} [{tag}] {}", i + 1, t.text), style)
-                })
-                .collect(),
-            _ => b
-                .experiments
-                .iter()
-                .enumerate()
-                .map(|(i, e)| {
+                }
+                _ => {
+                    let e = &b.experiments[i];
                     let tests: Vec<String> = e.tests.iter().filter_map(|t| theory_no(*t)).collect();
                     let (tag, style) = match e.outcome {
                         None => ("running", Style::new().fg(Color::Yellow)),
@@ -668,22 +692,22 @@ fn board(app: &App, f: &mut Frame, area: Rect, focused: bool) {
                         format!("E{} [{tag}] {}: {}", i + 1, tests.join(","), e.plan),
                         style,
                     )
-                })
-                .collect(),
+                }
+            }
         };
         let h = inner.height as usize;
         let sel = app.board_rows[c];
         // Wrapped items: keep the selected one in view by starting a little before it.
         let start = sel
             .saturating_sub(h.saturating_sub(1) / 2)
-            .min(items.len().saturating_sub(1));
+            .min(len.saturating_sub(1));
         let mut text = Text::default();
-        for (i, (s, style)) in items.iter().enumerate().skip(start) {
-            let mut style = *style;
+        for i in start..len.min(start + h) {
+            let (s, mut style) = item(i);
             if focused && app.board_column == c && i == sel {
                 style = style.add_modifier(Modifier::REVERSED);
             }
-            text.lines.push(Line::from(Span::styled(s.clone(), style)));
+            text.lines.push(Line::from(Span::styled(s, style)));
         }
         f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
     }
@@ -727,16 +751,24 @@ fn comms(app: &App, f: &mut Frame, area: Rect) {
         (l, r)
     } else {
         let n = app.draft().verdict.rules.len() as u16;
-        let [t, b] = Layout::vertical([Constraint::Min(3), Constraint::Length(n.min(rest.height / 2))]).areas(rest);
+        let [t, b] = Layout::vertical([
+            Constraint::Min(3),
+            Constraint::Length(n.min(rest.height / 2)),
+        ])
+        .areas(rest);
         (t, b)
     };
     let mut editor = app.draft().editor.clone();
-    let title = if app.editing { " draft (editing: esc to stop) " } else { " draft (e to edit) " };
-    editor.set_block(
-        Block::bordered()
-            .title(title)
-            .border_style(if app.editing { Style::new().fg(Color::Green) } else { Style::new() }),
-    );
+    let title = if app.editing {
+        " draft (editing: esc to stop) "
+    } else {
+        " draft (e to edit) "
+    };
+    editor.set_block(Block::bordered().title(title).border_style(if app.editing {
+        Style::new().fg(Color::Green)
+    } else {
+        Style::new()
+    }));
     editor.set_cursor_line_style(Style::new());
     if !app.editing {
         editor.set_cursor_style(Style::new());
@@ -747,9 +779,15 @@ fn comms(app: &App, f: &mut Frame, area: Rect) {
     let passed = verdict.rules.iter().filter(|r| r.passed).count();
     if wide {
         let head = if verdict.passed() {
-            Span::styled(format!("READY {passed}/{}", verdict.rules.len()), Style::new().fg(Color::Green).bold())
+            Span::styled(
+                format!("READY {passed}/{}", verdict.rules.len()),
+                Style::new().fg(Color::Green).bold(),
+            )
         } else {
-            Span::styled(format!("{passed}/{} checks pass", verdict.rules.len()), Style::new().fg(Color::Yellow).bold())
+            Span::styled(
+                format!("{passed}/{} checks pass", verdict.rules.len()),
+                Style::new().fg(Color::Yellow).bold(),
+            )
         };
         lines.push(Line::from(head));
     }
@@ -759,9 +797,15 @@ fn comms(app: &App, f: &mut Frame, area: Rect) {
         } else {
             ("✗", Style::new().fg(Color::Red))
         };
-        lines.push(Line::from(vec![Span::styled(format!("{mark} "), style), Span::raw(r.label)]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{mark} "), style),
+            Span::raw(r.label),
+        ]));
         if !r.passed && wide {
-            lines.push(Line::from(Span::styled(format!("  {}", r.hint), Style::new().fg(Color::DarkGray))));
+            lines.push(Line::from(Span::styled(
+                format!("  {}", r.hint),
+                Style::new().fg(Color::DarkGray),
+            )));
         }
     }
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), check_area);
@@ -773,7 +817,10 @@ fn fatigue(app: &App, f: &mut Frame, area: Rect) {
     let clocks = crate::domain::fatigue::assess(s, app.now, &app.thresholds);
     let w = area.width as usize;
     let mut lines = vec![Line::from(Span::styled(
-        format!("{:<12} {:>8} {:>8} {:>8}  roles", "responder", "on inc.", "awake", "in role"),
+        format!(
+            "{:<12} {:>8} {:>8} {:>8}  roles",
+            "responder", "on inc.", "awake", "in role"
+        ),
         Style::new().bold(),
     ))];
     // The commander's clocks come first, whatever their level.
@@ -787,7 +834,8 @@ fn fatigue(app: &App, f: &mut Frame, area: Rect) {
             crate::domain::fatigue::Level::Ok => Style::new(),
         };
         let roles: Vec<&str> = c.roles.iter().map(|r| r.code()).collect();
-        let opt = |d: Option<chrono::Duration>| d.map(format_duration).unwrap_or_else(|| "?".into());
+        let opt =
+            |d: Option<chrono::Duration>| d.map(format_duration).unwrap_or_else(|| "?".into());
         let mut style = style;
         if c.is_commander {
             style = style.bold();
@@ -801,7 +849,7 @@ fn fatigue(app: &App, f: &mut Frame, area: Rect) {
                     opt(c.awake),
                     opt(c.in_role),
                     roles.join(","),
-                    if c.on_duty { "" } else { " (off duty)" }
+                    if c.on_duty { "" } else { "(off duty)" }
                 ),
                 w,
             ),
@@ -811,9 +859,15 @@ fn fatigue(app: &App, f: &mut Frame, area: Rect) {
     let suggestions = app.suggestions();
     lines.push(Line::from(""));
     if suggestions.is_empty() {
-        lines.push(Line::from(Span::styled("No handover needed now.", Style::new().fg(Color::DarkGray))));
+        lines.push(Line::from(Span::styled(
+            "No handover needed now.",
+            Style::new().fg(Color::DarkGray),
+        )));
     } else {
-        lines.push(Line::from(Span::styled("Suggested handovers (enter carries one out)", Style::new().bold())));
+        lines.push(Line::from(Span::styled(
+            "Suggested handovers (enter carries one out)",
+            Style::new().bold(),
+        )));
         for (i, sg) in suggestions.iter().enumerate() {
             let mut line = Line::from(clip(
                 &format!("{} {} → {}  ({})", sg.role.code(), sg.from, sg.to, sg.why),
@@ -825,11 +879,19 @@ fn fatigue(app: &App, f: &mut Frame, area: Rect) {
             lines.push(line);
         }
     }
-    if let Some(due) = crate::domain::fatigue::health_check_due(s, s.last_health_check, &app.thresholds) {
+    if let Some(due) =
+        crate::domain::fatigue::health_check_due(s, s.last_health_check, &app.thresholds)
+    {
         let text = if due < app.now {
-            Span::styled("Team health check due now (H)", Style::new().fg(Color::Black).bg(Color::Yellow))
+            Span::styled(
+                "Team health check due now (H)",
+                Style::new().fg(Color::Black).bg(Color::Yellow),
+            )
         } else {
-            Span::raw(format!("Next team health check in {}", format_duration(due - app.now)))
+            Span::raw(format!(
+                "Next team health check in {}",
+                format_duration(due - app.now)
+            ))
         };
         lines.push(Line::from(text));
     }
@@ -848,38 +910,53 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 fn help(app: &App, f: &mut Frame, area: Rect) {
-    let rect = centered(area, 76, area.height.saturating_sub(2).max(3));
+    let rect = centered(
+        area,
+        area.width.saturating_sub(2).min(150),
+        area.height.saturating_sub(2).max(3),
+    );
     f.render_widget(Clear, rect);
     let block = Block::bordered()
         .title(" Keys (any key closes) ")
         .title_bottom(format!(" keymap: {} ", app.keymap.name));
     let inner = block.inner(rect);
     f.render_widget(block, rect);
-    let mut lines = Vec::new();
-    let own = app.section();
-    for section in [own, Section::Global] {
-        let entries = app.keymap.section(section);
-        if entries.is_empty() {
+    // The pane's own keys first, then the global ones; flowing into as many columns as
+    // the height needs, so every key shows on an 80x24 terminal.
+    let mut entries: Vec<(Option<String>, String)> = Vec::new();
+    for section in [app.section(), Section::Global] {
+        let keys = app.keymap.section(section);
+        if keys.is_empty() {
             continue;
         }
-        lines.push(Line::from(Span::styled(
-            format!("{} keys", section.name()),
-            Style::new().bold().underlined(),
-        )));
-        for (key, action) in entries {
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!("  {:<10}", key.to_string()),
-                    Style::new().fg(Color::Cyan),
-                ),
-                Span::raw(action.describe()),
-            ]));
-        }
-        if section == Section::Global {
-            break;
+        entries.push((None, format!("{} keys", section.name())));
+        for (key, action) in keys {
+            entries.push((Some(key.to_string()), action.describe().to_string()));
         }
     }
-    f.render_widget(Paragraph::new(lines), inner);
+    let h = inner.height.max(1) as usize;
+    let columns = entries.len().div_ceil(h).max(1);
+    let width = (inner.width as usize / columns).max(1);
+    let rects =
+        Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns]).split(inner);
+    for (c, chunk) in entries.chunks(h).enumerate() {
+        let lines: Vec<Line> = chunk
+            .iter()
+            .map(|(key, text)| match key {
+                None => Line::from(Span::styled(
+                    clip(text, width),
+                    Style::new().bold().underlined(),
+                )),
+                Some(k) => Line::from(vec![
+                    Span::styled(format!(" {:<9} ", clip(k, 9)), Style::new().fg(Color::Cyan)),
+                    Span::raw(clip(text, width.saturating_sub(12))),
+                ]),
+            })
+            .collect();
+        if let Some(r) = rects.get(c) {
+            f.render_widget(Paragraph::new(lines), *r);
+        }
+    }
 }
 
 fn discipline(app: &App, f: &mut Frame, area: Rect) {
