@@ -35,9 +35,11 @@ fn role_name(role: Role) -> &'static str {
 
 /// How each person is named in the report: by the role they held first (commanders in
 /// the order they took command), else as "responder N" in the order they joined.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Aliases {
     names: BTreeMap<String, String>,
+    /// Each handle as a whole word, longest first (so `ana` does not eat into `anabel`).
+    patterns: Vec<(String, Regex)>,
 }
 
 impl Aliases {
@@ -89,7 +91,17 @@ impl Aliases {
                 format!("responder {n}")
             });
         }
-        Aliases { names }
+        let mut handles: Vec<&String> = names.keys().collect();
+        handles.sort_by_key(|h| std::cmp::Reverse(h.len()));
+        let patterns = handles
+            .into_iter()
+            .filter_map(|h| {
+                Regex::new(&format!(r"(?i)(^|[^\w@])@?({})\b", regex::escape(h)))
+                    .ok()
+                    .map(|r| (h.clone(), r))
+            })
+            .collect();
+        Aliases { names, patterns }
     }
 
     pub fn of(&self, handle: &str) -> String {
@@ -99,26 +111,25 @@ impl Aliases {
             .unwrap_or_else(|| "a responder".into())
     }
 
-    pub fn handles(&self) -> impl Iterator<Item = &String> {
-        self.names.keys()
-    }
-
     /// Replaces every handle in free text by its alias (whole words only).
     pub fn scrub(&self, text: &str) -> String {
         let mut out = text.to_string();
-        // Longest handles first, so `ana` does not eat into `anabel`.
-        let mut handles: Vec<&String> = self.names.keys().collect();
-        handles.sort_by_key(|h| std::cmp::Reverse(h.len()));
-        for h in handles {
-            let re = Regex::new(&format!(r"(?i)(^|[^\w@])@?{}\b", regex::escape(h)));
-            if let Ok(re) = re {
-                let alias = &self.names[h];
-                out = re
-                    .replace_all(&out, |c: &regex::Captures<'_>| format!("{}{alias}", &c[1]))
-                    .into_owned();
-            }
+        for (h, re) in &self.patterns {
+            let alias = &self.names[h];
+            out = re
+                .replace_all(&out, |c: &regex::Captures<'_>| format!("{}{alias}", &c[1]))
+                .into_owned();
         }
         out
+    }
+
+    /// The first handle named in `text`: the handle and where it stands.
+    pub fn find_name(&self, text: &str) -> Option<(&str, usize, usize)> {
+        self.patterns.iter().find_map(|(h, re)| {
+            re.captures(text)
+                .and_then(|c| c.get(2))
+                .map(|m| (h.as_str(), m.start(), m.end()))
+        })
     }
 }
 
@@ -180,20 +191,13 @@ pub fn blame_check(incident: &Incident, events: &[Event]) -> Vec<Finding> {
                 });
             }
         }
-        for h in aliases.handles() {
-            if let Ok(re) = Regex::new(&format!(r"(?i)(?:^|[^\w@])@?({})\b", regex::escape(h)))
-                && let Some(m) = re.captures(text).and_then(|c| c.get(1))
-            {
-                findings.push(Finding {
-                    spot: spot.clone(),
-                    excerpt: excerpt(text, m.start(), m.end()),
-                    problem: format!(
-                        "names a person (shown as “{}” in the report)",
-                        aliases.of(h)
-                    ),
-                    blocking: false,
-                });
-            }
+        if let Some((h, start, end)) = aliases.find_name(text) {
+            findings.push(Finding {
+                spot: spot.clone(),
+                excerpt: excerpt(text, start, end),
+                problem: format!("names a person (shown as “{}” in the report)", aliases.of(h)),
+                blocking: false,
+            });
         }
     };
     check("the incident summary".into(), &incident.description);

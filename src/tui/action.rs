@@ -67,6 +67,13 @@ pub enum Action {
     // Fatigue
     ApplySuggestion,
     HealthCheck,
+    // Learn and Improve
+    Resolve,
+    WritePostmortem,
+    SearchKnownErrors,
+    AddAction,
+    Privacy,
+    Stats,
 }
 
 impl Action {
@@ -129,6 +136,12 @@ impl Action {
             Action::SendUpdate => "send the update (with a reason if checks fail)",
             Action::ApplySuggestion => "carry out the selected handover suggestion",
             Action::HealthCheck => "run and log a team health check",
+            Action::Resolve => "resolve: business impact has ended",
+            Action::WritePostmortem => "write the blameless postmortem (after a blame check)",
+            Action::SearchKnownErrors => "search the known-error database and link an entry",
+            Action::AddAction => "add an action item (owner role, due date)",
+            Action::Privacy => "privacy assessment and breach steps",
+            Action::Stats => "TTD and TTR across incidents",
         }
     }
 }

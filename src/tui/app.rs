@@ -74,6 +74,12 @@ pub enum Overlay {
     Help,
     Discipline,
     Form(Box<Form>),
+    /// TTD and TTR across incidents.
+    Stats,
+    /// The blame check's findings before the postmortem is written.
+    Findings(Vec<crate::domain::postmortem::Finding>),
+    /// Searching the known-error database.
+    Kedb(Box<super::app_learn::KedbSearch>),
 }
 
 /// Messages into the console.
@@ -96,6 +102,10 @@ pub enum Msg {
     Link(LinkStatus),
     /// Sync brought something new for this incident.
     Changed(Uuid),
+    /// The known-error database, for a search.
+    KnownErrors(Vec<crate::domain::kedb::KnownError>),
+    /// The blame check stopped the postmortem: what to rephrase.
+    Findings(Vec<crate::domain::postmortem::Finding>),
     /// Saved drafts of an incident, internal and external.
     Drafts {
         id: Uuid,
@@ -137,6 +147,11 @@ pub enum Effect {
         audience: crate::domain::event::Audience,
         text: String,
     },
+    LoadKnownErrors,
+    /// Link a known error to the incident (both sides record it).
+    LinkKnownError { incident: Uuid, key: String, symptom: String },
+    /// Run the blame check and write the postmortem to the data dir.
+    WritePostmortem { incident: Uuid, force: bool },
     /// Something needs the responder: a desktop notification, or the bell.
     Notify {
         title: String,
@@ -189,6 +204,8 @@ pub struct App {
     pub fatigue_selected: usize,
     /// Alerts already raised, so each notifies once.
     pub raised: std::collections::HashSet<String>,
+    /// How long after resolution an action item is due by default.
+    pub action_due: chrono::Duration,
 }
 
 /// One row of the roster pane.
@@ -235,6 +252,7 @@ impl App {
             thresholds: crate::domain::fatigue::Thresholds::default(),
             fatigue_selected: 0,
             raised: std::collections::HashSet::new(),
+            action_due: chrono::Duration::weeks(8),
         }
     }
 
@@ -287,6 +305,17 @@ impl App {
                     effects.push(Effect::LoadDrafts(id));
                 }
                 effects
+            }
+            Msg::KnownErrors(entries) => {
+                if let Overlay::Kedb(search) = &mut self.overlay {
+                    search.entries = entries;
+                    search.refresh();
+                }
+                Vec::new()
+            }
+            Msg::Findings(findings) => {
+                self.overlay = Overlay::Findings(findings);
+                Vec::new()
             }
             Msg::Drafts {
                 id,
@@ -523,7 +552,15 @@ impl App {
                     FormOutcome::Submit => self.submit(),
                 };
             }
-            Overlay::Help | Overlay::Discipline => {
+            Overlay::Kedb(_) => return self.kedb_key(key),
+            Overlay::Findings(_) if key.code == crossterm::event::KeyCode::Char('y') => {
+                self.overlay = Overlay::None;
+                return match &self.data {
+                    Some(d) => vec![Effect::WritePostmortem { incident: d.id, force: true }],
+                    None => Vec::new(),
+                };
+            }
+            Overlay::Help | Overlay::Discipline | Overlay::Stats | Overlay::Findings(_) => {
                 let action = self.keymap.lookup(Section::Global, Key::from_event(&key));
                 if action == Some(Action::Quit) {
                     return self.act(Action::Quit);
@@ -645,6 +682,7 @@ impl App {
                 ],
             ),
             Action::Back if self.data.is_some() => self.screen = Screen::Incident,
+            Action::Stats => self.overlay = Overlay::Stats,
             _ => {}
         }
         Vec::new()
@@ -947,6 +985,12 @@ impl App {
             | Action::SendUpdate
             | Action::ApplySuggestion
             | Action::HealthCheck => return self.act_comms(action),
+            Action::Resolve
+            | Action::WritePostmortem
+            | Action::SearchKnownErrors
+            | Action::AddAction
+            | Action::Privacy
+            | Action::Stats => return self.act_learn(action),
             Action::Quit
             | Action::Help
             | Action::ToggleTimeZone
@@ -1329,6 +1373,7 @@ impl App {
                     "health check logged".into(),
                 )
             }
+            Purpose::Resolve | Purpose::AddAction | Purpose::Privacy => self.submit_learn(purpose, &v),
             Purpose::Stage => match Stage::parse(&v[0]) {
                 Some(stage) => self.record(
                     vec![(now, EventKind::StageChanged { stage })],

@@ -38,6 +38,9 @@ pub enum Purpose {
     },
     Template,
     HealthCheck,
+    Resolve,
+    AddAction,
+    Privacy,
 }
 
 pub struct Field {

@@ -5,12 +5,14 @@
 pub mod action;
 pub mod app;
 pub mod app_comms;
+pub mod app_learn;
 pub mod data;
 pub mod drafts;
 pub mod form;
 pub mod keymap;
 pub mod view;
 mod view_form;
+mod view_learn;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -122,6 +124,7 @@ async fn run_async(opts: Options) -> Result<()> {
     let local = Local::now().offset().fix();
     let mut app = App::new(replica.handle(), keymap, clock.now(), local);
     app.thresholds = config.thresholds;
+    app.action_due = config.action_due;
     for problem in [keymap_problem, config_problem].into_iter().flatten() {
         tracing::warn!("{problem}");
         app.message = Some((problem, true));
@@ -354,7 +357,57 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
             });
             return;
         }
+        Effect::LoadKnownErrors => match replica.known_errors() {
+            Ok(all) => Msg::KnownErrors(all.into_values().collect()),
+            Err(e) => Msg::Recorded(Err(e.to_string())),
+        },
+        Effect::LinkKnownError { incident, key, symptom } => {
+            let link = replica
+                .record_known_error(crate::domain::event::EventKind::KnownErrorRecorded {
+                    key: key.clone(),
+                    symptom: String::new(),
+                    root_cause: String::new(),
+                    workaround: String::new(),
+                    incidents: vec![incident],
+                })
+                .and_then(|_| {
+                    replica.record(
+                        incident,
+                        vec![(
+                            replica.now(),
+                            crate::domain::event::EventKind::KnownErrorLinked { known_error: key.clone(), title: symptom },
+                        )],
+                    )
+                });
+            match link {
+                Ok(_) => Msg::Recorded(Ok(format!("{key} linked to this incident"))),
+                Err(e) => Msg::Recorded(Err(e.to_string())),
+            }
+        }
+        Effect::WritePostmortem { incident, force } => write_postmortem(worker, incident, force),
         Effect::Focus(_) | Effect::Quit => return,
     };
     let _ = tx.send(msg);
+}
+
+/// Runs the blame check, then writes `DATA_DIR/postmortems/<short id>.md`.
+fn write_postmortem(worker: &Worker, incident: Uuid, force: bool) -> Msg {
+    let replica = &worker.replica;
+    let view = match replica.view(incident) {
+        Ok(v) => v,
+        Err(e) => return Msg::Recorded(Err(e.to_string())),
+    };
+    let mut events = view.confirmed.clone();
+    events.extend(view.pending.iter().filter(|p| p.rejected.is_none()).map(|p| p.event.clone()));
+    let findings = crate::domain::postmortem::blame_check(&view.state, &events);
+    if !force && findings.iter().any(|f| f.blocking) {
+        return Msg::Findings(findings);
+    }
+    let text = crate::domain::postmortem::report(&view.state, &events, replica.now());
+    let dir = worker.data_dir.join("postmortems");
+    let path = dir.join(format!("{}.md", view.state.summary.short_id));
+    match std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&path, text)) {
+        Ok(()) => Msg::Recorded(Ok(format!("postmortem written to {}", path.display()))),
+        Err(e) => Msg::Recorded(Err(format!("cannot write {}: {e}", path.display()))),
+    }
 }

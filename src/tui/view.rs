@@ -137,6 +137,9 @@ pub fn view(app: &App, f: &mut Frame) {
         Overlay::Help => help(app, f, area),
         Overlay::Discipline => discipline(app, f, area),
         Overlay::Form(form) => super::view_form::form(form, f, area),
+        Overlay::Stats => super::view_learn::stats(app, f, area),
+        Overlay::Findings(findings) => super::view_learn::findings(findings, f, area),
+        Overlay::Kedb(search) => super::view_learn::kedb(search, f, area),
     }
 }
 
@@ -397,7 +400,8 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
             Style::new().fg(Color::Black).bg(Color::Yellow),
         ));
     }
-    let overdue = s.next_update_due().filter(|due| *due < app.now);
+    let active = sum.status == crate::domain::event::Status::Active;
+    let overdue = s.next_update_due().filter(|due| *due < app.now && active);
     if let Some(due) = overdue {
         second.push(alarm(
             format!("UPDATE OVERDUE {}", format_duration(app.now - due)),
@@ -438,7 +442,7 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
     let ic = s.commander().unwrap_or("-");
     let you = if ic == app.handle { " (you)" } else { "" };
     second.push(Span::raw(format!(" · IC {ic}{you}")));
-    if let Some(due) = s.next_update_due().filter(|d| *d >= app.now) {
+    if let Some(due) = s.next_update_due().filter(|d| *d >= app.now && active) {
         second.push(Span::raw(format!(
             " · next update {}",
             format_duration(due - app.now)
@@ -898,7 +902,7 @@ fn fatigue(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(Paragraph::new(lines), area);
 }
 
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     Rect::new(

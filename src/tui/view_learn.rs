@@ -1,0 +1,124 @@
+//! Overlays of the Learn and Improve side: statistics with charts, the blame check's
+//! findings, and the known-error search.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Clear, Paragraph, Wrap};
+
+use super::app::App;
+use super::app_learn::KedbSearch;
+use super::view::centered;
+use crate::domain::metrics::{Group, format_duration};
+use crate::domain::postmortem::Finding;
+
+fn bars(label: &str, g: &Group) -> BarGroup<'static> {
+    let minutes = |d: Option<chrono::Duration>| d.map_or(0, |d| d.num_minutes().max(0) as u64);
+    let p50 = |d: &Option<crate::domain::metrics::Distribution>| d.as_ref().map(|x| x.p50);
+    let p90 = |d: &Option<crate::domain::metrics::Distribution>| d.as_ref().map(|x| x.p90);
+    let bar = |name: &str, v: u64, color: Color| {
+        Bar::default()
+            .label(Line::from(name.to_string()))
+            .value(v)
+            .text_value(format_duration(chrono::Duration::minutes(v as i64)))
+            .style(Style::new().fg(color))
+    };
+    BarGroup::default().label(Line::from(label.to_string())).bars(&[
+        bar("TTD p50", minutes(p50(&g.ttd)), Color::Cyan),
+        bar("TTD p90", minutes(p90(&g.ttd)), Color::Blue),
+        bar("TTR p50", minutes(p50(&g.ttr)), Color::Yellow),
+        bar("TTR p90", minutes(p90(&g.ttr)), Color::Red),
+    ])
+}
+
+pub fn stats(app: &App, f: &mut Frame, area: Rect) {
+    let rect = centered(area, area.width.saturating_sub(2), area.height.saturating_sub(2).max(3));
+    f.render_widget(Clear, rect);
+    let block = Block::bordered().title(" TTD and TTR across incidents (any key closes) ");
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    let s = crate::domain::metrics::stats(&app.incidents, None);
+    let [summary, chart] = Layout::vertical([Constraint::Length(6), Constraint::Min(3)]).areas(inner);
+    let mut lines = vec![Line::from(format!(
+        "{} incident(s), {} drill(s) left out; minutes shown in the bars",
+        s.all.incidents, s.drills_excluded
+    ))];
+    for (level, g) in &s.by_severity {
+        let d = |x: &Option<crate::domain::metrics::Distribution>| {
+            x.as_ref().map_or("-".to_string(), |d| {
+                format!("p50 {} p90 {} max {} (n={})", format_duration(d.p50), format_duration(d.p90), format_duration(d.max), d.count)
+            })
+        };
+        lines.push(Line::from(format!("SEV{level}: TTD {}  TTR {}", d(&g.ttd), d(&g.ttr))));
+    }
+    if !s.missing.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!("{} incident(s) lack a time and are left out of a figure (see `warroom stats`)", s.missing.len()),
+            Style::new().fg(Color::Yellow),
+        )));
+    }
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), summary);
+    let mut chart_widget = BarChart::default().bar_width(7).bar_gap(1).group_gap(3);
+    for (level, g) in &s.by_severity {
+        chart_widget = chart_widget.data(bars(&format!("SEV{level}"), g));
+    }
+    f.render_widget(chart_widget, chart);
+}
+
+pub fn findings(findings: &[Finding], f: &mut Frame, area: Rect) {
+    let rect = centered(area, area.width.saturating_sub(4).min(110), area.height.saturating_sub(2).max(3));
+    f.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(" The blame check stopped the postmortem ")
+        .title_bottom(" rephrase with a note, then W again · y writes it anyway · any other key closes ");
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    let mut lines = Vec::new();
+    for x in findings {
+        let style = if x.blocking { Style::new().fg(Color::Red) } else { Style::new().fg(Color::Yellow) };
+        lines.push(Line::from(vec![Span::styled(format!("{}: ", x.spot), style.bold()), Span::raw(x.problem.clone())]));
+        lines.push(Line::from(Span::styled(format!("    “{}”", x.excerpt), Style::new().fg(Color::DarkGray))));
+    }
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+pub fn kedb(search: &KedbSearch, f: &mut Frame, area: Rect) {
+    let rect = centered(area, area.width.saturating_sub(4).min(110), area.height.saturating_sub(2).max(5));
+    f.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(" Known errors ")
+        .title_bottom(" type to search · ↑↓ choose · enter links it to this incident · esc closes ");
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    let [q, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+    let mut editor = search.query.clone();
+    editor.set_cursor_line_style(Style::new());
+    f.render_widget(&editor, q);
+    let mut lines = Vec::new();
+    if search.hits.is_empty() {
+        lines.push(Line::from(Span::styled(
+            if search.entries.is_empty() {
+                "No known errors yet (add one with `warroom kedb add`)."
+            } else {
+                "Nothing matches."
+            },
+            Style::new().fg(Color::DarkGray),
+        )));
+    }
+    for (n, i) in search.hits.iter().enumerate() {
+        let Some(e) = search.entries.get(*i) else { continue };
+        let mut head = Line::from(vec![Span::styled(format!("{:<10}", e.key), Style::new().bold()), Span::raw(e.symptom.clone())]);
+        if n == search.selected {
+            head = head.style(Style::new().add_modifier(Modifier::REVERSED));
+        }
+        lines.push(head);
+        if !e.workaround.is_empty() {
+            lines.push(Line::from(Span::styled(format!("          workaround: {}", e.workaround), Style::new().fg(Color::Green))));
+        }
+        if !e.root_cause.is_empty() {
+            lines.push(Line::from(Span::styled(format!("          cause: {}", e.root_cause), Style::new().fg(Color::DarkGray))));
+        }
+    }
+    f.render_widget(Paragraph::new(lines), list);
+}
