@@ -195,7 +195,10 @@ pub fn blame_check(incident: &Incident, events: &[Event]) -> Vec<Finding> {
             findings.push(Finding {
                 spot: spot.clone(),
                 excerpt: excerpt(text, start, end),
-                problem: format!("names a person (shown as “{}” in the report)", aliases.of(h)),
+                problem: format!(
+                    "names a person (shown as “{}” in the report)",
+                    aliases.of(h)
+                ),
                 blocking: false,
             });
         }

@@ -149,9 +149,16 @@ pub enum Effect {
     },
     LoadKnownErrors,
     /// Link a known error to the incident (both sides record it).
-    LinkKnownError { incident: Uuid, key: String, symptom: String },
+    LinkKnownError {
+        incident: Uuid,
+        key: String,
+        symptom: String,
+    },
     /// Run the blame check and write the postmortem to the data dir.
-    WritePostmortem { incident: Uuid, force: bool },
+    WritePostmortem {
+        incident: Uuid,
+        force: bool,
+    },
     /// Something needs the responder: a desktop notification, or the bell.
     Notify {
         title: String,
@@ -556,7 +563,10 @@ impl App {
             Overlay::Findings(_) if key.code == crossterm::event::KeyCode::Char('y') => {
                 self.overlay = Overlay::None;
                 return match &self.data {
-                    Some(d) => vec![Effect::WritePostmortem { incident: d.id, force: true }],
+                    Some(d) => vec![Effect::WritePostmortem {
+                        incident: d.id,
+                        force: true,
+                    }],
                     None => Vec::new(),
                 };
             }
@@ -1373,7 +1383,9 @@ impl App {
                     "health check logged".into(),
                 )
             }
-            Purpose::Resolve | Purpose::AddAction | Purpose::Privacy => self.submit_learn(purpose, &v),
+            Purpose::Resolve | Purpose::AddAction | Purpose::Privacy => {
+                self.submit_learn(purpose, &v)
+            }
             Purpose::Stage => match Stage::parse(&v[0]) {
                 Some(stage) => self.record(
                     vec![(now, EventKind::StageChanged { stage })],

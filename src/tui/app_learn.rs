@@ -44,13 +44,17 @@ impl KedbSearch {
     }
 
     pub fn selected_entry(&self) -> Option<&KnownError> {
-        self.hits.get(self.selected).and_then(|i| self.entries.get(*i))
+        self.hits
+            .get(self.selected)
+            .and_then(|i| self.entries.get(*i))
     }
 }
 
 impl App {
     pub(super) fn kedb_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let Overlay::Kedb(s) = &mut self.overlay else { return Vec::new() };
+        let Overlay::Kedb(s) = &mut self.overlay else {
+            return Vec::new();
+        };
         match key.code {
             KeyCode::Esc => self.overlay = Overlay::None,
             KeyCode::Up => s.selected = s.selected.saturating_sub(1),
@@ -60,7 +64,9 @@ impl App {
                     self.complain("nothing selected to link");
                     return Vec::new();
                 };
-                let Some(d) = &self.data else { return Vec::new() };
+                let Some(d) = &self.data else {
+                    return Vec::new();
+                };
                 let incident = d.id;
                 self.overlay = Overlay::None;
                 self.say(format!("linking {} to this incident", e.key));
@@ -80,7 +86,9 @@ impl App {
     }
 
     pub(super) fn act_learn(&mut self, action: Action) -> Vec<Effect> {
-        let Some(d) = &self.data else { return Vec::new() };
+        let Some(d) = &self.data else {
+            return Vec::new();
+        };
         let state = &d.state;
         match action {
             Action::Resolve => {
@@ -98,7 +106,10 @@ impl App {
             Action::WritePostmortem => {
                 let incident = d.id;
                 self.say("checking the text for blame and writing the postmortem…");
-                return vec![Effect::WritePostmortem { incident, force: false }];
+                return vec![Effect::WritePostmortem {
+                    incident,
+                    force: false,
+                }];
             }
             Action::SearchKnownErrors => {
                 let query = state.summary.title.clone();
@@ -111,7 +122,11 @@ impl App {
                 "Action item",
                 Purpose::AddAction,
                 vec![
-                    Field::line("Action", "", "a change that prevents or softens this class of incident"),
+                    Field::line(
+                        "Action",
+                        "",
+                        "a change that prevents or softens this class of incident",
+                    ),
                     Field::line("Owner", "PO", "the role that owns it: IC, CL, PL, OL or PO"),
                     Field::line("Due", "", "YYYY-MM-DD; empty: 8 weeks after resolution"),
                 ],
@@ -121,15 +136,26 @@ impl App {
                 let (value, hint) = match (state.privacy, next) {
                     (PrivacyAssessment::PossibleBreach, Some(n)) => (
                         format!("step {n}"),
-                        format!("next breach step {n}: {}", privacy::STEPS[usize::from(n) - 1]),
+                        format!(
+                            "next breach step {n}: {}",
+                            privacy::STEPS[usize::from(n) - 1]
+                        ),
                     ),
-                    (PrivacyAssessment::PossibleBreach, None) => ("".into(), "all six breach steps are done".into()),
-                    _ => ("none".into(), "none (no personal information) · breach (possible breach) · step N".into()),
+                    (PrivacyAssessment::PossibleBreach, None) => {
+                        ("".into(), "all six breach steps are done".into())
+                    }
+                    _ => (
+                        "none".into(),
+                        "none (no personal information) · breach (possible breach) · step N".into(),
+                    ),
                 };
                 self.open_form(
                     "Privacy",
                     Purpose::Privacy,
-                    vec![Field::line("Record", &value, hint), Field::line("Note", "", "optional")],
+                    vec![
+                        Field::line("Record", &value, hint),
+                        Field::line("Note", "", "optional"),
+                    ],
                 );
             }
             Action::Stats => self.overlay = Overlay::Stats,
@@ -143,8 +169,14 @@ impl App {
         match purpose {
             Purpose::Resolve => {
                 let effects = self.record(
-                    vec![(now, EventKind::Resolved { summary: v[0].clone() })],
-                    "resolved: the final internal and external messages are drafted in Comms (4)".into(),
+                    vec![(
+                        now,
+                        EventKind::Resolved {
+                            summary: v[0].clone(),
+                        },
+                    )],
+                    "resolved: the final internal and external messages are drafted in Comms (4)"
+                        .into(),
                 );
                 if effects.is_empty() {
                     return effects;
@@ -154,7 +186,10 @@ impl App {
                     let mut state = d.state.clone();
                     state.summary.status = crate::domain::event::Status::Resolved;
                     let severity = Some(state.summary.severity);
-                    for (t, i, audience) in [(Template::FinalInternal, 0, Audience::Internal), (Template::FinalExternal, 1, Audience::External)] {
+                    for (t, i, audience) in [
+                        (Template::FinalInternal, 0, Audience::Internal),
+                        (Template::FinalExternal, 1, Audience::External),
+                    ] {
                         if self.drafts[i].is_empty() {
                             self.drafts[i].kind = t.kind();
                             self.drafts[i].replace(&t.render(&state, now), audience, severity);
@@ -171,16 +206,29 @@ impl App {
                     return self.refuse("say what the action is".into());
                 }
                 let due = if v[2].is_empty() {
-                    let from = self.data.as_ref().and_then(|d| d.state.resolved_at).unwrap_or(now);
+                    let from = self
+                        .data
+                        .as_ref()
+                        .and_then(|d| d.state.resolved_at)
+                        .unwrap_or(now);
                     (from + self.action_due).date_naive()
                 } else {
                     match NaiveDate::parse_from_str(v[2].trim(), "%Y-%m-%d") {
                         Ok(d) => d,
-                        Err(_) => return self.refuse(format!("`{}` is not a date like 2026-12-31", v[2])),
+                        Err(_) => {
+                            return self.refuse(format!("`{}` is not a date like 2026-12-31", v[2]));
+                        }
                     }
                 };
                 self.record(
-                    vec![(now, EventKind::ActionItemAdded { text: v[0].clone(), owner_role, due })],
+                    vec![(
+                        now,
+                        EventKind::ActionItemAdded {
+                            text: v[0].clone(),
+                            owner_role,
+                            due,
+                        },
+                    )],
                     format!("action item added (owner {owner_role}, due {due})"),
                 )
             }
@@ -188,22 +236,39 @@ impl App {
                 let word = v[0].trim().to_ascii_lowercase();
                 let kind = if let Some(n) = word.strip_prefix("step").map(str::trim) {
                     match n.parse::<u8>() {
-                        Ok(step) => EventKind::PrivacyStepDone { step, note: v[1].clone() },
+                        Ok(step) => EventKind::PrivacyStepDone {
+                            step,
+                            note: v[1].clone(),
+                        },
                         Err(_) => return self.refuse("step 1 to step 6".into()),
                     }
                 } else {
                     let assessment = match word.as_str() {
                         "none" | "no" => PrivacyAssessment::NoPersonalInformation,
-                        "breach" | "possible breach" | "possible-breach" => PrivacyAssessment::PossibleBreach,
+                        "breach" | "possible breach" | "possible-breach" => {
+                            PrivacyAssessment::PossibleBreach
+                        }
                         "not assessed" | "not-assessed" => PrivacyAssessment::NotAssessed,
                         _ => return self.refuse("none, breach, or step N".into()),
                     };
-                    EventKind::PrivacyAssessed { assessment, notes: v[1].clone() }
+                    EventKind::PrivacyAssessed {
+                        assessment,
+                        notes: v[1].clone(),
+                    }
                 };
-                let breach = matches!(kind, EventKind::PrivacyAssessed { assessment: PrivacyAssessment::PossibleBreach, .. });
+                let breach = matches!(
+                    kind,
+                    EventKind::PrivacyAssessed {
+                        assessment: PrivacyAssessment::PossibleBreach,
+                        ..
+                    }
+                );
                 let effects = self.record(vec![(now, kind)], "privacy recorded".into());
                 if breach && !effects.is_empty() {
-                    self.say(format!("possible breach: the Policy Lead leads the six steps; step 1: {}", privacy::STEPS[0]));
+                    self.say(format!(
+                        "possible breach: the Policy Lead leads the six steps; step 1: {}",
+                        privacy::STEPS[0]
+                    ));
                 }
                 effects
             }

@@ -361,7 +361,11 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
             Ok(all) => Msg::KnownErrors(all.into_values().collect()),
             Err(e) => Msg::Recorded(Err(e.to_string())),
         },
-        Effect::LinkKnownError { incident, key, symptom } => {
+        Effect::LinkKnownError {
+            incident,
+            key,
+            symptom,
+        } => {
             let link = replica
                 .record_known_error(crate::domain::event::EventKind::KnownErrorRecorded {
                     key: key.clone(),
@@ -375,7 +379,10 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
                         incident,
                         vec![(
                             replica.now(),
-                            crate::domain::event::EventKind::KnownErrorLinked { known_error: key.clone(), title: symptom },
+                            crate::domain::event::EventKind::KnownErrorLinked {
+                                known_error: key.clone(),
+                                title: symptom,
+                            },
                         )],
                     )
                 });
@@ -398,7 +405,12 @@ fn write_postmortem(worker: &Worker, incident: Uuid, force: bool) -> Msg {
         Err(e) => return Msg::Recorded(Err(e.to_string())),
     };
     let mut events = view.confirmed.clone();
-    events.extend(view.pending.iter().filter(|p| p.rejected.is_none()).map(|p| p.event.clone()));
+    events.extend(
+        view.pending
+            .iter()
+            .filter(|p| p.rejected.is_none())
+            .map(|p| p.event.clone()),
+    );
     let findings = crate::domain::postmortem::blame_check(&view.state, &events);
     if !force && findings.iter().any(|f| f.blocking) {
         return Msg::Findings(findings);

@@ -24,22 +24,29 @@ fn bars(label: &str, g: &Group) -> BarGroup<'static> {
             .text_value(format_duration(chrono::Duration::minutes(v as i64)))
             .style(Style::new().fg(color))
     };
-    BarGroup::default().label(Line::from(label.to_string())).bars(&[
-        bar("TTD p50", minutes(p50(&g.ttd)), Color::Cyan),
-        bar("TTD p90", minutes(p90(&g.ttd)), Color::Blue),
-        bar("TTR p50", minutes(p50(&g.ttr)), Color::Yellow),
-        bar("TTR p90", minutes(p90(&g.ttr)), Color::Red),
-    ])
+    BarGroup::default()
+        .label(Line::from(label.to_string()))
+        .bars(&[
+            bar("TTD p50", minutes(p50(&g.ttd)), Color::Cyan),
+            bar("TTD p90", minutes(p90(&g.ttd)), Color::Blue),
+            bar("TTR p50", minutes(p50(&g.ttr)), Color::Yellow),
+            bar("TTR p90", minutes(p90(&g.ttr)), Color::Red),
+        ])
 }
 
 pub fn stats(app: &App, f: &mut Frame, area: Rect) {
-    let rect = centered(area, area.width.saturating_sub(2), area.height.saturating_sub(2).max(3));
+    let rect = centered(
+        area,
+        area.width.saturating_sub(2),
+        area.height.saturating_sub(2).max(3),
+    );
     f.render_widget(Clear, rect);
     let block = Block::bordered().title(" TTD and TTR across incidents (any key closes) ");
     let inner = block.inner(rect);
     f.render_widget(block, rect);
     let s = crate::domain::metrics::stats(&app.incidents, None);
-    let [summary, chart] = Layout::vertical([Constraint::Length(6), Constraint::Min(3)]).areas(inner);
+    let [summary, chart] =
+        Layout::vertical([Constraint::Length(6), Constraint::Min(3)]).areas(inner);
     let mut lines = vec![Line::from(format!(
         "{} incident(s), {} drill(s) left out; minutes shown in the bars",
         s.all.incidents, s.drills_excluded
@@ -47,14 +54,27 @@ pub fn stats(app: &App, f: &mut Frame, area: Rect) {
     for (level, g) in &s.by_severity {
         let d = |x: &Option<crate::domain::metrics::Distribution>| {
             x.as_ref().map_or("-".to_string(), |d| {
-                format!("p50 {} p90 {} max {} (n={})", format_duration(d.p50), format_duration(d.p90), format_duration(d.max), d.count)
+                format!(
+                    "p50 {} p90 {} max {} (n={})",
+                    format_duration(d.p50),
+                    format_duration(d.p90),
+                    format_duration(d.max),
+                    d.count
+                )
             })
         };
-        lines.push(Line::from(format!("SEV{level}: TTD {}  TTR {}", d(&g.ttd), d(&g.ttr))));
+        lines.push(Line::from(format!(
+            "SEV{level}: TTD {}  TTR {}",
+            d(&g.ttd),
+            d(&g.ttr)
+        )));
     }
     if !s.missing.is_empty() {
         lines.push(Line::from(Span::styled(
-            format!("{} incident(s) lack a time and are left out of a figure (see `warroom stats`)", s.missing.len()),
+            format!(
+                "{} incident(s) lack a time and are left out of a figure (see `warroom stats`)",
+                s.missing.len()
+            ),
             Style::new().fg(Color::Yellow),
         )));
     }
@@ -67,28 +87,48 @@ pub fn stats(app: &App, f: &mut Frame, area: Rect) {
 }
 
 pub fn findings(findings: &[Finding], f: &mut Frame, area: Rect) {
-    let rect = centered(area, area.width.saturating_sub(4).min(110), area.height.saturating_sub(2).max(3));
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).min(110),
+        area.height.saturating_sub(2).max(3),
+    );
     f.render_widget(Clear, rect);
     let block = Block::bordered()
         .title(" The blame check stopped the postmortem ")
-        .title_bottom(" rephrase with a note, then W again · y writes it anyway · any other key closes ");
+        .title_bottom(
+            " rephrase with a note, then W again · y writes it anyway · any other key closes ",
+        );
     let inner = block.inner(rect);
     f.render_widget(block, rect);
     let mut lines = Vec::new();
     for x in findings {
-        let style = if x.blocking { Style::new().fg(Color::Red) } else { Style::new().fg(Color::Yellow) };
-        lines.push(Line::from(vec![Span::styled(format!("{}: ", x.spot), style.bold()), Span::raw(x.problem.clone())]));
-        lines.push(Line::from(Span::styled(format!("    “{}”", x.excerpt), Style::new().fg(Color::DarkGray))));
+        let style = if x.blocking {
+            Style::new().fg(Color::Red)
+        } else {
+            Style::new().fg(Color::Yellow)
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{}: ", x.spot), style.bold()),
+            Span::raw(x.problem.clone()),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!("    “{}”", x.excerpt),
+            Style::new().fg(Color::DarkGray),
+        )));
     }
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 pub fn kedb(search: &KedbSearch, f: &mut Frame, area: Rect) {
-    let rect = centered(area, area.width.saturating_sub(4).min(110), area.height.saturating_sub(2).max(5));
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).min(110),
+        area.height.saturating_sub(2).max(5),
+    );
     f.render_widget(Clear, rect);
-    let block = Block::bordered()
-        .title(" Known errors ")
-        .title_bottom(" type to search · ↑↓ choose · enter links it to this incident · esc closes ");
+    let block = Block::bordered().title(" Known errors ").title_bottom(
+        " type to search · ↑↓ choose · enter links it to this incident · esc closes ",
+    );
     let inner = block.inner(rect);
     f.render_widget(block, rect);
     let [q, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
@@ -107,17 +147,28 @@ pub fn kedb(search: &KedbSearch, f: &mut Frame, area: Rect) {
         )));
     }
     for (n, i) in search.hits.iter().enumerate() {
-        let Some(e) = search.entries.get(*i) else { continue };
-        let mut head = Line::from(vec![Span::styled(format!("{:<10}", e.key), Style::new().bold()), Span::raw(e.symptom.clone())]);
+        let Some(e) = search.entries.get(*i) else {
+            continue;
+        };
+        let mut head = Line::from(vec![
+            Span::styled(format!("{:<10}", e.key), Style::new().bold()),
+            Span::raw(e.symptom.clone()),
+        ]);
         if n == search.selected {
             head = head.style(Style::new().add_modifier(Modifier::REVERSED));
         }
         lines.push(head);
         if !e.workaround.is_empty() {
-            lines.push(Line::from(Span::styled(format!("          workaround: {}", e.workaround), Style::new().fg(Color::Green))));
+            lines.push(Line::from(Span::styled(
+                format!("          workaround: {}", e.workaround),
+                Style::new().fg(Color::Green),
+            )));
         }
         if !e.root_cause.is_empty() {
-            lines.push(Line::from(Span::styled(format!("          cause: {}", e.root_cause), Style::new().fg(Color::DarkGray))));
+            lines.push(Line::from(Span::styled(
+                format!("          cause: {}", e.root_cause),
+                Style::new().fg(Color::DarkGray),
+            )));
         }
     }
     f.render_widget(Paragraph::new(lines), list);
