@@ -216,7 +216,8 @@ impl App {
                     match NaiveDate::parse_from_str(v[2].trim(), "%Y-%m-%d") {
                         Ok(d) => d,
                         Err(_) => {
-                            return self.refuse(format!("`{}` is not a date like 2026-12-31", v[2]));
+                            return self
+                                .refuse(format!("`{}` is not a date like 2026-12-31", v[2]));
                         }
                     }
                 };
