@@ -428,19 +428,24 @@ pub async fn append(
             list.len()
         )));
     }
-    let summary = find_incident(&state, &reference).await?;
+    // A UUID goes straight to the store, which answers 404 for an unknown incident; only
+    // a short id needs looking up first.
+    let id = match Uuid::parse_str(&reference) {
+        Ok(id) => id,
+        Err(_) => find_incident(&state, &reference).await?.id,
+    };
     let now = state.clock.now();
     let events = list
         .into_iter()
         .enumerate()
-        .map(|(n, v)| parse_new_event(summary.id, n, v, now))
+        .map(|(n, v)| parse_new_event(id, n, v, now))
         .collect::<Result<Vec<_>, _>>()?;
     let accepted: Vec<Accepted> = state
         .store
-        .append(summary.id, &caller.handle, events)
+        .append(id, &caller.handle, events)
         .await?;
     if let Some(last) = accepted.iter().map(|a| a.seq).max() {
-        state.wake.notify(summary.id, last);
+        state.wake.notify(id, last);
     }
     Ok(Json(AppendResponse {
         accepted: accepted
