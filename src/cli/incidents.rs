@@ -19,7 +19,7 @@ pub(super) fn emit(text: &str) -> Result<()> {
     Ok(())
 }
 
-fn say_recorded(what: &str, short: &str, r: &Recorded) -> Result<()> {
+pub(super) fn say_recorded(what: &str, short: &str, r: &Recorded) -> Result<()> {
     match r {
         Recorded::Confirmed(seq) => emit(&format!("{what} on {short} (#{seq})\n"))?,
         Recorded::Pending => emit(&format!(
@@ -30,7 +30,10 @@ fn say_recorded(what: &str, short: &str, r: &Recorded) -> Result<()> {
     Ok(())
 }
 
-fn open_existing(ctx: &Ctx, reference: &str) -> Result<(Replica, crate::domain::IncidentSummary)> {
+pub(super) fn open_existing(
+    ctx: &Ctx,
+    reference: &str,
+) -> Result<(Replica, crate::domain::IncidentSummary)> {
     let Some(replica) = ctx.existing_replica()? else {
         bail!(
             "no incident matches `{reference}`: there are no incidents in {} yet",

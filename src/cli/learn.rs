@@ -14,27 +14,12 @@ use crate::config::Config;
 use crate::domain::event::{EventKind, PrivacyAssessment, Role, Status};
 use crate::domain::metrics::{Distribution, format_duration, histogram, stats};
 use crate::domain::{kedb, postmortem, privacy};
-use crate::sync::{Recorded, Replica};
+use crate::sync::Recorded;
 
-fn open(ctx: &Ctx, reference: &str) -> Result<(Replica, crate::domain::IncidentSummary)> {
-    let Some(replica) = ctx.existing_replica()? else {
-        bail!(
-            "no incident matches `{reference}`: there are no incidents in {} yet",
-            ctx.data_dir.display()
-        );
-    };
-    let summary = replica.resolve(reference)?;
-    Ok((replica, summary))
-}
+use super::incidents::open_existing as open;
 
 fn done(what: &str, short: &str, r: Recorded) -> Result<()> {
-    match r {
-        Recorded::Confirmed(seq) => emit(&format!("{what} on {short} (#{seq})\n")),
-        Recorded::Pending => emit(&format!(
-            "{what} on {short}: pending, will sync when the server answers\n"
-        )),
-        Recorded::Rejected(reason) => bail!("{what} on {short} was refused: {reason}"),
-    }
+    super::incidents::say_recorded(what, short, &r)
 }
 
 pub fn resolve(ctx: &Ctx, reference: &str, summary: &str) -> Result<()> {
@@ -116,13 +101,7 @@ pub fn assign(ctx: &Ctx, reference: &str, role: &str, handle: &str) -> Result<()
 pub fn postmortem(ctx: &Ctx, reference: &str, out: Option<&str>, force: bool) -> Result<()> {
     let (replica, inc) = open(ctx, reference)?;
     let view = replica.view(inc.id)?;
-    let mut events = view.confirmed.clone();
-    events.extend(
-        view.pending
-            .iter()
-            .filter(|p| p.rejected.is_none())
-            .map(|p| p.event.clone()),
-    );
+    let events = view.events();
     let findings = postmortem::blame_check(&view.state, &events);
     for f in &findings {
         let kind = if f.blocking { "blame" } else { "name" };

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::describe;
+use crate::domain::describe::{self, clip};
 use crate::domain::event::{Event, Role, TheoryStatus};
 use crate::domain::incident::IncidentSummary;
 use crate::domain::metrics::format_duration;
@@ -14,16 +14,6 @@ use crate::sync::View;
 fn hm(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|| "not set".into())
-}
-
-fn clip(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
 }
 
 pub fn incident_table(incidents: &[IncidentSummary], now: DateTime<Utc>) -> String {

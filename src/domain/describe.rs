@@ -202,6 +202,17 @@ fn with_reason(head: String, reason: &str) -> String {
     }
 }
 
+/// At most `width` characters, ending in … when cut.
+pub fn clip(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
 /// "12m ago", "2h 05m ago", "in 5m".
 pub fn relative(d: chrono::Duration) -> String {
     if d < chrono::Duration::zero() {

@@ -440,10 +440,7 @@ pub async fn append(
         .enumerate()
         .map(|(n, v)| parse_new_event(id, n, v, now))
         .collect::<Result<Vec<_>, _>>()?;
-    let accepted: Vec<Accepted> = state
-        .store
-        .append(id, &caller.handle, events)
-        .await?;
+    let accepted: Vec<Accepted> = state.store.append(id, &caller.handle, events).await?;
     if let Some(last) = accepted.iter().map(|a| a.seq).max() {
         state.wake.notify(id, last);
     }

@@ -554,9 +554,8 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Accepted>, StoreError> {
         let author = author.to_string();
         let now = self.now();
-        self.write(move |c| append_in(c, incident, &author, &events, now))
+        self.write_async(move |c| append_in(c, incident, &author, &events, now))
             .await
-            .unwrap_or_else(|_| Err(StoreError::Unavailable("the writer stopped".into())))
     }
 
     async fn events_after(

@@ -56,6 +56,21 @@ pub struct View {
     pub pending: Vec<Pending>,
 }
 
+impl View {
+    /// The log as the state was folded from it: confirmed events, then pending ones that
+    /// were not refused.
+    pub fn events(&self) -> Vec<Event> {
+        let mut all = self.confirmed.clone();
+        all.extend(
+            self.pending
+                .iter()
+                .filter(|p| p.rejected.is_none())
+                .map(|p| p.event.clone()),
+        );
+        all
+    }
+}
+
 /// How a shared replica reaches its server from synchronous code (the CLI).
 struct Shared {
     syncer: Syncer,
@@ -463,14 +478,7 @@ impl Replica {
     ) -> Result<std::collections::BTreeMap<String, crate::domain::kedb::KnownError>, ReplicaError>
     {
         let view = self.view(crate::domain::kedb::KEDB_ID)?;
-        let mut events = view.confirmed;
-        events.extend(
-            view.pending
-                .into_iter()
-                .filter(|p| p.rejected.is_none())
-                .map(|p| p.event),
-        );
-        Ok(crate::domain::kedb::fold(&events))
+        Ok(crate::domain::kedb::fold(&view.events()))
     }
 
     /// Records a known-error entry (declaring the known-error stream the first time).

@@ -404,13 +404,7 @@ fn write_postmortem(worker: &Worker, incident: Uuid, force: bool) -> Msg {
         Ok(v) => v,
         Err(e) => return Msg::Recorded(Err(e.to_string())),
     };
-    let mut events = view.confirmed.clone();
-    events.extend(
-        view.pending
-            .iter()
-            .filter(|p| p.rejected.is_none())
-            .map(|p| p.event.clone()),
-    );
+    let events = view.events();
     let findings = crate::domain::postmortem::blame_check(&view.state, &events);
     if !force && findings.iter().any(|f| f.blocking) {
         return Msg::Findings(findings);

@@ -12,7 +12,7 @@ use super::action::Action;
 use super::app::{App, Overlay, Pane, RosterRow, Screen};
 use super::data::RowStatus;
 use super::keymap::Section;
-use crate::domain::describe;
+use crate::domain::describe::{self, clip};
 use crate::domain::event::{Audience, Outcome, Role, Severity, TheoryStatus};
 use crate::domain::incident::Decision;
 use crate::domain::metrics::format_duration;
@@ -35,16 +35,6 @@ fn fmt_time(app: &App, t: DateTime<Utc>, with_date: bool) -> String {
         t.with_timezone(&app.local).format(f).to_string()
     } else {
         t.format(f).to_string()
-    }
-}
-
-fn clip(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
-        out.push('…');
-        out
     }
 }
 
