@@ -253,3 +253,29 @@ pub fn sync(ctx: &Ctx, drop_rejected: bool) -> Result<()> {
     ))?;
     Ok(())
 }
+
+/// The link as the console's status bar shows it, for scripts and people at a shell.
+pub fn status(ctx: &Ctx) -> Result<()> {
+    use crate::sync::engine::Link;
+    let Some((server, _)) = &ctx.server else {
+        return emit(&format!(
+            "solo (no server): this machine's copy in {} is the record\n",
+            ctx.data_dir.display()
+        ));
+    };
+    let replica = ctx.replica()?;
+    let link = match replica.sync() {
+        Ok(_) => Link::Connected,
+        Err(e) => Link::Offline {
+            since: ctx.now(),
+            retry_at: None,
+            reason: e.to_string(),
+        },
+    };
+    let status = replica.link_status(link)?;
+    emit(&format!(
+        "{server}: {}\nyou are {}\n",
+        status.describe(ctx.now()),
+        replica.handle()
+    ))
+}

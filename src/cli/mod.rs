@@ -135,6 +135,8 @@ pub enum Command {
     },
     /// The severity levels and what they mean
     Severities,
+    /// Where this machine stands: solo or shared, the link, pending changes, last sync
+    Status,
     /// Shared mode: deliver pending changes and bring this machine's copy up to date
     Sync {
         /// Delete changes the server refused (they are listed first)
@@ -539,6 +541,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         },
         Some(Command::Sync { drop_rejected }) => incidents::sync(&ctx, drop_rejected),
+        Some(Command::Status) => incidents::status(&ctx),
         Some(Command::Severities) => incidents::emit(&output::severities()),
     }
 }

@@ -320,6 +320,19 @@ impl App {
                 ));
             }
         }
+        if s.privacy == crate::domain::event::PrivacyAssessment::PossibleBreach
+            && s.roster.holder(Role::Pl) == Some(me)
+            && let Some(step) = crate::domain::privacy::next_step(&s.privacy_steps)
+        {
+            out.push((
+                format!("privacy:{short}:{step}"),
+                format!("{short}: possible privacy breach, step {step} is next"),
+                format!(
+                    "As Policy Lead you lead the breach steps; next: {} (V records it).",
+                    crate::domain::privacy::STEPS[usize::from(step) - 1]
+                ),
+            ));
+        }
         for role in s.roster.roles_of(me) {
             if !s.roster.is_defaulted_to_ic(role) || role == Role::Ic {
                 let since = s
