@@ -337,8 +337,12 @@ impl Syncer {
                         let _ = changed.send(*id);
                     }
                 }
-                let due = last_list
-                    .is_none_or(|t: tokio::time::Instant| t.elapsed() > Duration::from_secs(30));
+                // After a failure (a long-poll included) the round must reach the server,
+                // or a console with nothing to push would report Connected and retry at once.
+                let due = failures > 0
+                    || last_list.is_none_or(|t: tokio::time::Instant| {
+                        t.elapsed() > Duration::from_secs(30)
+                    });
                 if due {
                     let before = Store::incidents(&self.store).await?;
                     if self.pull_all().await? > 0 {

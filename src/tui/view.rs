@@ -152,41 +152,7 @@ fn status_line(app: &App, section: Section, actions: &[Action]) -> Line<'static>
             continue;
         }
         spans.push(Span::styled(format!(" {key} "), Style::new().reversed()));
-        let label = match a {
-            Action::AddNote => "note",
-            Action::Search => "search",
-            Action::Filter => "filter",
-            Action::SetImpactStart => "start",
-            Action::SetDetected => "detected",
-            Action::SetImpactEnd => "end",
-            Action::ToObservation => "→observation",
-            Action::AssignRole => "assign",
-            Action::ReleaseRole => "release",
-            Action::HandOver => "hand over",
-            Action::RequestChange => "ask IC",
-            Action::ApproveChange => "approve",
-            Action::DenyChange => "deny",
-            Action::AddObservation => "observe",
-            Action::AddTheory => "theory",
-            Action::AddExperiment => "experiment",
-            Action::RecordOutcome => "outcome",
-            Action::Discipline => "IC questions",
-            Action::Open => "open",
-            Action::Declare => "declare",
-            Action::FocusNext => "pane",
-            Action::Zoom => "zoom",
-            Action::Help => "help",
-            Action::Quit => "quit",
-            Action::Join => "join",
-            Action::EditDraft => "edit",
-            Action::InsertTemplate => "template",
-            Action::ToggleAudience => "audience",
-            Action::ToggleFinal => "update/final",
-            Action::SendUpdate => "send",
-            Action::ApplySuggestion => "hand over",
-            Action::HealthCheck => "health check",
-            _ => "",
-        };
+        let label = a.short();
         spans.push(Span::raw(format!(" {label} ")));
     }
     Line::from(spans)
@@ -917,7 +883,7 @@ fn help(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(block, rect);
     // The pane's own keys first, then the global ones; flowing into as many columns as
     // the height needs, so every key shows on an 80x24 terminal.
-    let mut entries: Vec<(Option<String>, String)> = Vec::new();
+    let mut entries: Vec<(Option<(String, &str, &str)>, String)> = Vec::new();
     for section in [app.section(), Section::Global] {
         let keys = app.keymap.section(section);
         if keys.is_empty() {
@@ -925,7 +891,10 @@ fn help(app: &App, f: &mut Frame, area: Rect) {
         }
         entries.push((None, format!("{} keys", section.name())));
         for (key, action) in keys {
-            entries.push((Some(key.to_string()), action.describe().to_string()));
+            entries.push((
+                Some((key.to_string(), action.describe(), action.short())),
+                String::new(),
+            ));
         }
     }
     let h = inner.height.max(1) as usize;
@@ -936,15 +905,27 @@ fn help(app: &App, f: &mut Frame, area: Rect) {
     for (c, chunk) in entries.chunks(h).enumerate() {
         let lines: Vec<Line> = chunk
             .iter()
-            .map(|(key, text)| match key {
+            .map(|(key, text)| match key.clone() {
                 None => Line::from(Span::styled(
                     clip(text, width),
                     Style::new().bold().underlined(),
                 )),
-                Some(k) => Line::from(vec![
-                    Span::styled(format!(" {:<9} ", clip(k, 9)), Style::new().fg(Color::Cyan)),
-                    Span::raw(clip(text, width.saturating_sub(12))),
-                ]),
+                Some((k, long, short)) => {
+                    let room = width.saturating_sub(12);
+                    // Full descriptions where they fit, short ones in narrow columns.
+                    let text = if long.chars().count() <= room {
+                        long
+                    } else {
+                        short
+                    };
+                    Line::from(vec![
+                        Span::styled(
+                            format!(" {:<9} ", clip(&k, 9)),
+                            Style::new().fg(Color::Cyan),
+                        ),
+                        Span::raw(clip(text, room)),
+                    ])
+                }
             })
             .collect();
         if let Some(r) = rects.get(c) {
