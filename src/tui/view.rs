@@ -883,19 +883,21 @@ fn help(app: &App, f: &mut Frame, area: Rect) {
     f.render_widget(block, rect);
     // The pane's own keys first, then the global ones; flowing into as many columns as
     // the height needs, so every key shows on an 80x24 terminal.
-    let mut entries: Vec<(Option<(String, &str, &str)>, String)> = Vec::new();
+    enum Row {
+        Heading(String),
+        Key(String, Action),
+    }
+    let mut entries: Vec<Row> = Vec::new();
     for section in [app.section(), Section::Global] {
         let keys = app.keymap.section(section);
         if keys.is_empty() {
             continue;
         }
-        entries.push((None, format!("{} keys", section.name())));
-        for (key, action) in keys {
-            entries.push((
-                Some((key.to_string(), action.describe(), action.short())),
-                String::new(),
-            ));
-        }
+        entries.push(Row::Heading(format!("{} keys", section.name())));
+        entries.extend(
+            keys.into_iter()
+                .map(|(key, action)| Row::Key(key.to_string(), action)),
+        );
     }
     let h = inner.height.max(1) as usize;
     let columns = entries.len().div_ceil(h).max(1);
@@ -905,24 +907,22 @@ fn help(app: &App, f: &mut Frame, area: Rect) {
     for (c, chunk) in entries.chunks(h).enumerate() {
         let lines: Vec<Line> = chunk
             .iter()
-            .map(|(key, text)| match key.clone() {
-                None => Line::from(Span::styled(
+            .map(|row| match row {
+                Row::Heading(text) => Line::from(Span::styled(
                     clip(text, width),
                     Style::new().bold().underlined(),
                 )),
-                Some((k, long, short)) => {
+                Row::Key(k, action) => {
                     let room = width.saturating_sub(12);
                     // Full descriptions where they fit, short ones in narrow columns.
+                    let long = action.describe();
                     let text = if long.chars().count() <= room {
                         long
                     } else {
-                        short
+                        action.short()
                     };
                     Line::from(vec![
-                        Span::styled(
-                            format!(" {:<9} ", clip(&k, 9)),
-                            Style::new().fg(Color::Cyan),
-                        ),
+                        Span::styled(format!(" {:<9} ", clip(k, 9)), Style::new().fg(Color::Cyan)),
                         Span::raw(clip(text, room)),
                     ])
                 }
