@@ -30,11 +30,19 @@ pub(super) fn say_recorded(what: &str, short: &str, r: &Recorded) -> Result<()> 
     Ok(())
 }
 
-pub(super) fn open_existing(
+/// The replica and the one incident `reference` names; reading commands say when the
+/// server could not be reached, writing ones leave that to the write.
+fn open_incident(
     ctx: &Ctx,
     reference: &str,
+    writing: bool,
 ) -> Result<(Replica, crate::domain::IncidentSummary)> {
-    let Some(replica) = ctx.existing_replica()? else {
+    let replica = if writing {
+        ctx.replica_for_writing()?
+    } else {
+        ctx.existing_replica()?
+    };
+    let Some(replica) = replica else {
         bail!(
             "no incident matches `{reference}`: there are no incidents in {} yet",
             ctx.data_dir.display()
@@ -42,6 +50,20 @@ pub(super) fn open_existing(
     };
     let summary = replica.resolve(reference)?;
     Ok((replica, summary))
+}
+
+pub(super) fn open_existing(
+    ctx: &Ctx,
+    reference: &str,
+) -> Result<(Replica, crate::domain::IncidentSummary)> {
+    open_incident(ctx, reference, false)
+}
+
+pub(super) fn open_for_write(
+    ctx: &Ctx,
+    reference: &str,
+) -> Result<(Replica, crate::domain::IncidentSummary)> {
+    open_incident(ctx, reference, true)
 }
 
 pub fn declare(
@@ -105,7 +127,7 @@ pub fn log(ctx: &Ctx, reference: &str, text: &str) -> Result<()> {
     if text.trim().is_empty() {
         bail!("the note is empty");
     }
-    let (replica, summary) = open_existing(ctx, reference)?;
+    let (replica, summary) = open_for_write(ctx, reference)?;
     let r = replica.record(
         summary.id,
         vec![(
@@ -149,7 +171,7 @@ pub fn impact(ctx: &Ctx, reference: &str, mark: ImpactMark, at: &str) -> Result<
     if at > ctx.now() + chrono::Duration::minutes(1) {
         bail!("that time is in the future; impact times record what has happened");
     }
-    let (replica, summary) = open_existing(ctx, reference)?;
+    let (replica, summary) = open_for_write(ctx, reference)?;
     let (kind, what) = match mark {
         ImpactMark::Started => (EventKind::ImpactStarted {}, "start of impact set"),
         ImpactMark::Detected => (EventKind::Detected {}, "detection set"),

@@ -16,7 +16,7 @@ use crate::domain::metrics::{Distribution, format_duration, histogram, stats};
 use crate::domain::{kedb, postmortem, privacy};
 use crate::sync::Recorded;
 
-use super::incidents::open_existing as open;
+use super::incidents::open_for_write as open;
 
 fn done(what: &str, short: &str, r: Recorded) -> Result<()> {
     super::incidents::say_recorded(what, short, &r)

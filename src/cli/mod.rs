@@ -391,11 +391,23 @@ impl Ctx {
     /// The replica for reading, freshly synced in shared mode (offline: says so on stderr
     /// and reads this machine's copy). In solo mode, reading never creates files.
     pub fn existing_replica(&self) -> Result<Option<Replica>> {
+        self.fresh_replica(true)
+    }
+
+    /// As [`Ctx::existing_replica`], for a command about to write: the write reports any
+    /// trouble with the server itself, so the refresh stays quiet.
+    pub fn replica_for_writing(&self) -> Result<Option<Replica>> {
+        self.fresh_replica(false)
+    }
+
+    fn fresh_replica(&self, announce: bool) -> Result<Option<Replica>> {
         if self.server.is_none() && !crate::sync::solo_path(&self.data_dir).exists() {
             return Ok(None);
         }
         let replica = self.replica()?;
-        if let Some(warning) = replica.refresh() {
+        if let Some(warning) = replica.refresh()
+            && announce
+        {
             eprintln!("warroom: {warning}");
         }
         Ok(Some(replica))

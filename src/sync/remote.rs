@@ -110,17 +110,18 @@ impl Remote {
             .timeout(timeout)
             .send()
             .await
-            .map_err(|e| RemoteError::Offline(describe_reqwest(&e)))?;
+            .map_err(|e| {
+                RemoteError::Offline(format!("{} ({})", describe_reqwest(&e), self.base))
+            })?;
         let status = resp.status();
         let is_json = resp
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| RemoteError::Offline(describe_reqwest(&e)))?;
+        let bytes = resp.bytes().await.map_err(|e| {
+            RemoteError::Offline(format!("{} ({})", describe_reqwest(&e), self.base))
+        })?;
         if status.is_server_error() {
             return Err(RemoteError::Offline(format!(
                 "the server answered {status}"
