@@ -288,6 +288,14 @@ impl Incident {
     pub fn apply(&mut self, ev: &Event) {
         self.summary.apply(ev);
         let at = ev.at;
+        // Whoever records something on an incident is on its response from then on (a
+        // responder who left and writes again is not rejoined by it: that takes a join).
+        if !ev.author.is_empty()
+            && self.summary.declared_at.is_some()
+            && !self.responders.contains_key(&ev.author)
+        {
+            self.join(&ev.author, ev.recorded_at.unwrap_or(at).max(at));
+        }
         let ok = match &ev.kind {
             EventKind::IncidentDeclared { summary, .. } => {
                 self.description = summary.clone();

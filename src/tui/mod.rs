@@ -112,9 +112,27 @@ async fn run_async(opts: Options) -> Result<()> {
     };
     let replica = Arc::new(replica);
     let open_first = match &opts.incident {
-        Some(reference) => Some(replica.resolve(reference)?.id),
+        Some(reference) => match (replica.resolve(reference), &syncer) {
+            (Ok(found), _) => Some(found.id),
+            // Not here yet: a replica that has not synced asks the server once.
+            (Err(crate::sync::ReplicaError::Resolve(_)), Some((syncer, _))) => {
+                let pulled =
+                    tokio::time::timeout(std::time::Duration::from_secs(10), syncer.pull_all())
+                        .await;
+                if let Ok(Err(e)) = &pulled {
+                    tracing::warn!("first sync: {e}");
+                }
+                Some(replica.resolve(reference)?.id)
+            }
+            (Err(e), _) => return Err(e.into()),
+        },
         None => None,
     };
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        anyhow::bail!(
+            "the console needs a terminal; for scripts use the commands (`warroom --help`)"
+        );
+    }
     let keymap_file = opts.keymap.clone().or_else(Keymap::user_file);
     let (keymap, keymap_problem) = Keymap::load(keymap_file.as_deref());
 
@@ -181,7 +199,7 @@ async fn run_async(opts: Options) -> Result<()> {
         });
     }
 
-    let mut terminal = ratatui::init();
+    let mut terminal = ratatui::try_init().context("cannot start the console on this terminal")?;
     let _guard = TerminalGuard;
     let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
     if let Ok(size) = terminal.size() {
