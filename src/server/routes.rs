@@ -318,6 +318,8 @@ pub async fn events(
         }
     }
     let last_seq = match events.last().and_then(|e| e.seq) {
+        // A page shorter than the limit ends at the newest event.
+        Some(seq) if events.len() < limit => seq,
         Some(seq) => seq.max(state.store.incident(id).await?.map_or(seq, |s| s.last_seq)),
         None => state
             .store

@@ -212,7 +212,8 @@ impl SqliteStore {
     /// Adds confirmed events pulled from the server, in seq order, keeping their seq,
     /// author and receipt time; each one's outbox row (if it was ours) goes with it.
     pub async fn mirror(&self, incident: Uuid, events: Vec<Event>) -> Result<Mirrored, StoreError> {
-        self.write_async(move |c| mirror_in(c, incident, &events))
+        // Pulled events can always be pulled again: no need to wait for the disk.
+        self.write_relaxed(move |c| mirror_in(c, incident, &events))
             .await
     }
 

@@ -5,7 +5,9 @@
 //! cut as well as a `kill -9`; NORMAL would only survive the latter. The cost is one fsync
 //! per commit, which group commit spreads over every write that arrived meanwhile: the
 //! writer thread takes all queued writes, runs each in its own savepoint inside one
-//! transaction, commits once, and only then answers them all.
+//! transaction, commits once, and only then answers them all. One kind of write is
+//! relaxed: events a replica pulls from its server commit without the sync (they can be
+//! pulled again), and the next durable commit carries them to the disk.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -39,9 +41,12 @@ type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 trait Job: Send {
     fn run(&mut self, conn: &Connection) -> bool;
     fn finish(self: Box<Self>, commit: Result<(), String>);
+    /// Whether the write must reach the disk before it is answered.
+    fn durable(&self) -> bool;
 }
 
 struct WriteJob<T, F> {
+    durable: bool,
     work: Option<F>,
     result: Option<Result<T, StoreError>>,
     reply: Reply<T>,
@@ -60,6 +65,10 @@ where
         let ok = result.is_ok();
         self.result = Some(result);
         ok
+    }
+
+    fn durable(&self) -> bool {
+        self.durable
     }
 
     fn finish(self: Box<Self>, commit: Result<(), String>) {
@@ -154,6 +163,16 @@ fn writer_loop(mut conn: Connection, rx: Receiver<Box<dyn Job>>) {
 }
 
 fn commit_group(conn: &mut Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
+    // A group of writes that can be fetched again (events pulled from a server) commits
+    // without waiting for the disk; any durable write in the group makes it wait. The
+    // next durable commit flushes the relaxed ones with it.
+    let level = if batch.iter().any(|j| j.durable()) {
+        "FULL"
+    } else {
+        "NORMAL"
+    };
+    conn.pragma_update(None, "synchronous", level)
+        .map_err(|e| e.to_string())?;
     let mut tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|e| e.to_string())?;
@@ -211,8 +230,29 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.queue(true, work)
+    }
+
+    /// A write that may be lost in a power cut because it can be fetched again (events
+    /// pulled from the server); it commits without waiting for the disk.
+    pub async fn write_relaxed<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.queue(false, work)
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Unavailable("the writer stopped".into())))
+    }
+
+    fn queue<T, F>(&self, durable: bool, work: F) -> oneshot::Receiver<Result<T, StoreError>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
         let (reply, rx) = oneshot::channel();
         let job = Box::new(WriteJob {
+            durable,
             work: Some(work),
             result: None,
             reply,
