@@ -95,7 +95,7 @@ static NEXT_HEAD: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^\s*(?:#+\s*)?next\s+steps?\b[^:]*:?\s*$"));
 static WHEN: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(\b\d{1,2}[:h]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\bin\s+(?:about\s+|around\s+)?(?:\d+|an?|one|two|half\s+an)\s*(?:min|minutes?|hours?|hrs?|h|m)\b|\bevery\s+\d+\s*(?:min|minutes|hours?)\b|\btomorrow\b|\bnoon\b|\bmidnight\b)",
+        r"(?i)(\b\d{1,2}[:h]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\bin\s+(?:about\s+|around\s+)?(?:\d+|an?|one|two|half\s+an)\s*(?:mins?|minutes?|hours?|hrs?|h|m)\b|\bevery\s+\d+\s*(?:mins?|minutes|hours?)\b|\btomorrow\b|\bnoon\b|\bmidnight\b)",
     )
 });
 static WHERE: LazyLock<Regex> = LazyLock::new(|| {
@@ -260,10 +260,19 @@ fn rule(id: &'static str, label: &'static str, passed: bool, hint: impl Into<Str
 
 /// A line that names a subject (root cause, ETA) and either states it or says it is unknown.
 fn stated_or_unknown(lines: &[&str], subject: &Regex) -> Option<bool> {
+    static STATES: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)\b(?:cause|eta)\b[^.:]{0,20}?\b(?:is|was|are|were|appears to be|looks like|seems to be)\s+\S|\bcaused\s+by\s+\S|\bbecause\s+\S",
+        )
+    });
+    // A line states it when it labels a value ("Root cause: ..."), says what it is ("the
+    // cause is ..."), gives a time (an ETA), or says plainly that it is not known.
     let says = |l: &&&str| {
         UNKNOWN.is_match(l)
-            || l.split_once(':').is_some_and(|(_, v)| v.trim().len() > 2)
-            || l.len() > 25
+            || l.split_once(':')
+                .is_some_and(|(k, v)| subject.is_match(k) && v.trim().len() > 2)
+            || STATES.is_match(l)
+            || WHEN.is_match(l)
     };
     let mentions: Vec<&&str> = lines.iter().filter(|l| subject.is_match(l)).collect();
     if mentions.is_empty() {
@@ -565,7 +574,11 @@ fn final_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>)
 /// The first piece of internal detail in a text, if any.
 pub fn internal_detail(text: &str) -> Option<String> {
     for r in [&*IPV4, &*HOSTNAME, &*TICKET] {
-        if let Some(m) = r.find(text) {
+        // `SEV-2` in a title is a severity, not a ticket.
+        if let Some(m) = r
+            .find_iter(text)
+            .find(|m| !m.as_str().to_ascii_uppercase().starts_with("SEV-"))
+        {
             return Some(m.as_str().to_string());
         }
     }
@@ -666,6 +679,37 @@ Next update at 22:30 UTC in #inc-payments.
                 "replacing {from:?} should fail {rule}, failed {f:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_next_step_that_mentions_the_cause_or_restoring_does_not_state_them() {
+        let text = GOOD_INTERNAL
+            .replace("Root cause: unknown yet.\n", "")
+            .replace("ETA for restoration: unknown.\n", "")
+            .replace(
+                "- Raise the connection pool",
+                "- Find the root cause of pool exhaustion",
+            )
+            .replace(
+                "- Watch the error rate",
+                "- Restore the previous tokeniser config",
+            );
+        let f = failed(&text, opts(Audience::Internal, DraftKind::Update));
+        assert!(f.contains(&"root_cause") && f.contains(&"eta"), "{f:?}");
+        let stated = text.replace(
+            "- Find the root cause",
+            "The root cause is the pool size.\n- Find the root cause",
+        );
+        assert!(
+            !failed(&stated, opts(Audience::Internal, DraftKind::Update)).contains(&"root_cause")
+        );
+    }
+
+    #[test]
+    fn a_sev_dash_title_is_not_a_ticket_id() {
+        let text = "SEV-2 – Card payments failing\n\nSome card payments fail.\n\nImpact: customers cannot pay by card; a third of payments are affected.\nRoot cause: unknown.\nETA: unknown.\nNext update in 30 mins on our status page.";
+        let v = validate(text, opts(Audience::External, DraftKind::Update));
+        assert!(v.passed(), "{:#?}", v.failed().collect::<Vec<_>>());
     }
 
     #[test]
@@ -953,17 +997,26 @@ pub fn next_update_time(
     use chrono::{Duration, NaiveTime, TimeZone};
     let line = text.lines().find(|l| NEXT_UPDATE.is_match(l))?;
     static CLOCK: LazyLock<Regex> =
-        LazyLock::new(|| re(r"(?i)\b(\d{1,2})[:h](\d{2})\s*(utc|z)?\b"));
+        LazyLock::new(|| re(r"(?i)\b(\d{1,2})(?:[:h](\d{2}))?\s*(am|pm)?\s*(utc|z)?\b"));
     static IN: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"(?i)\bin\s+(?:about\s+|around\s+)?(\d+|an?|one|two|half\s+an)\s*(min|minutes?|hours?|hrs?|h|m)\b",
+            r"(?i)\bin\s+(?:about\s+|around\s+)?(\d+|an?|one|two|half\s+an)\s*(mins?|minutes?|hours?|hrs?|h|m)\b",
         )
     });
-    if let Some(c) = CLOCK.captures(line) {
-        let h: u32 = c[1].parse().ok()?;
-        let m: u32 = c[2].parse().ok()?;
+    // A clock time has minutes or am/pm: "22:30", "10pm", "10:30 pm UTC".
+    let clock = CLOCK
+        .captures_iter(line)
+        .find(|c| c.get(2).is_some() || c.get(3).is_some());
+    if let Some(c) = clock {
+        let mut h: u32 = c[1].parse().ok()?;
+        let m: u32 = c.get(2).map_or(Some(0), |m| m.as_str().parse().ok())?;
+        match c.get(3).map(|x| x.as_str().to_ascii_lowercase()) {
+            Some(ap) if ap == "pm" && h < 12 => h += 12,
+            Some(ap) if ap == "am" && h == 12 => h = 0,
+            _ => {}
+        }
         let time = NaiveTime::from_hms_opt(h, m, 0)?;
-        let utc = c.get(3).is_some();
+        let utc = c.get(4).is_some();
         let at = if utc {
             chrono::Utc.from_utc_datetime(&now.date_naive().and_time(time))
         } else {
@@ -1086,5 +1139,9 @@ mod template_tests {
             now + chrono::Duration::hours(23) + chrono::Duration::minutes(30)
         );
         assert!(next_update_time("nothing promised", now, utc).is_none());
+        let t = next_update_time("Next update at 11pm UTC in #inc", now, utc).unwrap();
+        assert_eq!(t, now + chrono::Duration::hours(1));
+        let t = next_update_time("Next update in 20 mins here", now, utc).unwrap();
+        assert_eq!(t, now + chrono::Duration::minutes(20));
     }
 }

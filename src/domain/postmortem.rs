@@ -67,9 +67,22 @@ impl Aliases {
         for ev in events {
             match &ev.kind {
                 EventKind::IncidentDeclared { .. } => note(&ev.author, Some(Role::Ic), &mut joined),
-                EventKind::CommandHandedOver { to, .. } => note(to, Some(Role::Ic), &mut joined),
-                EventKind::RoleAssigned { role, handle } => note(handle, Some(*role), &mut joined),
-                EventKind::ResponderJoined { handle, .. } => note(handle, None, &mut joined),
+                EventKind::CommandHandedOver { to, .. } => {
+                    note(&ev.author, None, &mut joined);
+                    note(to, Some(Role::Ic), &mut joined);
+                }
+                EventKind::RoleAssigned { role, handle } => {
+                    note(&ev.author, None, &mut joined);
+                    note(handle, Some(*role), &mut joined);
+                }
+                EventKind::ResponderJoined { handle, .. }
+                | EventKind::ResponderLeft { handle }
+                | EventKind::DutyStarted { handle }
+                | EventKind::DutyEnded { handle }
+                | EventKind::AwakeSince { handle, .. } => {
+                    note(&ev.author, None, &mut joined);
+                    note(handle, None, &mut joined);
+                }
                 _ => note(&ev.author, None, &mut joined),
             }
         }

@@ -132,6 +132,9 @@ pub struct DeclareRequest {
     /// Marks a training incident, excluded from metrics.
     #[serde(default)]
     pub drill: Option<bool>,
+    /// When it was declared, if not now (a client that declared while offline says when).
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// The id of the `impact_started` event a declaration carries: derived from the
@@ -174,9 +177,15 @@ pub async fn declare(
     {
         return Err(ApiError::invalid("started_at is in the future"));
     }
+    if req
+        .at
+        .is_some_and(|s| s > now + chrono::Duration::minutes(5))
+    {
+        return Err(ApiError::invalid("at is in the future"));
+    }
     let mut events = vec![NewEvent {
         id: req.id,
-        at: now,
+        at: req.at.unwrap_or(now),
         kind: EventKind::IncidentDeclared {
             title: req.title.trim().to_string(),
             severity,

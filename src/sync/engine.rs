@@ -172,7 +172,11 @@ impl Syncer {
         if let Some(first) = rest.first()
             && matches!(first.event.kind, EventKind::IncidentDeclared { .. })
         {
-            match self.remote.declare(incident, &first.event.kind).await {
+            match self
+                .remote
+                .declare(incident, first.event.at, &first.event.kind)
+                .await
+            {
                 Ok(()) => {
                     self.store.outbox_ack(vec![(first.event.id, 1)]).await?;
                     report.delivered += 1;
@@ -323,6 +327,7 @@ impl Syncer {
         status: watch::Sender<LinkStatus>,
     ) {
         let mut failures: u32 = 0;
+        let mut poll_failures: u32 = 0;
         let mut offline_since: Option<DateTime<Utc>> = None;
         if let Ok(s) = self.status(Link::Connecting).await {
             status.send_replace(s);
@@ -392,14 +397,31 @@ impl Syncer {
             if failures == 0
                 && let Some(id) = focused
             {
-                tokio::select! {
-                    got = self.pull(id, Duration::from_secs(25)) => match got {
-                        Ok(m) if m.applied > 0 => { let _ = changed.send(id); }
-                        Ok(_) => {}
-                        Err(_) => failures = failures.max(1),
-                    },
-                    _ = kick.notified() => {}
-                    _ = focus.changed() => {}
+                let polled = tokio::select! {
+                    got = self.pull(id, Duration::from_secs(25)) => Some(got),
+                    _ = kick.notified() => None,
+                    _ = focus.changed() => None,
+                };
+                match polled {
+                    Some(Ok(m)) => {
+                        poll_failures = 0;
+                        if m.applied > 0 {
+                            let _ = changed.send(id);
+                        }
+                    }
+                    Some(Err(e)) => {
+                        // The rest of the link may be fine (an incident this server does not
+                        // have, say): pause before asking again rather than spin.
+                        poll_failures += 1;
+                        failures = failures.max(1);
+                        tracing::warn!("long-poll of {id}: {e}");
+                        tokio::select! {
+                            _ = tokio::time::sleep(backoff(poll_failures)) => {}
+                            _ = kick.notified() => {}
+                            _ = focus.changed() => {}
+                        }
+                    }
+                    None => {}
                 }
             } else {
                 tokio::select! {

@@ -183,7 +183,12 @@ impl Remote {
     }
 
     /// Declares from a pending `incident_declared` event (its id is the incident's).
-    pub async fn declare(&self, incident: Uuid, kind: &EventKind) -> Result<(), RemoteError> {
+    pub async fn declare(
+        &self,
+        incident: Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+        kind: &EventKind,
+    ) -> Result<(), RemoteError> {
         let EventKind::IncidentDeclared {
             title,
             severity,
@@ -202,6 +207,7 @@ impl Remote {
             "severity": severity.level(),
             "summary": summary,
             "drill": drill,
+            "at": crate::domain::event::format_time(at),
         });
         self.answer(
             self.client.post(self.url("/api/v1/incidents")).json(&body),

@@ -305,7 +305,7 @@ impl App {
                 pending,
                 full,
             } => {
-                let fresh = full || self.data.as_ref().is_none_or(|d| d.id != id);
+                let fresh = full;
                 self.on_loaded(id, new, pending, full);
                 let mut effects = self.check_alerts(fresh);
                 if fresh {
@@ -386,7 +386,11 @@ impl App {
     }
 
     fn on_loaded(&mut self, id: Uuid, new: Vec<Event>, pending: Vec<Pending>, full: bool) {
-        let fresh = full || self.data.as_ref().is_none_or(|d| d.id != id);
+        if !full && self.data.as_ref().is_none_or(|d| d.id != id) {
+            // News of an incident that is no longer open: nothing to show.
+            return;
+        }
+        let fresh = full;
         if fresh {
             self.data = Some(IncidentData::new(id, new, pending));
             self.screen = Screen::Incident;
@@ -397,11 +401,12 @@ impl App {
             self.roster_selected = 0;
             self.board_rows = [0; 3];
         } else if let Some(d) = &mut self.data {
-            let before = d.len();
+            let confirmed_before = d.confirmed.len();
             d.extend(new, pending);
             if let Some(rows) = &mut self.timeline.filtered {
-                // Pending rows may have gone or changed: rebuild from the first changed row.
-                let first = before.min(d.confirmed.len());
+                // Every row from the first new confirmed one on may have changed (pending
+                // rows confirmed, others added): check them against the filter again.
+                let first = confirmed_before;
                 rows.retain(|i| *i < first);
                 let filter = &self.timeline.filter;
                 rows.extend(
