@@ -91,7 +91,7 @@ struct Console {
 }
 
 fn console(rt: &Runtime, dir: &Path, url: &str, token: &str, focus: Uuid) -> Console {
-    let (replica, syncer, kick) = rt
+    let (replica, syncer, kick, _) = rt
         .block_on(Replica::open_shared_background(
             dir,
             url,
@@ -252,7 +252,7 @@ fn main() {
     // Catch-up: a fresh client pulls the big incident.
     let fresh = dir.path().join("fresh");
     let t = Instant::now();
-    let (replica, syncer, _kick): (Replica, Arc<Syncer>, _) = rt
+    let (replica, syncer, _kick, _): (Replica, Arc<Syncer>, _, _) = rt
         .block_on(Replica::open_shared_background(
             &fresh,
             &url,

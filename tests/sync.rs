@@ -765,7 +765,7 @@ fn a_console_rides_out_a_server_restart() {
         .declare("Login storm", Severity::CRITICAL, "", None, false)
         .unwrap();
     let incident = summary.id;
-    let (alice, syncer, kick) = rt
+    let (alice, syncer, kick, _) = rt
         .block_on(Replica::open_shared_background(
             &dir.path().join("alice"),
             &url,

@@ -183,10 +183,28 @@ pub fn action_done(ctx: &Ctx, reference: &str, item: &str) -> Result<()> {
         .trim_start_matches(['A', 'a'])
         .parse::<usize>()
         .ok();
-    let found = state.action_items.iter().enumerate().find(|(i, a)| {
-        number == Some(i + 1) || a.id.to_string().starts_with(&item.to_ascii_lowercase())
-    });
-    let Some((_, a)) = found else {
+    // A1, A2, ... by number; otherwise a prefix of the item's id long enough to be one.
+    let prefix = item.trim().to_ascii_lowercase();
+    let by_id: Vec<_> = if prefix.len() >= 4 {
+        state
+            .action_items
+            .iter()
+            .filter(|a| a.id.to_string().starts_with(&prefix))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if by_id.len() > 1 {
+        bail!(
+            "`{item}` matches {} action items: type more of the id, or use A1, A2, ...",
+            by_id.len()
+        );
+    }
+    let found = number
+        .and_then(|n| state.action_items.get(n.wrapping_sub(1)))
+        .filter(|_| item.trim().len() <= 4)
+        .or(by_id.first().copied());
+    let Some(a) = found else {
         bail!(
             "no action item `{item}` on {} (see `warroom actions`)",
             inc.short_id
@@ -562,7 +580,7 @@ pub fn drill(ctx: &Ctx, scenario: Option<&str>, speed: f64) -> Result<()> {
     };
     let replica = ctx.replica()?;
     let clock: Arc<dyn crate::clock::Clock> = ctx.clock.clone();
-    let d = crate::drill::prepare(name, replica.handle(), clock.as_ref(), speed)?;
+    let d = crate::drill::prepare(name, &replica.handle(), clock.as_ref(), speed)?;
     let short = crate::domain::ids::short_id(&d.incident);
     eprintln!(
         "Drill {short} started: you are the incident commander. Open it in another terminal \

@@ -79,11 +79,23 @@ fn valid_token_handle(handle: &str) -> Result<()> {
     Ok(())
 }
 
-async fn open_for_tokens(ctx: &Ctx, db: Option<&str>) -> Result<std::sync::Arc<dyn Store>> {
+/// The server's store for token commands. Only `token create` may create it (so tokens
+/// can be made before the first start); listing or revoking never makes a new file.
+async fn open_for_tokens(
+    ctx: &Ctx,
+    db: Option<&str>,
+    create: bool,
+) -> Result<std::sync::Arc<dyn Store>> {
     let spec = db_spec(ctx, db);
-    if !spec.contains("://") && db.is_none() && !Path::new(&spec).exists() {
-        // The server's file is created here so that tokens can be made before the first start.
-        eprintln!("warroom: creating the server database {spec}");
+    let path = spec
+        .strip_prefix("sqlite://")
+        .or_else(|| spec.strip_prefix("sqlite:"))
+        .unwrap_or(&spec);
+    if !spec.contains("://") && !Path::new(path).exists() {
+        if !create {
+            bail!("there is no server database at {path} (make a token first, or pass --db)");
+        }
+        eprintln!("warroom: creating the server database {path}");
     }
     Ok(store::open(&spec, ctx.clock.clone()).await?)
 }
@@ -91,7 +103,7 @@ async fn open_for_tokens(ctx: &Ctx, db: Option<&str>) -> Result<std::sync::Arc<d
 pub fn token_create(ctx: &Ctx, handle: &str, read_only: bool, db: Option<&str>) -> Result<()> {
     valid_token_handle(handle)?;
     runtime()?.block_on(async {
-        let store = open_for_tokens(ctx, db).await?;
+        let store = open_for_tokens(ctx, db, true).await?;
         let token = new_token();
         store
             .add_token(handle, &hash_token(&token), read_only)
@@ -107,7 +119,7 @@ pub fn token_create(ctx: &Ctx, handle: &str, read_only: bool, db: Option<&str>) 
 
 pub fn token_list(ctx: &Ctx, db: Option<&str>) -> Result<()> {
     runtime()?.block_on(async {
-        let store = open_for_tokens(ctx, db).await?;
+        let store = open_for_tokens(ctx, db, false).await?;
         let tokens = store.tokens().await?;
         if tokens.is_empty() {
             eprintln!("no tokens yet: warroom token create HANDLE");
@@ -134,7 +146,7 @@ pub fn token_list(ctx: &Ctx, db: Option<&str>) -> Result<()> {
 
 pub fn token_revoke(ctx: &Ctx, handle: &str, db: Option<&str>) -> Result<()> {
     runtime()?.block_on(async {
-        let store = open_for_tokens(ctx, db).await?;
+        let store = open_for_tokens(ctx, db, false).await?;
         let n = store.revoke_tokens(handle).await?;
         if n == 0 {
             bail!("{handle} has no live token");

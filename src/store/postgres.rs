@@ -340,8 +340,11 @@ impl Store for PgStore {
         listener.listen(CHANNEL).await.map_err(db)?;
         tokio::spawn(async move {
             loop {
-                match listener.recv().await {
-                    Ok(n) => {
+                // `try_recv` tells of a lost connection (Ok(None)) and reconnects on the
+                // next call; notifications sent meanwhile are lost, so every waiter is woken
+                // to read again.
+                match listener.try_recv().await {
+                    Ok(Some(n)) => {
                         let mut parts = n.payload().splitn(2, ':');
                         let id = parts.next().and_then(|s| Uuid::parse_str(s).ok());
                         let seq = parts.next().and_then(|s| s.parse::<i64>().ok());
@@ -349,12 +352,14 @@ impl Store for PgStore {
                             hook(id, seq);
                         }
                     }
+                    Ok(None) => {
+                        tracing::warn!("PostgreSQL listener lost its connection; reconnecting");
+                        hook(Uuid::nil(), 0);
+                    }
                     Err(e) => {
-                        // The listener reconnects on the next recv; do not spin meanwhile.
                         tracing::warn!("PostgreSQL listener: {e}");
+                        // Do not spin while the database is away.
                         tokio::time::sleep(Duration::from_millis(500)).await;
-                        // Notifications sent while it was away are lost: wake every waiter
-                        // so each reads again.
                         hook(Uuid::nil(), 0);
                     }
                 }

@@ -125,7 +125,12 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection, StoreError> 
 }
 
 fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let version: i64 = conn
+    // The version is read and raised under one write lock, so two processes opening the
+    // same file at once cannot both run a migration.
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::db)?;
+    let version: i64 = tx
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .map_err(|e| corrupt(path, e))?;
     let known = MIGRATIONS.len() as i64;
@@ -137,13 +142,17 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         )));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let tx = conn.transaction().map_err(StoreError::db)?;
-        tx.execute_batch(sql).map_err(|e| corrupt(path, e))?;
+        tx.execute_batch(sql).map_err(|e| {
+            StoreError::Unavailable(format!(
+                "{}: upgrading to schema v{}: {e}",
+                path.display(),
+                i + 1
+            ))
+        })?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)
             .map_err(StoreError::db)?;
-        tx.commit().map_err(StoreError::db)?;
     }
-    Ok(())
+    tx.commit().map_err(StoreError::db)
 }
 
 fn writer_loop(mut conn: Connection, rx: Receiver<Box<dyn Job>>) {

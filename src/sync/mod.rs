@@ -89,7 +89,8 @@ enum Settle {
 
 pub struct Replica {
     store: SqliteStore,
-    handle: String,
+    /// Who this replica's changes are by; in shared mode, the token's handle once known.
+    handle: std::sync::RwLock<String>,
     clock: Arc<dyn Clock>,
     settle: Settle,
 }
@@ -101,21 +102,48 @@ async fn learn_handle(
     remote: &Remote,
     token: &str,
     fallback: &str,
-) -> Result<String, ReplicaError> {
+) -> Result<(String, bool), ReplicaError> {
     let key = format!("handle:{}", crate::store::hash_token(token));
     if let Some(h) = store.sync_value(&key)? {
-        return Ok(h);
+        return Ok((h, true));
     }
     match tokio::time::timeout(CLI_TIMEOUT, remote.whoami()).await {
         Ok(Ok(h)) => {
             store.set_sync_value(&key, h.clone()).await?;
-            Ok(h)
+            Ok((h, true))
         }
         Ok(Err(e @ (RemoteError::Unauthorized(_) | RemoteError::Incompatible(_)))) => {
             Err(ReplicaError::Refused(e.to_string()))
         }
         // Offline on first use: work under the local name until the server answers.
-        _ => Ok(fallback.to_string()),
+        _ => Ok((fallback.to_string(), false)),
+    }
+}
+
+/// Asks the server who the token is until it answers, remembers it, and tells `done`.
+/// For a console that started offline on first use.
+pub async fn relearn_handle(
+    replica: std::sync::Arc<Replica>,
+    remote: Remote,
+    token: String,
+    done: impl FnOnce(String),
+) {
+    let mut failures = 0;
+    loop {
+        match remote.whoami().await {
+            Ok(h) => {
+                let key = format!("handle:{}", crate::store::hash_token(&token));
+                let _ = replica.store.set_sync_value(&key, h.clone()).await;
+                replica.set_handle(&h);
+                done(h);
+                return;
+            }
+            Err(RemoteError::Unauthorized(_) | RemoteError::Incompatible(_)) => return,
+            Err(_) => {
+                failures += 1;
+                tokio::time::sleep(engine::backoff(failures)).await;
+            }
+        }
     }
 }
 
@@ -161,7 +189,7 @@ impl Replica {
         let store = SqliteStore::open(solo_path(data_dir), clock.clone())?;
         let replica = Replica {
             store,
-            handle: handle.to_string(),
+            handle: std::sync::RwLock::new(handle.to_string()),
             clock,
             settle: Settle::Solo,
         };
@@ -186,11 +214,12 @@ impl Replica {
             .enable_all()
             .build()
             .map_err(|e| ReplicaError::Refused(format!("cannot start the network runtime: {e}")))?;
-        let handle = runtime.block_on(learn_handle(&store, &remote, token, fallback_handle))?;
+        let (handle, _) =
+            runtime.block_on(learn_handle(&store, &remote, token, fallback_handle))?;
         let syncer = Syncer::new(store.clone(), remote, clock.clone());
         Ok(Replica {
             store,
-            handle,
+            handle: std::sync::RwLock::new(handle),
             clock,
             settle: Settle::Now(Box::new(Shared { syncer, runtime })),
         })
@@ -204,20 +233,20 @@ impl Replica {
         token: &str,
         fallback_handle: &str,
         clock: Arc<dyn Clock>,
-    ) -> Result<(Self, Arc<Syncer>, Arc<tokio::sync::Notify>), ReplicaError> {
+    ) -> Result<(Self, Arc<Syncer>, Arc<tokio::sync::Notify>, bool), ReplicaError> {
         let remote =
             Remote::new(server, token).map_err(|e| ReplicaError::Refused(e.to_string()))?;
         let store = SqliteStore::open(shared_path(data_dir, server), clock.clone())?;
-        let handle = learn_handle(&store, &remote, token, fallback_handle).await?;
+        let (handle, learned) = learn_handle(&store, &remote, token, fallback_handle).await?;
         let kick = Arc::new(tokio::sync::Notify::new());
         let syncer = Arc::new(Syncer::new(store.clone(), remote, clock.clone()));
         let replica = Replica {
             store,
-            handle,
+            handle: std::sync::RwLock::new(handle),
             clock,
             settle: Settle::Background(kick.clone()),
         };
-        Ok((replica, syncer, kick))
+        Ok((replica, syncer, kick, learned))
     }
 
     fn shared(&self) -> Option<&Shared> {
@@ -274,8 +303,16 @@ impl Replica {
         }
     }
 
-    pub fn handle(&self) -> &str {
-        &self.handle
+    pub fn handle(&self) -> String {
+        self.handle
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The token's handle, learned after the replica opened.
+    pub fn set_handle(&self, handle: &str) {
+        *self.handle.write().unwrap_or_else(|e| e.into_inner()) = handle.to_string();
     }
 
     pub fn store(&self) -> &SqliteStore {
@@ -358,7 +395,7 @@ impl Replica {
             }
             kinds.push((start, EventKind::ImpactStarted {}));
         }
-        let outcome = self.record_with_ids(id, self.handle.clone(), kinds, Some(id))?;
+        let outcome = self.record_with_ids(id, self.handle(), kinds, Some(id))?;
         let summary = self
             .incidents()?
             .into_iter()
@@ -373,7 +410,7 @@ impl Replica {
         incident: Uuid,
         kinds: Vec<(DateTime<Utc>, EventKind)>,
     ) -> Result<Recorded, ReplicaError> {
-        self.record_with_ids(incident, self.handle.clone(), kinds, None)
+        self.record_with_ids(incident, self.handle(), kinds, None)
     }
 
     /// As [`Replica::record`], with a given author (seeding a demo or a drill in solo mode).
@@ -497,9 +534,7 @@ impl Replica {
                     drill: false,
                 },
             };
-            if let Recorded::Rejected(r) =
-                self.record_as(KEDB_ID, &self.handle.clone(), vec![declare])?
-            {
+            if let Recorded::Rejected(r) = self.record_as(KEDB_ID, &self.handle(), vec![declare])? {
                 return Ok(Recorded::Rejected(r));
             }
         }

@@ -106,6 +106,8 @@ pub enum Msg {
     KnownErrors(Vec<crate::domain::kedb::KnownError>),
     /// The blame check stopped the postmortem: what to rephrase.
     Findings(Vec<crate::domain::postmortem::Finding>),
+    /// The server told us who our token belongs to.
+    Handle(String),
     /// Saved drafts of an incident, internal and external.
     Drafts {
         id: Uuid,
@@ -182,6 +184,9 @@ pub struct TimelineState {
 pub struct App {
     pub now: DateTime<Utc>,
     pub local: FixedOffset,
+    /// Read and show local times in the system's time zone (its offset on each date),
+    /// rather than the fixed `local` offset (which tests use).
+    pub system_zone: bool,
     pub use_local: bool,
     pub handle: String,
     pub keymap: Keymap,
@@ -228,6 +233,7 @@ impl App {
         App {
             now,
             local,
+            system_zone: false,
             use_local: false,
             handle: handle.to_string(),
             keymap,
@@ -312,6 +318,11 @@ impl App {
                     effects.push(Effect::LoadDrafts(id));
                 }
                 effects
+            }
+            Msg::Handle(h) => {
+                self.say(format!("you are {h} on this server"));
+                self.handle = h;
+                Vec::new()
             }
             Msg::KnownErrors(entries) => {
                 if let Overlay::Kedb(search) = &mut self.overlay {
@@ -1067,7 +1078,11 @@ impl App {
     pub(super) fn parse_time(&self, s: &str) -> Result<DateTime<Utc>, String> {
         let s = if s.trim().is_empty() { "now" } else { s };
         // Typed times without a zone are the responder's local time.
-        parse_when(s, self.now, self.local)
+        if self.system_zone {
+            parse_when(s, self.now, chrono::Local)
+        } else {
+            parse_when(s, self.now, self.local)
+        }
     }
 
     /// Checks the change against the state; refused: the reason goes to the open form.
@@ -1398,6 +1413,16 @@ impl App {
                 ),
                 None => self.refuse("stage: detect, respond, recover, learn or improve".into()),
             },
+        }
+    }
+
+    /// The local offset in force at `t`.
+    pub fn offset_at(&self, t: DateTime<Utc>) -> FixedOffset {
+        use chrono::{Offset, TimeZone};
+        if self.system_zone {
+            chrono::Local.offset_from_utc_datetime(&t.naive_utc()).fix()
+        } else {
+            self.local
         }
     }
 

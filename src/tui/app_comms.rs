@@ -219,7 +219,7 @@ impl App {
         let i = audience_index(audience);
         let text = self.drafts[i].text();
         let checklist = self.drafts[i].verdict.record();
-        let next_update_due = next_update_time(&text, self.now, self.local);
+        let next_update_due = next_update_time(&text, self.now, self.offset_at(self.now));
         let mut effects = self.record(
             vec![(
                 self.now,

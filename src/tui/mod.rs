@@ -99,7 +99,7 @@ async fn run_async(opts: Options) -> Result<()> {
             (tokio::task::block_in_place(open)?, None)
         }
         Some((server, token)) => {
-            let (r, s, kick) = Replica::open_shared_background(
+            let (r, s, kick, learned) = Replica::open_shared_background(
                 &opts.data_dir,
                 server,
                 token,
@@ -107,7 +107,7 @@ async fn run_async(opts: Options) -> Result<()> {
                 clock.clone(),
             )
             .await?;
-            (r, Some((s, kick)))
+            (r, Some((s, kick, learned, token.clone())))
         }
     };
     let replica = Arc::new(replica);
@@ -115,7 +115,7 @@ async fn run_async(opts: Options) -> Result<()> {
         Some(reference) => match (replica.resolve(reference), &syncer) {
             (Ok(found), _) => Some(found.id),
             // Not here yet: a replica that has not synced asks the server once.
-            (Err(crate::sync::ReplicaError::Resolve(_)), Some((syncer, _))) => {
+            (Err(crate::sync::ReplicaError::Resolve(_)), Some((syncer, ..))) => {
                 let pulled =
                     tokio::time::timeout(std::time::Duration::from_secs(10), syncer.pull_all())
                         .await;
@@ -140,7 +140,8 @@ async fn run_async(opts: Options) -> Result<()> {
     let (config, config_problem) = Config::load(config_file.as_deref());
 
     let local = Local::now().offset().fix();
-    let mut app = App::new(replica.handle(), keymap, clock.now(), local);
+    let mut app = App::new(&replica.handle(), keymap, clock.now(), local);
+    app.system_zone = true;
     app.thresholds = config.thresholds;
     app.action_due = config.action_due;
     for problem in [keymap_problem, config_problem].into_iter().flatten() {
@@ -157,7 +158,19 @@ async fn run_async(opts: Options) -> Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let (focus_tx, focus_rx) = watch::channel::<Option<Uuid>>(None);
 
-    if let Some((syncer, kick)) = syncer {
+    if let Some((syncer, kick, learned, token)) = syncer {
+        if !learned {
+            // Started offline on first use: learn the token's handle once the server answers.
+            let (t, replica, remote) = (tx.clone(), replica.clone(), syncer.remote().clone());
+            tokio::spawn(crate::sync::relearn_handle(
+                replica,
+                remote,
+                token,
+                move |h| {
+                    let _ = t.send(Msg::Handle(h));
+                },
+            ));
+        }
         let (status_tx, mut status_rx) = watch::channel(LinkStatus::solo());
         let (changed_tx, mut changed_rx) = mpsc::unbounded_channel::<Uuid>();
         tokio::spawn(syncer.run(kick, focus_rx, changed_tx, status_tx));

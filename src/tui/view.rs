@@ -32,7 +32,7 @@ pub fn severity_style(s: Severity) -> Style {
 fn fmt_time(app: &App, t: DateTime<Utc>, with_date: bool) -> String {
     let f = if with_date { "%m-%d %H:%M" } else { "%H:%M:%S" };
     if app.use_local {
-        t.with_timezone(&app.local).format(f).to_string()
+        t.with_timezone(&app.offset_at(t)).format(f).to_string()
     } else {
         t.format(f).to_string()
     }
