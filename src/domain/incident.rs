@@ -294,7 +294,7 @@ impl Incident {
             && self.summary.declared_at.is_some()
             && !self.responders.contains_key(&ev.author)
         {
-            self.join(&ev.author, ev.recorded_at.unwrap_or(at).max(at));
+            self.join(&ev.author, at);
         }
         let ok = match &ev.kind {
             EventKind::IncidentDeclared { summary, .. } => {
@@ -1043,6 +1043,29 @@ mod tests {
         assert_eq!(s.pending_change_requests().count(), 1);
         assert!(s.check("bo", log.now, &decide).is_err());
         assert!(s.check("ana", log.now, &decide).is_ok());
+    }
+
+    #[test]
+    fn a_writer_joins_when_they_acted_not_when_the_server_heard() {
+        let mut log = declared();
+        log.push(
+            "kim",
+            EventKind::Note {
+                text: "on it".into(),
+            },
+        );
+        // Recorded an hour after the fact (a client that was offline, or a seeded demo).
+        for e in &mut log.events {
+            e.recorded_at = Some(e.at + Duration::hours(1));
+        }
+        let s = log.state();
+        let kim = &s.responders["kim"];
+        assert_eq!(kim.joined_at, log.events[1].at);
+        assert_eq!(s.responders["ana"].joined_at, log.events[0].at);
+        assert_eq!(
+            kim.time_on_duty(log.now + Duration::minutes(10)),
+            Duration::minutes(10)
+        );
     }
 
     #[test]

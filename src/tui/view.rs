@@ -282,9 +282,20 @@ fn incident(app: &App, f: &mut Frame) {
             Action::Discipline,
             Action::Help,
         ],
-        Pane::Comms | Pane::Fatigue => {
-            &[Action::FocusNext, Action::Zoom, Action::Help, Action::Quit]
-        }
+        Pane::Comms => &[
+            Action::EditDraft,
+            Action::InsertTemplate,
+            Action::ToggleAudience,
+            Action::ToggleFinal,
+            Action::SendUpdate,
+            Action::Help,
+        ],
+        Pane::Fatigue => &[
+            Action::ApplySuggestion,
+            Action::HealthCheck,
+            Action::FocusNext,
+            Action::Help,
+        ],
     };
     f.render_widget(
         Paragraph::new(status_line(app, app.focus.section(), actions)),
