@@ -23,7 +23,9 @@ use crate::sync::Replica;
     version,
     about = "A terminal console for incident commanders",
     long_about = "warroom keeps one incident's timeline, roles, board, comms and fatigue clocks in \
-                  one place. Run it alone (solo, the default) or shared through `warroom serve`."
+                  one place. `warroom` alone opens the console (`warroom demo` shows a living \
+                  incident); the commands below script the same workflow. Run it alone (solo, \
+                  the default) or shared through `warroom serve`."
 )]
 pub struct Cli {
     /// Where warroom keeps its files [default: the XDG data dir, e.g. ~/.local/share/warroom]
