@@ -310,10 +310,8 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
             kinds,
             what,
         } => match replica.record(incident, kinds) {
-            Ok(Recorded::Confirmed(_)) => Msg::Recorded(Ok(what)),
-            Ok(Recorded::Pending) => {
-                Msg::Recorded(Ok(format!("{what} (pending until the server confirms)")))
-            }
+            // Pending or confirmed alike: the timeline marks what the server has not confirmed.
+            Ok(Recorded::Confirmed(_) | Recorded::Pending) => Msg::Recorded(Ok(what)),
             Ok(Recorded::Rejected(reason)) => Msg::Recorded(Err(format!("refused: {reason}"))),
             Err(e) => Msg::Recorded(Err(e.to_string())),
         },
