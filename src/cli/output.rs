@@ -163,6 +163,36 @@ pub fn incident_report(view: &View, now: DateTime<Utc>) -> String {
         None => String::new(),
     };
     let _ = writeln!(out, "Comms             {} sent{due}", s.comms.len());
+    let privacy = match s.privacy {
+        crate::domain::event::PrivacyAssessment::NotAssessed => "not yet assessed".to_string(),
+        crate::domain::event::PrivacyAssessment::NoPersonalInformation => {
+            "no personal information involved".to_string()
+        }
+        crate::domain::event::PrivacyAssessment::PossibleBreach => {
+            format!("POSSIBLE BREACH, {} of 6 steps done", s.privacy_steps.len())
+        }
+    };
+    let _ = writeln!(out, "Privacy           {privacy}");
+    if !s.action_items.is_empty() {
+        let open = s
+            .action_items
+            .iter()
+            .filter(|a| a.done_at.is_none())
+            .count();
+        let _ = writeln!(
+            out,
+            "Action items      {open} open of {}",
+            s.action_items.len()
+        );
+    }
+    if !s.known_errors.is_empty() {
+        let keys: Vec<&str> = s
+            .known_errors
+            .iter()
+            .map(|k| k.known_error.as_str())
+            .collect();
+        let _ = writeln!(out, "Known errors      {}", keys.join(", "));
+    }
     let rejected = view.pending.iter().filter(|p| p.rejected.is_some()).count();
     let _ = writeln!(
         out,

@@ -375,6 +375,14 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
             Style::new().fg(Color::White).bg(Color::Red).bold(),
         ));
     }
+    if s.privacy == crate::domain::event::PrivacyAssessment::PossibleBreach
+        && s.privacy_steps.len() < 6
+    {
+        second.push(alarm(
+            "PRIVACY BREACH?".into(),
+            Style::new().fg(Color::White).bg(Color::Magenta).bold(),
+        ));
+    }
     let health_due = s.commander() == Some(app.handle.as_str())
         && crate::domain::fatigue::health_check_due(s, s.last_health_check, &app.thresholds)
             .is_some_and(|d| d < app.now);
@@ -601,6 +609,52 @@ fn roster(app: &App, f: &mut Frame, area: Rect, focused: bool) {
             format!("  {decided} change request(s) decided"),
             Style::new().fg(Color::DarkGray),
         )));
+    }
+    // The rest of the incident's obligations, while there is room.
+    let privacy = match s.privacy {
+        crate::domain::event::PrivacyAssessment::NotAssessed => Span::styled(
+            "Privacy: not yet assessed (V)",
+            Style::new().fg(Color::Yellow),
+        ),
+        crate::domain::event::PrivacyAssessment::NoPersonalInformation => Span::styled(
+            "Privacy: no personal information",
+            Style::new().fg(Color::DarkGray),
+        ),
+        crate::domain::event::PrivacyAssessment::PossibleBreach => Span::styled(
+            format!(
+                "Privacy: POSSIBLE BREACH, {} of 6 steps done (V)",
+                s.privacy_steps.len()
+            ),
+            Style::new().fg(Color::White).bg(Color::Red),
+        ),
+    };
+    let open_actions = s
+        .action_items
+        .iter()
+        .filter(|a| a.done_at.is_none())
+        .count();
+    let mut extra = vec![Line::from(privacy)];
+    if !s.action_items.is_empty() {
+        extra.push(Line::from(format!(
+            "Action items: {open_actions} open of {}",
+            s.action_items.len()
+        )));
+    }
+    if !s.known_errors.is_empty() {
+        let keys: Vec<&str> = s
+            .known_errors
+            .iter()
+            .map(|k| k.known_error.as_str())
+            .collect();
+        extra.push(Line::from(clip(
+            &format!("Known errors: {}", keys.join(", ")),
+            w,
+        )));
+    }
+    for line in extra {
+        if lines.len() < h {
+            lines.push(line);
+        }
     }
     f.render_widget(Paragraph::new(lines), area);
 }
