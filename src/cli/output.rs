@@ -163,15 +163,7 @@ pub fn incident_report(view: &View, now: DateTime<Utc>) -> String {
         None => String::new(),
     };
     let _ = writeln!(out, "Comms             {} sent{due}", s.comms.len());
-    let privacy = match s.privacy {
-        crate::domain::event::PrivacyAssessment::NotAssessed => "not yet assessed".to_string(),
-        crate::domain::event::PrivacyAssessment::NoPersonalInformation => {
-            "no personal information involved".to_string()
-        }
-        crate::domain::event::PrivacyAssessment::PossibleBreach => {
-            format!("POSSIBLE BREACH, {} of 6 steps done", s.privacy_steps.len())
-        }
-    };
+    let privacy = s.privacy.describe(s.privacy_steps.len());
     let _ = writeln!(out, "Privacy           {privacy}");
     if !s.action_items.is_empty() {
         let open = s

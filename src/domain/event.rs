@@ -264,6 +264,19 @@ pub enum PrivacyAssessment {
     PossibleBreach,
 }
 
+impl PrivacyAssessment {
+    /// How the assessment reads, with the breach steps done so far.
+    pub fn describe(self, steps_done: usize) -> String {
+        match self {
+            PrivacyAssessment::NotAssessed => "not yet assessed".into(),
+            PrivacyAssessment::NoPersonalInformation => "no personal information involved".into(),
+            PrivacyAssessment::PossibleBreach => {
+                format!("POSSIBLE BREACH, {steps_done} of 6 breach steps done")
+            }
+        }
+    }
+}
+
 /// What the outgoing commander leaves the incoming one.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandoverBrief {

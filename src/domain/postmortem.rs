@@ -297,15 +297,7 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
     let _ = writeln!(
         w,
         "- Privacy: {}",
-        match incident.privacy {
-            super::event::PrivacyAssessment::NotAssessed => "not yet assessed".to_string(),
-            super::event::PrivacyAssessment::NoPersonalInformation =>
-                "no personal information involved".to_string(),
-            super::event::PrivacyAssessment::PossibleBreach => format!(
-                "possible breach; {} of 6 breach steps done",
-                incident.privacy_steps.len()
-            ),
-        }
+        incident.privacy.describe(incident.privacy_steps.len())
     );
     let _ = writeln!(w, "\n## Impact\n");
     let impact_notes: Vec<String> = incident

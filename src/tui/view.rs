@@ -611,23 +611,19 @@ fn roster(app: &App, f: &mut Frame, area: Rect, focused: bool) {
         )));
     }
     // The rest of the incident's obligations, while there is room.
-    let privacy = match s.privacy {
-        crate::domain::event::PrivacyAssessment::NotAssessed => Span::styled(
-            "Privacy: not yet assessed (V)",
-            Style::new().fg(Color::Yellow),
-        ),
-        crate::domain::event::PrivacyAssessment::NoPersonalInformation => Span::styled(
-            "Privacy: no personal information",
-            Style::new().fg(Color::DarkGray),
-        ),
-        crate::domain::event::PrivacyAssessment::PossibleBreach => Span::styled(
-            format!(
-                "Privacy: POSSIBLE BREACH, {} of 6 steps done (V)",
-                s.privacy_steps.len()
-            ),
-            Style::new().fg(Color::White).bg(Color::Red),
-        ),
+    let privacy_style = match s.privacy {
+        crate::domain::event::PrivacyAssessment::NotAssessed => Style::new().fg(Color::Yellow),
+        crate::domain::event::PrivacyAssessment::NoPersonalInformation => {
+            Style::new().fg(Color::DarkGray)
+        }
+        crate::domain::event::PrivacyAssessment::PossibleBreach => {
+            Style::new().fg(Color::White).bg(Color::Red)
+        }
     };
+    let privacy = Span::styled(
+        format!("Privacy: {} (V)", s.privacy.describe(s.privacy_steps.len())),
+        privacy_style,
+    );
     let open_actions = s
         .action_items
         .iter()
