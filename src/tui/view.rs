@@ -205,7 +205,7 @@ fn picker(app: &App, f: &mut Frame, area: Rect) {
                     // The rest of the line is the title's; it ends in … when cut.
                     clip(
                         &format!("{drill}{}", inc.title),
-                        (inner.width as usize).saturating_sub(62).max(8)
+                        (inner.width as usize).saturating_sub(64).max(8)
                     )
                 )),
             ]);
