@@ -158,7 +158,7 @@ fn picker_without_incidents() {
 fn picker_with_incidents() {
     for (w, h) in SIZES {
         let text = render(&picker(w, h, true), w, h);
-        assert!(text.contains("Card payments f"), "{text}");
+        assert!(text.contains("Card payments"), "{text}");
         insta::assert_snapshot!(format!("picker_incidents_{w}x{h}"), text);
     }
 }
