@@ -166,11 +166,7 @@ pub fn incident_report(view: &View, now: DateTime<Utc>) -> String {
     let privacy = s.privacy.describe(s.privacy_steps.len());
     let _ = writeln!(out, "Privacy           {privacy}");
     if !s.action_items.is_empty() {
-        let open = s
-            .action_items
-            .iter()
-            .filter(|a| a.done_at.is_none())
-            .count();
+        let open = s.open_action_items();
         let _ = writeln!(
             out,
             "Action items      {open} open of {}",
@@ -178,12 +174,7 @@ pub fn incident_report(view: &View, now: DateTime<Utc>) -> String {
         );
     }
     if !s.known_errors.is_empty() {
-        let keys: Vec<&str> = s
-            .known_errors
-            .iter()
-            .map(|k| k.known_error.as_str())
-            .collect();
-        let _ = writeln!(out, "Known errors      {}", keys.join(", "));
+        let _ = writeln!(out, "Known errors      {}", s.known_error_keys().join(", "));
     }
     let rejected = view.pending.iter().filter(|p| p.rejected.is_some()).count();
     let _ = writeln!(

@@ -565,6 +565,25 @@ impl Incident {
             .filter(|c| c.decision == Decision::Pending)
     }
 
+    /// Action items not yet done.
+    pub fn open_action_items(&self) -> usize {
+        self.action_items
+            .iter()
+            .filter(|a| a.done_at.is_none())
+            .count()
+    }
+
+    /// The keys of the known errors linked to this incident, each once.
+    pub fn known_error_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = Vec::new();
+        for k in &self.known_errors {
+            if !keys.contains(&k.known_error.as_str()) {
+                keys.push(&k.known_error);
+            }
+        }
+        keys
+    }
+
     pub fn present_responders(&self) -> impl Iterator<Item = &Responder> {
         self.responders.values().filter(|r| r.is_present())
     }

@@ -624,11 +624,7 @@ fn roster(app: &App, f: &mut Frame, area: Rect, focused: bool) {
         format!("Privacy: {} (V)", s.privacy.describe(s.privacy_steps.len())),
         privacy_style,
     );
-    let open_actions = s
-        .action_items
-        .iter()
-        .filter(|a| a.done_at.is_none())
-        .count();
+    let open_actions = s.open_action_items();
     let mut extra = vec![Line::from(privacy)];
     if !s.action_items.is_empty() {
         extra.push(Line::from(format!(
@@ -637,13 +633,8 @@ fn roster(app: &App, f: &mut Frame, area: Rect, focused: bool) {
         )));
     }
     if !s.known_errors.is_empty() {
-        let keys: Vec<&str> = s
-            .known_errors
-            .iter()
-            .map(|k| k.known_error.as_str())
-            .collect();
         extra.push(Line::from(clip(
-            &format!("Known errors: {}", keys.join(", ")),
+            &format!("Known errors: {}", s.known_error_keys().join(", ")),
             w,
         )));
     }
