@@ -67,6 +67,7 @@ fn build_log(incident: Uuid, n: usize) -> Vec<Event> {
             severity: Severity::MAJOR,
             summary: "Roughly a third of card payments fail at checkout.".into(),
             drill: false,
+            restricted: false,
         },
     );
     let mut i = 0usize;

@@ -57,6 +57,7 @@ fn fixture() -> Fixture {
                     severity: Severity::MAJOR,
                     summary: "Roughly a third of card payments fail at checkout.".into(),
                     drill: false,
+                    restricted: false,
                 },
             }],
         )

@@ -68,6 +68,7 @@ fn build_big(store: &SqliteStore, now: chrono::DateTime<chrono::Utc>) -> Uuid {
                         severity: Severity::CRITICAL,
                         summary: String::new(),
                         drill: false,
+                        restricted: false,
                     }
                 } else {
                     note(format!("event {i}: replica lag on shard {}", i % 64))

@@ -92,7 +92,7 @@ struct Instance {
 async fn store(db: &TestDb) -> Arc<dyn Store> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     Arc::new(
-        PgStore::connect(&db.url, clock)
+        PgStore::connect(&db.url, clock, warroom::domain::rules::Rules::default())
             .await
             .expect("connect to the test database"),
     )
@@ -413,6 +413,7 @@ async fn appends_through_one_store_are_announced_to_another() {
             severity: Severity::MAJOR,
             summary: String::new(),
             drill: false,
+            restricted: false,
         },
     };
     let notes: Vec<NewEvent> = (0..3)

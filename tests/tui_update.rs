@@ -721,7 +721,10 @@ fn only_the_ic_may_approve_a_change_request() {
     let effects = approve_first_change(&mut app, request);
     assert!(effects.is_empty(), "{effects:?}");
     let err = form_error(&app).expect("the form says why");
-    assert!(err.contains("only the incident commander decides"), "{err}");
+    assert!(
+        err.contains("only the incident commander (jonas) decides"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -72,6 +72,7 @@ pub fn declare(
     severity: u8,
     summary: &str,
     started_at: Option<&str>,
+    restricted: bool,
 ) -> Result<()> {
     if title.trim().is_empty() {
         bail!("the title must not be empty");
@@ -80,7 +81,8 @@ pub fn declare(
     // Every argument is checked before anything is written.
     let started = started_at.map(|s| ctx.parse_time(s)).transpose()?;
     let replica = ctx.replica()?;
-    let (incident, outcome) = replica.declare(title, severity, summary, started, false)?;
+    let (incident, outcome) =
+        replica.declare(title, severity, summary, started, false, restricted)?;
     match outcome {
         Recorded::Rejected(reason) => bail!("the declaration was refused: {reason}"),
         Recorded::Pending => eprintln!(
@@ -149,7 +151,7 @@ pub fn events(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
         if json {
             writeln!(out, "{}", serde_json::to_string(ev)?)?;
         } else {
-            writeln!(out, "{}", output::event_line(ev, None))?;
+            writeln!(out, "{}", output::event_line(&view.state, ev, None))?;
         }
     }
     for p in &view.pending {
@@ -160,7 +162,11 @@ pub fn events(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
                 Some(reason) => format!("REJECTED: {reason}"),
                 None => "pending".to_string(),
             };
-            writeln!(out, "{}", output::event_line(&p.event, Some(&mark)))?;
+            writeln!(
+                out,
+                "{}",
+                output::event_line(&view.state, &p.event, Some(&mark))
+            )?;
         }
     }
     Ok(())

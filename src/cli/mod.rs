@@ -89,6 +89,9 @@ pub enum Command {
         /// When impact started, if known: `21:40`, `-15m`, `2026-11-26T21:40:00Z`, ...
         #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
         started_at: Option<String>,
+        /// Only you and whoever the IC grants can see it (security and privacy incidents)
+        #[arg(long)]
+        restricted: bool,
     },
     /// List incidents, newest first
     Incidents {
@@ -238,6 +241,10 @@ pub enum Command {
         /// A SQLite path (or sqlite:PATH), or a postgres:// URL [default: DATA_DIR/server.db]
         #[arg(long, value_name = "PATH_OR_URL", env = "WARROOM_DB")]
         db: Option<String>,
+        /// How long the incident commander must be silent on an incident before someone
+        /// else may take command without their consent
+        #[arg(long, value_name = "SPAN", default_value = "15m")]
+        take_command_after: String,
     },
     /// Make, list and revoke the server's API tokens
     Token {
@@ -470,7 +477,15 @@ pub fn run(cli: Cli) -> Result<()> {
             severity,
             summary,
             started_at,
-        }) => incidents::declare(&ctx, &title, severity, &summary, started_at.as_deref()),
+            restricted,
+        }) => incidents::declare(
+            &ctx,
+            &title,
+            severity,
+            &summary,
+            started_at.as_deref(),
+            restricted,
+        ),
         Some(Command::Incidents { json }) => incidents::list(&ctx, json),
         Some(Command::Show { incident, json }) => incidents::show(&ctx, &incident, json),
         Some(Command::Log { incident, text }) => incidents::log(&ctx, &incident, &text.join(" ")),
@@ -544,7 +559,21 @@ pub fn run(cli: Cli) -> Result<()> {
                 comms_cmds::template(&ctx, &name, incident.as_deref())
             }
         },
-        Some(Command::Serve { listen, db }) => server_cmds::serve(&ctx, listen, db.as_deref()),
+        Some(Command::Serve {
+            listen,
+            db,
+            take_command_after,
+        }) => {
+            let rules = crate::domain::rules::Rules {
+                take_command_after: crate::domain::time::parse_span(&take_command_after)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--take-command-after `{take_command_after}` is not a span like 15m or 1h"
+                        )
+                    })?,
+            };
+            server_cmds::serve(&ctx, listen, db.as_deref(), rules)
+        }
         Some(Command::Token { action, db }) => match action {
             TokenAction::Create { handle, read_only } => {
                 server_cmds::token_create(&ctx, &handle, read_only, db.as_deref())

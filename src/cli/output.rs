@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::describe::{self, clip};
 use crate::domain::event::{Event, Role, TheoryStatus};
-use crate::domain::incident::IncidentSummary;
+use crate::domain::incident::{Incident, IncidentSummary};
 use crate::domain::metrics::format_duration;
 use crate::domain::severity;
 use crate::sync::View;
@@ -48,7 +48,7 @@ pub fn incident_table(incidents: &[IncidentSummary], now: DateTime<Utc>) -> Stri
     out
 }
 
-pub fn event_line(ev: &Event, mark: Option<&str>) -> String {
+pub fn event_line(state: &Incident, ev: &Event, mark: Option<&str>) -> String {
     let seq = ev
         .seq
         .map(|s| format!("#{s}"))
@@ -58,7 +58,7 @@ pub fn event_line(ev: &Event, mark: Option<&str>) -> String {
         ev.at.format("%Y-%m-%d %H:%M:%S"),
         clip(&ev.author, 10),
         describe::label(&ev.kind),
-        describe::text(&ev.kind)
+        describe::text_in(state, ev)
     );
     if let Some(m) = mark {
         let _ = write!(line, "  [{m}]");

@@ -1,5 +1,6 @@
 //! `warroom serve` and `warroom token`.
 
+use crate::domain::rules::Rules;
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -48,11 +49,11 @@ async fn shutdown_signal() {
     }
 }
 
-pub fn serve(ctx: &Ctx, listen: SocketAddr, db: Option<&str>) -> Result<()> {
+pub fn serve(ctx: &Ctx, listen: SocketAddr, db: Option<&str>, rules: Rules) -> Result<()> {
     let spec = db_spec(ctx, db);
     let clock = ctx.clock.clone();
     runtime()?.block_on(async move {
-        let store = store::open(&spec, clock.clone()).await?;
+        let store = store::open(&spec, clock.clone(), rules).await?;
         let described = store.describe();
         let running = server::start(listen, store, clock)
             .await
@@ -97,7 +98,7 @@ async fn open_for_tokens(
         }
         eprintln!("warroom: creating the server database {path}");
     }
-    Ok(store::open(&spec, ctx.clock.clone()).await?)
+    Ok(store::open(&spec, ctx.clock.clone(), Rules::default()).await?)
 }
 
 pub fn token_create(ctx: &Ctx, handle: &str, read_only: bool, db: Option<&str>) -> Result<()> {

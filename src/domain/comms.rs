@@ -1069,6 +1069,7 @@ mod template_tests {
                 severity: Severity::MAJOR,
                 summary: String::new(),
                 drill: false,
+                restricted: false,
             },
         };
         let inc = crate::domain::incident::Incident::fold(uuid::Uuid::nil(), [&declared]);

@@ -39,6 +39,12 @@ pub fn label(kind: &EventKind) -> &str {
         EventKind::HealthCheck { .. } => "health",
         EventKind::PrivacyStepDone { .. } => "privacy step",
         EventKind::KnownErrorRecorded { .. } => "known error",
+        EventKind::CommandRequested { .. } => "asks command",
+        EventKind::CommandRequestDecided { .. } => "command ans",
+        EventKind::CommandTaken { .. } => "COMMAND TAKEN",
+        EventKind::AccessGranted { .. } => "access",
+        EventKind::AccessRevoked { .. } => "access",
+        EventKind::EventRedacted { .. } => "redaction",
         EventKind::Unknown { .. } => "unknown",
     }
 }
@@ -103,6 +109,25 @@ pub fn text(kind: &EventKind) -> String {
                 format!("command handed over to {to}: {state}")
             }
         }
+        EventKind::CommandRequested { reason } => {
+            with_reason("asks the IC for command".into(), reason)
+        }
+        EventKind::CommandRequestDecided {
+            accepted, reason, ..
+        } => with_reason(
+            if *accepted {
+                "request for command accepted".into()
+            } else {
+                "request for command declined".into()
+            },
+            reason,
+        ),
+        EventKind::CommandTaken { reason } => {
+            with_reason("TOOK COMMAND without the IC's consent".into(), reason)
+        }
+        EventKind::AccessGranted { handle } => format!("{handle} may now see this incident"),
+        EventKind::AccessRevoked { handle } => format!("{handle} may no longer see this incident"),
+        EventKind::EventRedacted { reason, .. } => with_reason("redacted an entry".into(), reason),
         EventKind::Note { text } => first_line(text).to_string(),
         EventKind::Observation { text, .. } => first_line(text).to_string(),
         EventKind::Theory { text } => first_line(text).to_string(),
@@ -191,6 +216,19 @@ pub fn text(kind: &EventKind) -> String {
             format!("({kind}: recorded by a newer warroom; update to see it)")
         }
     }
+}
+
+/// What an event of `state` says: its text, or for a redacted entry who redacted it and why.
+pub fn text_in(state: &super::incident::Incident, ev: &super::event::Event) -> String {
+    match state.redactions.get(&ev.id) {
+        Some(r) => redacted(r),
+        None => text(&ev.kind),
+    }
+}
+
+/// How a redacted entry reads in place of its text.
+pub fn redacted(r: &super::incident::Redaction) -> String {
+    with_reason(format!("redacted by the IC ({})", r.by), &r.reason)
 }
 
 fn with_reason(head: String, reason: &str) -> String {

@@ -359,6 +359,9 @@ pub enum EventKind {
         summary: String,
         #[serde(default, skip_serializing_if = "is_false")]
         drill: bool,
+        /// Only its members (the declarer and whoever the IC grants) know it exists.
+        #[serde(default, skip_serializing_if = "is_false")]
+        restricted: bool,
     },
     SeverityChanged {
         severity: Severity,
@@ -500,6 +503,37 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         incidents: Vec<Uuid>,
     },
+    /// A responder asks the IC for command; the IC accepts (handing over) or declines.
+    CommandRequested {
+        #[serde(default)]
+        reason: String,
+    },
+    /// The IC's answer to a request for command.
+    CommandRequestDecided {
+        request: Uuid,
+        accepted: bool,
+        #[serde(default)]
+        reason: String,
+    },
+    /// The author takes command without the IC's consent, allowed only when the IC has
+    /// been silent on the incident for a while (their laptop died, say).
+    CommandTaken {
+        reason: String,
+    },
+    /// The IC lets `handle` see a restricted incident.
+    AccessGranted {
+        handle: String,
+    },
+    /// The IC takes a restricted incident away from `handle`.
+    AccessRevoked {
+        handle: String,
+    },
+    /// The IC removes the text of an earlier event (a secret, personal data) everywhere;
+    /// the event keeps its place on the timeline, marked redacted with the reason.
+    EventRedacted {
+        event: Uuid,
+        reason: String,
+    },
     /// A kind this version does not know: kept whole, shown as unknown.
     #[serde(skip)]
     Unknown {
@@ -547,6 +581,12 @@ pub const KNOWN_TYPES: &[&str] = &[
     "health_check",
     "privacy_step_done",
     "known_error_recorded",
+    "command_requested",
+    "command_request_decided",
+    "command_taken",
+    "access_granted",
+    "access_revoked",
+    "event_redacted",
 ];
 
 /// A `"type"` name must look like one of ours to be kept as unknown: lower snake case.
@@ -601,6 +641,12 @@ impl EventKind {
             EventKind::HealthCheck { .. } => 30,
             EventKind::PrivacyStepDone { .. } => 31,
             EventKind::KnownErrorRecorded { .. } => 32,
+            EventKind::CommandRequested { .. } => 33,
+            EventKind::CommandRequestDecided { .. } => 34,
+            EventKind::CommandTaken { .. } => 35,
+            EventKind::AccessGranted { .. } => 36,
+            EventKind::AccessRevoked { .. } => 37,
+            EventKind::EventRedacted { .. } => 38,
             EventKind::Unknown { .. } => usize::MAX,
         }
     }
@@ -657,7 +703,102 @@ impl EventKind {
             _ => None,
         }
     }
+
+    /// This kind with every word a person wrote in it removed, for redaction; `None` when
+    /// it carries no free text (ids, roles, times and handles are the incident's structure
+    /// and stay). Deterministic, so every machine scrubs an event to the same thing.
+    pub fn scrubbed(&self) -> Option<EventKind> {
+        let gone = String::new;
+        let mut k = self.clone();
+        let had_text = match &mut k {
+            EventKind::IncidentDeclared { title, summary, .. } => {
+                *title = REDACTED_TITLE.into();
+                *summary = gone();
+                true
+            }
+            EventKind::SeverityChanged { reason, .. }
+            | EventKind::Resolved { summary: reason }
+            | EventKind::Reopened { reason }
+            | EventKind::Closed { reason }
+            | EventKind::TheoryStatusChanged { reason, .. }
+            | EventKind::ChangeDecided { reason, .. }
+            | EventKind::CommandRequested { reason }
+            | EventKind::CommandRequestDecided { reason, .. }
+            | EventKind::CommandTaken { reason }
+            | EventKind::Note { text: reason }
+            | EventKind::Observation { text: reason, .. }
+            | EventKind::Theory { text: reason }
+            | EventKind::ActionItemAdded { text: reason, .. }
+            | EventKind::HealthCheck { summary: reason }
+            | EventKind::PrivacyStepDone { note: reason, .. }
+            | EventKind::PrivacyAssessed { notes: reason, .. }
+            | EventKind::Experiment { plan: reason, .. }
+            | EventKind::ExperimentOutcome { notes: reason, .. }
+            | EventKind::ChangeRequested {
+                description: reason,
+            } => {
+                *reason = gone();
+                true
+            }
+            EventKind::CommandHandedOver { brief, .. } => {
+                *brief = HandoverBrief::default();
+                true
+            }
+            EventKind::ResponderJoined { skills, .. } => {
+                skills.clear();
+                true
+            }
+            EventKind::CommsSent {
+                text,
+                checklist,
+                override_reason,
+                ..
+            } => {
+                *text = gone();
+                *checklist = ChecklistResult::default();
+                *override_reason = None;
+                true
+            }
+            EventKind::KnownErrorLinked { title, .. } => {
+                *title = gone();
+                true
+            }
+            EventKind::KnownErrorRecorded {
+                symptom,
+                root_cause,
+                workaround,
+                ..
+            } => {
+                *symptom = gone();
+                *root_cause = gone();
+                *workaround = gone();
+                true
+            }
+            EventKind::Unknown { fields, .. } => {
+                fields.clear();
+                true
+            }
+            EventKind::StageChanged { .. }
+            | EventKind::ImpactStarted {}
+            | EventKind::Detected {}
+            | EventKind::ImpactEnded {}
+            | EventKind::ResponderLeft { .. }
+            | EventKind::DutyStarted { .. }
+            | EventKind::DutyEnded { .. }
+            | EventKind::AwakeSince { .. }
+            | EventKind::RoleAssigned { .. }
+            | EventKind::RoleReleased { .. }
+            | EventKind::ActionItemDone { .. }
+            | EventKind::AccessGranted { .. }
+            | EventKind::AccessRevoked { .. }
+            | EventKind::EventRedacted { .. } => false,
+        };
+        had_text.then_some(k)
+    }
 }
+
+/// What a redacted declaration's title reads.
+pub const REDACTED_TITLE: &str = "(title redacted)";
 
 /// One fact on an incident's timeline.
 #[derive(Clone, Debug, PartialEq)]
@@ -773,6 +914,7 @@ mod tests {
                 severity: Severity::MAJOR,
                 summary: String::new(),
                 drill: false,
+                restricted: false,
             },
             EventKind::SeverityChanged {
                 severity: Severity::CRITICAL,
@@ -876,7 +1018,71 @@ mod tests {
                 workaround: String::new(),
                 incidents: vec![],
             },
+            EventKind::CommandRequested {
+                reason: "fresh".into(),
+            },
+            EventKind::CommandRequestDecided {
+                request: u,
+                accepted: false,
+                reason: String::new(),
+            },
+            EventKind::CommandTaken {
+                reason: "IC offline".into(),
+            },
+            EventKind::AccessGranted { handle: "a".into() },
+            EventKind::AccessRevoked { handle: "a".into() },
+            EventKind::EventRedacted {
+                event: u,
+                reason: "password".into(),
+            },
         ]
+    }
+
+    #[test]
+    fn scrubbing_removes_every_written_word_and_nothing_else() {
+        let secret = "hunter2-secret";
+        let kinds = vec![
+            EventKind::Note {
+                text: secret.into(),
+            },
+            EventKind::CommsSent {
+                audience: Audience::Internal,
+                text: secret.into(),
+                checklist: ChecklistResult {
+                    passed: vec![secret.into()],
+                    failed: vec![],
+                },
+                override_reason: Some(secret.into()),
+                next_update_due: None,
+            },
+            EventKind::CommandHandedOver {
+                to: "bo".into(),
+                brief: HandoverBrief {
+                    current_state: secret.into(),
+                    next_steps: vec![secret.into()],
+                    people: vec![],
+                },
+            },
+            EventKind::IncidentDeclared {
+                title: secret.into(),
+                severity: Severity::MAJOR,
+                summary: secret.into(),
+                drill: false,
+                restricted: true,
+            },
+        ];
+        for k in kinds {
+            let s = k.scrubbed().expect("has text");
+            let text = serde_json::to_string(&s).unwrap();
+            assert!(!text.contains(secret), "{text}");
+            assert_eq!(s.type_name(), k.type_name());
+            assert_eq!(s.scrubbed().unwrap(), s, "scrubbing twice changes nothing");
+        }
+        let role = EventKind::RoleAssigned {
+            role: Role::Cl,
+            handle: "bo".into(),
+        };
+        assert_eq!(role.scrubbed(), None);
     }
 
     #[test]

@@ -306,6 +306,7 @@ mod tests {
                 severity: Severity::MAJOR,
                 summary: String::new(),
                 drill: false,
+                restricted: false,
             },
         }];
         for (i, (m, who, kind)) in events.iter().enumerate() {

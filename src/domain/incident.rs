@@ -4,7 +4,7 @@
 //! experiment nobody planned, say) is counted and otherwise ignored, never a panic. Commands
 //! are checked *before* an event is made, by [`Incident::check`], so a person is told why.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -41,6 +41,18 @@ pub struct IncidentSummary {
     pub impact_ended: Option<DateTime<Utc>>,
     pub last_seq: i64,
     pub event_count: u64,
+    /// Only `members` know a restricted incident exists.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub restricted: bool,
+    /// Who may see a restricted incident: the declarer, whoever the IC granted, and whoever
+    /// was given a role. Empty on open incidents.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    pub members: BTreeSet<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl IncidentSummary {
@@ -61,6 +73,19 @@ impl IncidentSummary {
             impact_ended: None,
             last_seq: 0,
             event_count: 0,
+            restricted: false,
+            members: BTreeSet::new(),
+        }
+    }
+
+    /// Whether `handle` may know this incident exists.
+    pub fn can_see(&self, handle: &str) -> bool {
+        !self.restricted || self.members.contains(handle)
+    }
+
+    fn admit(&mut self, handle: &str) {
+        if self.restricted && !handle.is_empty() {
+            self.members.insert(handle.to_string());
         }
     }
 
@@ -77,16 +102,24 @@ impl IncidentSummary {
                 title,
                 severity,
                 drill,
+                restricted,
                 ..
             } => {
                 self.title = title.clone();
                 self.severity = *severity;
                 self.drill = *drill;
+                self.restricted = *restricted;
+                self.admit(&ev.author);
                 self.declared_at = Some(ev.at);
                 if self.commander.is_none() {
                     self.commander = Some(ev.author.clone());
                 }
             }
+            EventKind::AccessGranted { handle } => self.admit(handle),
+            EventKind::AccessRevoked { handle } => {
+                self.members.remove(handle);
+            }
+            EventKind::CommandTaken { .. } => self.commander = Some(ev.author.clone()),
             EventKind::SeverityChanged { severity, .. } => self.severity = *severity,
             EventKind::StageChanged { stage } => self.stage = *stage,
             EventKind::Resolved { .. } => {
@@ -108,8 +141,10 @@ impl IncidentSummary {
                 handle,
             }
             | EventKind::CommandHandedOver { to: handle, .. } => {
+                self.admit(handle);
                 self.commander = Some(handle.clone())
             }
+            EventKind::RoleAssigned { handle, .. } => self.admit(handle),
             _ => {}
         }
     }
@@ -160,6 +195,25 @@ pub struct ChangeRequest {
     pub description: String,
     pub decision: Decision,
     pub decided_by: Option<String>,
+    pub reason: String,
+}
+
+/// A responder's request to take over command, answered by the IC.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandRequest {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub author: String,
+    pub reason: String,
+    pub decision: Decision,
+    pub decided_by: Option<String>,
+}
+
+/// An entry whose text the IC removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redaction {
+    pub at: DateTime<Utc>,
+    pub by: String,
     pub reason: String,
 }
 
@@ -215,6 +269,15 @@ pub struct Incident {
     pub last_health_check: Option<DateTime<Utc>>,
     /// Privacy-breach steps done (1 to 6), with when.
     pub privacy_steps: BTreeMap<u8, DateTime<Utc>>,
+    /// Requests for command, answered or not.
+    #[serde(default)]
+    pub command_requests: Vec<CommandRequest>,
+    /// When the current commander last acted on the incident (or took command).
+    #[serde(default)]
+    pub commander_active_at: Option<DateTime<Utc>>,
+    /// Redacted entries by event id.
+    #[serde(default)]
+    pub redactions: BTreeMap<Uuid, Redaction>,
 }
 
 impl Incident {
@@ -238,6 +301,9 @@ impl Incident {
             resolved_at: None,
             last_health_check: None,
             privacy_steps: BTreeMap::new(),
+            command_requests: Vec::new(),
+            commander_active_at: None,
+            redactions: BTreeMap::new(),
         }
     }
 
@@ -296,6 +362,10 @@ impl Incident {
         {
             self.join(&ev.author, at);
         }
+        if !ev.author.is_empty() && self.roster.commander.as_deref() == Some(ev.author.as_str()) {
+            self.commander_active_at = Some(self.commander_active_at.map_or(at, |t| t.max(at)));
+        }
+        let commander_before = self.roster.commander.clone();
         let ok = match &ev.kind {
             EventKind::IncidentDeclared { summary, .. } => {
                 self.description = summary.clone();
@@ -529,6 +599,54 @@ impl Incident {
             }
             // Known-error entries live on the known-error stream, not on incidents.
             EventKind::KnownErrorRecorded { .. } => true,
+            EventKind::CommandRequested { reason } => {
+                self.command_requests.push(CommandRequest {
+                    id: ev.id,
+                    at,
+                    author: ev.author.clone(),
+                    reason: reason.clone(),
+                    decision: Decision::Pending,
+                    decided_by: None,
+                });
+                true
+            }
+            EventKind::CommandRequestDecided {
+                request, accepted, ..
+            } => match self.command_requests.iter_mut().find(|r| r.id == *request) {
+                Some(r) => {
+                    r.decision = if *accepted {
+                        Decision::Approved
+                    } else {
+                        Decision::Denied
+                    };
+                    r.decided_by = Some(ev.author.clone());
+                    true
+                }
+                None => false,
+            },
+            EventKind::CommandTaken { reason } => {
+                self.roster.take_command(&ev.author, at, None);
+                self.roster.handovers.push(super::roles::Handover {
+                    at,
+                    from: commander_before.clone(),
+                    to: ev.author.clone(),
+                    brief: Default::default(),
+                    taken_because: Some(reason.clone()),
+                });
+                true
+            }
+            EventKind::AccessGranted { .. } | EventKind::AccessRevoked { .. } => true,
+            EventKind::EventRedacted { event, reason } => {
+                self.redactions.insert(
+                    *event,
+                    Redaction {
+                        at,
+                        by: ev.author.clone(),
+                        reason: reason.clone(),
+                    },
+                );
+                true
+            }
             EventKind::Unknown { .. } => {
                 self.unknown_events += 1;
                 true
@@ -537,6 +655,44 @@ impl Incident {
         if !ok {
             self.ignored_events += 1;
         }
+        // A new commander starts their clock; a request for command they made is settled.
+        if self.roster.commander != commander_before
+            && let Some(now_ic) = self.roster.commander.clone()
+        {
+            self.commander_active_at = Some(at);
+            for r in &mut self.command_requests {
+                if r.author == now_ic && r.decision == Decision::Pending {
+                    r.decision = Decision::Approved;
+                }
+            }
+        }
+    }
+
+    /// Requests for command the IC has not answered.
+    pub fn pending_command_requests(&self) -> impl Iterator<Item = &CommandRequest> {
+        self.command_requests
+            .iter()
+            .filter(|r| r.decision == Decision::Pending)
+    }
+
+    /// Whether `handle` may record `kind` at `at` now, by the rule book with default
+    /// settings (the server applies its own settings to the same rules).
+    pub fn check(
+        &self,
+        author: &str,
+        at: DateTime<Utc>,
+        kind: &EventKind,
+    ) -> Result<(), super::rules::Refusal> {
+        let ev = Event {
+            id: Uuid::nil(),
+            incident: self.id(),
+            seq: None,
+            at,
+            recorded_at: None,
+            author: author.to_string(),
+            kind: kind.clone(),
+        };
+        super::rules::check(self, &ev, author, &super::rules::Rules::default())
     }
 
     /// A digest of the whole state: equal on every machine that folded the same log.
@@ -649,169 +805,6 @@ impl Incident {
             people,
         }
     }
-
-    /// Whether `author` may record `kind` at `at` now, with the reason when not.
-    pub fn check(&self, author: &str, at: DateTime<Utc>, kind: &EventKind) -> Result<(), String> {
-        let declared = self.summary.declared_at.is_some();
-        if !declared && !matches!(kind, EventKind::IncidentDeclared { .. }) {
-            return Err("the incident has not been declared".into());
-        }
-        let non_empty = |what: &str, s: &str| {
-            if s.trim().is_empty() {
-                Err(format!("{what} must not be empty"))
-            } else {
-                Ok(())
-            }
-        };
-        match kind {
-            EventKind::IncidentDeclared { title, .. } => {
-                if declared {
-                    return Err("the incident is already declared".into());
-                }
-                non_empty("the title", title)
-            }
-            EventKind::ImpactStarted {} => self.impact.check(Mark::Started, at),
-            EventKind::Detected {} => self.impact.check(Mark::Detected, at),
-            EventKind::ImpactEnded {} => self.impact.check(Mark::Ended, at),
-            EventKind::Resolved { .. } => {
-                if self.summary.status != Status::Active {
-                    Err(format!(
-                        "the incident is already {}",
-                        self.summary.status.as_str()
-                    ))
-                } else if self.impact.ended.is_none() {
-                    Err(
-                        "record the end of impact before resolving: an incident is resolved \
-                         when business impact has ended"
-                            .into(),
-                    )
-                } else {
-                    Ok(())
-                }
-            }
-            EventKind::Reopened { .. } => {
-                if self.summary.status == Status::Active {
-                    Err("the incident is still active".into())
-                } else {
-                    Ok(())
-                }
-            }
-            EventKind::Closed { .. } => {
-                if self.summary.status == Status::Active {
-                    Err("resolve the incident before closing it".into())
-                } else if self.summary.status == Status::Closed {
-                    Err("the incident is already closed".into())
-                } else if self.summary.severity.is_major()
-                    && self.roster.is_defaulted_to_ic(Role::Po)
-                {
-                    Err(format!(
-                        "a {} incident needs a Postmortem Owner before it can be closed \
-                         (assign the PO role)",
-                        self.summary.severity
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
-            EventKind::RoleAssigned { handle, .. } => non_empty("the handle", handle),
-            EventKind::RoleReleased { role } => {
-                if *role == Role::Ic {
-                    Err("command cannot be released, only handed over".into())
-                } else if self.roster.is_defaulted_to_ic(*role) {
-                    Err(format!(
-                        "{} is not delegated; the IC already holds it",
-                        role.title()
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
-            EventKind::CommandHandedOver { to, .. } => {
-                non_empty("the new commander", to)?;
-                if self.commander() == Some(to.as_str()) {
-                    Err(format!("{to} is already the incident commander"))
-                } else {
-                    Ok(())
-                }
-            }
-            EventKind::ResponderLeft { handle } => {
-                if !self
-                    .responders
-                    .get(handle)
-                    .is_some_and(Responder::is_present)
-                {
-                    Err(format!("{handle} is not on the incident"))
-                } else if self.commander() == Some(handle.as_str()) {
-                    Err(format!(
-                        "{handle} is the incident commander: hand over command before leaving"
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
-            EventKind::Note { text }
-            | EventKind::Observation { text, .. }
-            | EventKind::Theory { text } => non_empty("the text", text),
-            EventKind::TheoryStatusChanged { theory, .. } => self
-                .board
-                .theory(*theory)
-                .map(|_| ())
-                .ok_or_else(|| format!("no theory {theory} on this incident")),
-            EventKind::Experiment { plan, tests } => {
-                non_empty("the plan", plan)?;
-                match tests.iter().find(|t| self.board.theory(**t).is_none()) {
-                    Some(t) => Err(format!("no theory {t} on this incident")),
-                    None => Ok(()),
-                }
-            }
-            EventKind::ExperimentOutcome { experiment, .. } => {
-                match self.board.experiment(*experiment) {
-                    None => Err(format!("no experiment {experiment} on this incident")),
-                    Some(e) if !e.is_running() => {
-                        Err("that experiment already has an outcome".into())
-                    }
-                    Some(_) => Ok(()),
-                }
-            }
-            EventKind::ChangeRequested { description } => non_empty("the description", description),
-            EventKind::ChangeDecided { request, .. } => {
-                if self.commander() != Some(author) {
-                    return Err("only the incident commander decides change requests".into());
-                }
-                match self.change_requests.iter().find(|c| c.id == *request) {
-                    None => Err(format!("no change request {request} on this incident")),
-                    Some(c) if c.decision != Decision::Pending => {
-                        Err("that change request is already decided".into())
-                    }
-                    Some(_) => Ok(()),
-                }
-            }
-            EventKind::ActionItemAdded { text, .. } => non_empty("the action item", text),
-            EventKind::ActionItemDone { item } => {
-                match self.action_items.iter().find(|a| a.id == *item) {
-                    None => Err(format!("no action item {item} on this incident")),
-                    Some(a) if a.done_at.is_some() => {
-                        Err("that action item is already done".into())
-                    }
-                    Some(_) => Ok(()),
-                }
-            }
-            EventKind::CommsSent { text, .. } => non_empty("the update", text),
-            EventKind::HealthCheck { summary } => non_empty("the health check", summary),
-            EventKind::PrivacyStepDone { step, .. } => {
-                if !(1..=6).contains(step) {
-                    Err(format!("privacy steps are numbered 1 to 6, not {step}"))
-                } else if self.privacy != PrivacyAssessment::PossibleBreach {
-                    Err("the privacy steps apply once the incident is assessed as a possible breach".into())
-                } else if self.privacy_steps.contains_key(step) {
-                    Err(format!("privacy step {step} is already done"))
-                } else {
-                    Ok(())
-                }
-            }
-            _ => Ok(()),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -864,6 +857,7 @@ mod tests {
                 severity: Severity::MAJOR,
                 summary: "5xx on checkout".into(),
                 drill: false,
+                restricted: false,
             },
         );
         log
@@ -1016,7 +1010,7 @@ mod tests {
                 summary: String::new(),
             },
         );
-        assert!(err.unwrap_err().contains("end of impact"));
+        assert!(err.unwrap_err().message.contains("end of impact"));
         log.push("ana", EventKind::ImpactStarted {});
         log.push("ana", EventKind::ImpactEnded {});
         log.push(
@@ -1032,6 +1026,7 @@ mod tests {
             log.state()
                 .check("ana", log.now, &closed)
                 .unwrap_err()
+                .message
                 .contains("Postmortem Owner")
         );
         log.push(

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod postmortem;
 pub mod privacy;
 pub mod roles;
+pub mod rules;
 pub mod scenario;
 pub mod severity;
 pub mod time;

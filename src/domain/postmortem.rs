@@ -507,7 +507,7 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
             ev.at.format("%Y-%m-%d %H:%M:%S"),
             a.of(&ev.author),
             describe::label(&ev.kind),
-            a.scrub(&describe::text(&ev.kind))
+            a.scrub(&describe::text_in(incident, ev))
         );
     }
 

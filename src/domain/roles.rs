@@ -14,6 +14,9 @@ pub struct Handover {
     pub from: Option<String>,
     pub to: String,
     pub brief: HandoverBrief,
+    /// Set when command was taken without the IC's consent: the taker's reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_because: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +95,7 @@ impl Roster {
                 from,
                 to: to.to_string(),
                 brief,
+                taken_because: None,
             });
         }
     }

@@ -26,6 +26,9 @@ pub struct Scenario {
     pub commander: String,
     #[serde(default, rename = "step")]
     pub steps: Vec<Map<String, Value>>,
+    /// Played into a restricted incident (set by whoever plays it).
+    #[serde(default)]
+    pub restricted: bool,
 }
 
 /// One scripted fact, ready to be recorded.
@@ -68,6 +71,7 @@ impl Scenario {
                 severity,
                 summary: self.summary.clone(),
                 drill,
+                restricted: self.restricted,
             },
         }];
         let mut refs: HashMap<String, Uuid> = HashMap::new();

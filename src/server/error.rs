@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::rules::RefusalCode;
 use crate::store::StoreError;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -16,7 +17,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `malformed_json`, `unauthorized`, `forbidden`, `not_found`,
-    /// `too_large`, `invalid_event`, `invalid_request`, `unavailable`, `internal`.
+    /// `too_large`, `invalid_event`, `invalid_request`, `refused` (the rule book says no in
+    /// the incident's current state), `unavailable`, `internal`.
     pub code: String,
     pub message: String,
 }
@@ -71,6 +73,17 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::UnknownIncident(id) => ApiError::not_found(format!("no incident {id}")),
             StoreError::Invalid(m) => ApiError::invalid(m),
+            StoreError::Refused { event, refusal } => match refusal.code {
+                RefusalCode::Hidden => ApiError::not_found(refusal.message),
+                RefusalCode::Forbidden => {
+                    ApiError::forbidden(format!("event {event}: {}", refusal.message))
+                }
+                RefusalCode::Refused => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "refused",
+                    format!("event {event}: {}", refusal.message),
+                ),
+            },
             StoreError::Corrupt { .. } | StoreError::Unavailable(_) => {
                 tracing::error!("store: {e}");
                 ApiError::new(

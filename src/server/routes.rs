@@ -103,18 +103,32 @@ fn take_time(
     }
 }
 
-async fn find_incident(state: &AppState, reference: &str) -> Result<IncidentSummary, ApiError> {
+/// The incident `reference` names, if the caller may know it exists: a restricted
+/// incident answers exactly like an unknown one to anyone who is not a member.
+async fn find_incident(
+    state: &AppState,
+    caller: &Caller,
+    reference: &str,
+) -> Result<IncidentSummary, ApiError> {
     if let Ok(id) = Uuid::parse_str(reference) {
         return state
             .store
             .incident(id)
             .await?
+            .filter(|s| s.can_see(&caller.handle))
             .ok_or_else(|| ApiError::not_found(format!("no incident {id}")));
     }
-    let all = state.store.incidents().await?;
+    let all = visible(state.store.incidents().await?, caller);
     resolve(&all, reference)
         .cloned()
         .map_err(|e| ApiError::not_found(e.to_string()))
+}
+
+/// The incidents the caller may know exist.
+fn visible(all: Vec<IncidentSummary>, caller: &Caller) -> Vec<IncidentSummary> {
+    all.into_iter()
+        .filter(|s| s.can_see(&caller.handle))
+        .collect()
 }
 
 /// Declares an incident. The body carries a client-made id, so a retry is idempotent.
@@ -135,6 +149,11 @@ pub struct DeclareRequest {
     /// When it was declared, if not now (a client that declared while offline says when).
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
+    /// `open` (the default: everyone with a token sees it) or `restricted` (only the
+    /// declarer and whoever the IC grants; to anyone else it does not exist).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "restricted")]
+    pub visibility: Option<String>,
 }
 
 /// The id of the `impact_started` event a declaration carries: derived from the
@@ -170,6 +189,15 @@ pub async fn declare(
     if req.title.trim().is_empty() {
         return Err(ApiError::invalid("the title must not be empty"));
     }
+    let restricted = match req.visibility.as_deref() {
+        None | Some("open") => false,
+        Some("restricted") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "visibility must be \"open\" or \"restricted\", not \"{other}\""
+            )));
+        }
+    };
     let now = state.clock.now();
     if req
         .started_at
@@ -191,6 +219,7 @@ pub async fn declare(
             severity,
             summary: req.summary.unwrap_or_default().trim().to_string(),
             drill: req.drill.unwrap_or(false),
+            restricted,
         },
     }];
     if let Some(start) = req.started_at {
@@ -209,6 +238,7 @@ pub async fn declare(
         .store
         .incident(req.id)
         .await?
+        .filter(|s| s.can_see(&caller.handle))
         .ok_or_else(|| ApiError::not_found(format!("no incident {}", req.id)))?;
     let status = if fresh {
         StatusCode::CREATED
@@ -225,9 +255,9 @@ pub async fn declare(
 )]
 pub async fn list(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<Json<Vec<IncidentSummary>>, ApiError> {
-    Ok(Json(state.store.incidents().await?))
+    Ok(Json(visible(state.store.incidents().await?, &caller)))
 }
 
 /// The folded state of an incident, as the console shows it, with its digest.
@@ -248,10 +278,10 @@ pub struct IncidentState {
 )]
 pub async fn show(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path(reference): Path<String>,
 ) -> Result<Json<IncidentState>, ApiError> {
-    let summary = find_incident(&state, &reference).await?;
+    let summary = find_incident(&state, &caller, &reference).await?;
     let events = state.store.events_after(summary.id, 0, usize::MAX).await?;
     let folded = Incident::fold(summary.id, &events);
     Ok(Json(IncidentState {
@@ -288,7 +318,7 @@ pub struct EventsPage {
 )]
 pub async fn events(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path(reference): Path<String>,
     query: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Json<EventsPage>, ApiError> {
@@ -305,7 +335,7 @@ pub async fn events(
         )));
     }
     let wait = Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECS));
-    let summary = find_incident(&state, &reference).await?;
+    let summary = find_incident(&state, &caller, &reference).await?;
     let id = summary.id;
     // Subscribe before reading, so an append between the read and the wait still wakes us.
     let mut wake = state.wake.subscribe(id);
@@ -320,6 +350,9 @@ pub async fn events(
                 _ = tokio::time::sleep_until(deadline) => break,
                 _ = shutdown.changed() => break,
             }
+            // Access may have been taken away while waiting: the incident is gone for
+            // this caller from that moment.
+            find_incident(&state, &caller, &id.to_string()).await?;
             events = state.store.events_after(id, after, limit).await?;
             if !events.is_empty() {
                 break;
@@ -443,7 +476,7 @@ pub async fn append(
     // a short id needs looking up first.
     let id = match Uuid::parse_str(&reference) {
         Ok(id) => id,
-        Err(_) => find_incident(&state, &reference).await?.id,
+        Err(_) => find_incident(&state, &caller, &reference).await?.id,
     };
     let now = state.clock.now();
     let events = list

@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::domain::event::{Event, EventKind};
 use crate::domain::ids::matches_reference;
-use crate::domain::incident::IncidentSummary;
+use crate::domain::incident::{Incident, IncidentSummary};
+use crate::domain::rules::{self, Refusal, Rules};
 
 pub use sqlite::SqliteStore;
 
@@ -54,6 +55,9 @@ pub enum StoreError {
     Corrupt { path: String, message: String },
     #[error("{0}")]
     Unavailable(String),
+    /// The rule book refused an event of the batch; nothing of the batch was stored.
+    #[error("event {event}: {refusal}")]
+    Refused { event: Uuid, refusal: Refusal },
 }
 
 impl StoreError {
@@ -155,26 +159,34 @@ pub fn resolve<'a>(
 }
 
 /// What an append will write, decided the same way by every backend: which events are
-/// retries of earlier ones (answered with their original seq), which get the next seqs,
-/// and the summary after them. `prior` maps already-stored event ids to (incident, seq).
+/// retries of earlier ones (answered with their original seq), which get the next seqs, and
+/// the state after them. Every new event is judged by the rule book against the state it
+/// meets, so a batch is stored whole or not at all. `prior` maps already-stored event ids
+/// to (incident, seq); `stored` finds an already-stored event of this incident by id (the
+/// target of a redaction).
 pub struct AppendPlan {
     pub accepted: Vec<Accepted>,
     pub to_insert: Vec<Event>,
-    pub summary: IncidentSummary,
+    /// Redactions in this batch: each target event as it was, with its scrubbed kind.
+    pub scrub: Vec<(Event, EventKind)>,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn plan_append(
     incident: Uuid,
-    mut summary: IncidentSummary,
+    state: &mut Incident,
     author: &str,
     events: &[NewEvent],
     prior: &std::collections::HashMap<Uuid, (Uuid, i64)>,
     now: DateTime<Utc>,
+    rules: &Rules,
+    stored: &mut dyn FnMut(Uuid) -> Result<Option<Event>, StoreError>,
 ) -> Result<AppendPlan, StoreError> {
     // Stored times keep microseconds; the summary must agree with the stored events.
     let now = crate::domain::event::truncate_micros(now);
     let mut accepted = Vec::with_capacity(events.len());
     let mut to_insert: Vec<Event> = Vec::with_capacity(events.len());
+    let mut scrub = Vec::new();
     for ev in events {
         if let Some((other, seq)) = prior.get(&ev.id) {
             if *other != incident {
@@ -200,7 +212,7 @@ pub fn plan_append(
             continue;
         }
         let declares = matches!(ev.kind, EventKind::IncidentDeclared { .. });
-        let declared = summary.declared_at.is_some();
+        let declared = state.summary.declared_at.is_some();
         if declares && declared {
             return Err(StoreError::Invalid(format!(
                 "incident {incident} is already declared"
@@ -212,25 +224,192 @@ pub fn plan_append(
         let event = Event {
             id: ev.id,
             incident,
-            seq: Some(summary.last_seq + 1),
+            seq: Some(state.summary.last_seq + 1),
             at: ev.at,
             recorded_at: Some(now),
             author: author.to_string(),
             kind: ev.kind.clone(),
         };
-        summary.apply(&event);
+        let refuse = |refusal: Refusal| StoreError::Refused {
+            event: ev.id,
+            refusal,
+        };
+        rules::check(state, &event, author, rules).map_err(refuse)?;
+        if let EventKind::EventRedacted { event: target, .. } = &event.kind {
+            let found = match to_insert.iter().find(|e| e.id == *target) {
+                Some(e) => Some(e.clone()),
+                None => stored(*target)?,
+            };
+            rules::check_redaction_target(incident, *target, found.as_ref()).map_err(refuse)?;
+            if let Some(found) = found
+                && let Some(clean) = found.kind.scrubbed()
+            {
+                scrub.push((found, clean));
+            }
+        }
+        state.apply(&event);
         accepted.push(Accepted {
             id: ev.id,
-            seq: summary.last_seq,
+            seq: state.summary.last_seq,
             duplicate: false,
         });
         to_insert.push(event);
     }
+    // A target redacted in the same batch that wrote it is stored scrubbed at once.
+    for (target, clean) in &scrub {
+        if let Some(e) = to_insert.iter_mut().find(|e| e.id == target.id) {
+            e.kind = clean.clone();
+        }
+    }
     Ok(AppendPlan {
         accepted,
         to_insert,
-        summary,
+        scrub,
     })
+}
+
+/// Each incident's folded state as of its newest stored event, kept between appends so the
+/// rule book can judge an append without replaying the whole log. An entry is trusted only
+/// while the stored log still ends where it does (same seq, same event id); otherwise the
+/// backend catches up from the log.
+#[derive(Default)]
+pub struct Folds {
+    map: std::sync::Mutex<std::collections::HashMap<Uuid, Folded>>,
+}
+
+/// A folded state and the id of the last event folded into it.
+pub struct Folded {
+    pub state: Incident,
+    pub last_id: Option<Uuid>,
+}
+
+/// What a store judges appends with: the rule book's settings and the kept states.
+#[derive(Default)]
+pub struct Judge {
+    pub rules: Rules,
+    pub folds: Folds,
+}
+
+impl Judge {
+    pub fn new(rules: Rules) -> std::sync::Arc<Judge> {
+        std::sync::Arc::new(Judge {
+            rules,
+            folds: Folds::default(),
+        })
+    }
+}
+
+/// How many incidents' states are kept; beyond it the least recently used go.
+const FOLDS_KEPT: usize = 256;
+
+impl Folds {
+    /// Takes the kept state of `incident` out, if any (an append owns it until it puts it back).
+    pub fn take(&self, incident: Uuid) -> Option<Folded> {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&incident)
+    }
+
+    pub fn put(&self, folded: Folded) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= FOLDS_KEPT {
+            // Forget the incident that changed longest ago.
+            if let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, f)| f.state.summary.updated_at)
+                .map(|(id, _)| *id)
+            {
+                map.remove(&oldest);
+            }
+        }
+        map.insert(folded.state.id(), folded);
+    }
+
+    pub fn forget(&self, incident: Uuid) {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&incident);
+    }
+}
+
+/// Whether a kept state can be caught up to the stored log: it must not be ahead of it,
+/// and the stored event at its last seq must be the one it folded last.
+pub fn kept_state_holds(kept: &Folded, stored_last_seq: i64, id_at_kept_seq: Option<Uuid>) -> bool {
+    let seq = kept.state.summary.last_seq;
+    seq <= stored_last_seq && (seq == 0 || id_at_kept_seq == kept.last_id)
+}
+
+/// Folds `tail` (events after the kept state's last seq) into it.
+pub fn catch_up(kept: &mut Folded, tail: &[Event]) {
+    for e in tail {
+        kept.state.apply(e);
+        kept.last_id = Some(e.id);
+    }
+}
+
+/// The words a redaction removes from `original` (every string in it that its scrubbed
+/// form no longer holds), longest first: what must also leave drafts and reports on disk.
+pub fn removed_texts(original: &EventKind, clean: &EventKind) -> Vec<String> {
+    fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            serde_json::Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    strings(&serde_json::Value::Object(original.fields()), &mut before);
+    strings(&serde_json::Value::Object(clean.fields()), &mut after);
+    let mut gone: Vec<String> = Vec::new();
+    for s in before {
+        if s.trim().is_empty() || after.contains(&s) {
+            continue;
+        }
+        // The whole text, and each of its lines (a draft may quote one line of a note).
+        for piece in std::iter::once(s.trim()).chain(s.lines().map(str::trim)) {
+            if piece.chars().count() >= 4 && !gone.iter().any(|g| g == piece) {
+                gone.push(piece.to_string());
+            }
+        }
+    }
+    gone.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    gone
+}
+
+/// Replaces every removed text in the files directly under `dirs` (drafts, rendered
+/// postmortems) with a mark, each file rewritten whole.
+pub fn scrub_files(dirs: &[std::path::PathBuf], texts: &[String]) {
+    if texts.is_empty() {
+        return;
+    }
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if !path.is_file() {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let mut clean = text.clone();
+            for t in texts {
+                clean = clean.replace(t.as_str(), "[redacted]");
+            }
+            if clean != text {
+                let tmp = path.with_extension("scrub.new");
+                let done = std::fs::write(&tmp, &clean).and_then(|_| std::fs::rename(&tmp, &path));
+                if let Err(e) = done {
+                    tracing::warn!("cannot scrub {}: {e}", path.display());
+                }
+            }
+        }
+    }
 }
 
 /// SHA-256 of an API token, hex: what the token table stores.
@@ -247,10 +426,11 @@ pub fn hash_token(token: &str) -> String {
 pub async fn open(
     spec: &str,
     clock: std::sync::Arc<dyn crate::clock::Clock>,
+    rules: Rules,
 ) -> Result<std::sync::Arc<dyn Store>, StoreError> {
     if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
         Ok(std::sync::Arc::new(
-            postgres::PgStore::connect(spec, clock).await?,
+            postgres::PgStore::connect(spec, clock, rules).await?,
         ))
     } else {
         let path = spec
@@ -260,6 +440,8 @@ pub async fn open(
         if path.trim().is_empty() {
             return Err(StoreError::Unavailable("--db names no file".into()));
         }
-        Ok(std::sync::Arc::new(SqliteStore::open(path, clock)?))
+        Ok(std::sync::Arc::new(SqliteStore::open_with_rules(
+            path, clock, rules,
+        )?))
     }
 }

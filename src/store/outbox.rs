@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::sqlite::{append_in, kind_from_row, save_summary};
+use super::sqlite::{append_in, event_in, kind_from_row, save_summary, scrub_in};
 use super::{Accepted, NewEvent, SqliteStore, StoreError};
+use crate::domain::event::EventKind;
 use crate::domain::event::{Event, format_time};
 use crate::domain::incident::IncidentSummary;
 
@@ -39,6 +40,8 @@ pub struct Mirrored {
     pub last_seq: i64,
     /// An event arrived out of order: the pull stopped before it and must ask again.
     pub gap: bool,
+    /// A redaction arrived: earlier events changed, so whoever folded them folds again.
+    pub redacted: bool,
 }
 
 fn pending_in(conn: &Connection, incident: Option<Uuid>) -> Result<Vec<Pending>, StoreError> {
@@ -134,6 +137,7 @@ impl SqliteStore {
     /// marked rejected with the reason. Answers each change's seq or reason.
     pub fn confirm_outbox_locally(&self) -> Result<Vec<Confirmation>, StoreError> {
         let now = self.now();
+        let judge = self.judge();
         self.write_blocking(move |c| {
             let pending = pending_in(c, None)?;
             let mut answers = Vec::new();
@@ -145,7 +149,7 @@ impl SqliteStore {
                     kind: ev.kind.clone(),
                 };
                 let result: Result<Vec<Accepted>, StoreError> =
-                    append_in(c, ev.incident, &ev.author, &[new], now);
+                    append_in(c, &judge, ev.incident, &ev.author, &[new], now);
                 match result {
                     Ok(acc) => {
                         c.prepare_cached("DELETE FROM outbox WHERE id = ?1")
@@ -316,6 +320,14 @@ fn mirror_in(conn: &Connection, incident: Uuid, events: &[Event]) -> Result<Mirr
         drop_outbox
             .execute([ev.id.to_string()])
             .map_err(StoreError::db)?;
+        if let EventKind::EventRedacted { event: target, .. } = &ev.kind
+            && let Some(original) = event_in(conn, incident, *target)?
+            && let Some(clean) = original.kind.scrubbed()
+        {
+            // The server has dropped the text; so does every replica, on this pull.
+            scrub_in(conn, incident, &original, &clean)?;
+            out.redacted = true;
+        }
         summary.apply(ev);
         out.last_seq = seq;
         out.applied += 1;

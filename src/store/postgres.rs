@@ -14,10 +14,14 @@ use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
 use super::sqlite::kind_from_row;
-use super::{Accepted, AppendHook, NewEvent, Store, StoreError, TokenInfo, plan_append};
+use super::{
+    Accepted, AppendHook, Folded, Judge, NewEvent, Store, StoreError, TokenInfo, catch_up,
+    kept_state_holds, plan_append,
+};
 use crate::clock::Clock;
-use crate::domain::event::Event;
-use crate::domain::incident::IncidentSummary;
+use crate::domain::event::{Event, EventKind};
+use crate::domain::incident::{Incident, IncidentSummary};
+use crate::domain::rules::Rules;
 
 const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
 const CHANNEL: &str = "warroom_events";
@@ -26,6 +30,7 @@ pub struct PgStore {
     pool: PgPool,
     clock: Arc<dyn Clock>,
     shown_url: String,
+    judge: Arc<Judge>,
 }
 
 /// The URL without its password, for messages and logs.
@@ -55,7 +60,11 @@ fn summary_from(json: &str) -> Result<IncidentSummary, StoreError> {
 }
 
 impl PgStore {
-    pub async fn connect(url: &str, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+    pub async fn connect(
+        url: &str,
+        clock: Arc<dyn Clock>,
+        rules: Rules,
+    ) -> Result<Self, StoreError> {
         let shown_url = redact(url);
         let pool = PgPoolOptions::new()
             .max_connections(16)
@@ -69,6 +78,7 @@ impl PgStore {
             pool,
             clock,
             shown_url,
+            judge: Judge::new(rules),
         };
         store.migrate().await?;
         Ok(store)
@@ -114,6 +124,7 @@ impl PgStore {
 
     async fn append_tx(
         tx: &mut Transaction<'_, Postgres>,
+        judge: &Judge,
         incident: Uuid,
         author: &str,
         events: &[NewEvent],
@@ -146,9 +157,9 @@ impl PgStore {
                 .await
                 .map_err(db)?;
         }
-        let summary = match row {
-            Some(r) => summary_from(&r.try_get::<String, _>("summary").map_err(db)?)?,
-            None => IncidentSummary::new(incident),
+        let stored_last_seq = match row {
+            Some(r) => summary_from(&r.try_get::<String, _>("summary").map_err(db)?)?.last_seq,
+            None => 0,
         };
         let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
         let prior: HashMap<Uuid, (Uuid, i64)> =
@@ -166,8 +177,38 @@ impl PgStore {
                 })
                 .collect::<Result<_, sqlx::Error>>()
                 .map_err(db)?;
-        let plan = plan_append(incident, summary, author, events, &prior, now)?;
+        let mut folded = Self::state_tx(tx, judge, incident, stored_last_seq).await?;
+        // Redaction targets are looked up before judging (the judge itself is not async).
+        let mut targets: HashMap<Uuid, Event> = HashMap::new();
+        for ev in events {
+            if let EventKind::EventRedacted { event, .. } = &ev.kind
+                && let Some(found) = Self::event_tx(tx, incident, *event).await?
+            {
+                targets.insert(*event, found);
+            }
+        }
+        let backup = (events.len() > 1).then(|| folded.state.clone());
+        let plan = match plan_append(
+            incident,
+            &mut folded.state,
+            author,
+            events,
+            &prior,
+            now,
+            &judge.rules,
+            &mut |id| Ok(targets.get(&id).cloned()),
+        ) {
+            Ok(plan) => plan,
+            Err(e) => {
+                if let Some(state) = backup {
+                    folded.state = state;
+                }
+                judge.folds.put(folded);
+                return Err(e);
+            }
+        };
         if plan.to_insert.is_empty() {
+            judge.folds.put(folded);
             return Ok(plan.accepted);
         }
         for ev in &plan.to_insert {
@@ -188,7 +229,24 @@ impl PgStore {
             .await
             .map_err(db)?;
         }
-        let s = &plan.summary;
+        folded.last_id = plan.to_insert.last().map(|e| e.id);
+        if !plan.scrub.is_empty() {
+            for (target, clean) in &plan.scrub {
+                let body = serde_json::to_string(&clean.fields()).map_err(StoreError::db)?;
+                // Updated in place; the old row version is dead from this commit on and
+                // goes at the next VACUUM (see the README on redaction).
+                sqlx::query("UPDATE events SET body = $3 WHERE id = $1 AND incident = $2")
+                    .bind(target.id)
+                    .bind(incident)
+                    .bind(body)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db)?;
+            }
+            let all = Self::events_tx(tx, incident, 0, i64::MAX).await?;
+            folded.state = Incident::fold(incident, &all);
+        }
+        let s = &folded.state.summary;
         sqlx::query(
             "UPDATE incidents SET last_seq = $2, summary = $3, declared_at = $4 WHERE id = $1",
         )
@@ -199,14 +257,111 @@ impl PgStore {
         .execute(&mut **tx)
         .await
         .map_err(db)?;
+        let last_seq = s.last_seq;
+        judge.folds.put(folded);
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
-            .bind(format!("{incident}:{}", s.last_seq))
+            .bind(format!("{incident}:{last_seq}"))
             .execute(&mut **tx)
             .await
             .map_err(db)?;
         Ok(plan.accepted)
     }
+}
+
+impl PgStore {
+    /// The incident's folded state as of its newest stored event (see `Folds`).
+    async fn state_tx(
+        tx: &mut Transaction<'_, Postgres>,
+        judge: &Judge,
+        incident: Uuid,
+        stored_last_seq: i64,
+    ) -> Result<Folded, StoreError> {
+        let kept = match judge.folds.take(incident) {
+            Some(k) => {
+                let seq = k.state.summary.last_seq;
+                let id_at: Option<Uuid> = if seq > 0 {
+                    sqlx::query("SELECT id FROM events WHERE incident = $1 AND seq = $2")
+                        .bind(incident)
+                        .bind(seq)
+                        .fetch_optional(&mut **tx)
+                        .await
+                        .map_err(db)?
+                        .map(|r| r.try_get("id"))
+                        .transpose()
+                        .map_err(db)?
+                } else {
+                    None
+                };
+                kept_state_holds(&k, stored_last_seq, id_at).then_some(k)
+            }
+            None => None,
+        };
+        let mut folded = kept.unwrap_or_else(|| Folded {
+            state: Incident::new(incident),
+            last_id: None,
+        });
+        let tail = Self::events_tx(tx, incident, folded.state.summary.last_seq, i64::MAX).await?;
+        catch_up(&mut folded, &tail);
+        Ok(folded)
+    }
+
+    async fn event_tx(
+        tx: &mut Transaction<'_, Postgres>,
+        incident: Uuid,
+        id: Uuid,
+    ) -> Result<Option<Event>, StoreError> {
+        let seq: Option<i64> =
+            sqlx::query("SELECT seq FROM events WHERE id = $1 AND incident = $2")
+                .bind(id)
+                .bind(incident)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db)?
+                .map(|r| r.try_get("seq"))
+                .transpose()
+                .map_err(db)?;
+        match seq {
+            Some(seq) => Ok(Self::events_tx(tx, incident, seq - 1, 1)
+                .await?
+                .into_iter()
+                .next()),
+            None => Ok(None),
+        }
+    }
+
+    async fn events_tx(
+        tx: &mut Transaction<'_, Postgres>,
+        incident: Uuid,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, id, at, recorded_at, author, type, body FROM events \
+             WHERE incident = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(incident)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?;
+        rows.iter().map(|r| event_from_row(incident, r)).collect()
+    }
+}
+
+fn event_from_row(incident: Uuid, r: &sqlx::postgres::PgRow) -> Result<Event, StoreError> {
+    let type_name: String = r.try_get("type").map_err(db)?;
+    let body: String = r.try_get("body").map_err(db)?;
+    Ok(Event {
+        id: r.try_get("id").map_err(db)?,
+        incident,
+        seq: Some(r.try_get("seq").map_err(db)?),
+        at: r.try_get("at").map_err(db)?,
+        recorded_at: Some(r.try_get("recorded_at").map_err(db)?),
+        author: r.try_get("author").map_err(db)?,
+        kind: kind_from_row(&type_name, &body),
+    })
 }
 
 fn token_info(r: &sqlx::postgres::PgRow) -> Result<TokenInfo, StoreError> {
@@ -228,7 +383,8 @@ impl Store for PgStore {
     ) -> Result<Vec<Accepted>, StoreError> {
         let now = self.clock.now();
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let accepted = Self::append_tx(&mut tx, incident, author, &events, now).await?;
+        let accepted =
+            Self::append_tx(&mut tx, &self.judge, incident, author, &events, now).await?;
         tx.commit().await.map_err(db)?;
         Ok(accepted)
     }
@@ -249,21 +405,7 @@ impl Store for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
-        rows.iter()
-            .map(|r| {
-                let type_name: String = r.try_get("type").map_err(db)?;
-                let body: String = r.try_get("body").map_err(db)?;
-                Ok(Event {
-                    id: r.try_get("id").map_err(db)?,
-                    incident,
-                    seq: Some(r.try_get("seq").map_err(db)?),
-                    at: r.try_get("at").map_err(db)?,
-                    recorded_at: Some(r.try_get("recorded_at").map_err(db)?),
-                    author: r.try_get("author").map_err(db)?,
-                    kind: kind_from_row(&type_name, &body),
-                })
-            })
-            .collect()
+        rows.iter().map(|r| event_from_row(incident, r)).collect()
     }
 
     async fn incidents(&self) -> Result<Vec<IncidentSummary>, StoreError> {

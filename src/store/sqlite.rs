@@ -21,10 +21,14 @@ use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::{Accepted, NewEvent, Store, StoreError, TokenInfo, plan_append};
+use super::{
+    Accepted, Folded, Judge, NewEvent, Store, StoreError, TokenInfo, catch_up, kept_state_holds,
+    plan_append,
+};
 use crate::clock::Clock;
 use crate::domain::event::{Event, EventKind, format_time};
-use crate::domain::incident::IncidentSummary;
+use crate::domain::incident::{Incident, IncidentSummary};
+use crate::domain::rules::Rules;
 use std::collections::HashMap;
 
 const MIGRATIONS: &[&str] = &[
@@ -83,12 +87,18 @@ where
     }
 }
 
+/// Folders of files written from this database's content (drafts, postmortems), scrubbed
+/// when a redaction arrives.
+type ScrubDirs = Arc<Mutex<Vec<PathBuf>>>;
+
 struct Inner {
     path: PathBuf,
+    scrub_dirs: ScrubDirs,
     writer: Mutex<Option<Sender<Box<dyn Job>>>>,
     writer_thread: Mutex<Option<thread::JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
     clock: Arc<dyn Clock>,
+    judge: Arc<Judge>,
 }
 
 /// A warroom SQLite file. Cheap to clone; every clone shares the writer.
@@ -118,6 +128,10 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection, StoreError> 
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(|e| corrupt(path, e))?;
     conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(|e| corrupt(path, e))?;
+    // Deleted and overwritten content is zeroed, so a redacted text leaves no trace in
+    // free pages.
+    conn.pragma_update(None, "secure_delete", "ON")
         .map_err(|e| corrupt(path, e))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(StoreError::db)?;
@@ -155,7 +169,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     tx.commit().map_err(StoreError::db)
 }
 
-fn writer_loop(mut conn: Connection, rx: Receiver<Box<dyn Job>>) {
+fn writer_loop(mut conn: Connection, rx: Receiver<Box<dyn Job>>, files: ScrubDirs) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_GROUP {
@@ -165,10 +179,66 @@ fn writer_loop(mut conn: Connection, rx: Receiver<Box<dyn Job>>) {
             }
         }
         let commit = commit_group(&mut conn, &mut batch);
+        let removed = REMOVED.take();
+        if SCRUBBED.replace(false) && commit.is_ok() {
+            // A redaction rewrote an event: the old text must leave the WAL too, and the
+            // drafts and reports this machine keeps beside the database.
+            checkpoint_truncate(&conn);
+            let dirs = files.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            super::scrub_files(&dirs, &removed);
+        }
         for job in batch {
             job.finish(commit.clone());
         }
     }
+}
+
+thread_local! {
+    /// Set on the writer thread when a write scrubbed a redacted event.
+    static SCRUBBED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The texts those redactions removed, for the files beside the database.
+    static REMOVED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Copies the WAL into the database file and empties it, so text overwritten by a
+/// redaction survives in neither.
+fn checkpoint_truncate(conn: &Connection) {
+    for _ in 0..50 {
+        match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            Ok(0) => return,
+            Ok(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(e) => {
+                tracing::warn!("checkpoint after a redaction failed: {e}");
+                return;
+            }
+        }
+    }
+    tracing::warn!("checkpoint after a redaction stayed busy; the next one will finish it");
+}
+
+/// Rewrites a redacted event's stored text (and a copy waiting in the outbox) in place.
+pub(crate) fn scrub_in(
+    conn: &Connection,
+    incident: Uuid,
+    original: &Event,
+    clean: &EventKind,
+) -> Result<(), StoreError> {
+    let target = original.id;
+    let body = serde_json::to_string(&clean.fields()).map_err(StoreError::db)?;
+    conn.prepare_cached("UPDATE events SET body = ?3 WHERE id = ?1 AND incident = ?2")
+        .and_then(|mut s| s.execute(params![target.to_string(), incident.to_string(), body]))
+        .map_err(StoreError::db)?;
+    conn.prepare_cached("UPDATE outbox SET body = ?2 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![target.to_string(), body]))
+        .map_err(StoreError::db)?;
+    SCRUBBED.set(true);
+    REMOVED.with(|r| {
+        r.borrow_mut()
+            .extend(super::removed_texts(&original.kind, clean))
+    });
+    Ok(())
 }
 
 fn commit_group(conn: &mut Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
@@ -198,6 +268,15 @@ fn commit_group(conn: &mut Connection, batch: &mut [Box<dyn Job>]) -> Result<(),
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path`, migrating it to this version.
     pub fn open(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        Self::open_with_rules(path, clock, Rules::default())
+    }
+
+    /// Opens the store judging appends with `rules`.
+    pub fn open_with_rules(
+        path: impl AsRef<Path>,
+        clock: Arc<dyn Clock>,
+        rules: Rules,
+    ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
@@ -210,17 +289,21 @@ impl SqliteStore {
         let mut conn = open_connection(&path, true)?;
         migrate(&mut conn, &path)?;
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
+        let scrub_dirs: ScrubDirs = Arc::default();
+        let files = scrub_dirs.clone();
         let handle = thread::Builder::new()
             .name("warroom-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx))
+            .spawn(move || writer_loop(conn, rx, files))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer: {e}")))?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
+                scrub_dirs,
                 writer: Mutex::new(Some(tx)),
                 writer_thread: Mutex::new(Some(handle)),
                 readers: Mutex::new(Vec::new()),
                 clock,
+                judge: Judge::new(rules),
             }),
         })
     }
@@ -231,6 +314,20 @@ impl SqliteStore {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.inner.clock.now()
+    }
+
+    /// Folders whose files hold this database's text (a console's drafts, its rendered
+    /// postmortems): a redaction scrubs them too.
+    pub fn scrub_files_in(&self, dirs: Vec<PathBuf>) {
+        *self
+            .inner
+            .scrub_dirs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = dirs;
+    }
+
+    pub(crate) fn judge(&self) -> Arc<Judge> {
+        self.inner.judge.clone()
     }
 
     /// Queues a write; the answer comes after the transaction holding it has committed.
@@ -358,7 +455,8 @@ impl SqliteStore {
     ) -> Result<Vec<Accepted>, StoreError> {
         let author = author.to_string();
         let now = self.now();
-        self.write_blocking(move |c| append_in(c, incident, &author, &events, now))
+        let judge = self.inner.judge.clone();
+        self.write_blocking(move |c| append_in(c, &judge, incident, &author, &events, now))
     }
 
     pub fn events_blocking(
@@ -412,9 +510,70 @@ pub(crate) fn kind_from_row(type_name: &str, body: &str) -> EventKind {
     })
 }
 
-/// The append itself, run inside the writer's transaction.
+/// The incident's folded state as of its newest stored event: the kept one caught up, or
+/// folded afresh from the log.
+pub(crate) fn state_in(
+    conn: &Connection,
+    judge: &Judge,
+    incident: Uuid,
+    stored_last_seq: i64,
+) -> Result<Folded, StoreError> {
+    let kept = match judge.folds.take(incident) {
+        Some(k) => {
+            let seq = k.state.summary.last_seq;
+            let id_at = if seq > 0 {
+                id_at_seq(conn, incident, seq)?
+            } else {
+                None
+            };
+            kept_state_holds(&k, stored_last_seq, id_at).then_some(k)
+        }
+        None => None,
+    };
+    let mut folded = kept.unwrap_or_else(|| Folded {
+        state: Incident::new(incident),
+        last_id: None,
+    });
+    let tail = events_in(conn, incident, folded.state.summary.last_seq, usize::MAX)?;
+    catch_up(&mut folded, &tail);
+    Ok(folded)
+}
+
+fn id_at_seq(conn: &Connection, incident: Uuid, seq: i64) -> Result<Option<Uuid>, StoreError> {
+    let id: Option<String> = conn
+        .prepare_cached("SELECT id FROM events WHERE incident = ?1 AND seq = ?2")
+        .and_then(|mut s| {
+            s.query_row(params![incident.to_string(), seq], |r| r.get(0))
+                .optional()
+        })
+        .map_err(StoreError::db)?;
+    id.as_deref().map(parse_uuid).transpose()
+}
+
+/// One stored event of `incident` by its id.
+pub(crate) fn event_in(
+    conn: &Connection,
+    incident: Uuid,
+    id: Uuid,
+) -> Result<Option<Event>, StoreError> {
+    let seq: Option<i64> = conn
+        .prepare_cached("SELECT seq FROM events WHERE id = ?1 AND incident = ?2")
+        .and_then(|mut s| {
+            s.query_row(params![id.to_string(), incident.to_string()], |r| r.get(0))
+                .optional()
+        })
+        .map_err(StoreError::db)?;
+    match seq {
+        Some(seq) => Ok(events_in(conn, incident, seq - 1, 1)?.into_iter().next()),
+        None => Ok(None),
+    }
+}
+
+/// The append itself, run inside the writer's transaction: judged by the rule book against
+/// the incident's state, then written whole or not at all.
 pub(crate) fn append_in(
     conn: &Connection,
+    judge: &Judge,
     incident: Uuid,
     author: &str,
     events: &[NewEvent],
@@ -425,10 +584,13 @@ pub(crate) fn append_in(
         .and_then(|mut s| s.query_row([incident.to_string()], |r| r.get(0)).optional())
         .map_err(StoreError::db)?;
     let existed = row.is_some();
-    let summary = match row {
-        Some(json) => serde_json::from_str::<IncidentSummary>(&json)
-            .map_err(|e| StoreError::Invalid(format!("stored summary does not parse: {e}")))?,
-        None => IncidentSummary::new(incident),
+    let stored_last_seq = match row {
+        Some(json) => {
+            serde_json::from_str::<IncidentSummary>(&json)
+                .map_err(|e| StoreError::Invalid(format!("stored summary does not parse: {e}")))?
+                .last_seq
+        }
+        None => 0,
     };
     let mut prior = HashMap::new();
     {
@@ -445,8 +607,30 @@ pub(crate) fn append_in(
             }
         }
     }
-    let plan = plan_append(incident, summary, author, events, &prior, now)?;
+    let mut folded = state_in(conn, judge, incident, stored_last_seq)?;
+    // A refused batch must leave the kept state as it was.
+    let backup = (events.len() > 1).then(|| folded.state.clone());
+    let plan = match plan_append(
+        incident,
+        &mut folded.state,
+        author,
+        events,
+        &prior,
+        now,
+        &judge.rules,
+        &mut |id| event_in(conn, incident, id),
+    ) {
+        Ok(plan) => plan,
+        Err(e) => {
+            if let Some(state) = backup {
+                folded.state = state;
+            }
+            judge.folds.put(folded);
+            return Err(e);
+        }
+    };
     if plan.to_insert.is_empty() {
+        judge.folds.put(folded);
         return Ok(plan.accepted);
     }
     let mut insert = conn
@@ -471,7 +655,22 @@ pub(crate) fn append_in(
             ])
             .map_err(StoreError::db)?;
     }
-    save_summary(conn, &plan.summary, plan.summary.last_seq, existed)?;
+    folded.last_id = plan.to_insert.last().map(|e| e.id);
+    if !plan.scrub.is_empty() {
+        for (target, clean) in &plan.scrub {
+            scrub_in(conn, incident, target, clean)?;
+        }
+        // The state must be the fold of what is stored now, scrubbed text and all.
+        let all = events_in(conn, incident, 0, usize::MAX)?;
+        folded.state = Incident::fold(incident, &all);
+    }
+    save_summary(
+        conn,
+        &folded.state.summary,
+        folded.state.summary.last_seq,
+        existed,
+    )?;
+    judge.folds.put(folded);
     Ok(plan.accepted)
 }
 
@@ -603,7 +802,8 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Accepted>, StoreError> {
         let author = author.to_string();
         let now = self.now();
-        self.write_async(move |c| append_in(c, incident, &author, &events, now))
+        let judge = self.inner.judge.clone();
+        self.write_async(move |c| append_in(c, &judge, incident, &author, &events, now))
             .await
     }
 
@@ -712,6 +912,7 @@ mod tests {
                 severity: Severity::MAJOR,
                 summary: String::new(),
                 drill: false,
+                restricted: false,
             },
         }
     }

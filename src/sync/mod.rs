@@ -147,6 +147,12 @@ pub async fn relearn_handle(
     }
 }
 
+/// A redaction reaching this replica also scrubs the drafts and rendered postmortems kept
+/// in its data directory.
+fn scrub_beside(store: &SqliteStore, data_dir: &Path) {
+    store.scrub_files_in(vec![data_dir.join("drafts"), data_dir.join("postmortems")]);
+}
+
 /// The solo replica's file inside a data directory.
 pub fn solo_path(data_dir: &Path) -> PathBuf {
     data_dir.join("solo.db")
@@ -187,6 +193,7 @@ impl Replica {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ReplicaError> {
         let store = SqliteStore::open(solo_path(data_dir), clock.clone())?;
+        scrub_beside(&store, data_dir);
         let replica = Replica {
             store,
             handle: std::sync::RwLock::new(handle.to_string()),
@@ -210,6 +217,7 @@ impl Replica {
         let remote =
             Remote::new(server, token).map_err(|e| ReplicaError::Refused(e.to_string()))?;
         let store = SqliteStore::open(shared_path(data_dir, server), clock.clone())?;
+        scrub_beside(&store, data_dir);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -237,6 +245,7 @@ impl Replica {
         let remote =
             Remote::new(server, token).map_err(|e| ReplicaError::Refused(e.to_string()))?;
         let store = SqliteStore::open(shared_path(data_dir, server), clock.clone())?;
+        scrub_beside(&store, data_dir);
         let (handle, learned) = learn_handle(&store, &remote, token, fallback_handle).await?;
         let kick = Arc::new(tokio::sync::Notify::new());
         let syncer = Arc::new(Syncer::new(store.clone(), remote, clock.clone()));
@@ -375,6 +384,7 @@ impl Replica {
         summary: &str,
         started_at: Option<DateTime<Utc>>,
         drill: bool,
+        restricted: bool,
     ) -> Result<(IncidentSummary, Recorded), ReplicaError> {
         let id = Uuid::now_v7();
         let now = self.now();
@@ -385,6 +395,7 @@ impl Replica {
                 severity,
                 summary: summary.trim().to_string(),
                 drill,
+                restricted,
             },
         )];
         if let Some(start) = started_at {
@@ -532,6 +543,7 @@ impl Replica {
                     severity: Severity::MINOR,
                     summary: "Known errors: symptoms, root causes and workarounds.".into(),
                     drill: false,
+                    restricted: false,
                 },
             };
             if let Recorded::Rejected(r) = self.record_as(KEDB_ID, &self.handle(), vec![declare])? {
@@ -552,7 +564,7 @@ fn check_all(
     for ev in events {
         state
             .check(author, ev.at, &ev.kind)
-            .map_err(ReplicaError::Refused)?;
+            .map_err(|r| ReplicaError::Refused(r.to_string()))?;
         state.apply(&Event {
             id: ev.id,
             incident,

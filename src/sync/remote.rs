@@ -194,6 +194,7 @@ impl Remote {
             severity,
             summary,
             drill,
+            restricted,
         } = kind
         else {
             return Err(RemoteError::Rejected {
@@ -207,6 +208,7 @@ impl Remote {
             "severity": severity.level(),
             "summary": summary,
             "drill": drill,
+            "visibility": if *restricted { "restricted" } else { "open" },
             "at": crate::domain::event::format_time(at),
         });
         self.answer(

@@ -1097,7 +1097,7 @@ impl App {
         let mut probe = d.state.clone();
         for (at, kind) in &kinds {
             if let Err(reason) = probe.check(&self.handle, *at, kind) {
-                return self.refuse(reason);
+                return self.refuse(reason.to_string());
             }
             probe.apply(&Event {
                 id: Uuid::nil(),

@@ -63,14 +63,27 @@ impl IncidentData {
     /// Folds in newly confirmed events (in seq order) and replaces the pending list.
     pub fn extend(&mut self, new: Vec<Event>, pending: Vec<Pending>) {
         let last = self.last_seq();
+        let mut refold = false;
         for ev in new {
             if ev.seq.is_some_and(|s| s > last) || ev.seq.is_none() {
                 if correction(&self.base, &ev) {
                     self.corrections.insert(ev.id);
                 }
+                if let EventKind::EventRedacted { event: target, .. } = &ev.kind
+                    && let Some(t) = self.confirmed.iter_mut().find(|e| e.id == *target)
+                    && let Some(clean) = t.kind.scrubbed()
+                {
+                    // The text leaves memory too; the state is folded again from the
+                    // scrubbed log, as every other machine folds it.
+                    t.kind = clean;
+                    refold = true;
+                }
                 self.base.apply(&ev);
                 self.confirmed.push(ev);
             }
+        }
+        if refold {
+            self.base = Incident::fold(self.id, &self.confirmed);
         }
         self.set_pending(pending);
     }

@@ -320,7 +320,7 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
             severity,
             summary,
             started_at,
-        } => match replica.declare(&title, severity, &summary, started_at, false) {
+        } => match replica.declare(&title, severity, &summary, started_at, false, false) {
             Ok((summary, Recorded::Rejected(reason))) => {
                 Msg::Declared(Err(format!("{} was refused: {reason}", summary.short_id)))
             }

@@ -473,7 +473,7 @@ fn timeline(app: &App, f: &mut Frame, area: Rect, focused: bool) {
         if d.corrections.contains(&ev.id) {
             label.push_str(" (fix)");
         }
-        let text = describe::text(&ev.kind);
+        let text = describe::text_in(&d.state, ev);
         let (mark, style) = match status {
             RowStatus::Confirmed => (" ", Style::new()),
             RowStatus::Pending => ("⧗", Style::new().fg(Color::DarkGray).italic()),

@@ -1,0 +1,502 @@
+//! The rule book: whether an event may be appended to an incident, given the incident's
+//! folded state and who is appending it. One function, [`check`], called by the console,
+//! the CLI and the replica before they write, and by the server on every append inside the
+//! lock that assigns the seq. History already stored is never judged again: the fold keeps
+//! accepting the log as it is; these rules apply to new appends.
+//!
+//! Three kinds of refusal:
+//! - **refused**: the workflow does not allow it now (close before resolve, an outcome for
+//!   an experiment that does not exist, anything but a reopen on a closed incident...);
+//! - **forbidden**: the author's role does not allow it (only the incident commander
+//!   assigns roles, decides change requests, resolves, redacts...);
+//! - **hidden**: the incident is restricted and the author is not a member; to them it does
+//!   not exist, so the refusal reads like any unknown incident.
+
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::event::{Event, EventKind, PrivacyAssessment, Role, Status};
+use super::incident::{Decision, Incident, Responder};
+use super::metrics::Mark;
+
+/// Why an event was not accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalCode {
+    /// The workflow does not allow it in the incident's current state.
+    Refused,
+    /// The author's role does not allow it.
+    Forbidden,
+    /// The incident is restricted and the author is not a member: it does not exist for them.
+    Hidden,
+}
+
+/// A refusal with a sentence a person can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: RefusalCode,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn refused(message: impl Into<String>) -> Self {
+        Refusal {
+            code: RefusalCode::Refused,
+            message: message.into(),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Refusal {
+            code: RefusalCode::Forbidden,
+            message: message.into(),
+        }
+    }
+
+    pub fn hidden(incident: uuid::Uuid) -> Self {
+        Refusal {
+            code: RefusalCode::Hidden,
+            message: format!("no incident {incident}"),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// Settings of the rule book that a team may tune.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rules {
+    /// How long the incident commander must have been silent on the incident before
+    /// someone else may take command without their consent.
+    pub take_command_after: Duration,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            take_command_after: Duration::minutes(15),
+        }
+    }
+}
+
+/// Who may do what, for the README and help: (act, who may).
+pub const AUTHORITY: &[(&str, &str)] = &[
+    (
+        "note, observation, theory, experiment, outcome, theory status, change request, \
+         impact times, action items, known-error links",
+        "anyone on the response",
+    ),
+    (
+        "join or leave; awake-since and duty times",
+        "the responder themselves, or the IC for anyone",
+    ),
+    ("ask for command", "anyone but the IC"),
+    (
+        "take command (with a reason)",
+        "anyone, once the IC has been silent on the incident for 15 minutes (serve --take-command-after)",
+    ),
+    (
+        "hand over command, assign and release roles, decide change requests and requests for \
+         command, change severity or stage, resolve, close, reopen, redact, grant and revoke \
+         access, team health check",
+        "the incident commander",
+    ),
+    ("send a status update", "the Communications Lead or the IC"),
+    (
+        "privacy assessment and breach steps",
+        "the Policy Lead or the IC",
+    ),
+];
+
+/// Kinds that may still be recorded on a closed incident.
+fn allowed_when_closed(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Reopened { .. }
+            | EventKind::ActionItemAdded { .. }
+            | EventKind::ActionItemDone { .. }
+            | EventKind::KnownErrorLinked { .. }
+            | EventKind::EventRedacted { .. }
+            | EventKind::AccessGranted { .. }
+            | EventKind::AccessRevoked { .. }
+    )
+}
+
+/// What only the incident commander may do, in words for a refusal.
+fn commander_only(kind: &EventKind) -> Option<&'static str> {
+    Some(match kind {
+        EventKind::RoleAssigned { .. } => "assigns roles",
+        EventKind::RoleReleased { .. } => "releases roles",
+        EventKind::CommandHandedOver { .. } => "hands over command",
+        EventKind::ChangeDecided { .. } => "decides change requests",
+        EventKind::CommandRequestDecided { .. } => "answers requests for command",
+        EventKind::SeverityChanged { .. } => "changes the severity",
+        EventKind::StageChanged { .. } => "changes the stage",
+        EventKind::Resolved { .. } => "resolves the incident",
+        EventKind::Closed { .. } => "closes the incident",
+        EventKind::Reopened { .. } => "reopens the incident",
+        EventKind::EventRedacted { .. } => "redacts entries",
+        EventKind::AccessGranted { .. } | EventKind::AccessRevoked { .. } => {
+            "grants and revokes access"
+        }
+        EventKind::HealthCheck { .. } => "records the team health check",
+        _ => return None,
+    })
+}
+
+fn non_empty(what: &str, s: &str) -> Result<(), Refusal> {
+    if s.trim().is_empty() {
+        Err(Refusal::refused(format!("{what} must not be empty")))
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether `author` may append `ev` to the incident whose folded state is `state`.
+/// The time of the check is when the store received the event (`recorded_at`), or for a
+/// client checking before it writes, the event's own time.
+pub fn check(state: &Incident, ev: &Event, author: &str, rules: &Rules) -> Result<(), Refusal> {
+    let kind = &ev.kind;
+    let now = ev.recorded_at.unwrap_or(ev.at);
+    let declared = state.summary.declared_at.is_some();
+    if let EventKind::IncidentDeclared { title, .. } = kind {
+        if declared {
+            return Err(Refusal::refused("the incident is already declared"));
+        }
+        return non_empty("the title", title);
+    }
+    if !declared {
+        return Err(Refusal::refused("the incident has not been declared"));
+    }
+    if !state.summary.can_see(author) {
+        return Err(Refusal::hidden(state.id()));
+    }
+    if state.summary.status == Status::Closed && !allowed_when_closed(kind) {
+        return Err(Refusal::refused(
+            "the incident is closed: reopen it first (a closed incident takes only action \
+             items, known-error links, access changes and redactions)",
+        ));
+    }
+    authority(state, kind, author, now, rules)?;
+    workflow(state, kind, author, ev.at)
+}
+
+/// The IC commands and delegates; the CL and PL act in their own fields.
+fn authority(
+    state: &Incident,
+    kind: &EventKind,
+    author: &str,
+    now: DateTime<Utc>,
+    rules: &Rules,
+) -> Result<(), Refusal> {
+    let ic = state.commander().unwrap_or("");
+    let is_ic = ic == author;
+    if let Some(what) = commander_only(kind) {
+        if is_ic {
+            return Ok(());
+        }
+        return Err(Refusal::forbidden(format!(
+            "only the incident commander ({ic}) {what}; ask them, or ask for command"
+        )));
+    }
+    let holds = |role: Role| state.roster.holder(role) == Some(author);
+    let self_or_ic = |handle: &str, what: &str| {
+        if handle == author || is_ic {
+            Ok(())
+        } else {
+            Err(Refusal::forbidden(format!(
+                "only {handle} or the incident commander ({ic}) can {what} for {handle}"
+            )))
+        }
+    };
+    match kind {
+        EventKind::CommsSent { .. } if !holds(Role::Cl) && !is_ic => {
+            Err(Refusal::forbidden(format!(
+                "only the Communications Lead ({}) or the incident commander ({ic}) sends updates",
+                state.roster.holder(Role::Cl).unwrap_or(ic)
+            )))
+        }
+        EventKind::PrivacyAssessed { .. } | EventKind::PrivacyStepDone { .. }
+            if !holds(Role::Pl) && !is_ic =>
+        {
+            Err(Refusal::forbidden(format!(
+                "only the Policy Lead ({}) or the incident commander ({ic}) records privacy steps",
+                state.roster.holder(Role::Pl).unwrap_or(ic)
+            )))
+        }
+        EventKind::ResponderJoined { handle, .. } => self_or_ic(handle, "record a join"),
+        EventKind::ResponderLeft { handle } => self_or_ic(handle, "record leaving"),
+        EventKind::AwakeSince { handle, .. } => self_or_ic(handle, "record awake time"),
+        EventKind::DutyStarted { handle } | EventKind::DutyEnded { handle } => {
+            self_or_ic(handle, "record duty time")
+        }
+        EventKind::CommandRequested { .. } => {
+            if is_ic {
+                Err(Refusal::refused("you are already the incident commander"))
+            } else if state.pending_command_requests().any(|r| r.author == author) {
+                Err(Refusal::refused(format!(
+                    "you already asked {ic} for command; wait for their answer"
+                )))
+            } else {
+                Ok(())
+            }
+        }
+        EventKind::CommandTaken { reason } => {
+            if is_ic {
+                return Err(Refusal::refused("you are already the incident commander"));
+            }
+            non_empty("the reason for taking command", reason)?;
+            let silent_since = state.commander_active_at.unwrap_or(now);
+            let silent = now - silent_since;
+            if silent < rules.take_command_after {
+                let wait = rules.take_command_after - silent;
+                Err(Refusal::forbidden(format!(
+                    "{ic} acted on this incident {} ago; command can be taken without their \
+                     consent only after {} of silence ({} from now). Ask for command instead",
+                    super::metrics::format_duration(silent),
+                    super::metrics::format_duration(rules.take_command_after),
+                    super::metrics::format_duration(wait),
+                )))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The handbook's order of things, whoever asks.
+fn workflow(
+    state: &Incident,
+    kind: &EventKind,
+    author: &str,
+    at: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    let refused = |m: String| Err(Refusal::refused(m));
+    match kind {
+        EventKind::ImpactStarted {} => state
+            .impact
+            .check(Mark::Started, at)
+            .map_err(Refusal::refused),
+        EventKind::Detected {} => state
+            .impact
+            .check(Mark::Detected, at)
+            .map_err(Refusal::refused),
+        EventKind::ImpactEnded {} => state
+            .impact
+            .check(Mark::Ended, at)
+            .map_err(Refusal::refused),
+        EventKind::Resolved { .. } => {
+            if state.summary.status != Status::Active {
+                refused(format!(
+                    "the incident is already {}",
+                    state.summary.status.as_str()
+                ))
+            } else if state.impact.ended.is_none() {
+                refused(
+                    "record the end of impact before resolving: an incident is resolved \
+                     when business impact has ended"
+                        .into(),
+                )
+            } else {
+                Ok(())
+            }
+        }
+        EventKind::Reopened { .. } if state.summary.status == Status::Active => {
+            refused("the incident is still active".into())
+        }
+        EventKind::Closed { .. } => {
+            if state.summary.status == Status::Active {
+                refused("resolve the incident before closing it".into())
+            } else if state.summary.status == Status::Closed {
+                refused("the incident is already closed".into())
+            } else if state.summary.severity.is_major() && state.roster.is_defaulted_to_ic(Role::Po)
+            {
+                refused(format!(
+                    "a {} incident needs a Postmortem Owner before it can be closed \
+                     (assign the PO role)",
+                    state.summary.severity
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        EventKind::RoleAssigned { handle, .. } => non_empty("the handle", handle),
+        EventKind::RoleReleased { role } => {
+            if *role == Role::Ic {
+                refused("command cannot be released, only handed over".into())
+            } else if state.roster.is_defaulted_to_ic(*role) {
+                refused(format!(
+                    "{} is not delegated; the IC already holds it",
+                    role.title()
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        EventKind::CommandHandedOver { to, .. } => {
+            non_empty("the new commander", to)?;
+            if state.commander() == Some(to.as_str()) {
+                refused(format!("{to} is already the incident commander"))
+            } else {
+                Ok(())
+            }
+        }
+        EventKind::CommandRequestDecided { request, .. } => {
+            match state.command_requests.iter().find(|r| r.id == *request) {
+                None => refused(format!("no request for command {request} on this incident")),
+                Some(r) if r.decision != Decision::Pending => {
+                    refused("that request for command is already answered".into())
+                }
+                Some(_) => Ok(()),
+            }
+        }
+        EventKind::ResponderLeft { handle } => {
+            if !state
+                .responders
+                .get(handle)
+                .is_some_and(Responder::is_present)
+            {
+                refused(format!("{handle} is not on the incident"))
+            } else if state.commander() == Some(handle.as_str()) {
+                refused(format!(
+                    "{handle} is the incident commander: hand over command before leaving"
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        EventKind::Note { text }
+        | EventKind::Observation { text, .. }
+        | EventKind::Theory { text } => non_empty("the text", text),
+        EventKind::TheoryStatusChanged { theory, .. } => state
+            .board
+            .theory(*theory)
+            .map(|_| ())
+            .ok_or_else(|| Refusal::refused(format!("no theory {theory} on this incident"))),
+        EventKind::Experiment { plan, tests } => {
+            non_empty("the plan", plan)?;
+            match tests.iter().find(|t| state.board.theory(**t).is_none()) {
+                Some(t) => refused(format!("no theory {t} on this incident")),
+                None => Ok(()),
+            }
+        }
+        EventKind::ExperimentOutcome { experiment, .. } => {
+            match state.board.experiment(*experiment) {
+                None => refused(format!("no experiment {experiment} on this incident")),
+                Some(e) if !e.is_running() => {
+                    refused("that experiment already has an outcome".into())
+                }
+                Some(_) => Ok(()),
+            }
+        }
+        EventKind::ChangeRequested { description } => non_empty("the description", description),
+        EventKind::ChangeDecided { request, .. } => {
+            match state.change_requests.iter().find(|c| c.id == *request) {
+                None => refused(format!("no change request {request} on this incident")),
+                Some(c) if c.decision != Decision::Pending => {
+                    refused("that change request is already decided".into())
+                }
+                Some(_) => Ok(()),
+            }
+        }
+        EventKind::ActionItemAdded { text, .. } => non_empty("the action item", text),
+        EventKind::ActionItemDone { item } => {
+            match state.action_items.iter().find(|a| a.id == *item) {
+                None => refused(format!("no action item {item} on this incident")),
+                Some(a) if a.done_at.is_some() => {
+                    refused("that action item is already done".into())
+                }
+                Some(_) => Ok(()),
+            }
+        }
+        EventKind::CommsSent { text, .. } => non_empty("the update", text),
+        EventKind::HealthCheck { summary } => non_empty("the health check", summary),
+        EventKind::PrivacyStepDone { step, .. } => {
+            if !(1..=6).contains(step) {
+                refused(format!("privacy steps are numbered 1 to 6, not {step}"))
+            } else if state.privacy != PrivacyAssessment::PossibleBreach {
+                refused(
+                    "the privacy steps apply once the incident is assessed as a possible breach"
+                        .into(),
+                )
+            } else if state.privacy_steps.contains_key(step) {
+                refused(format!("privacy step {step} is already done"))
+            } else {
+                Ok(())
+            }
+        }
+        EventKind::AccessGranted { handle } => {
+            non_empty("the handle", handle)?;
+            if !state.summary.restricted {
+                refused(
+                    "the incident is open to everyone; access matters only on restricted incidents"
+                        .into(),
+                )
+            } else if state.summary.members.contains(handle) {
+                refused(format!("{handle} already has access"))
+            } else {
+                Ok(())
+            }
+        }
+        EventKind::AccessRevoked { handle } => {
+            if !state.summary.restricted {
+                refused(
+                    "the incident is open to everyone; access matters only on restricted incidents"
+                        .into(),
+                )
+            } else if !state.summary.members.contains(handle) {
+                refused(format!("{handle} has no access to take away"))
+            } else if handle == author || state.commander() == Some(handle.as_str()) {
+                refused("the incident commander keeps access: hand over command first".into())
+            } else if !state.roster.roles_of(handle).is_empty() {
+                refused(format!(
+                    "{handle} holds a role: release it before taking their access away"
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        EventKind::EventRedacted { event, reason } => {
+            non_empty("the reason for the redaction", reason)?;
+            if state.redactions.contains_key(event) {
+                refused("that entry is already redacted".into())
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The redaction's target must be an event of this incident that carries text; the store
+/// (or replica) looks it up and passes it here.
+pub fn check_redaction_target(
+    incident: uuid::Uuid,
+    target_id: uuid::Uuid,
+    target: Option<&Event>,
+) -> Result<(), Refusal> {
+    match target {
+        Some(t) if t.incident == incident => match &t.kind {
+            EventKind::EventRedacted { .. } => {
+                Err(Refusal::refused("a redaction cannot itself be redacted"))
+            }
+            k if k.scrubbed().is_none() => Err(Refusal::refused(format!(
+                "that entry ({}) holds no text to redact",
+                k.type_name()
+            ))),
+            _ => Ok(()),
+        },
+        _ => Err(Refusal::refused(format!(
+            "no event {target_id} on this incident"
+        ))),
+    }
+}
