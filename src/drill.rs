@@ -24,7 +24,13 @@ pub struct Drill {
 
 /// Prepares a drill from a built-in scenario: ids, times compressed by `speed`, the trainee
 /// replaced by `handle`.
-pub fn prepare(name: &str, handle: &str, clock: &dyn Clock, speed: f64) -> Result<Drill> {
+pub fn prepare(
+    name: &str,
+    handle: &str,
+    clock: &dyn Clock,
+    speed: f64,
+    restricted: bool,
+) -> Result<Drill> {
     let text = built_in(name).ok_or_else(|| {
         let names: Vec<&str> = crate::domain::scenario::BUILT_IN
             .iter()
@@ -35,7 +41,8 @@ pub fn prepare(name: &str, handle: &str, clock: &dyn Clock, speed: f64) -> Resul
     if !(speed.is_finite() && speed > 0.0) {
         bail!("--speed must be a positive number, e.g. 1 (real time) or 10");
     }
-    let scenario = Scenario::parse(text).map_err(anyhow::Error::msg)?;
+    let mut scenario = Scenario::parse(text).map_err(anyhow::Error::msg)?;
+    scenario.restricted = restricted;
     let incident = Uuid::now_v7();
     let start = clock.now();
     let mut events = scenario

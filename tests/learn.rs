@@ -458,7 +458,8 @@ fn a_drill_plays_its_events_over_time_on_an_injected_clock() {
     let clock = Arc::new(ManualClock::new(start()));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     let replica = warroom::sync::Replica::open_solo(dir.path(), "kim", dyn_clock.clone()).unwrap();
-    let drill = warroom::drill::prepare("database-failover", "kim", clock.as_ref(), 2.0).unwrap();
+    let drill =
+        warroom::drill::prepare("database-failover", "kim", clock.as_ref(), 2.0, false).unwrap();
     let mut waits = Vec::new();
     let mut played = Vec::new();
     warroom::drill::play(
@@ -496,8 +497,8 @@ fn a_drill_plays_its_events_over_time_on_an_injected_clock() {
 #[test]
 fn unknown_drills_and_bad_speeds_are_refused() {
     let clock = ManualClock::new(start());
-    assert!(warroom::drill::prepare("nope", "kim", &clock, 1.0).is_err());
-    assert!(warroom::drill::prepare("privacy-leak", "kim", &clock, 0.0).is_err());
+    assert!(warroom::drill::prepare("nope", "kim", &clock, 1.0, false).is_err());
+    assert!(warroom::drill::prepare("privacy-leak", "kim", &clock, 0.0, false).is_err());
     let dir = tempfile::tempdir().unwrap();
     let listing = out(warroom(dir.path()).arg("drill"));
     assert!(

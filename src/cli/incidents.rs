@@ -189,13 +189,14 @@ pub fn impact(ctx: &Ctx, reference: &str, mark: ImpactMark, at: &str) -> Result<
 
 /// Seeds the demo incident as if its first hour had just happened; prints its short id
 /// and answers it.
-pub fn demo(ctx: &Ctx) -> Result<String> {
+pub fn demo(ctx: &Ctx, restricted: bool) -> Result<String> {
     let text = BUILT_IN
         .iter()
         .find(|(name, _)| *name == "demo")
         .map(|(_, t)| *t)
         .unwrap_or_default();
-    let scenario = Scenario::parse(text).map_err(anyhow::Error::msg)?;
+    let mut scenario = Scenario::parse(text).map_err(anyhow::Error::msg)?;
+    scenario.restricted = restricted;
     let incident = Uuid::now_v7();
     let start = ctx.now() - chrono::Duration::minutes(60);
     let events = scenario

@@ -568,7 +568,7 @@ pub fn privacy_cmd(
     emit(&out)
 }
 
-pub fn drill(ctx: &Ctx, scenario: Option<&str>, speed: f64) -> Result<()> {
+pub fn drill(ctx: &Ctx, scenario: Option<&str>, speed: f64, restricted: bool) -> Result<()> {
     let Some(name) = scenario else {
         let mut out = String::from("Scenarios (play one with `warroom drill NAME`):\n");
         for (name, text) in crate::domain::scenario::BUILT_IN {
@@ -580,7 +580,7 @@ pub fn drill(ctx: &Ctx, scenario: Option<&str>, speed: f64) -> Result<()> {
     };
     let replica = ctx.replica()?;
     let clock: Arc<dyn crate::clock::Clock> = ctx.clock.clone();
-    let d = crate::drill::prepare(name, &replica.handle(), clock.as_ref(), speed)?;
+    let d = crate::drill::prepare(name, &replica.handle(), clock.as_ref(), speed, restricted)?;
     let short = crate::domain::ids::short_id(&d.incident);
     eprintln!(
         "Drill {short} started: you are the incident commander. Open it in another terminal \

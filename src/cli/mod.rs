@@ -1,5 +1,6 @@
 //! The command line: parses, then hands off to one function per subcommand.
 
+pub mod authority;
 mod comms_cmds;
 mod incidents;
 mod learn;
@@ -73,6 +74,12 @@ pub enum ImpactMark {
     Ended,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CommandAnswer {
+    Accept,
+    Decline,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Declare a new incident; prints its short id alone on stdout
@@ -137,6 +144,9 @@ pub enum Command {
         /// Only seed it and print its short id
         #[arg(long)]
         no_tui: bool,
+        /// Seed it as a restricted incident
+        #[arg(long)]
+        restricted: bool,
     },
     /// The severity levels and what they mean
     Severities,
@@ -154,6 +164,45 @@ pub enum Command {
         /// IC, CL, PL, OL or PO
         role: String,
         handle: String,
+    },
+    /// Ask the incident commander for command (they accept or decline)
+    AskCommand {
+        incident: String,
+        /// Why you should take over (fresh, closer to the problem...)
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Take command without the IC's consent: only after the IC has been silent on the
+    /// incident for a while (15 minutes unless the server says otherwise); everyone is told
+    TakeCommand {
+        incident: String,
+        /// Why (e.g. "the IC's laptop died")
+        #[arg(long)]
+        reason: String,
+    },
+    /// IC: accept (hand over command, with a drafted brief) or decline a request for command
+    AnswerCommand {
+        incident: String,
+        #[arg(value_enum)]
+        answer: CommandAnswer,
+        /// Whose request, when several are waiting
+        #[arg(long, value_name = "HANDLE")]
+        from: Option<String>,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// IC: let a responder see a restricted incident
+    Grant { incident: String, handle: String },
+    /// IC: take a restricted incident away from a responder
+    RevokeAccess { incident: String, handle: String },
+    /// IC: remove the text of an entry everywhere (a secret, personal data); the entry stays
+    /// on the timeline marked redacted with the reason
+    Redact {
+        incident: String,
+        /// The event: its id, a unique prefix of it, or #SEQ (see `warroom events`)
+        event: String,
+        #[arg(long)]
+        reason: String,
     },
     /// Resolve an incident: business impact has ended (needs the end of impact)
     Resolve {
@@ -227,6 +276,9 @@ pub enum Command {
         /// Play faster than real time, e.g. 10
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
+        /// Play it into a restricted incident
+        #[arg(long)]
+        restricted: bool,
     },
     /// Status updates: check a draft against the comms checklist
     Comms {
@@ -493,8 +545,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Impact { incident, mark, at }) => {
             incidents::impact(&ctx, &incident, mark, &at)
         }
-        Some(Command::Demo { no_tui }) => {
-            let short = incidents::demo(&ctx)?;
+        Some(Command::Demo { no_tui, restricted }) => {
+            let short = incidents::demo(&ctx, restricted)?;
             if no_tui { Ok(()) } else { console(Some(short)) }
         }
         Some(Command::Assign {
@@ -546,7 +598,11 @@ pub fn run(cli: Cli) -> Result<()> {
             step,
             note,
         }) => learn::privacy_cmd(&ctx, &incident, assess, step, &note),
-        Some(Command::Drill { scenario, speed }) => learn::drill(&ctx, scenario.as_deref(), speed),
+        Some(Command::Drill {
+            scenario,
+            speed,
+            restricted,
+        }) => learn::drill(&ctx, scenario.as_deref(), speed, restricted),
         Some(Command::Comms { action }) => match action {
             CommsAction::Check {
                 file,
@@ -583,6 +639,33 @@ pub fn run(cli: Cli) -> Result<()> {
                 server_cmds::token_revoke(&ctx, &handle, db.as_deref())
             }
         },
+        Some(Command::AskCommand { incident, reason }) => {
+            authority::ask_command(&ctx, &incident, &reason)
+        }
+        Some(Command::TakeCommand { incident, reason }) => {
+            authority::take_command(&ctx, &incident, &reason)
+        }
+        Some(Command::AnswerCommand {
+            incident,
+            answer,
+            from,
+            reason,
+        }) => authority::answer_command(
+            &ctx,
+            &incident,
+            answer == CommandAnswer::Accept,
+            from.as_deref(),
+            &reason,
+        ),
+        Some(Command::Grant { incident, handle }) => authority::grant(&ctx, &incident, &handle),
+        Some(Command::RevokeAccess { incident, handle }) => {
+            authority::revoke_access(&ctx, &incident, &handle)
+        }
+        Some(Command::Redact {
+            incident,
+            event,
+            reason,
+        }) => authority::redact(&ctx, &incident, &event, &reason),
         Some(Command::Sync { drop_rejected }) => incidents::sync(&ctx, drop_rejected),
         Some(Command::Status) => incidents::status(&ctx),
         Some(Command::Severities) => incidents::emit(&output::severities()),

@@ -114,6 +114,27 @@ impl Scenario {
                 kind,
             });
         }
+        if self.restricted {
+            // Everyone the script makes act is let in by the commander first.
+            let mut authors: Vec<String> = Vec::new();
+            for e in &out {
+                if e.author != self.commander && !authors.contains(&e.author) {
+                    authors.push(e.author.clone());
+                }
+            }
+            let grants: Vec<ScriptedEvent> = authors
+                .into_iter()
+                .map(|handle| ScriptedEvent {
+                    id: new_id(),
+                    author: self.commander.clone(),
+                    at: start,
+                    minute: 0.0,
+                    fact_minute: 0.0,
+                    kind: EventKind::AccessGranted { handle },
+                })
+                .collect();
+            out.splice(1..1, grants);
+        }
         Ok(out)
     }
 }
@@ -181,8 +202,9 @@ mod tests {
 
     #[test]
     fn every_built_in_scenario_folds_cleanly() {
-        for (name, text) in BUILT_IN {
-            let s = Scenario::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for ((name, text), restricted) in BUILT_IN.iter().flat_map(|b| [(b, false), (b, true)]) {
+            let mut s = Scenario::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            s.restricted = restricted;
             let start = Utc.with_ymd_and_hms(2026, 11, 26, 21, 0, 0).unwrap();
             let incident = Uuid::now_v7();
             let events = s.events(incident, start, false, Uuid::now_v7).unwrap();
@@ -203,6 +225,7 @@ mod tests {
             }
             assert_eq!(state.ignored_events, 0, "{name}");
             assert_eq!(state.unknown_events, 0, "{name}");
+            assert_eq!(state.summary.restricted, restricted, "{name}");
         }
     }
 

@@ -1,0 +1,178 @@
+//! Command and access: asking for and taking command, answering a request for command,
+//! granting and revoking access to a restricted incident, and redacting an entry.
+
+use anyhow::{Result, bail};
+
+use super::Ctx;
+use super::incidents::{open_for_write as open, say_recorded};
+use crate::domain::event::{Event, EventKind};
+use crate::domain::incident::{CommandRequest, Incident};
+use crate::sync::View;
+
+/// The one event `reference` names: its id, a unique prefix of it, or `#SEQ`.
+pub fn find_event<'a>(view: &'a View, reference: &str) -> Result<&'a Event> {
+    let r = reference.trim().to_ascii_lowercase();
+    let all: Vec<&Event> = view
+        .confirmed
+        .iter()
+        .chain(view.pending.iter().map(|p| &p.event))
+        .collect();
+    if let Some(seq) = r.strip_prefix('#').and_then(|s| s.parse::<i64>().ok()) {
+        return all
+            .into_iter()
+            .find(|e| e.seq == Some(seq))
+            .ok_or_else(|| anyhow::anyhow!("no event #{seq} on this incident"));
+    }
+    if r.len() < 4 {
+        bail!(
+            "`{reference}` is too short to name an event: give #SEQ or at least 4 characters of its id"
+        );
+    }
+    let found: Vec<&Event> = all
+        .into_iter()
+        .filter(|e| {
+            let id = e.id.to_string();
+            id.starts_with(&r) || id.replace('-', "").starts_with(&r.replace('-', ""))
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one),
+        [] => bail!(
+            "no event on this incident has an id starting with `{reference}` (see `warroom events`)"
+        ),
+        many => bail!(
+            "`{reference}` matches {} events; give more of the id or #SEQ",
+            many.len()
+        ),
+    }
+}
+
+pub fn redact(ctx: &Ctx, reference: &str, event: &str, reason: &str) -> Result<()> {
+    let (replica, inc) = open(ctx, reference)?;
+    let view = replica.view(inc.id)?;
+    let target = find_event(&view, event)?;
+    crate::domain::rules::check_redaction_target(inc.id, target.id, Some(target))?;
+    let kind = EventKind::EventRedacted {
+        event: target.id,
+        reason: reason.trim().to_string(),
+    };
+    let what = format!(
+        "redacted the {} at {}",
+        crate::domain::describe::label(&target.kind),
+        target.at.format("%H:%M:%S UTC")
+    );
+    let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
+    say_recorded(&what, &inc.short_id, &r)
+}
+
+pub fn grant(ctx: &Ctx, reference: &str, handle: &str) -> Result<()> {
+    let (replica, inc) = open(ctx, reference)?;
+    let kind = EventKind::AccessGranted {
+        handle: handle.trim().to_string(),
+    };
+    let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
+    say_recorded(&format!("{handle} may now see it"), &inc.short_id, &r)
+}
+
+pub fn revoke_access(ctx: &Ctx, reference: &str, handle: &str) -> Result<()> {
+    let (replica, inc) = open(ctx, reference)?;
+    let kind = EventKind::AccessRevoked {
+        handle: handle.trim().to_string(),
+    };
+    let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
+    say_recorded(&format!("{handle} may no longer see it"), &inc.short_id, &r)
+}
+
+pub fn ask_command(ctx: &Ctx, reference: &str, reason: &str) -> Result<()> {
+    let (replica, inc) = open(ctx, reference)?;
+    let kind = EventKind::CommandRequested {
+        reason: reason.trim().to_string(),
+    };
+    let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
+    let ic = inc.commander.as_deref().unwrap_or("the IC");
+    say_recorded(&format!("asked {ic} for command"), &inc.short_id, &r)
+}
+
+pub fn take_command(ctx: &Ctx, reference: &str, reason: &str) -> Result<()> {
+    let (replica, inc) = open(ctx, reference)?;
+    let kind = EventKind::CommandTaken {
+        reason: reason.trim().to_string(),
+    };
+    let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
+    say_recorded(
+        "you took command; everyone on the response is told",
+        &inc.short_id,
+        &r,
+    )
+}
+
+/// The request for command the IC answers: the only one waiting, or the one by `from`.
+pub fn pending_request<'a>(state: &'a Incident, from: Option<&str>) -> Result<&'a CommandRequest> {
+    let waiting: Vec<&CommandRequest> = state
+        .pending_command_requests()
+        .filter(|r| from.is_none_or(|f| r.author == f))
+        .collect();
+    match (waiting.as_slice(), from) {
+        ([one], _) => Ok(one),
+        ([], Some(f)) => bail!("{f} has no request for command waiting"),
+        ([], None) => bail!("nobody is waiting for an answer about command"),
+        (many, _) => bail!(
+            "{} requests for command are waiting ({}); name one with --from",
+            many.len(),
+            many.iter()
+                .map(|r| r.author.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The events that answer a request for command: accepting hands command over to the
+/// requester with a brief drafted from the incident.
+pub fn answer_events(
+    state: &Incident,
+    request: &CommandRequest,
+    accept: bool,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<(chrono::DateTime<chrono::Utc>, EventKind)> {
+    let mut kinds = vec![(
+        now,
+        EventKind::CommandRequestDecided {
+            request: request.id,
+            accepted: accept,
+            reason: reason.trim().to_string(),
+        },
+    )];
+    if accept {
+        kinds.push((
+            now,
+            EventKind::CommandHandedOver {
+                to: request.author.clone(),
+                brief: state.draft_brief(now),
+            },
+        ));
+    }
+    kinds
+}
+
+pub fn answer_command(
+    ctx: &Ctx,
+    reference: &str,
+    accept: bool,
+    from: Option<&str>,
+    reason: &str,
+) -> Result<()> {
+    let (replica, inc) = open(ctx, reference)?;
+    let state = replica.view(inc.id)?.state;
+    let request = pending_request(&state, from)?;
+    let who = request.author.clone();
+    let kinds = answer_events(&state, request, accept, reason, ctx.now());
+    let r = replica.record(inc.id, kinds)?;
+    let what = if accept {
+        format!("command handed over to {who}")
+    } else {
+        format!("declined {who}'s request for command")
+    };
+    say_recorded(&what, &inc.short_id, &r)
+}
