@@ -763,3 +763,255 @@ fn key_releases_are_ignored() {
     app.update(Msg::Key(release));
     assert!(matches!(app.overlay, Overlay::None));
 }
+
+// ---- command, access, redaction ------------------------------------------------------
+
+fn ctrl_s(app: &mut App) -> Vec<Effect> {
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::CONTROL,
+    )))
+}
+
+/// Every event an effect list records, in order.
+fn all_recorded(effects: &[Effect]) -> Vec<EventKind> {
+    effects
+        .iter()
+        .flat_map(|e| match e {
+            Effect::Record { kinds, .. } => kinds.iter().map(|(_, k)| k.clone()).collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_responder_asks_for_command_and_the_ic_hands_it_over_with_a_brief() {
+    // tomas (OL) asks.
+    let mut tomas = loaded_as("tomas", demo_events());
+    assert!(tomas.may(warroom::tui::action::Action::AskCommand));
+    assert!(!tomas.may(warroom::tui::action::Action::AssignRole));
+    press(&mut tomas, '2');
+    press(&mut tomas, 'k');
+    assert_eq!(form_title(&tomas).as_deref(), Some("Ask jonas for command"));
+    type_text(&mut tomas, "I have the context");
+    let asked = recorded(&enter(&mut tomas)).1;
+    assert_eq!(
+        asked,
+        EventKind::CommandRequested {
+            reason: "I have the context".into()
+        }
+    );
+
+    // jonas (IC) sees it waiting, like a change request, and accepts with y.
+    let mut events = demo_events();
+    let request = next_event(&events, 7, "tomas", asked);
+    let request_id = request.id;
+    events.push(request);
+    let mut jonas = loaded_as("jonas", events);
+    assert_eq!(jonas.waiting_for_me(), 1);
+    assert!(!jonas.may(warroom::tui::action::Action::AskCommand));
+    press(&mut jonas, '2');
+    let at = jonas
+        .roster_rows()
+        .iter()
+        .position(|r| *r == RosterRow::CommandRequest(request_id))
+        .expect("the request is listed in the roster");
+    for _ in 0..at {
+        jonas.update(key(KeyCode::Down));
+    }
+    press(&mut jonas, 'y');
+    assert_eq!(form_title(&jonas).as_deref(), Some("Hand command to tomas"));
+    let kinds = all_recorded(&ctrl_s(&mut jonas));
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    assert_eq!(
+        kinds[0],
+        EventKind::CommandRequestDecided {
+            request: request_id,
+            accepted: true,
+            reason: String::new(),
+        }
+    );
+    match &kinds[1] {
+        EventKind::CommandHandedOver { to, brief } => {
+            assert_eq!(to, "tomas");
+            assert!(
+                !brief.current_state.is_empty(),
+                "a drafted brief: {brief:?}"
+            );
+        }
+        other => panic!("not a handover: {other:?}"),
+    }
+}
+
+#[test]
+fn taking_command_too_early_is_refused_with_the_wait_in_the_form() {
+    let mut events = demo_events();
+    // jonas (IC) acted half a minute ago.
+    let recent = next_event(
+        &events,
+        12,
+        "jonas",
+        EventKind::Note {
+            text: "checking the pool".into(),
+        },
+    );
+    events.push(recent);
+    let mut tomas = loaded_as("tomas", events);
+    press(&mut tomas, '2');
+    press(&mut tomas, 'T');
+    assert!(
+        form_title(&tomas).is_some_and(|t| t.starts_with("Take command from jonas")),
+        "{:?}",
+        form_title(&tomas)
+    );
+    // No reason: refused in the form.
+    assert!(enter(&mut tomas).is_empty());
+    assert!(form_error(&tomas).is_some_and(|e| e.contains("say why")));
+    type_text(&mut tomas, "jonas is not answering");
+    let effects = enter(&mut tomas);
+    assert!(effects.is_empty(), "{effects:?}");
+    let err = form_error(&tomas).expect("the form says why");
+    assert!(
+        err.contains("jonas acted on this incident 30s ago") && err.contains("Ask for command"),
+        "{err}"
+    );
+}
+
+#[test]
+fn command_taken_is_an_alarm_and_tells_the_previous_ic() {
+    let mut events = demo_events();
+    // jonas has been silent for more than fifteen minutes of the console's clock.
+    let mut taken = next_event(
+        &events,
+        8,
+        "tomas",
+        EventKind::CommandTaken {
+            reason: "jonas's laptop died".into(),
+        },
+    );
+    taken.at = now() - Duration::minutes(2);
+    events.push(taken);
+    let jonas = loaded_as("jonas", events.clone());
+    assert_eq!(
+        jonas.data.as_ref().unwrap().state.commander(),
+        Some("tomas")
+    );
+    let screen = render(&jonas, 120, 30);
+    assert!(
+        screen.contains("COMMAND TAKEN FROM YOU by tomas"),
+        "the header says so:\n{screen}"
+    );
+    let alerts = jonas.alerts();
+    assert!(
+        alerts.iter().any(
+            |(_, title, body)| title.contains("tomas took command from you")
+                && body.contains("laptop died")
+        ),
+        "{alerts:?}"
+    );
+    let amira = loaded_as("amira", events);
+    let screen = render(&amira, 120, 30);
+    assert!(
+        screen.contains("COMMAND TAKEN by tomas from jonas"),
+        "{screen}"
+    );
+}
+
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("a terminal");
+    terminal.draw(|f| view::view(app, f)).expect("draws");
+    let buf = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn the_ic_redacts_the_selected_entry_with_a_reason() {
+    let mut events = demo_events();
+    let secret = next_event(
+        &events,
+        9,
+        "tomas",
+        EventKind::Note {
+            text: "db password is hunter2".into(),
+        },
+    );
+    let target = secret.id;
+    events.push(secret);
+    // Not the IC: greyed, and refused if pressed anyway.
+    let tomas = loaded_as("tomas", events.clone());
+    assert!(!tomas.may(warroom::tui::action::Action::Redact));
+
+    let mut jonas = loaded_as("jonas", events);
+    assert!(jonas.may(warroom::tui::action::Action::Redact));
+    // Following: the newest entry, the note, is selected.
+    assert_eq!(jonas.selected_event().map(|e| e.id), Some(target));
+    press(&mut jonas, 'X');
+    assert!(
+        form_title(&jonas).is_some_and(|t| t.starts_with("Redact the note")),
+        "{:?}",
+        form_title(&jonas)
+    );
+    assert!(enter(&mut jonas).is_empty(), "a reason is required");
+    type_text(&mut jonas, "a credential");
+    assert_eq!(
+        recorded(&enter(&mut jonas)).1,
+        EventKind::EventRedacted {
+            event: target,
+            reason: "a credential".into()
+        }
+    );
+}
+
+#[test]
+fn a_redaction_arriving_scrubs_the_entry_and_its_row_says_who_and_why() {
+    let mut events = demo_events();
+    let secret = next_event(
+        &events,
+        10,
+        "tomas",
+        EventKind::Note {
+            text: "db password is hunter2".into(),
+        },
+    );
+    let target = secret.id;
+    events.push(secret);
+    let mut app = loaded_as("amira", events.clone());
+    let mut redaction = next_event(
+        &events,
+        11,
+        "jonas",
+        EventKind::EventRedacted {
+            event: target,
+            reason: "a credential".into(),
+        },
+    );
+    redaction.seq = Some(events.len() as i64 + 1);
+    app.update(Msg::Loaded {
+        id: INCIDENT,
+        new: vec![redaction],
+        pending: vec![],
+        full: false,
+    });
+    let d = app.data.as_ref().unwrap();
+    let kept = d.confirmed.iter().find(|e| e.id == target).unwrap();
+    assert_eq!(
+        kept.kind,
+        EventKind::Note {
+            text: String::new()
+        }
+    );
+    let screen = render(&app, 160, 48);
+    assert!(!screen.contains("hunter2"), "{screen}");
+    assert!(
+        screen.contains("redacted by the IC (jonas): a credential"),
+        "{screen}"
+    );
+}

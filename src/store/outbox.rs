@@ -234,6 +234,18 @@ impl SqliteStore {
         })
     }
 
+    /// Deletes one refused change (the console dismissing it); answers whether it was there.
+    pub fn outbox_drop_rejected_one(&self, id: Uuid) -> Result<bool, StoreError> {
+        self.write_blocking(move |c| {
+            c.execute(
+                "DELETE FROM outbox WHERE id = ?1 AND state = 'rejected'",
+                [id.to_string()],
+            )
+            .map(|n| n > 0)
+            .map_err(StoreError::db)
+        })
+    }
+
     /// The seq of an event: confirmed in the log, or acknowledged by the server.
     pub fn seq_of(&self, id: Uuid) -> Result<Option<i64>, StoreError> {
         self.read(move |c| {

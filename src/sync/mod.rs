@@ -432,6 +432,17 @@ impl Replica {
         events: Vec<NewEvent>,
     ) -> Result<Recorded, ReplicaError> {
         let view = self.view(incident)?;
+        for ev in &events {
+            if let EventKind::EventRedacted { event: target, .. } = &ev.kind {
+                let found = view
+                    .confirmed
+                    .iter()
+                    .chain(view.pending.iter().map(|p| &p.event))
+                    .find(|e| e.id == *target);
+                crate::domain::rules::check_redaction_target(incident, *target, found)
+                    .map_err(|r| ReplicaError::Refused(r.to_string()))?;
+            }
+        }
         let mut state = view.state;
         check_all(&mut state, incident, author, &events)?;
         self.store.outbox_add(incident, author, events.clone())?;

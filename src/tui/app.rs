@@ -161,6 +161,11 @@ pub enum Effect {
         incident: Uuid,
         force: bool,
     },
+    /// Forget a change the server refused (it stays shown until dismissed).
+    DropRejected {
+        incident: Uuid,
+        id: Uuid,
+    },
     /// Something needs the responder: a desktop notification, or the bell.
     Notify {
         title: String,
@@ -225,6 +230,8 @@ pub struct App {
 pub enum RosterRow {
     Role(Role),
     Change(Uuid),
+    /// A request for command waiting for the IC.
+    CommandRequest(Uuid),
     Responder(String),
 }
 
@@ -433,6 +440,27 @@ impl App {
             .selected
             .min(self.visible_rows().saturating_sub(1));
         self.keep_timeline_selection_visible();
+        self.tell_new_rejections();
+    }
+
+    /// A change the server refused says why in the status line, once; its row stays
+    /// marked ✗ until dismissed.
+    fn tell_new_rejections(&mut self) {
+        let Some(d) = &self.data else { return };
+        let mut newest = None;
+        for p in &d.pending {
+            if let Some(reason) = &p.rejected
+                && self.raised.insert(format!("rejected:{}", p.event.id))
+            {
+                newest = Some(format!(
+                    "REFUSED {}: {reason} (x on the ✗ row dismisses it)",
+                    crate::domain::describe::label(&p.event.kind)
+                ));
+            }
+        }
+        if let Some(text) = newest {
+            self.message = Some((text, true));
+        }
     }
 
     // ---- timeline rows -------------------------------------------------------------
@@ -548,6 +576,11 @@ impl App {
             d.state
                 .pending_change_requests()
                 .map(|c| RosterRow::Change(c.id)),
+        );
+        rows.extend(
+            d.state
+                .pending_command_requests()
+                .map(|r| RosterRow::CommandRequest(r.id)),
         );
         rows.extend(
             d.state
@@ -1001,7 +1034,12 @@ impl App {
                             vec![Field::line("Reason", "", "optional")],
                         );
                     }
-                    _ => self.complain("select a waiting change request first"),
+                    Some(RosterRow::CommandRequest(id)) => {
+                        let id = *id;
+                        self.answer_command_request(id, action == Action::ApproveChange);
+                    }
+                    _ => self
+                        .complain("select a waiting change request or request for command first"),
                 }
             }
             Action::EditDraft
@@ -1017,6 +1055,12 @@ impl App {
             | Action::AddAction
             | Action::Privacy
             | Action::Stats => return self.act_learn(action),
+            Action::AskCommand
+            | Action::TakeCommand
+            | Action::GrantAccess
+            | Action::RevokeAccess
+            | Action::Redact
+            | Action::DismissRejected => return self.act_authority(action),
             Action::Quit
             | Action::Help
             | Action::ToggleTimeZone
@@ -1406,6 +1450,11 @@ impl App {
             Purpose::Resolve | Purpose::AddAction | Purpose::Privacy => {
                 self.submit_learn(purpose, &v)
             }
+            Purpose::AskCommand
+            | Purpose::TakeCommand
+            | Purpose::GrantAccess
+            | Purpose::Redact { .. }
+            | Purpose::AnswerCommand { .. } => self.submit_authority(purpose, &v),
             Purpose::Stage => match Stage::parse(&v[0]) {
                 Some(stage) => self.record(
                     vec![(now, EventKind::StageChanged { stage })],
@@ -1426,7 +1475,8 @@ impl App {
         }
     }
 
-    /// Change requests waiting for this responder, when they command.
+    /// Change requests and requests for command waiting for this responder, when they
+    /// command.
     pub fn waiting_for_me(&self) -> usize {
         self.data
             .as_ref()
@@ -1437,6 +1487,7 @@ impl App {
                     .iter()
                     .filter(|c| c.decision == Decision::Pending)
                     .count()
+                    + d.state.pending_command_requests().count()
             })
     }
 }

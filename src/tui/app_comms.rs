@@ -352,6 +352,7 @@ impl App {
                 ));
             }
         }
+        self.command_alerts(&mut out);
         out
     }
 

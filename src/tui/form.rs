@@ -41,6 +41,17 @@ pub enum Purpose {
     Resolve,
     AddAction,
     Privacy,
+    AskCommand,
+    TakeCommand,
+    GrantAccess,
+    Redact {
+        event: Uuid,
+    },
+    /// The IC's answer to a request for command (accepting carries the brief).
+    AnswerCommand {
+        request: Uuid,
+        accept: bool,
+    },
 }
 
 pub struct Field {

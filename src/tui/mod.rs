@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod app;
+pub mod app_authority;
 pub mod app_comms;
 pub mod app_learn;
 pub mod data;
@@ -421,6 +422,12 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
             }
         }
         Effect::WritePostmortem { incident, force } => write_postmortem(worker, incident, force),
+        Effect::DropRejected { incident, id } => match replica.store().outbox_drop_rejected_one(id)
+        {
+            Ok(true) => Msg::Changed(incident),
+            Ok(false) => Msg::Recorded(Err("that change is no longer refused".into())),
+            Err(e) => Msg::Recorded(Err(e.to_string())),
+        },
         Effect::Focus(_) | Effect::Quit => return,
     };
     let _ = tx.send(msg);

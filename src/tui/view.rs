@@ -151,9 +151,16 @@ fn status_line(app: &App, section: Section, actions: &[Action]) -> Line<'static>
         if key == "-" {
             continue;
         }
-        spans.push(Span::styled(format!(" {key} "), Style::new().reversed()));
         let label = a.short();
-        spans.push(Span::raw(format!(" {label} ")));
+        if app.may(*a) {
+            spans.push(Span::styled(format!(" {key} "), Style::new().reversed()));
+            spans.push(Span::raw(format!(" {label} ")));
+        } else {
+            // Not this responder's to do: shown, greyed, so nobody types a form in vain.
+            let grey = Style::new().fg(Color::DarkGray);
+            spans.push(Span::styled(format!(" {key} "), grey.crossed_out()));
+            spans.push(Span::styled(format!(" {label} "), grey));
+        }
     }
     Line::from(spans)
 }
@@ -272,6 +279,7 @@ fn incident(app: &App, f: &mut Frame) {
             Action::RequestChange,
             Action::ApproveChange,
             Action::DenyChange,
+            Action::AskCommand,
             Action::Help,
         ],
         Pane::Board => &[
@@ -346,6 +354,13 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
         ));
         top.push(Span::raw(" "));
     }
+    if sum.restricted {
+        top.push(Span::styled(
+            " RESTRICTED ",
+            Style::new().fg(Color::White).bg(Color::Blue),
+        ));
+        top.push(Span::raw(" "));
+    }
     top.push(Span::styled(sum.title.clone(), Style::new().bold()));
     // What needs attention comes first, so a narrow terminal still shows it.
     let mut second: Vec<Span> = Vec::new();
@@ -360,10 +375,22 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
             Style::new().fg(Color::White).bg(Color::Red).bold(),
         ));
     }
+    if let Some(h) = app.command_taken_recently() {
+        let from = h.from.as_deref().unwrap_or("the IC");
+        let text = if from == app.handle {
+            format!("COMMAND TAKEN FROM YOU by {}", h.to)
+        } else {
+            format!("COMMAND TAKEN by {} from {from}", h.to)
+        };
+        second.push(alarm(
+            text,
+            Style::new().fg(Color::White).bg(Color::Red).bold(),
+        ));
+    }
     let waiting = app.waiting_for_me();
     if waiting > 0 {
         second.push(alarm(
-            format!("⚠ {waiting} change request(s) need you"),
+            format!("⚠ {waiting} request(s) need you"),
             Style::new().fg(Color::Black).bg(Color::Yellow),
         ));
     }
@@ -574,6 +601,23 @@ fn roster(app: &App, f: &mut Frame, area: Rect, focused: bool) {
                     Style::new().fg(Color::Black).bg(Color::Yellow),
                 ))
             }
+            RosterRow::CommandRequest(id) => {
+                let r = s.command_requests.iter().find(|r| r.id == *id);
+                let text = r
+                    .map(|r| {
+                        let why = if r.reason.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", r.reason)
+                        };
+                        format!("⚠ {} asks for command{why}", r.author)
+                    })
+                    .unwrap_or_default();
+                Line::from(Span::styled(
+                    clip(&text, w),
+                    Style::new().fg(Color::Black).bg(Color::Yellow),
+                ))
+            }
             RosterRow::Responder(handle) => {
                 let r = s.responders.get(handle);
                 let duty = r
@@ -608,6 +652,16 @@ fn roster(app: &App, f: &mut Frame, area: Rect, focused: bool) {
         lines.push(Line::from(Span::styled(
             format!("  {decided} change request(s) decided"),
             Style::new().fg(Color::DarkGray),
+        )));
+    }
+    if lines.len() < h && s.summary.restricted {
+        let members: Vec<&str> = s.summary.members.iter().map(String::as_str).collect();
+        lines.push(Line::from(Span::styled(
+            clip(
+                &format!("  restricted, seen only by: {}", members.join(", ")),
+                w,
+            ),
+            Style::new().fg(Color::Blue),
         )));
     }
     // The rest of the incident's obligations, while there is room.
@@ -973,9 +1027,15 @@ fn help(app: &App, f: &mut Frame, area: Rect) {
                     } else {
                         action.short()
                     };
+                    let (key_style, text_style) = if app.may(*action) {
+                        (Style::new().fg(Color::Cyan), Style::new())
+                    } else {
+                        let grey = Style::new().fg(Color::DarkGray);
+                        (grey, grey)
+                    };
                     Line::from(vec![
-                        Span::styled(format!(" {:<9} ", clip(k, 9)), Style::new().fg(Color::Cyan)),
-                        Span::raw(clip(text, room)),
+                        Span::styled(format!(" {:<9} ", clip(k, 9)), key_style),
+                        Span::styled(clip(text, room), text_style),
                     ])
                 }
             })
