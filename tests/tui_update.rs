@@ -847,7 +847,7 @@ fn a_responder_asks_for_command_and_the_ic_hands_it_over_with_a_brief() {
 fn taking_command_too_early_is_refused_with_the_wait_in_the_form() {
     let mut events = demo_events();
     // jonas (IC) acted half a minute ago.
-    let recent = next_event(
+    let mut recent = next_event(
         &events,
         12,
         "jonas",
@@ -855,6 +855,7 @@ fn taking_command_too_early_is_refused_with_the_wait_in_the_form() {
             text: "checking the pool".into(),
         },
     );
+    recent.recorded_at = Some(recent.at);
     events.push(recent);
     let mut tomas = loaded_as("tomas", events);
     press(&mut tomas, '2');

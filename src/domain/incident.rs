@@ -362,8 +362,12 @@ impl Incident {
         {
             self.join(&ev.author, at);
         }
+        // When the commander was last heard from: when the store received their event (a
+        // client chooses `at`, and back-dates facts), or for a pending one its own time.
+        let heard = ev.recorded_at.unwrap_or(at);
         if !ev.author.is_empty() && self.roster.commander.as_deref() == Some(ev.author.as_str()) {
-            self.commander_active_at = Some(self.commander_active_at.map_or(at, |t| t.max(at)));
+            self.commander_active_at =
+                Some(self.commander_active_at.map_or(heard, |t| t.max(heard)));
         }
         let commander_before = self.roster.commander.clone();
         let ok = match &ev.kind {
@@ -659,7 +663,7 @@ impl Incident {
         if self.roster.commander != commander_before
             && let Some(now_ic) = self.roster.commander.clone()
         {
-            self.commander_active_at = Some(at);
+            self.commander_active_at = Some(heard);
             for r in &mut self.command_requests {
                 if r.author == now_ic && r.decision == Decision::Pending {
                     r.decision = Decision::Approved;

@@ -818,4 +818,24 @@ mod tests {
         );
         assert_eq!(log.state().redactions[&note].reason, "a password");
     }
+
+    #[test]
+    fn a_future_dated_event_does_not_keep_the_commander_alive() {
+        let mut log = Log::declared(false);
+        // ana sends a note dated a year ahead; the store received it now.
+        let mut note = log.event(
+            "ana",
+            EventKind::Note {
+                text: "soon".into(),
+            },
+        );
+        note.at = log.now + Duration::days(365);
+        note.seq = Some(2);
+        log.events.push(note);
+        log.now += Duration::minutes(16);
+        let take = EventKind::CommandTaken {
+            reason: "ana is gone".into(),
+        };
+        assert_eq!(code(log.judge("bo", take)), None);
+    }
 }

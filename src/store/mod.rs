@@ -187,6 +187,17 @@ pub fn plan_append(
     let mut accepted = Vec::with_capacity(events.len());
     let mut to_insert: Vec<Event> = Vec::with_capacity(events.len());
     let mut scrub = Vec::new();
+    // To whoever may not see a restricted incident it does not exist: not even a retry of
+    // an event they sent while they were a member is answered.
+    if state.summary.declared_at.is_some()
+        && !state.summary.can_see(author)
+        && let Some(first) = events.first()
+    {
+        return Err(StoreError::Refused {
+            event: first.id,
+            refusal: Refusal::hidden(incident),
+        });
+    }
     for ev in events {
         if let Some((other, seq)) = prior.get(&ev.id) {
             if *other != incident {

@@ -344,6 +344,12 @@ fn mirror_in(conn: &Connection, incident: Uuid, events: &[Event]) -> Result<Mirr
         out.last_seq = seq;
         out.applied += 1;
     }
+    if out.redacted {
+        // A redacted declaration changes the title: the summary is folded again from the
+        // stored, scrubbed events, as the server does.
+        let all = super::sqlite::events_in(conn, incident, 0, usize::MAX)?;
+        summary = crate::domain::incident::Incident::fold(incident, &all).summary;
+    }
     if out.applied > 0 {
         save_summary(conn, &summary, out.last_seq, existed)?;
     }
