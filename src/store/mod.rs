@@ -352,6 +352,57 @@ pub fn kept_state_holds(kept: &Folded, stored_last_seq: i64, id_at_kept_seq: Opt
     seq <= stored_last_seq && (seq == 0 || id_at_kept_seq == kept.last_id)
 }
 
+/// The state to judge an append with: the kept one when it still fits the stored log
+/// (`id_at_kept_seq` is the stored event id at the kept state's last seq), else a fresh
+/// one. The caller folds in the tail after its last seq.
+pub fn resume(
+    incident: Uuid,
+    kept: Option<Folded>,
+    stored_last_seq: i64,
+    id_at_kept_seq: Option<Uuid>,
+) -> Folded {
+    kept.filter(|k| kept_state_holds(k, stored_last_seq, id_at_kept_seq))
+        .unwrap_or_else(|| Folded {
+            state: Incident::new(incident),
+            last_id: None,
+        })
+}
+
+/// Judges and plans an append on `folded`. A refused batch leaves the kept state as it
+/// was (events before the refused one were folded into it) and puts it back.
+#[allow(clippy::too_many_arguments)]
+pub fn plan_on(
+    judge: &Judge,
+    mut folded: Folded,
+    incident: Uuid,
+    author: &str,
+    events: &[NewEvent],
+    prior: &std::collections::HashMap<Uuid, (Uuid, i64)>,
+    now: DateTime<Utc>,
+    stored: &mut dyn FnMut(Uuid) -> Result<Option<Event>, StoreError>,
+) -> Result<(AppendPlan, Folded), StoreError> {
+    let backup = (events.len() > 1).then(|| folded.state.clone());
+    match plan_append(
+        incident,
+        &mut folded.state,
+        author,
+        events,
+        prior,
+        now,
+        &judge.rules,
+        stored,
+    ) {
+        Ok(plan) => Ok((plan, folded)),
+        Err(e) => {
+            if let Some(state) = backup {
+                folded.state = state;
+            }
+            judge.folds.put(folded);
+            Err(e)
+        }
+    }
+}
+
 /// Folds `tail` (events after the kept state's last seq) into it.
 pub fn catch_up(kept: &mut Folded, tail: &[Event]) {
     for e in tail {

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::sqlite::kind_from_row;
 use super::{
-    Accepted, AppendHook, Folded, Judge, NewEvent, Store, StoreError, TokenInfo, catch_up,
-    kept_state_holds, plan_append,
+    Accepted, AppendHook, Folded, Judge, NewEvent, Store, StoreError, TokenInfo, catch_up, plan_on,
+    resume,
 };
 use crate::clock::Clock;
 use crate::domain::event::{Event, EventKind};
@@ -177,7 +177,7 @@ impl PgStore {
                 })
                 .collect::<Result<_, sqlx::Error>>()
                 .map_err(db)?;
-        let mut folded = Self::state_tx(tx, judge, incident, stored_last_seq).await?;
+        let folded = Self::state_tx(tx, judge, incident, stored_last_seq).await?;
         // Redaction targets are looked up before judging (the judge itself is not async).
         let mut targets: HashMap<Uuid, Event> = HashMap::new();
         for ev in events {
@@ -187,26 +187,16 @@ impl PgStore {
                 targets.insert(*event, found);
             }
         }
-        let backup = (events.len() > 1).then(|| folded.state.clone());
-        let plan = match plan_append(
+        let (plan, mut folded) = plan_on(
+            judge,
+            folded,
             incident,
-            &mut folded.state,
             author,
             events,
             &prior,
             now,
-            &judge.rules,
             &mut |id| Ok(targets.get(&id).cloned()),
-        ) {
-            Ok(plan) => plan,
-            Err(e) => {
-                if let Some(state) = backup {
-                    folded.state = state;
-                }
-                judge.folds.put(folded);
-                return Err(e);
-            }
-        };
+        )?;
         if plan.to_insert.is_empty() {
             judge.folds.put(folded);
             return Ok(plan.accepted);
@@ -277,30 +267,22 @@ impl PgStore {
         incident: Uuid,
         stored_last_seq: i64,
     ) -> Result<Folded, StoreError> {
-        let kept = match judge.folds.take(incident) {
-            Some(k) => {
-                let seq = k.state.summary.last_seq;
-                let id_at: Option<Uuid> = if seq > 0 {
-                    sqlx::query("SELECT id FROM events WHERE incident = $1 AND seq = $2")
-                        .bind(incident)
-                        .bind(seq)
-                        .fetch_optional(&mut **tx)
-                        .await
-                        .map_err(db)?
-                        .map(|r| r.try_get("id"))
-                        .transpose()
-                        .map_err(db)?
-                } else {
-                    None
-                };
-                kept_state_holds(&k, stored_last_seq, id_at).then_some(k)
+        let kept = judge.folds.take(incident);
+        let id_at: Option<Uuid> = match kept.as_ref().map(|k| k.state.summary.last_seq) {
+            Some(seq) if seq > 0 => {
+                sqlx::query("SELECT id FROM events WHERE incident = $1 AND seq = $2")
+                    .bind(incident)
+                    .bind(seq)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(db)?
+                    .map(|r| r.try_get("id"))
+                    .transpose()
+                    .map_err(db)?
             }
-            None => None,
+            _ => None,
         };
-        let mut folded = kept.unwrap_or_else(|| Folded {
-            state: Incident::new(incident),
-            last_id: None,
-        });
+        let mut folded = resume(incident, kept, stored_last_seq, id_at);
         let tail = Self::events_tx(tx, incident, folded.state.summary.last_seq, i64::MAX).await?;
         catch_up(&mut folded, &tail);
         Ok(folded)

@@ -22,8 +22,7 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::{
-    Accepted, Folded, Judge, NewEvent, Store, StoreError, TokenInfo, catch_up, kept_state_holds,
-    plan_append,
+    Accepted, Folded, Judge, NewEvent, Store, StoreError, TokenInfo, catch_up, plan_on, resume,
 };
 use crate::clock::Clock;
 use crate::domain::event::{Event, EventKind, format_time};
@@ -518,22 +517,12 @@ pub(crate) fn state_in(
     incident: Uuid,
     stored_last_seq: i64,
 ) -> Result<Folded, StoreError> {
-    let kept = match judge.folds.take(incident) {
-        Some(k) => {
-            let seq = k.state.summary.last_seq;
-            let id_at = if seq > 0 {
-                id_at_seq(conn, incident, seq)?
-            } else {
-                None
-            };
-            kept_state_holds(&k, stored_last_seq, id_at).then_some(k)
-        }
-        None => None,
+    let kept = judge.folds.take(incident);
+    let id_at = match kept.as_ref().map(|k| k.state.summary.last_seq) {
+        Some(seq) if seq > 0 => id_at_seq(conn, incident, seq)?,
+        _ => None,
     };
-    let mut folded = kept.unwrap_or_else(|| Folded {
-        state: Incident::new(incident),
-        last_id: None,
-    });
+    let mut folded = resume(incident, kept, stored_last_seq, id_at);
     let tail = events_in(conn, incident, folded.state.summary.last_seq, usize::MAX)?;
     catch_up(&mut folded, &tail);
     Ok(folded)
@@ -607,28 +596,17 @@ pub(crate) fn append_in(
             }
         }
     }
-    let mut folded = state_in(conn, judge, incident, stored_last_seq)?;
-    // A refused batch must leave the kept state as it was.
-    let backup = (events.len() > 1).then(|| folded.state.clone());
-    let plan = match plan_append(
+    let folded = state_in(conn, judge, incident, stored_last_seq)?;
+    let (plan, mut folded) = plan_on(
+        judge,
+        folded,
         incident,
-        &mut folded.state,
         author,
         events,
         &prior,
         now,
-        &judge.rules,
         &mut |id| event_in(conn, incident, id),
-    ) {
-        Ok(plan) => plan,
-        Err(e) => {
-            if let Some(state) = backup {
-                folded.state = state;
-            }
-            judge.folds.put(folded);
-            return Err(e);
-        }
-    };
+    )?;
     if plan.to_insert.is_empty() {
         judge.folds.put(folded);
         return Ok(plan.accepted);
