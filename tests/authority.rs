@@ -72,6 +72,7 @@ const SILENCE_MINUTES: i64 = 20;
 fn rules() -> Rules {
     Rules {
         take_command_after: chrono::Duration::minutes(SILENCE_MINUTES),
+        ..Rules::default()
     }
 }
 
@@ -1281,6 +1282,10 @@ impl Store for Watched {
 
     async fn listen_for_appends(&self, hook: AppendHook) -> Result<(), StoreError> {
         self.inner.listen_for_appends(hook).await
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.inner.ready().await
     }
 
     fn describe(&self) -> String {

@@ -434,34 +434,55 @@ fn impact_times_are_recorded_corrected_and_shown() {
 
     let out = room.ok(
         "ana",
-        &["impact", &id, "started", "--at", "2026-01-10T10:00:00Z"],
+        &[
+            "impact",
+            &id,
+            "started",
+            "--at",
+            format!("{d}T10:00:00Z", d = day()).as_str(),
+        ],
     );
     assert_eq!(out.trim(), format!("start of impact set on {id} (#2)"));
     let out = room.ok(
         "ana",
-        &["impact", &id, "detected", "--at", "2026-01-10T10:12:00Z"],
+        &[
+            "impact",
+            &id,
+            "detected",
+            "--at",
+            format!("{d}T10:12:00Z", d = day()).as_str(),
+        ],
     );
     assert_eq!(out.trim(), format!("detection set on {id} (#3)"));
     let out = room.ok(
         "ana",
-        &["impact", &id, "ended", "--at", "2026-01-10T11:30:00Z"],
+        &[
+            "impact",
+            &id,
+            "ended",
+            "--at",
+            format!("{d}T11:30:00Z", d = day()).as_str(),
+        ],
     );
     assert_eq!(out.trim(), format!("end of impact set on {id} (#4)"));
 
     let state = room.show(&id);
     assert_eq!(
         time(&state["impact"]["started"]),
-        utc("2026-01-10T10:00:00Z")
+        utc(format!("{d}T10:00:00Z", d = day()).as_str())
     );
     assert_eq!(
         time(&state["impact"]["detected"]),
-        utc("2026-01-10T10:12:00Z")
+        utc(format!("{d}T10:12:00Z", d = day()).as_str())
     );
-    assert_eq!(time(&state["impact"]["ended"]), utc("2026-01-10T11:30:00Z"));
+    assert_eq!(
+        time(&state["impact"]["ended"]),
+        utc(format!("{d}T11:30:00Z", d = day()).as_str())
+    );
     assert_eq!(state["impact"]["corrections"], 0);
     let text = room.ok("reader", &["show", &id]);
     assert!(
-        text.contains("Start of impact   2026-01-10 10:00 UTC"),
+        text.contains(format!("Start of impact   {d} 10:00 UTC", d = day()).as_str()),
         "{text}"
     );
     assert!(text.contains("TTD 12m"), "{text}");
@@ -469,12 +490,18 @@ fn impact_times_are_recorded_corrected_and_shown() {
     // A correction is a new event, and the times follow it.
     room.ok(
         "ana",
-        &["impact", &id, "started", "--at", "2026-01-10T09:55:00Z"],
+        &[
+            "impact",
+            &id,
+            "started",
+            "--at",
+            format!("{d}T09:55:00Z", d = day()).as_str(),
+        ],
     );
     let state = room.show(&id);
     assert_eq!(
         time(&state["impact"]["started"]),
-        utc("2026-01-10T09:55:00Z")
+        utc(format!("{d}T09:55:00Z", d = day()).as_str())
     );
     assert_eq!(state["impact"]["corrections"], 1);
     let events = room.events(&id);
@@ -489,7 +516,10 @@ fn impact_times_are_recorded_corrected_and_shown() {
             "impact_started"
         ]
     );
-    assert_eq!(events[1]["at"], "2026-01-10T10:00:00.000000Z");
+    assert_eq!(
+        events[1]["at"],
+        *format!("{d}T10:00:00.000000Z", d = day()).as_str()
+    );
 
     // Relative times work (and are not in the future).
     room.ok("ana", &["impact", &id, "ended", "--at", "-1m"]);
@@ -503,36 +533,72 @@ fn detection_before_start_of_impact_is_refused_and_writes_nothing() {
     let id = room.declare("ana", "Checkout errors", 2);
     room.ok(
         "ana",
-        &["impact", &id, "started", "--at", "2026-01-10T10:00:00Z"],
+        &[
+            "impact",
+            &id,
+            "started",
+            "--at",
+            format!("{d}T10:00:00Z", d = day()).as_str(),
+        ],
     );
     let before = room.events(&id);
     let digest = room.show(&id)["digest"].clone();
 
     let err = room.fails(
         "ana",
-        &["impact", &id, "detected", "--at", "2026-01-10T09:00:00Z"],
+        &[
+            "impact",
+            &id,
+            "detected",
+            "--at",
+            format!("{d}T09:00:00Z", d = day()).as_str(),
+        ],
         1,
     );
     assert!(
-        err.contains("detection (2026-01-10 09:00 UTC) cannot come before start of impact"),
+        err.contains(
+            format!(
+                "detection ({d} 09:00 UTC) cannot come before start of impact",
+                d = day()
+            )
+            .as_str()
+        ),
         "{err}"
     );
     // Nor may start of impact move after a detection already recorded.
     room.ok(
         "ana",
-        &["impact", &id, "detected", "--at", "2026-01-10T10:05:00Z"],
+        &[
+            "impact",
+            &id,
+            "detected",
+            "--at",
+            format!("{d}T10:05:00Z", d = day()).as_str(),
+        ],
     );
     let before_2 = room.events(&id);
     assert_eq!(before_2.len(), before.len() + 1);
     let err = room.fails(
         "ana",
-        &["impact", &id, "started", "--at", "2026-01-10T10:30:00Z"],
+        &[
+            "impact",
+            &id,
+            "started",
+            "--at",
+            format!("{d}T10:30:00Z", d = day()).as_str(),
+        ],
         1,
     );
     assert!(err.contains("cannot come before start of impact"), "{err}");
     let err = room.fails(
         "ana",
-        &["impact", &id, "ended", "--at", "2026-01-10T09:59:00Z"],
+        &[
+            "impact",
+            &id,
+            "ended",
+            "--at",
+            format!("{d}T09:59:00Z", d = day()).as_str(),
+        ],
         1,
     );
     assert!(
@@ -546,7 +612,7 @@ fn detection_before_start_of_impact_is_refused_and_writes_nothing() {
     assert_eq!(state["pending"], 0, "nothing was left in the outbox");
     assert_eq!(
         time(&state["impact"]["started"]),
-        utc("2026-01-10T10:00:00Z")
+        utc(format!("{d}T10:00:00Z", d = day()).as_str())
     );
     assert_ne!(state["digest"], digest, "the one accepted detection counts");
     assert_eq!(room.incidents()[0]["event_count"], after.len() as u64);
@@ -642,7 +708,7 @@ fn declare_with_a_start_of_impact_records_both() {
             "--severity",
             "1",
             "--started-at",
-            "2026-01-10T10:00:00Z",
+            format!("{d}T10:00:00Z", d = day()).as_str(),
         ],
     );
     let id = out.trim();
@@ -650,7 +716,10 @@ fn declare_with_a_start_of_impact_records_both() {
     let events = room.events(id);
     assert_eq!(events.len(), 2);
     assert_eq!(events[1]["type"], "impact_started");
-    assert_eq!(events[1]["at"], "2026-01-10T10:00:00.000000Z");
+    assert_eq!(
+        events[1]["at"],
+        *format!("{d}T10:00:00.000000Z", d = day()).as_str()
+    );
     // By convention the declaration's event id is the incident id.
     assert_eq!(events[0]["id"], events[0]["incident"]);
 }
@@ -760,4 +829,12 @@ fn a_handle_with_spaces_is_refused() {
     );
     assert!(err.contains("is not a usable handle"), "{err}");
     assert!(room.files().is_empty());
+}
+
+/// Yesterday's date in UTC: impact times in these tests are set then (recent enough to be
+/// accepted, and surely in the past).
+fn day() -> String {
+    (Utc::now() - chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string()
 }

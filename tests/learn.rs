@@ -283,8 +283,10 @@ fn action_items_default_to_eight_weeks_after_resolution() {
         .args(["action", "add", &id, "Alert at 80% disk", "--owner", "ol"])
         .assert()
         .success();
+    // Overdue already: due ten days ago.
+    let overdue = (Utc::now() - Duration::days(10)).date_naive().to_string();
     warroom(dir.path())
-        .args(["action", "add", &id, "Old one", "--due", "2020-01-01"])
+        .args(["action", "add", &id, "Old one", "--due", &overdue])
         .assert()
         .success();
     let json: serde_json::Value =

@@ -75,6 +75,12 @@ pub enum ImpactMark {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CommandAnswer {
     Accept,
     Decline,
@@ -297,6 +303,19 @@ pub enum Command {
         /// else may take command without their consent
         #[arg(long, value_name = "SPAN", default_value = "15m")]
         take_command_after: String,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key. SIGHUP reads it
+        /// again
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The private key of --tls-cert (PEM)
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
+        /// Most connections open at once; beyond it, idle ones make room
+        #[arg(long, value_name = "N", default_value_t = 4096)]
+        max_connections: usize,
+        /// Log lines as text or as JSON objects (RUST_LOG chooses what is logged)
+        #[arg(long, value_enum, default_value = "text")]
+        log_format: LogFormat,
     },
     /// Make, list and revoke the server's API tokens
     Token {
@@ -619,6 +638,10 @@ pub fn run(cli: Cli) -> Result<()> {
             listen,
             db,
             take_command_after,
+            tls_cert,
+            tls_key,
+            max_connections,
+            log_format,
         }) => {
             let rules = crate::domain::rules::Rules {
                 take_command_after: crate::domain::time::parse_span(&take_command_after)
@@ -627,8 +650,23 @@ pub fn run(cli: Cli) -> Result<()> {
                             "--take-command-after `{take_command_after}` is not a span like 15m or 1h"
                         )
                     })?,
+                ..Default::default()
             };
-            server_cmds::serve(&ctx, listen, db.as_deref(), rules)
+            if max_connections == 0 {
+                anyhow::bail!("--max-connections must be at least 1");
+            }
+            let settings = server_cmds::ServeSettings {
+                rules,
+                tls: tls_cert
+                    .zip(tls_key)
+                    .map(|(cert, key)| crate::server::TlsFiles { cert, key }),
+                limits: crate::server::ConnectionLimits {
+                    max_connections,
+                    ..Default::default()
+                },
+                json_logs: log_format == LogFormat::Json,
+            };
+            server_cmds::serve(&ctx, listen, db.as_deref(), settings)
         }
         Some(Command::Token { action, db }) => match action {
             TokenAction::Create { handle, read_only } => {

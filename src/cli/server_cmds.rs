@@ -49,28 +49,106 @@ async fn shutdown_signal() {
     }
 }
 
-pub fn serve(ctx: &Ctx, listen: SocketAddr, db: Option<&str>, rules: Rules) -> Result<()> {
+/// How `serve` runs, beyond where it listens and what it stores.
+pub struct ServeSettings {
+    pub rules: Rules,
+    pub tls: Option<server::TlsFiles>,
+    pub limits: server::ConnectionLimits,
+    pub json_logs: bool,
+}
+
+/// Logs go to stderr: one line per request, database errors, start and stop. `RUST_LOG`
+/// chooses what (default `info`); `--log-format json` writes one JSON object a line.
+fn start_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+pub fn serve(
+    ctx: &Ctx,
+    listen: SocketAddr,
+    db: Option<&str>,
+    settings: ServeSettings,
+) -> Result<()> {
+    start_logging(settings.json_logs);
     let spec = db_spec(ctx, db);
     let clock = ctx.clock.clone();
+    let tls = match &settings.tls {
+        Some(files) => Some(std::sync::Arc::new(std::sync::Mutex::new(
+            files.load().map_err(anyhow::Error::msg)?,
+        ))),
+        None => None,
+    };
+    if let Some((before, after)) = server::listen::raise_file_limit()
+        && after > before
+    {
+        tracing::info!("open-file limit raised from {before} to {after}");
+    }
     runtime()?.block_on(async move {
-        let store = store::open(&spec, clock.clone(), rules).await?;
+        let store = store::open(&spec, clock.clone(), settings.rules).await?;
         let described = store.describe();
-        let running = server::start(listen, store, clock)
+        let options = server::Options {
+            limits: settings.limits,
+            tls: tls.clone(),
+        };
+        let running = server::start_with(listen, store, clock, options)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         // One line, flushed at once: scripts and tests read the address from it.
         println!(
-            "warroom serve: listening on http://{} using {described}",
+            "warroom serve: listening on {scheme}://{} using {described}",
             running.addr
         );
         use std::io::Write;
         let _ = std::io::stdout().flush();
+        tracing::info!("listening on {scheme}://{} using {described}", running.addr);
+        if tls.is_none() && !server::listen::is_loopback(&running.addr) {
+            tracing::warn!(
+                "listening on {} without TLS: tokens and incidents cross the network in \
+                 clear. Pass --tls-cert and --tls-key, or put a TLS proxy in front and \
+                 listen on 127.0.0.1",
+                running.addr
+            );
+        }
+        #[cfg(unix)]
+        if let (Some(tls), Some(files)) = (tls, settings.tls) {
+            tokio::spawn(reload_tls_on_hangup(tls, files));
+        }
         shutdown_signal().await;
-        eprintln!("warroom serve: shutting down; finishing requests in flight");
+        tracing::info!("shutting down; finishing requests in flight");
         running.shutdown().await?;
-        eprintln!("warroom serve: stopped");
+        tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// SIGHUP reads the certificate and key again (a renewed certificate, without a restart);
+/// new connections use them, and a broken pair keeps the old one in force.
+#[cfg(unix)]
+async fn reload_tls_on_hangup(tls: server::listen::TlsConfig, files: server::TlsFiles) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    while hup.recv().await.is_some() {
+        match files.load() {
+            Ok(config) => {
+                *tls.lock().unwrap_or_else(|e| e.into_inner()) = config;
+                tracing::info!("TLS certificate and key read again");
+            }
+            Err(e) => tracing::error!("TLS reload failed, keeping the old certificate: {e}"),
+        }
+    }
 }
 
 fn valid_token_handle(handle: &str) -> Result<()> {

@@ -77,13 +77,235 @@ pub struct Rules {
     /// How long the incident commander must have been silent on the incident before
     /// someone else may take command without their consent.
     pub take_command_after: Duration,
+    /// How far before its declaration an event of an incident may be dated (start of
+    /// impact found late, notes written up afterwards).
+    pub backdate_window: Duration,
 }
 
 impl Default for Rules {
     fn default() -> Self {
         Rules {
             take_command_after: Duration::minutes(15),
+            backdate_window: Duration::days(7),
         }
+    }
+}
+
+/// How far ahead of the receiving clock an event may be dated (clocks drift).
+pub const CLOCK_SKEW: i64 = 5;
+
+/// The largest sizes of what people write, in characters.
+pub mod limits {
+    /// An incident's title, an action item's one line, a known-error key or title.
+    pub const TITLE: usize = 200;
+    /// A note, an observation, a theory, a plan, an update, a summary, a reason, a brief.
+    pub const TEXT: usize = 16 * 1024;
+    /// A responder's handle.
+    pub const HANDLE: usize = 64;
+    /// How many skills, checklist lines, brief steps or linked items one event lists.
+    pub const ITEMS: usize = 64;
+    /// All the fields of an event kind this version does not know, as JSON.
+    pub const UNKNOWN_JSON: usize = 16 * 1024;
+}
+
+fn at_most(what: &str, s: &str, max: usize) -> Result<(), Refusal> {
+    let n = s.chars().count();
+    if n > max {
+        Err(Refusal::refused(format!(
+            "{what} is {n} characters long; at most {max} are kept (shorten it, or split it \
+             into several entries)"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+fn few(what: &str, n: usize) -> Result<(), Refusal> {
+    if n > limits::ITEMS {
+        Err(Refusal::refused(format!(
+            "{what} lists {n} items; at most {} are kept",
+            limits::ITEMS
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// Every field a person writes stays within its documented size.
+pub fn check_sizes(kind: &EventKind) -> Result<(), Refusal> {
+    use limits::{HANDLE, TEXT, TITLE};
+    match kind {
+        EventKind::IncidentDeclared { title, summary, .. } => {
+            at_most("the title", title, TITLE)?;
+            at_most("the summary", summary, TEXT)
+        }
+        EventKind::SeverityChanged { reason, .. }
+        | EventKind::Reopened { reason }
+        | EventKind::Closed { reason }
+        | EventKind::TheoryStatusChanged { reason, .. }
+        | EventKind::ChangeDecided { reason, .. }
+        | EventKind::CommandRequested { reason }
+        | EventKind::CommandRequestDecided { reason, .. }
+        | EventKind::CommandTaken { reason }
+        | EventKind::EventRedacted { reason, .. } => at_most("the reason", reason, TEXT),
+        EventKind::Resolved { summary } | EventKind::HealthCheck { summary } => {
+            at_most("the summary", summary, TEXT)
+        }
+        EventKind::Note { text }
+        | EventKind::Observation { text, .. }
+        | EventKind::Theory { text } => at_most("the text", text, TEXT),
+        EventKind::Experiment { plan, tests } => {
+            at_most("the plan", plan, TEXT)?;
+            few("the experiment's theories", tests.len())
+        }
+        EventKind::ExperimentOutcome { notes, .. } | EventKind::PrivacyAssessed { notes, .. } => {
+            at_most("the notes", notes, TEXT)
+        }
+        EventKind::PrivacyStepDone { note, .. } => at_most("the note", note, TEXT),
+        EventKind::ChangeRequested { description } => at_most("the description", description, TEXT),
+        EventKind::ResponderJoined { handle, skills } => {
+            at_most("the handle", handle, HANDLE)?;
+            few("the skills", skills.len())?;
+            skills
+                .iter()
+                .try_for_each(|s| at_most("a skill", s, HANDLE))
+        }
+        EventKind::ResponderLeft { handle }
+        | EventKind::DutyStarted { handle }
+        | EventKind::DutyEnded { handle }
+        | EventKind::AwakeSince { handle, .. }
+        | EventKind::RoleAssigned { handle, .. }
+        | EventKind::AccessGranted { handle }
+        | EventKind::AccessRevoked { handle } => at_most("the handle", handle, HANDLE),
+        EventKind::CommandHandedOver { to, brief } => {
+            at_most("the new commander's handle", to, HANDLE)?;
+            at_most("the brief's current state", &brief.current_state, TEXT)?;
+            few("the brief's next steps", brief.next_steps.len())?;
+            few("the brief's people", brief.people.len())?;
+            brief
+                .next_steps
+                .iter()
+                .chain(&brief.people)
+                .try_for_each(|s| at_most("a line of the brief", s, TITLE))
+        }
+        EventKind::CommsSent {
+            text,
+            checklist,
+            override_reason,
+            ..
+        } => {
+            at_most("the update", text, TEXT)?;
+            at_most(
+                "the override reason",
+                override_reason.as_deref().unwrap_or(""),
+                TEXT,
+            )?;
+            few(
+                "the checklist",
+                checklist.passed.len() + checklist.failed.len(),
+            )?;
+            checklist
+                .passed
+                .iter()
+                .chain(&checklist.failed)
+                .try_for_each(|s| at_most("a checklist line", s, TITLE))
+        }
+        EventKind::ActionItemAdded { text, .. } => at_most("the action item", text, TITLE),
+        EventKind::KnownErrorLinked { known_error, title } => {
+            at_most("the known-error key", known_error, HANDLE)?;
+            at_most("the known error's title", title, TITLE)
+        }
+        EventKind::KnownErrorRecorded {
+            key,
+            symptom,
+            root_cause,
+            workaround,
+            incidents,
+        } => {
+            at_most("the known-error key", key, HANDLE)?;
+            at_most("the symptom", symptom, TEXT)?;
+            at_most("the root cause", root_cause, TEXT)?;
+            at_most("the workaround", workaround, TEXT)?;
+            few("the linked incidents", incidents.len())
+        }
+        EventKind::Unknown { fields, .. } => {
+            let n = serde_json::to_string(fields).map(|s| s.len()).unwrap_or(0);
+            if n > limits::UNKNOWN_JSON {
+                Err(Refusal::refused(format!(
+                    "the event's fields take {n} bytes; at most {} are kept",
+                    limits::UNKNOWN_JSON
+                )))
+            } else {
+                Ok(())
+            }
+        }
+        EventKind::StageChanged { .. }
+        | EventKind::ImpactStarted {}
+        | EventKind::Detected {}
+        | EventKind::ImpactEnded {}
+        | EventKind::RoleReleased { .. }
+        | EventKind::ActionItemDone { .. } => Ok(()),
+    }
+}
+
+/// Times an event carries must be ones that can have been: not ahead of the receiving
+/// clock, not long before the incident began.
+fn check_times(
+    state: &Incident,
+    ev: &Event,
+    now: DateTime<Utc>,
+    rules: &Rules,
+) -> Result<(), Refusal> {
+    use super::metrics::format_duration;
+    let skew = Duration::minutes(CLOCK_SKEW);
+    let stamp = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    if ev.at > now + skew {
+        return Err(Refusal::refused(format!(
+            "the event is dated {}, ahead of the server's clock ({}); at most {} ahead is \
+             taken for clock drift",
+            stamp(ev.at),
+            stamp(now),
+            format_duration(skew)
+        )));
+    }
+    let earliest = state.summary.declared_at.unwrap_or(now) - rules.backdate_window;
+    if ev.at < earliest {
+        return Err(Refusal::refused(format!(
+            "the event is dated {}, more than {} before the incident was declared",
+            stamp(ev.at),
+            format_duration(rules.backdate_window)
+        )));
+    }
+    match &ev.kind {
+        EventKind::AwakeSince { since, .. } if *since > ev.at + skew => {
+            Err(Refusal::refused(format!(
+                "awake since {} is after the time it was said",
+                stamp(*since)
+            )))
+        }
+        EventKind::AwakeSince { since, .. } if *since < ev.at - Duration::days(7) => Err(
+            Refusal::refused("awake for more than a week is not a time to record; check the date"),
+        ),
+        EventKind::CommsSent {
+            next_update_due: Some(due),
+            ..
+        } if *due < ev.at - skew || *due > ev.at + Duration::days(7) => {
+            Err(Refusal::refused(format!(
+                "the next update is promised for {}; it must fall within a week after the update",
+                stamp(*due)
+            )))
+        }
+        EventKind::ActionItemAdded { due, .. } => {
+            let day = ev.at.date_naive();
+            if *due < day - Duration::days(366) || *due > day + Duration::days(5 * 366) {
+                Err(Refusal::refused(format!(
+                    "the action item is due {due}; give a date within five years"
+                )))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
     }
 }
 
@@ -167,6 +389,11 @@ pub fn check(state: &Incident, ev: &Event, author: &str, rules: &Rules) -> Resul
     let kind = &ev.kind;
     let now = ev.recorded_at.unwrap_or(ev.at);
     let declared = state.summary.declared_at.is_some();
+    if declared && !state.summary.can_see(author) {
+        return Err(Refusal::hidden(state.id()));
+    }
+    check_sizes(kind)?;
+    check_times(state, ev, now, rules)?;
     if let EventKind::IncidentDeclared { title, .. } = kind {
         if declared {
             return Err(Refusal::refused("the incident is already declared"));
@@ -175,9 +402,6 @@ pub fn check(state: &Incident, ev: &Event, author: &str, rules: &Rules) -> Resul
     }
     if !declared {
         return Err(Refusal::refused("the incident has not been declared"));
-    }
-    if !state.summary.can_see(author) {
-        return Err(Refusal::hidden(state.id()));
     }
     if state.summary.status == Status::Closed && !allowed_when_closed(kind) {
         return Err(Refusal::refused(

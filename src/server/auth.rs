@@ -59,6 +59,17 @@ impl FromRequestParts<AppState> for Caller {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;
         let hash = hash_token(token);
+        let caller = Self::lookup(state, hash).await?;
+        // The request log names who called (never the token).
+        if let Some(slot) = parts.extensions.get::<super::CallerSlot>() {
+            *slot.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(caller.handle.clone());
+        }
+        Ok(caller)
+    }
+}
+
+impl Caller {
+    async fn lookup(state: &AppState, hash: String) -> Result<Caller, ApiError> {
         if let Some(caller) = state.tokens.get(&hash) {
             return Ok(caller);
         }

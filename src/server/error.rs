@@ -63,6 +63,10 @@ impl ApiError {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
     }
 
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_event", message)
     }
@@ -85,10 +89,8 @@ impl From<StoreError> for ApiError {
                 ),
             },
             StoreError::Corrupt { .. } | StoreError::Unavailable(_) => {
-                tracing::error!("store: {e}");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
+                tracing::error!("database: {e}");
+                ApiError::unavailable(
                     "the server cannot reach its database right now; retry shortly",
                 )
             }
@@ -104,6 +106,14 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // Clients back off and come back; the database is usually back in seconds.
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("2"),
+            );
+        }
+        response
     }
 }

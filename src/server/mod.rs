@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod listen;
 pub mod openapi;
 pub mod routes;
 pub mod wake;
@@ -18,7 +19,51 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::clock::Clock;
 use crate::store::Store;
+pub use listen::{ConnectionLimits, TlsFiles};
 use wake::Wakeups;
+
+/// How `serve` runs: connection limits and, optionally, TLS.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub limits: ConnectionLimits,
+    pub tls: Option<listen::TlsConfig>,
+}
+
+/// Filled in by the token check, read by the request log: who made the request.
+#[derive(Clone, Default)]
+pub struct CallerSlot(pub Arc<std::sync::Mutex<Option<String>>>);
+
+/// One log line per request: method, route, status, time taken and who asked; never the
+/// token, never a body.
+async fn log_request(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "(no route)".into());
+    let slot = CallerSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let response = next.run(req).await;
+    let who = slot
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .unwrap_or_else(|| "-".into());
+    let status = response.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::warn!(target: "warroom::request", %method, route, status, ms, who, "request");
+    } else {
+        tracing::info!(target: "warroom::request", %method, route, status, ms, who, "request");
+    }
+    response
+}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -43,6 +88,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
         .route("/api/v1/openapi.json", get(routes::openapi))
         .route("/api/v1/me", get(routes::me))
         .route("/api/v1/incidents", get(routes::list).post(routes::declare))
@@ -55,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(routes::MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
+        .route_layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }
 
@@ -81,6 +128,16 @@ pub async fn start(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
 ) -> std::io::Result<Running> {
+    start_with(listen, store, clock, Options::default()).await
+}
+
+/// As [`start`], with connection limits and TLS.
+pub async fn start_with(
+    listen: SocketAddr,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    options: Options,
+) -> std::io::Result<Running> {
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let (stop, shutdown) = watch::channel(false);
@@ -100,13 +157,12 @@ pub async fn start(
         shutdown: shutdown.clone(),
     };
     let app = router(state);
-    let mut until = shutdown;
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = until.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let task = tokio::spawn(listen::serve(
+        listener,
+        app,
+        options.limits,
+        options.tls,
+        shutdown,
+    ));
     Ok(Running { addr, stop, task })
 }

@@ -46,6 +46,27 @@ pub async fn healthz() -> Json<Health> {
     })
 }
 
+/// Readiness: the database answers within a second. 503 (with `Retry-After`) otherwise.
+#[utoipa::path(get, path = "/readyz", responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(1), state.store.ready()).await {
+        Ok(Ok(())) => Json(Health {
+            status: "ready".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        })
+        .into_response(),
+        Ok(Err(e)) => {
+            tracing::error!("readiness: {e}");
+            ApiError::unavailable("the database does not answer; see the server's log")
+                .into_response()
+        }
+        Err(_) => {
+            tracing::error!("readiness: the database took more than a second to answer");
+            ApiError::unavailable("the database did not answer within a second").into_response()
+        }
+    }
+}
+
 fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {

@@ -108,6 +108,9 @@ pub trait Store: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Whether the database answers a trivial query now (for `/readyz`).
+    async fn ready(&self) -> Result<(), StoreError>;
+
     /// A short name of the backend for logs and start-up lines.
     fn describe(&self) -> String;
 }

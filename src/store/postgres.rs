@@ -68,7 +68,9 @@ impl PgStore {
         let shown_url = redact(url);
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
+            // While the database is down, requests fail fast (503, Retry-After) rather
+            // than queueing; the pool reconnects by itself when it is back.
+            .acquire_timeout(Duration::from_secs(2))
             .connect(url)
             .await
             .map_err(|e| {
@@ -490,6 +492,14 @@ impl Store for PgStore {
             }
         });
         Ok(())
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(db)
     }
 
     fn describe(&self) -> String {

@@ -863,6 +863,15 @@ impl Store for SqliteStore {
         .unwrap_or_else(|_| Err(StoreError::Unavailable("the writer stopped".into())))
     }
 
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.read_async(|c| {
+            c.query_row("SELECT count(*) FROM incidents", [], |r| r.get::<_, i64>(0))
+                .map(|_| ())
+                .map_err(StoreError::db)
+        })
+        .await
+    }
+
     fn describe(&self) -> String {
         format!("SQLite {}", self.inner.path.display())
     }
