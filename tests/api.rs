@@ -506,9 +506,142 @@ async fn appending_the_same_event_twice_is_idempotent() {
     // An event id is not reusable on another incident.
     let elsewhere = s.declare("elsewhere").await;
     let path = format!("/api/v1/incidents/{elsewhere}/events");
-    s.post(&path, Some(WRITER), &json!({ "events": [ev] }))
+    let msg = s
+        .post(&path, Some(WRITER), &json!({ "events": [ev] }))
         .await
-        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_event");
+        .error(StatusCode::CONFLICT, "conflict");
+    assert!(
+        msg.contains("#2") && msg.contains("another incident"),
+        "{msg}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_id_with_other_content_is_a_409_naming_the_stored_seq() {
+    let s = start().await;
+    let id = s.declare("conflicts").await.to_string();
+    let path = format!("/api/v1/incidents/{id}/events");
+    let at = format_time(Utc::now() - chrono::Duration::minutes(1));
+    let ev = json!({ "id": Uuid::now_v7(), "type": "note", "text": "pool at 100%", "at": at });
+    assert_eq!(s.append(&id, json!([ev])).await[0].1, 2);
+    // Exactly the same: the original seq.
+    assert_eq!(s.append(&id, json!([ev])).await[0].1, 2);
+    let mut changed = ev.clone();
+    changed["text"] = json!("pool at 50%");
+    let msg = s
+        .post(&path, Some(WRITER), &json!({ "events": [changed] }))
+        .await
+        .error(StatusCode::CONFLICT, "conflict");
+    assert!(
+        msg.contains("#2") && msg.contains(ev["id"].as_str().unwrap()),
+        "{msg}"
+    );
+    let mut moved = ev.clone();
+    moved["at"] = json!(format_time(Utc::now()));
+    s.post(&path, Some(WRITER), &json!({ "events": [moved] }))
+        .await
+        .error(StatusCode::CONFLICT, "conflict");
+    // A conflicting batch stores nothing of itself.
+    let fresh = note("fresh");
+    s.post(&path, Some(WRITER), &json!({ "events": [fresh, changed] }))
+        .await
+        .error(StatusCode::CONFLICT, "conflict");
+    assert_eq!(seqs(&s.events(&id, "").await), vec![1, 2]);
+    // A declaration re-sent with another title conflicts too.
+    let inc = Uuid::now_v7();
+    let declare = |title: &str| json!({ "id": inc, "title": title, "severity": 2 });
+    s.post("/api/v1/incidents", Some(WRITER), &declare("db down"))
+        .await
+        .ok(StatusCode::CREATED);
+    s.post("/api/v1/incidents", Some(WRITER), &declare("db down"))
+        .await
+        .ok(StatusCode::OK);
+    s.post("/api/v1/incidents", Some(WRITER), &declare("cache down"))
+        .await
+        .error(StatusCode::CONFLICT, "conflict");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn ids_times_and_sizes_out_of_bounds_are_422_naming_what_to_fix() {
+    let s = start().await;
+    let id = s.declare("bounds").await.to_string();
+    let path = format!("/api/v1/incidents/{id}/events");
+    let bad = |ev: Value| json!({ "events": [ev] });
+    for (what, ev, expect) in [
+        (
+            "the nil id",
+            json!({ "id": Uuid::nil(), "type": "note", "text": "x" }),
+            "not an id",
+        ),
+        (
+            "a random (v4) id",
+            json!({ "id": "9b2c6f4e-3f1a-4c2d-9e8f-0a1b2c3d4e5f", "type": "note", "text": "x" }),
+            "version 4",
+        ),
+        (
+            "a time a day ahead",
+            json!({ "id": Uuid::now_v7(), "type": "note", "text": "x",
+                     "at": format_time(Utc::now() + chrono::Duration::days(1)) }),
+            "ahead of the server's clock",
+        ),
+        (
+            "year 1",
+            json!({ "id": Uuid::now_v7(), "type": "impact_started",
+                     "at": "0001-01-01T00:00:00Z" }),
+            "before the incident was declared",
+        ),
+        (
+            "a 17 KiB note",
+            json!({ "id": Uuid::now_v7(), "type": "note", "text": "x".repeat(17 * 1024) }),
+            "the text is 17408 characters long; at most 16384",
+        ),
+        (
+            "a long handle",
+            json!({ "id": Uuid::now_v7(), "type": "responder_joined", "handle": "h".repeat(65) }),
+            "the handle is 65 characters long; at most 64",
+        ),
+        (
+            "an action item due in 9999",
+            json!({ "id": Uuid::now_v7(), "type": "action_item_added", "text": "x",
+                     "owner_role": "ol", "due": "9999-01-01" }),
+            "within five years",
+        ),
+    ] {
+        let answer = s.post(&path, Some(WRITER), &bad(ev)).await;
+        let status = answer.status;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {}",
+            answer.body
+        );
+        let msg = answer.body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(msg.contains(expect), "{what}: {msg}");
+    }
+    let long_title = json!({ "id": Uuid::now_v7(), "title": "t".repeat(201), "severity": 2 });
+    let msg = s
+        .post("/api/v1/incidents", Some(WRITER), &long_title)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "refused");
+    assert!(
+        msg.contains("the title is 201 characters long; at most 200"),
+        "{msg}"
+    );
+    // The nil incident is no incident.
+    let nil = format!("/api/v1/incidents/{}/events", Uuid::nil());
+    s.post(&nil, Some(WRITER), &json!({ "events": [note("x")] }))
+        .await
+        .error(StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(
+        seqs(&s.events(&id, "").await),
+        vec![1],
+        "nothing was stored"
+    );
     s.stop().await;
 }
 

@@ -1284,6 +1284,13 @@ impl Store for Watched {
         self.inner.listen_for_appends(hook).await
     }
 
+    async fn stored_times(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, chrono::DateTime<Utc>>, StoreError> {
+        self.inner.stored_times(ids).await
+    }
+
     async fn ready(&self) -> Result<(), StoreError> {
         self.inner.ready().await
     }

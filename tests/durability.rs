@@ -310,11 +310,15 @@ fn acknowledged_writes_survive_kill_9() {
     // The restarted server carries on: a retry of an acknowledged event keeps its seq,
     // a new one comes next.
     let (old, old_seq) = acked.iter().next().map(|(i, s)| (*i, *s)).unwrap();
+    let original = stored
+        .iter()
+        .find(|e| e["id"] == json!(old))
+        .expect("the acknowledged event is stored");
     let answer: Value = rt.block_on(async {
         http.post(format!("{base}/api/v1/incidents/{incident}/events"))
             .bearer_auth(&token)
             .json(&json!({ "events": [
-                { "id": old, "type": "note", "text": "retry" },
+                { "id": old, "type": "note", "text": original["text"], "at": original["at"] },
                 { "id": Uuid::now_v7(), "type": "note", "text": "after the crash" }
             ] }))
             .send()

@@ -253,8 +253,8 @@ async fn idempotent_declare_and_append() {
         .bearer_auth(WRITER)
         .json(&json!({ "events": [ev] }));
     let (status, body) = answer(reuse).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(body["error"]["code"], "invalid_event");
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "conflict");
     let unknown = http
         .post(a.events_url(&Uuid::now_v7().to_string()))
         .bearer_auth(WRITER)

@@ -77,6 +77,9 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::UnknownIncident(id) => ApiError::not_found(format!("no incident {id}")),
             StoreError::Invalid(m) => ApiError::invalid(m),
+            e @ StoreError::Conflict { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
             StoreError::Refused { event, refusal } => match refusal.code {
                 RefusalCode::Hidden => ApiError::not_found(refusal.message),
                 RefusalCode::Forbidden => {

@@ -145,7 +145,13 @@ pub async fn start_with(
     {
         let wake = wake.clone();
         store
-            .listen_for_appends(Arc::new(move |incident, seq| wake.notify(incident, seq)))
+            .listen_for_appends(Arc::new(move |incident, seq| {
+                if incident.is_nil() {
+                    wake.notify_all()
+                } else {
+                    wake.notify(incident, seq)
+                }
+            }))
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))?;
     }

@@ -91,10 +91,27 @@ fn object(v: Value, what: &str) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
+/// Ids clients make: time-ordered UUIDs (v7; v8 for ids warroom derives from others).
+/// The nil and max UUIDs and random or name-based versions are refused.
+pub fn client_made_id(id: Uuid, what: &str) -> Result<Uuid, ApiError> {
+    if id.is_nil() || id.is_max() {
+        return Err(ApiError::invalid(format!(
+            "{what}: {id} is not an id anything can have; make a UUID v7"
+        )));
+    }
+    match id.get_version_num() {
+        7 | 8 => Ok(id),
+        v => Err(ApiError::invalid(format!(
+            "{what}: {id} is a version {v} UUID; warroom takes time-ordered UUID v7 ids"
+        ))),
+    }
+}
+
 fn take_uuid(m: &mut Map<String, Value>, key: &str, what: &str) -> Result<Uuid, ApiError> {
     match m.remove(key) {
         Some(Value::String(s)) => Uuid::parse_str(&s)
-            .map_err(|_| ApiError::invalid(format!("{what}: `{key}` must be a UUID, not `{s}`"))),
+            .map_err(|_| ApiError::invalid(format!("{what}: `{key}` must be a UUID, not `{s}`")))
+            .and_then(|id| client_made_id(id, what)),
         Some(_) => Err(ApiError::invalid(format!(
             "{what}: `{key}` must be a UUID string"
         ))),
@@ -206,6 +223,7 @@ pub async fn declare(
     object(value.clone(), "the declaration")?;
     let req: DeclareRequest = serde_json::from_value(value)
         .map_err(|e| ApiError::invalid(format!("the declaration is not valid: {e}")))?;
+    client_made_id(req.id, "the declaration's `id`")?;
     let severity = Severity::new(req.severity).map_err(ApiError::invalid)?;
     if req.title.trim().is_empty() {
         return Err(ApiError::invalid("the title must not be empty"));
@@ -232,9 +250,20 @@ pub async fn declare(
     {
         return Err(ApiError::invalid("at is in the future"));
     }
+    // A retry that left the time to the server is the original declaration.
+    let at = match req.at {
+        Some(at) => at,
+        None => state
+            .store
+            .stored_times(&[req.id])
+            .await?
+            .get(&req.id)
+            .copied()
+            .unwrap_or(now),
+    };
     let mut events = vec![NewEvent {
         id: req.id,
-        at: req.at.unwrap_or(now),
+        at,
         kind: EventKind::IncidentDeclared {
             title: req.title.trim().to_string(),
             severity,
@@ -413,12 +442,13 @@ pub struct AppendRequest {
     pub events: Vec<Value>,
 }
 
+/// An event of an append, and whether it left its time to the server.
 fn parse_new_event(
     incident: Uuid,
     n: usize,
     v: Value,
     now: DateTime<Utc>,
-) -> Result<NewEvent, ApiError> {
+) -> Result<(NewEvent, bool), ApiError> {
     let what = format!("event {}", n + 1);
     let mut m = object(v, &what)?;
     let id = take_uuid(&mut m, "id", &what)?;
@@ -429,7 +459,9 @@ fn parse_new_event(
             "{what}: `incident` {inc} is not the incident in the path ({incident})"
         )));
     }
-    let at = take_time(&mut m, "at", &what)?.unwrap_or(now);
+    let given = take_time(&mut m, "at", &what)?;
+    let timeless = given.is_none();
+    let at = given.unwrap_or(now);
     // Set by the server, never trusted from a client.
     for key in ["author", "seq", "recorded_at"] {
         m.remove(key);
@@ -454,7 +486,7 @@ fn parse_new_event(
     }
     let kind = EventKind::from_parts(&type_name, m)
         .map_err(|e| ApiError::invalid(format!("{what}: {e}")))?;
-    Ok(NewEvent { id, at, kind })
+    Ok((NewEvent { id, at, kind }, timeless))
 }
 
 #[utoipa::path(
@@ -496,15 +528,39 @@ pub async fn append(
     // A UUID goes straight to the store, which answers 404 for an unknown incident; only
     // a short id needs looking up first.
     let id = match Uuid::parse_str(&reference) {
+        Ok(id) if id.is_nil() || id.is_max() => {
+            return Err(ApiError::not_found(format!("no incident {id}")));
+        }
         Ok(id) => id,
         Err(_) => find_incident(&state, &caller, &reference).await?.id,
     };
     let now = state.clock.now();
-    let events = list
+    let parsed = list
         .into_iter()
         .enumerate()
         .map(|(n, v)| parse_new_event(id, n, v, now))
         .collect::<Result<Vec<_>, _>>()?;
+    // Events that left their time to the server keep the time they got the first time, so
+    // sending one again is a retry, not a conflict.
+    let timeless: Vec<Uuid> = parsed
+        .iter()
+        .filter(|(_, t)| *t)
+        .map(|(e, _)| e.id)
+        .collect();
+    let first_times = if timeless.is_empty() {
+        Default::default()
+    } else {
+        state.store.stored_times(&timeless).await?
+    };
+    let events: Vec<NewEvent> = parsed
+        .into_iter()
+        .map(|(mut e, _)| {
+            if let Some(at) = first_times.get(&e.id) {
+                e.at = *at;
+            }
+            e
+        })
+        .collect();
     let accepted: Vec<Accepted> = state.store.append(id, &caller.handle, events).await?;
     if let Some(last) = accepted.iter().map(|a| a.seq).max() {
         state.wake.notify(id, last);

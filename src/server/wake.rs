@@ -22,14 +22,9 @@ impl Wakeups {
             .subscribe()
     }
 
+    /// Wakes the waiters of one incident, when `seq` is newer than what they were told.
     pub fn notify(&self, incident: Uuid, seq: i64) {
         let map = self.channels.lock().unwrap_or_else(|e| e.into_inner());
-        if incident.is_nil() {
-            for tx in map.values() {
-                tx.send_modify(|_| {});
-            }
-            return;
-        }
         if let Some(tx) = map.get(&incident) {
             tx.send_if_modified(|current| {
                 if seq > *current {
@@ -39,6 +34,15 @@ impl Wakeups {
                     false
                 }
             });
+        }
+    }
+
+    /// Wakes every waiter to read again: only after the store may have missed telling of
+    /// appends (a PostgreSQL listener that lost its connection). No request can cause it.
+    pub fn notify_all(&self) {
+        let map = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        for tx in map.values() {
+            tx.send_modify(|_| {});
         }
     }
 }

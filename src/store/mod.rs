@@ -58,6 +58,11 @@ pub enum StoreError {
     /// The rule book refused an event of the batch; nothing of the batch was stored.
     #[error("event {event}: {refusal}")]
     Refused { event: Uuid, refusal: Refusal },
+    /// An event id already stored with other content; nothing of the batch was stored.
+    #[error(
+        "event {event} is already recorded as #{seq} with other content ({what}); a retry must send exactly the same event, a new event needs a new id"
+    )]
+    Conflict { event: Uuid, seq: i64, what: String },
 }
 
 impl StoreError {
@@ -107,6 +112,13 @@ pub trait Store: Send + Sync + 'static {
         let _ = hook;
         Ok(())
     }
+
+    /// When each of these already-stored events happened (a retry that left its time to
+    /// the server is answered as the original).
+    async fn stored_times(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, DateTime<Utc>>, StoreError>;
 
     /// Whether the database answers a trivial query now (for `/readyz`).
     async fn ready(&self) -> Result<(), StoreError>;
@@ -165,8 +177,9 @@ pub fn resolve<'a>(
 /// retries of earlier ones (answered with their original seq), which get the next seqs, and
 /// the state after them. Every new event is judged by the rule book against the state it
 /// meets, so a batch is stored whole or not at all. `prior` maps already-stored event ids
-/// to (incident, seq); `stored` finds an already-stored event of this incident by id (the
-/// target of a redaction).
+/// to the event stored under them; `stored` finds an already-stored event of this incident
+/// by id (the target of a redaction). Re-sending an event exactly answers its original seq;
+/// the same id with other content is a conflict.
 pub struct AppendPlan {
     pub accepted: Vec<Accepted>,
     pub to_insert: Vec<Event>,
@@ -180,7 +193,7 @@ pub fn plan_append(
     state: &mut Incident,
     author: &str,
     events: &[NewEvent],
-    prior: &std::collections::HashMap<Uuid, (Uuid, i64)>,
+    prior: &std::collections::HashMap<Uuid, Event>,
     now: DateTime<Utc>,
     rules: &Rules,
     stored: &mut dyn FnMut(Uuid) -> Result<Option<Event>, StoreError>,
@@ -202,16 +215,18 @@ pub fn plan_append(
         });
     }
     for ev in events {
-        if let Some((other, seq)) = prior.get(&ev.id) {
-            if *other != incident {
-                return Err(StoreError::Invalid(format!(
-                    "event id {} is already used on another incident",
-                    ev.id
-                )));
+        if let Some(earlier) = prior.get(&ev.id) {
+            let seq = earlier.seq.unwrap_or_default();
+            if let Some(what) = difference(earlier, incident, author, ev) {
+                return Err(StoreError::Conflict {
+                    event: ev.id,
+                    seq,
+                    what,
+                });
             }
             accepted.push(Accepted {
                 id: ev.id,
-                seq: *seq,
+                seq,
                 duplicate: true,
             });
             continue;
@@ -280,6 +295,28 @@ pub fn plan_append(
         to_insert,
         scrub,
     })
+}
+
+/// How a re-sent event differs from the one stored under its id, if it does. A retry of an
+/// event redacted since is the same event.
+fn difference(stored: &Event, incident: Uuid, author: &str, new: &NewEvent) -> Option<String> {
+    if stored.incident != incident {
+        return Some("on another incident".into());
+    }
+    if stored.author != author {
+        return Some(format!("by {}", stored.author));
+    }
+    if stored.kind.type_name() != new.kind.type_name() {
+        return Some(format!("a {}", stored.kind.type_name()));
+    }
+    if stored.at != crate::domain::event::truncate_micros(new.at) {
+        return Some(format!(
+            "dated {}",
+            crate::domain::event::format_time(stored.at)
+        ));
+    }
+    let same = stored.kind == new.kind || new.kind.scrubbed().as_ref() == Some(&stored.kind);
+    (!same).then(|| "other fields".to_string())
 }
 
 /// Each incident's folded state as of its newest stored event, kept between appends so the
@@ -380,7 +417,7 @@ pub fn plan_on(
     incident: Uuid,
     author: &str,
     events: &[NewEvent],
-    prior: &std::collections::HashMap<Uuid, (Uuid, i64)>,
+    prior: &std::collections::HashMap<Uuid, Event>,
     now: DateTime<Utc>,
     stored: &mut dyn FnMut(Uuid) -> Result<Option<Event>, StoreError>,
 ) -> Result<(AppendPlan, Folded), StoreError> {

@@ -164,21 +164,20 @@ impl PgStore {
             None => 0,
         };
         let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
-        let prior: HashMap<Uuid, (Uuid, i64)> =
-            sqlx::query("SELECT id, incident, seq FROM events WHERE id = ANY($1)")
-                .bind(&ids)
-                .fetch_all(&mut **tx)
-                .await
-                .map_err(db)?
-                .into_iter()
-                .map(|r| {
-                    Ok((
-                        r.try_get("id")?,
-                        (r.try_get("incident")?, r.try_get("seq")?),
-                    ))
-                })
-                .collect::<Result<_, sqlx::Error>>()
-                .map_err(db)?;
+        let mut prior: HashMap<Uuid, Event> = HashMap::new();
+        for r in sqlx::query(
+            "SELECT incident, seq, id, at, recorded_at, author, type, body FROM events \
+             WHERE id = ANY($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?
+        {
+            let owner: Uuid = r.try_get("incident").map_err(db)?;
+            let e = event_from_row(owner, &r)?;
+            prior.insert(e.id, e);
+        }
         let folded = Self::state_tx(tx, judge, incident, stored_last_seq).await?;
         // Redaction targets are looked up before judging (the judge itself is not async).
         let mut targets: HashMap<Uuid, Event> = HashMap::new();
@@ -492,6 +491,17 @@ impl Store for PgStore {
             }
         });
         Ok(())
+    }
+
+    async fn stored_times(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, DateTime<Utc>>, StoreError> {
+        let rows = sqlx::query("SELECT id, at FROM events WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id").map_err(db)?, r.try_get("at").map_err(db)?)))
+            .collect()
     }
 
     async fn ready(&self) -> Result<(), StoreError> {

@@ -539,6 +539,23 @@ fn id_at_seq(conn: &Connection, incident: Uuid, seq: i64) -> Result<Option<Uuid>
     id.as_deref().map(parse_uuid).transpose()
 }
 
+/// A stored event by its id, on whichever incident it is.
+fn event_anywhere(conn: &Connection, id: Uuid) -> Result<Option<Event>, StoreError> {
+    let found: Option<(String, i64)> = conn
+        .prepare_cached("SELECT incident, seq FROM events WHERE id = ?1")
+        .and_then(|mut s| {
+            s.query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(StoreError::db)?;
+    match found {
+        Some((incident, seq)) => Ok(events_in(conn, parse_uuid(&incident)?, seq - 1, 1)?
+            .into_iter()
+            .next()),
+        None => Ok(None),
+    }
+}
+
 /// One stored event of `incident` by its id.
 pub(crate) fn event_in(
     conn: &Connection,
@@ -582,18 +599,9 @@ pub(crate) fn append_in(
         None => 0,
     };
     let mut prior = HashMap::new();
-    {
-        let mut seen = conn
-            .prepare_cached("SELECT incident, seq FROM events WHERE id = ?1")
-            .map_err(StoreError::db)?;
-        for ev in events {
-            let found: Option<(String, i64)> = seen
-                .query_row([ev.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
-                .map_err(StoreError::db)?;
-            if let Some((inc, seq)) = found {
-                prior.insert(ev.id, (parse_uuid(&inc)?, seq));
-            }
+    for ev in events {
+        if let Some(found) = event_anywhere(conn, ev.id)? {
+            prior.insert(ev.id, found);
         }
     }
     let folded = state_in(conn, judge, incident, stored_last_seq)?;
@@ -861,6 +869,20 @@ impl Store for SqliteStore {
         })
         .await
         .unwrap_or_else(|_| Err(StoreError::Unavailable("the writer stopped".into())))
+    }
+
+    async fn stored_times(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, DateTime<Utc>>, StoreError> {
+        let ids = ids.to_vec();
+        self.read_async(move |c| {
+            let mut out = HashMap::new();
+            for id in ids {
+                if let Some(e) = event_anywhere(c, id)? {
+                    out.insert(id, e.at);
+                }
+            }
+            Ok(out)
+        })
+        .await
     }
 
     async fn ready(&self) -> Result<(), StoreError> {
