@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod drill;
+pub mod files;
 pub mod notify;
 pub mod server;
 pub mod store;

@@ -8,7 +8,11 @@ fn main() {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
         if !broken_pipe {
-            eprintln!("warroom: {e:#}");
+            // Errors may quote what someone typed or wrote: never raw control characters.
+            eprintln!(
+                "warroom: {}",
+                warroom::domain::describe::visible_line(&format!("{e:#}"))
+            );
             std::process::exit(1);
         }
     }

@@ -838,3 +838,128 @@ fn day() -> String {
         .format("%Y-%m-%d")
         .to_string()
 }
+
+/// Runs the binary as `Room::cmd` does, in `data`, under umask 022 (the common default),
+/// so that a file created with default permissions would be readable by everyone.
+#[cfg(unix)]
+fn run_with_umask_022(data: &Path, extra: &[&str], args: &[&str]) -> Run {
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg("umask 022 && exec \"$@\"")
+        .arg("sh")
+        .arg(cargo_bin!("warroom"));
+    for var in [
+        "WARROOM_DATA_DIR",
+        "WARROOM_AS",
+        "WARROOM_SERVER",
+        "WARROOM_TOKEN",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--as", "ana"])
+        .args(extra)
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    Run {
+        ok: out.status.success(),
+        code: out.status.code(),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_dir_and_a_written_postmortem_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let room = Room::new();
+    // The directory the user chose to put it in is theirs: its mode stays.
+    std::fs::set_permissions(room.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = room.path().join("data");
+    let declared = run_with_umask_022(
+        &data,
+        &[],
+        &["declare", "--title", "Checkout down", "--severity", "2"],
+    );
+    assert!(declared.ok, "{}", declared.stderr);
+    let id = declared.stdout.trim();
+    assert_eq!(mode(&data), 0o700, "the data directory warroom made");
+    assert_eq!(
+        mode(room.path()),
+        0o755,
+        "the directory that was there already"
+    );
+
+    let report = room.path().join("report.md");
+    let written = run_with_umask_022(
+        &data,
+        &[],
+        &[
+            "postmortem",
+            id,
+            "--force",
+            "--out",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert!(written.ok, "{}", written.stderr);
+    assert!(
+        std::fs::read_to_string(&report)
+            .unwrap()
+            .contains("Checkout down")
+    );
+    assert_eq!(mode(&report), 0o600, "the postmortem written with --out");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_console_log_is_readable_by_its_owner_only() {
+    let room = Room::new();
+    let data = room.path().join("data");
+    // Without a terminal the console refuses to start, after opening its log.
+    let r = run_with_umask_022(&data, &[], &[]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(r.stderr.contains("needs a terminal"), "{}", r.stderr);
+    assert_eq!(mode(&data), 0o700, "the data directory");
+    assert_eq!(mode(&data.join("warroom.log")), 0o600, "the log");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_shared_replica_is_kept_in_an_owner_only_directory() {
+    // A server address nobody answers on: the declaration waits on this machine.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let server = format!("http://127.0.0.1:{port}");
+    let room = Room::new();
+    let data = room.path().join("data");
+    let r = run_with_umask_022(
+        &data,
+        &["--server", &server, "--token", "t0ken"],
+        &["declare", "--title", "Checkout down", "--severity", "2"],
+    );
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stderr.contains("pending"), "{}", r.stderr);
+    assert_eq!(mode(&data), 0o700, "the data directory");
+    assert_eq!(
+        mode(&data.join("replicas")),
+        0o700,
+        "the replicas directory"
+    );
+}

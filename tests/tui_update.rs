@@ -1016,3 +1016,27 @@ fn a_redaction_arriving_scrubs_the_entry_and_its_row_says_who_and_why() {
         "{screen}"
     );
 }
+
+#[test]
+fn plain_http_to_another_machine_is_an_alarm_in_the_header() {
+    let mut app = loaded_as("amira", demo_events());
+    assert!(!render(&app, 120, 30).contains("PLAIN HTTP"));
+    app.link_warning =
+        warroom::sync::remote::plain_http_warning("http://incident-box.example:7878");
+    assert!(
+        render(&app, 120, 30).contains("PLAIN HTTP: token in clear"),
+        "the header warns"
+    );
+    assert_eq!(
+        warroom::sync::remote::plain_http_warning("http://127.0.0.1:7878"),
+        None
+    );
+    assert_eq!(
+        warroom::sync::remote::plain_http_warning("https://incident-box.example"),
+        None
+    );
+    assert_eq!(
+        warroom::sync::remote::plain_http_warning("http://[::1]:7878"),
+        None
+    );
+}

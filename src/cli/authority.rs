@@ -5,6 +5,7 @@ use anyhow::{Result, bail};
 
 use super::Ctx;
 use super::incidents::{open_for_write as open, say_recorded};
+use super::output::with_visible_errors;
 use crate::domain::event::{Event, EventKind};
 use crate::domain::incident::{CommandRequest, Incident};
 use crate::sync::View;
@@ -48,62 +49,72 @@ pub fn find_event<'a>(view: &'a View, reference: &str) -> Result<&'a Event> {
 }
 
 pub fn redact(ctx: &Ctx, reference: &str, event: &str, reason: &str) -> Result<()> {
-    let (replica, inc) = open(ctx, reference)?;
-    let view = replica.view(inc.id)?;
-    let target = find_event(&view, event)?;
-    crate::domain::rules::check_redaction_target(inc.id, target.id, Some(target))?;
-    let kind = EventKind::EventRedacted {
-        event: target.id,
-        reason: reason.trim().to_string(),
-    };
-    let what = format!(
-        "redacted the {} at {}",
-        crate::domain::describe::label(&target.kind),
-        target.at.format("%H:%M:%S UTC")
-    );
-    let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
-    say_recorded(&what, &inc.short_id, &r)
+    with_visible_errors(|| {
+        let (replica, inc) = open(ctx, reference)?;
+        let view = replica.view(inc.id)?;
+        let target = find_event(&view, event)?;
+        crate::domain::rules::check_redaction_target(inc.id, target.id, Some(target))?;
+        let kind = EventKind::EventRedacted {
+            event: target.id,
+            reason: reason.trim().to_string(),
+        };
+        let what = format!(
+            "redacted the {} at {}",
+            crate::domain::describe::label(&target.kind),
+            target.at.format("%H:%M:%S UTC")
+        );
+        let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
+        say_recorded(&what, &inc.short_id, &r)
+    })
 }
 
 pub fn grant(ctx: &Ctx, reference: &str, handle: &str) -> Result<()> {
-    let (replica, inc) = open(ctx, reference)?;
-    let kind = EventKind::AccessGranted {
-        handle: handle.trim().to_string(),
-    };
-    let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
-    say_recorded(&format!("{handle} may now see it"), &inc.short_id, &r)
+    with_visible_errors(|| {
+        let (replica, inc) = open(ctx, reference)?;
+        let kind = EventKind::AccessGranted {
+            handle: handle.trim().to_string(),
+        };
+        let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
+        say_recorded(&format!("{handle} may now see it"), &inc.short_id, &r)
+    })
 }
 
 pub fn revoke_access(ctx: &Ctx, reference: &str, handle: &str) -> Result<()> {
-    let (replica, inc) = open(ctx, reference)?;
-    let kind = EventKind::AccessRevoked {
-        handle: handle.trim().to_string(),
-    };
-    let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
-    say_recorded(&format!("{handle} may no longer see it"), &inc.short_id, &r)
+    with_visible_errors(|| {
+        let (replica, inc) = open(ctx, reference)?;
+        let kind = EventKind::AccessRevoked {
+            handle: handle.trim().to_string(),
+        };
+        let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
+        say_recorded(&format!("{handle} may no longer see it"), &inc.short_id, &r)
+    })
 }
 
 pub fn ask_command(ctx: &Ctx, reference: &str, reason: &str) -> Result<()> {
-    let (replica, inc) = open(ctx, reference)?;
-    let kind = EventKind::CommandRequested {
-        reason: reason.trim().to_string(),
-    };
-    let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
-    let ic = inc.commander.as_deref().unwrap_or("the IC");
-    say_recorded(&format!("asked {ic} for command"), &inc.short_id, &r)
+    with_visible_errors(|| {
+        let (replica, inc) = open(ctx, reference)?;
+        let kind = EventKind::CommandRequested {
+            reason: reason.trim().to_string(),
+        };
+        let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
+        let ic = inc.commander.as_deref().unwrap_or("the IC");
+        say_recorded(&format!("asked {ic} for command"), &inc.short_id, &r)
+    })
 }
 
 pub fn take_command(ctx: &Ctx, reference: &str, reason: &str) -> Result<()> {
-    let (replica, inc) = open(ctx, reference)?;
-    let kind = EventKind::CommandTaken {
-        reason: reason.trim().to_string(),
-    };
-    let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
-    say_recorded(
-        "you took command; everyone on the response is told",
-        &inc.short_id,
-        &r,
-    )
+    with_visible_errors(|| {
+        let (replica, inc) = open(ctx, reference)?;
+        let kind = EventKind::CommandTaken {
+            reason: reason.trim().to_string(),
+        };
+        let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
+        say_recorded(
+            "you took command; everyone on the response is told",
+            &inc.short_id,
+            &r,
+        )
+    })
 }
 
 /// The request for command the IC answers: the only one waiting, or the one by `from`.
@@ -163,16 +174,18 @@ pub fn answer_command(
     from: Option<&str>,
     reason: &str,
 ) -> Result<()> {
-    let (replica, inc) = open(ctx, reference)?;
-    let state = replica.view(inc.id)?.state;
-    let request = pending_request(&state, from)?;
-    let who = request.author.clone();
-    let kinds = answer_events(&state, request, accept, reason, ctx.now());
-    let r = replica.record(inc.id, kinds)?;
-    let what = if accept {
-        format!("command handed over to {who}")
-    } else {
-        format!("declined {who}'s request for command")
-    };
-    say_recorded(&what, &inc.short_id, &r)
+    with_visible_errors(|| {
+        let (replica, inc) = open(ctx, reference)?;
+        let state = replica.view(inc.id)?.state;
+        let request = pending_request(&state, from)?;
+        let who = request.author.clone();
+        let kinds = answer_events(&state, request, accept, reason, ctx.now());
+        let r = replica.record(inc.id, kinds)?;
+        let what = if accept {
+            format!("command handed over to {who}")
+        } else {
+            format!("declined {who}'s request for command")
+        };
+        say_recorded(&what, &inc.short_id, &r)
+    })
 }

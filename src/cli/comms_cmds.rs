@@ -5,6 +5,7 @@ use std::io::Read;
 
 use anyhow::{Context, Result, bail};
 
+use super::output::{self, visible_line, with_visible_errors};
 use super::{AudienceArg, Ctx};
 use crate::domain::comms::{DraftKind, Options, Template, validate};
 use crate::domain::event::{Audience, Severity};
@@ -16,64 +17,71 @@ pub fn check(
     severity: Option<u8>,
     json: bool,
 ) -> Result<()> {
-    let text = if file == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("cannot read the draft from standard input")?;
-        s
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("cannot read the draft {file}"))?
-    };
-    let opts = Options {
-        audience: match audience {
-            AudienceArg::Internal => Audience::Internal,
-            AudienceArg::External => Audience::External,
-        },
-        kind: if final_message {
-            DraftKind::Final
+    with_visible_errors(|| {
+        let text = if file == "-" {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("cannot read the draft from standard input")?;
+            s
         } else {
-            DraftKind::Update
-        },
-        severity: severity
-            .map(|s| Severity::new(i64::from(s)))
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
-    };
-    let verdict = validate(&text, opts);
-    if json {
-        println!("{}", serde_json::to_string_pretty(&verdict)?);
-    } else {
-        for r in &verdict.rules {
-            let mark = if r.passed { "pass" } else { "FAIL" };
-            println!("{mark}  {:<36} {}", r.label, r.hint);
+            std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read the draft {file}"))?
+        };
+        let opts = Options {
+            audience: match audience {
+                AudienceArg::Internal => Audience::Internal,
+                AudienceArg::External => Audience::External,
+            },
+            kind: if final_message {
+                DraftKind::Final
+            } else {
+                DraftKind::Update
+            },
+            severity: severity
+                .map(|s| Severity::new(i64::from(s)))
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
+        };
+        let verdict = validate(&text, opts);
+        if json {
+            print!("{}", output::json_pretty(&verdict)?);
+        } else {
+            // A hint may quote the draft.
+            for r in &verdict.rules {
+                let mark = if r.passed { "pass" } else { "FAIL" };
+                println!("{mark}  {:<36} {}", r.label, visible_line(&r.hint));
+            }
         }
-    }
-    let failed = verdict.failed().count();
-    if failed > 0 {
-        bail!("{failed} of {} checks failed", verdict.rules.len());
-    }
-    Ok(())
+        let failed = verdict.failed().count();
+        if failed > 0 {
+            bail!("{failed} of {} checks failed", verdict.rules.len());
+        }
+        Ok(())
+    })
 }
 
 pub fn template(ctx: &Ctx, name: &str, incident: Option<&str>) -> Result<()> {
-    let Some(t) = Template::parse(name) else {
-        let names: Vec<&str> = Template::ALL.iter().map(|t| t.name()).collect();
-        bail!(
-            "`{name}` is not a template: use one of {}",
-            names.join(", ")
-        );
-    };
-    let state = match incident {
-        Some(reference) => {
-            let Some(replica) = ctx.existing_replica()? else {
-                bail!("no incident matches `{reference}`: there are no incidents yet");
-            };
-            let summary = replica.resolve(reference)?;
-            replica.view(summary.id)?.state
-        }
-        None => crate::domain::incident::Incident::new(uuid::Uuid::nil()),
-    };
-    print!("{}", t.render(&state, ctx.now()));
-    Ok(())
+    with_visible_errors(|| {
+        let Some(t) = Template::parse(name) else {
+            let names: Vec<&str> = Template::ALL.iter().map(|t| t.name()).collect();
+            bail!(
+                "`{name}` is not a template: use one of {}",
+                names.join(", ")
+            );
+        };
+        let state = match incident {
+            Some(reference) => {
+                let Some(replica) = ctx.existing_replica()? else {
+                    bail!("no incident matches `{reference}`: there are no incidents yet");
+                };
+                let summary = replica.resolve(reference)?;
+                replica.view(summary.id)?.state
+            }
+            None => crate::domain::incident::Incident::new(uuid::Uuid::nil()),
+        };
+        // The template quotes the incident's title, summary and board over several lines.
+        print!("{}", output::visible(&t.render(&state, ctx.now())));
+        Ok(())
+    })
 }

@@ -3,23 +3,28 @@
 use anyhow::{Result, bail};
 use uuid::Uuid;
 
-use super::output;
+use super::output::{self, visible_line, with_visible_errors};
 use super::{Ctx, ImpactMark};
 use crate::domain::event::{EventKind, Severity};
 use crate::domain::scenario::{BUILT_IN, Scenario};
 use crate::store::NewEvent;
 use crate::sync::{Recorded, Replica};
 
-/// Writes to stdout, reporting a closed pipe as an error the caller can recognise.
+/// Writes to stdout, reporting a closed pipe as an error the caller can recognise. Any
+/// character that would steer the terminal is shown instead (line breaks and tabs stay):
+/// the renderings show user text on one line where they must, this catches the rest.
+/// JSON from [`output::json_pretty`] has nothing left for it to show.
 pub(super) fn emit(text: &str) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
+    out.write_all(output::visible(text).as_bytes())?;
     out.flush()?;
     Ok(())
 }
 
+/// Says what was recorded; `what` may quote a handle or other text someone typed.
 pub(super) fn say_recorded(what: &str, short: &str, r: &Recorded) -> Result<()> {
+    let what = visible_line(what);
     match r {
         Recorded::Confirmed(seq) => emit(&format!("{what} on {short} (#{seq})\n"))?,
         Recorded::Pending => emit(&format!(
@@ -74,265 +79,286 @@ pub fn declare(
     started_at: Option<&str>,
     restricted: bool,
 ) -> Result<()> {
-    if title.trim().is_empty() {
-        bail!("the title must not be empty");
-    }
-    let severity = Severity::new(i64::from(severity)).map_err(anyhow::Error::msg)?;
-    // Every argument is checked before anything is written.
-    let started = started_at.map(|s| ctx.parse_time(s)).transpose()?;
-    let replica = ctx.replica()?;
-    let (incident, outcome) =
-        replica.declare(title, severity, summary, started, false, restricted)?;
-    match outcome {
-        Recorded::Rejected(reason) => bail!("the declaration was refused: {reason}"),
-        Recorded::Pending => eprintln!(
-            "declared on this machine; pending until the server answers (`warroom sync` delivers it)"
-        ),
-        Recorded::Confirmed(_) => {}
-    }
-    emit(&format!("{}\n", incident.short_id))?;
-    Ok(())
+    with_visible_errors(|| {
+        if title.trim().is_empty() {
+            bail!("the title must not be empty");
+        }
+        let severity = Severity::new(i64::from(severity)).map_err(anyhow::Error::msg)?;
+        // Every argument is checked before anything is written.
+        let started = started_at.map(|s| ctx.parse_time(s)).transpose()?;
+        let replica = ctx.replica()?;
+        let (incident, outcome) =
+            replica.declare(title, severity, summary, started, false, restricted)?;
+        match outcome {
+            Recorded::Rejected(reason) => bail!("the declaration was refused: {reason}"),
+            Recorded::Pending => eprintln!(
+                "declared on this machine; pending until the server answers (`warroom sync` delivers it)"
+            ),
+            Recorded::Confirmed(_) => {}
+        }
+        emit(&format!("{}\n", incident.short_id))?;
+        Ok(())
+    })
 }
 
 pub fn list(ctx: &Ctx, json: bool) -> Result<()> {
-    let incidents = match ctx.existing_replica()? {
-        Some(r) => r.incidents()?,
-        None => Vec::new(),
-    };
-    if json {
-        emit(&format!("{}\n", serde_json::to_string_pretty(&incidents)?))?;
-    } else if incidents.is_empty() {
-        eprintln!("No incidents yet. Declare one: warroom declare --title \"...\" --severity 2");
-    } else {
-        emit(&output::incident_table(&incidents, ctx.now()))?;
-    }
-    Ok(())
+    with_visible_errors(|| {
+        let incidents = match ctx.existing_replica()? {
+            Some(r) => r.incidents()?,
+            None => Vec::new(),
+        };
+        if json {
+            emit(&output::json_pretty(&incidents)?)?;
+        } else if incidents.is_empty() {
+            eprintln!(
+                "No incidents yet. Declare one: warroom declare --title \"...\" --severity 2"
+            );
+        } else {
+            emit(&output::incident_table(&incidents, ctx.now()))?;
+        }
+        Ok(())
+    })
 }
 
 pub fn show(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
-    let (replica, summary) = open_existing(ctx, reference)?;
-    let view = replica.view(summary.id)?;
-    if json {
-        let mut value = serde_json::to_value(&view.state)?;
-        if let Some(m) = value.as_object_mut() {
-            m.insert("digest".into(), view.state.digest().into());
-            m.insert("pending".into(), view.pending.len().into());
+    with_visible_errors(|| {
+        let (replica, summary) = open_existing(ctx, reference)?;
+        let view = replica.view(summary.id)?;
+        if json {
+            let mut value = serde_json::to_value(&view.state)?;
+            if let Some(m) = value.as_object_mut() {
+                m.insert("digest".into(), view.state.digest().into());
+                m.insert("pending".into(), view.pending.len().into());
+            }
+            emit(&output::json_pretty(&value)?)?;
+        } else {
+            emit(&output::incident_report(&view, ctx.now()))?;
         }
-        emit(&format!("{}\n", serde_json::to_string_pretty(&value)?))?;
-    } else {
-        emit(&output::incident_report(&view, ctx.now()))?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 pub fn log(ctx: &Ctx, reference: &str, text: &str) -> Result<()> {
-    if text.trim().is_empty() {
-        bail!("the note is empty");
-    }
-    let (replica, summary) = open_for_write(ctx, reference)?;
-    let r = replica.record(
-        summary.id,
-        vec![(
-            ctx.now(),
-            EventKind::Note {
-                text: text.trim().to_string(),
-            },
-        )],
-    )?;
-    say_recorded("noted", &summary.short_id, &r)
+    with_visible_errors(|| {
+        if text.trim().is_empty() {
+            bail!("the note is empty");
+        }
+        let (replica, summary) = open_for_write(ctx, reference)?;
+        let r = replica.record(
+            summary.id,
+            vec![(
+                ctx.now(),
+                EventKind::Note {
+                    text: text.trim().to_string(),
+                },
+            )],
+        )?;
+        say_recorded("noted", &summary.short_id, &r)
+    })
 }
 
 pub fn events(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
-    let (replica, summary) = open_existing(ctx, reference)?;
-    let view = replica.view(summary.id)?;
-    let mut out = std::io::stdout().lock();
-    use std::io::Write;
-    for ev in &view.confirmed {
-        if json {
-            writeln!(out, "{}", serde_json::to_string(ev)?)?;
-        } else {
-            writeln!(out, "{}", output::event_line(&view.state, ev, None))?;
+    with_visible_errors(|| {
+        let (replica, summary) = open_existing(ctx, reference)?;
+        let view = replica.view(summary.id)?;
+        let mut out = std::io::stdout().lock();
+        use std::io::Write;
+        for ev in &view.confirmed {
+            if json {
+                writeln!(out, "{}", output::json_line(ev)?)?;
+            } else {
+                writeln!(out, "{}", output::event_line(&view.state, ev, None))?;
+            }
         }
-    }
-    for p in &view.pending {
-        if json {
-            writeln!(out, "{}", serde_json::to_string(&p.event)?)?;
-        } else {
-            let mark = match &p.rejected {
-                Some(reason) => format!("REJECTED: {reason}"),
-                None => "pending".to_string(),
-            };
-            writeln!(
-                out,
-                "{}",
-                output::event_line(&view.state, &p.event, Some(&mark))
-            )?;
+        for p in &view.pending {
+            if json {
+                writeln!(out, "{}", output::json_line(&p.event)?)?;
+            } else {
+                let mark = match &p.rejected {
+                    Some(reason) => format!("REJECTED: {reason}"),
+                    None => "pending".to_string(),
+                };
+                writeln!(
+                    out,
+                    "{}",
+                    output::event_line(&view.state, &p.event, Some(&mark))
+                )?;
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 pub fn impact(ctx: &Ctx, reference: &str, mark: ImpactMark, at: &str) -> Result<()> {
-    let at = ctx.parse_time(at)?;
-    if at > ctx.now() + chrono::Duration::minutes(1) {
-        bail!("that time is in the future; impact times record what has happened");
-    }
-    let (replica, summary) = open_for_write(ctx, reference)?;
-    let (kind, what) = match mark {
-        ImpactMark::Started => (EventKind::ImpactStarted {}, "start of impact set"),
-        ImpactMark::Detected => (EventKind::Detected {}, "detection set"),
-        ImpactMark::Ended => (EventKind::ImpactEnded {}, "end of impact set"),
-    };
-    let r = replica.record(summary.id, vec![(at, kind)])?;
-    say_recorded(what, &summary.short_id, &r)
+    with_visible_errors(|| {
+        let at = ctx.parse_time(at)?;
+        if at > ctx.now() + chrono::Duration::minutes(1) {
+            bail!("that time is in the future; impact times record what has happened");
+        }
+        let (replica, summary) = open_for_write(ctx, reference)?;
+        let (kind, what) = match mark {
+            ImpactMark::Started => (EventKind::ImpactStarted {}, "start of impact set"),
+            ImpactMark::Detected => (EventKind::Detected {}, "detection set"),
+            ImpactMark::Ended => (EventKind::ImpactEnded {}, "end of impact set"),
+        };
+        let r = replica.record(summary.id, vec![(at, kind)])?;
+        say_recorded(what, &summary.short_id, &r)
+    })
 }
 
 /// Seeds the demo incident as if its first hour had just happened; prints its short id
 /// and answers it.
 pub fn demo(ctx: &Ctx, restricted: bool) -> Result<String> {
-    let text = BUILT_IN
-        .iter()
-        .find(|(name, _)| *name == "demo")
-        .map(|(_, t)| *t)
-        .unwrap_or_default();
-    let mut scenario = Scenario::parse(text).map_err(anyhow::Error::msg)?;
-    scenario.restricted = restricted;
-    let incident = Uuid::now_v7();
-    let start = ctx.now() - chrono::Duration::minutes(60);
-    let events = scenario
-        .events(incident, start, false, Uuid::now_v7)
-        .map_err(anyhow::Error::msg)?;
-    let replica = ctx.replica()?;
-    if replica.is_shared() {
-        // The server writes every act under this token's handle: the script's acts become
-        // yours, and those the rule book does not give you are left out.
-        let me = replica.handle();
-        let mut left_out = 0;
-        for e in &events {
-            let one = vec![NewEvent {
-                id: e.id,
-                at: e.at,
-                kind: e.kind.clone(),
-            }];
-            match replica.record_as(incident, &me, one) {
-                Ok(Recorded::Rejected(_)) => left_out += 1,
-                Err(err) if err.is_refusal() => left_out += 1,
-                Err(err) => return Err(err.into()),
-                Ok(_) => {}
+    with_visible_errors(|| {
+        let text = BUILT_IN
+            .iter()
+            .find(|(name, _)| *name == "demo")
+            .map(|(_, t)| *t)
+            .unwrap_or_default();
+        let mut scenario = Scenario::parse(text).map_err(anyhow::Error::msg)?;
+        scenario.restricted = restricted;
+        let incident = Uuid::now_v7();
+        let start = ctx.now() - chrono::Duration::minutes(60);
+        let events = scenario
+            .events(incident, start, false, Uuid::now_v7)
+            .map_err(anyhow::Error::msg)?;
+        let replica = ctx.replica()?;
+        if replica.is_shared() {
+            // The server writes every act under this token's handle: the script's acts become
+            // yours, and those the rule book does not give you are left out.
+            let me = replica.handle();
+            let mut left_out = 0;
+            for e in &events {
+                let one = vec![NewEvent {
+                    id: e.id,
+                    at: e.at,
+                    kind: e.kind.clone(),
+                }];
+                match replica.record_as(incident, &me, one) {
+                    Ok(Recorded::Rejected(_)) => left_out += 1,
+                    Err(err) if err.is_refusal() => left_out += 1,
+                    Err(err) => return Err(err.into()),
+                    Ok(_) => {}
+                }
             }
+            if left_out > 0 {
+                output::tell(&format!(
+                    "shared mode: every scripted act is recorded as yours ({me}); {left_out} that \
+                     only another role could do were left out"
+                ));
+            }
+            let summary = replica.resolve(&incident.to_string())?;
+            emit(&format!("{}\n", summary.short_id))?;
+            return Ok(summary.short_id);
         }
-        if left_out > 0 {
-            eprintln!(
-                "shared mode: every scripted act is recorded as yours ({me}); {left_out} that \
-                 only another role could do were left out"
-            );
+        // Consecutive steps by one author go in one batch.
+        let mut i = 0;
+        while i < events.len() {
+            let author = events[i].author.clone();
+            let mut batch = Vec::new();
+            while i < events.len() && events[i].author == author {
+                let e = &events[i];
+                batch.push(NewEvent {
+                    id: e.id,
+                    at: e.at,
+                    kind: e.kind.clone(),
+                });
+                i += 1;
+            }
+            if let Recorded::Rejected(reason) = replica.record_as(incident, &author, batch)? {
+                bail!("the demo could not be seeded: {reason}");
+            }
         }
         let summary = replica.resolve(&incident.to_string())?;
         emit(&format!("{}\n", summary.short_id))?;
-        return Ok(summary.short_id);
-    }
-    // Consecutive steps by one author go in one batch.
-    let mut i = 0;
-    while i < events.len() {
-        let author = events[i].author.clone();
-        let mut batch = Vec::new();
-        while i < events.len() && events[i].author == author {
-            let e = &events[i];
-            batch.push(NewEvent {
-                id: e.id,
-                at: e.at,
-                kind: e.kind.clone(),
-            });
-            i += 1;
-        }
-        if let Recorded::Rejected(reason) = replica.record_as(incident, &author, batch)? {
-            bail!("the demo could not be seeded: {reason}");
-        }
-    }
-    let summary = replica.resolve(&incident.to_string())?;
-    emit(&format!("{}\n", summary.short_id))?;
-    Ok(summary.short_id)
+        Ok(summary.short_id)
+    })
 }
 
 /// Shared mode: push everything, pull everything; exit 0 only when nothing is left.
 pub fn sync(ctx: &Ctx, drop_rejected: bool) -> Result<()> {
-    if ctx.server.is_none() {
-        bail!(
-            "`warroom sync` needs a server: pass --server and --token (or set WARROOM_SERVER and WARROOM_TOKEN)"
-        );
-    }
-    let replica = ctx.replica()?;
-    if drop_rejected {
-        let dropped = replica.store().outbox_drop_rejected()?;
-        for p in &dropped {
-            eprintln!(
-                "dropped refused change {} on {}: {}",
-                p.event.kind.type_name(),
-                crate::domain::ids::short_id(&p.event.incident),
-                p.rejected.as_deref().unwrap_or("")
+    with_visible_errors(|| {
+        if ctx.server.is_none() {
+            bail!(
+                "`warroom sync` needs a server: pass --server and --token (or set WARROOM_SERVER and WARROOM_TOKEN)"
             );
         }
-    }
-    let result = replica.sync();
-    let status = replica.link_status(crate::sync::engine::Link::Connected)?;
-    if let Err(e) = result {
-        bail!(
-            "{e}; {} change(s) still pending on this machine",
-            status.pending
-        );
-    }
-    let outbox = replica.store().outbox(None)?;
-    let refused: Vec<_> = outbox.iter().filter(|p| p.rejected.is_some()).collect();
-    for p in &refused {
-        eprintln!(
-            "refused by the server: {} on {} ({}): {}",
-            p.event.kind.type_name(),
-            crate::domain::ids::short_id(&p.event.incident),
-            p.event.id,
-            p.rejected.as_deref().unwrap_or("")
-        );
-    }
-    if !refused.is_empty() {
-        bail!(
-            "{} change(s) were refused by the server (kept here; `warroom sync --drop-rejected` deletes them)",
-            refused.len()
-        );
-    }
-    if !outbox.is_empty() {
-        bail!(
-            "{} change(s) are still waiting for the server",
-            outbox.len()
-        );
-    }
-    let n = replica.incidents()?.len();
-    emit(&format!(
-        "in sync: nothing pending, {n} incident(s) up to date\n"
-    ))?;
-    Ok(())
+        let replica = ctx.replica()?;
+        if drop_rejected {
+            let dropped = replica.store().outbox_drop_rejected()?;
+            for p in &dropped {
+                output::tell(&format!(
+                    "dropped refused change {} on {}: {}",
+                    p.event.kind.type_name(),
+                    crate::domain::ids::short_id(&p.event.incident),
+                    p.rejected.as_deref().unwrap_or("")
+                ));
+            }
+        }
+        let result = replica.sync();
+        let status = replica.link_status(crate::sync::engine::Link::Connected)?;
+        if let Err(e) = result {
+            bail!(
+                "{e}; {} change(s) still pending on this machine",
+                status.pending
+            );
+        }
+        let outbox = replica.store().outbox(None)?;
+        let refused: Vec<_> = outbox.iter().filter(|p| p.rejected.is_some()).collect();
+        for p in &refused {
+            output::tell(&format!(
+                "refused by the server: {} on {} ({}): {}",
+                p.event.kind.type_name(),
+                crate::domain::ids::short_id(&p.event.incident),
+                p.event.id,
+                p.rejected.as_deref().unwrap_or("")
+            ));
+        }
+        if !refused.is_empty() {
+            bail!(
+                "{} change(s) were refused by the server (kept here; `warroom sync --drop-rejected` deletes them)",
+                refused.len()
+            );
+        }
+        if !outbox.is_empty() {
+            bail!(
+                "{} change(s) are still waiting for the server",
+                outbox.len()
+            );
+        }
+        let n = replica.incidents()?.len();
+        emit(&format!(
+            "in sync: nothing pending, {n} incident(s) up to date\n"
+        ))?;
+        Ok(())
+    })
 }
 
 /// The link as the console's status bar shows it, for scripts and people at a shell.
 pub fn status(ctx: &Ctx) -> Result<()> {
-    use crate::sync::engine::Link;
-    let Some((server, _)) = &ctx.server else {
-        return emit(&format!(
-            "solo (no server): this machine's copy in {} is the record\n",
-            ctx.data_dir.display()
-        ));
-    };
-    let replica = ctx.replica()?;
-    let link = match replica.sync() {
-        Ok(_) => Link::Connected,
-        Err(e) => Link::Offline {
-            since: ctx.now(),
-            retry_at: None,
-            reason: e.to_string(),
-        },
-    };
-    let status = replica.link_status(link)?;
-    emit(&format!(
-        "{server}: {}\nyou are {}\n",
-        status.describe(ctx.now()),
-        replica.handle()
-    ))
+    with_visible_errors(|| {
+        use crate::sync::engine::Link;
+        let Some((server, _)) = &ctx.server else {
+            return emit(&format!(
+                "solo (no server): this machine's copy in {} is the record\n",
+                visible_line(&ctx.data_dir.display().to_string())
+            ));
+        };
+        let replica = ctx.replica()?;
+        let link = match replica.sync() {
+            Ok(_) => Link::Connected,
+            Err(e) => Link::Offline {
+                since: ctx.now(),
+                retry_at: None,
+                reason: e.to_string(),
+            },
+        };
+        let status = replica.link_status(link)?;
+        emit(&format!(
+            "{}: {}\nyou are {}\n",
+            visible_line(server),
+            visible_line(&status.describe(ctx.now())),
+            visible_line(&replica.handle())
+        ))
+    })
 }

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::incidents::emit;
+use super::output::{self, visible_line, with_visible_errors};
 use super::{Ctx, PrivacyArg};
 use crate::config::Config;
 use crate::domain::event::{EventKind, PrivacyAssessment, Role, Status};
@@ -23,106 +24,123 @@ fn done(what: &str, short: &str, r: Recorded) -> Result<()> {
 }
 
 pub fn resolve(ctx: &Ctx, reference: &str, summary: &str) -> Result<()> {
-    let (replica, inc) = open(ctx, reference)?;
-    let r = replica.record(
-        inc.id,
-        vec![(
-            ctx.now(),
-            EventKind::Resolved {
-                summary: summary.to_string(),
-            },
-        )],
-    )?;
-    done("resolved", &inc.short_id, r)?;
-    eprintln!(
-        "Send the final messages: `warroom comms template final-internal --incident {0}` and \
-         `warroom comms template final-external --incident {0}`.",
-        inc.short_id
-    );
-    if inc.severity.is_major() {
+    with_visible_errors(|| {
+        let (replica, inc) = open(ctx, reference)?;
+        let r = replica.record(
+            inc.id,
+            vec![(
+                ctx.now(),
+                EventKind::Resolved {
+                    summary: summary.to_string(),
+                },
+            )],
+        )?;
+        done("resolved", &inc.short_id, r)?;
         eprintln!(
-            "A {} incident needs a postmortem: assign a Postmortem Owner before closing it.",
-            inc.severity
+            "Send the final messages: `warroom comms template final-internal --incident {0}` and \
+             `warroom comms template final-external --incident {0}`.",
+            inc.short_id
         );
-    }
-    Ok(())
+        if inc.severity.is_major() {
+            eprintln!(
+                "A {} incident needs a postmortem: assign a Postmortem Owner before closing it.",
+                inc.severity
+            );
+        }
+        Ok(())
+    })
 }
 
 pub fn close(ctx: &Ctx, reference: &str, reason: &str) -> Result<()> {
-    let (replica, inc) = open(ctx, reference)?;
-    let r = replica.record(
-        inc.id,
-        vec![(
-            ctx.now(),
-            EventKind::Closed {
-                reason: reason.to_string(),
-            },
-        )],
-    )?;
-    done("closed", &inc.short_id, r)
+    with_visible_errors(|| {
+        let (replica, inc) = open(ctx, reference)?;
+        let r = replica.record(
+            inc.id,
+            vec![(
+                ctx.now(),
+                EventKind::Closed {
+                    reason: reason.to_string(),
+                },
+            )],
+        )?;
+        done("closed", &inc.short_id, r)
+    })
 }
 
 pub fn reopen(ctx: &Ctx, reference: &str, reason: &str) -> Result<()> {
-    let (replica, inc) = open(ctx, reference)?;
-    let r = replica.record(
-        inc.id,
-        vec![(
-            ctx.now(),
-            EventKind::Reopened {
-                reason: reason.to_string(),
-            },
-        )],
-    )?;
-    done("reopened", &inc.short_id, r)
+    with_visible_errors(|| {
+        let (replica, inc) = open(ctx, reference)?;
+        let r = replica.record(
+            inc.id,
+            vec![(
+                ctx.now(),
+                EventKind::Reopened {
+                    reason: reason.to_string(),
+                },
+            )],
+        )?;
+        done("reopened", &inc.short_id, r)
+    })
 }
 
 pub fn assign(ctx: &Ctx, reference: &str, role: &str, handle: &str) -> Result<()> {
-    let Some(role) = Role::parse(role) else {
-        bail!("`{role}` is not a role: IC, CL, PL, OL or PO");
-    };
-    let (replica, inc) = open(ctx, reference)?;
-    let kind = if role == Role::Ic {
-        let brief = replica.view(inc.id)?.state.draft_brief(ctx.now());
-        EventKind::CommandHandedOver {
-            to: handle.to_string(),
-            brief,
-        }
-    } else {
-        EventKind::RoleAssigned {
-            role,
-            handle: handle.to_string(),
-        }
-    };
-    let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
-    done(&format!("{} → {handle}", role.title()), &inc.short_id, r)
+    with_visible_errors(|| {
+        let Some(role) = Role::parse(role) else {
+            bail!("`{role}` is not a role: IC, CL, PL, OL or PO");
+        };
+        let (replica, inc) = open(ctx, reference)?;
+        let kind = if role == Role::Ic {
+            let brief = replica.view(inc.id)?.state.draft_brief(ctx.now());
+            EventKind::CommandHandedOver {
+                to: handle.to_string(),
+                brief,
+            }
+        } else {
+            EventKind::RoleAssigned {
+                role,
+                handle: handle.to_string(),
+            }
+        };
+        let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
+        done(&format!("{} → {handle}", role.title()), &inc.short_id, r)
+    })
 }
 
 /// Writes the blameless postmortem; refuses while the text still blames, unless forced.
 pub fn postmortem(ctx: &Ctx, reference: &str, out: Option<&str>, force: bool) -> Result<()> {
-    let (replica, inc) = open(ctx, reference)?;
-    let view = replica.view(inc.id)?;
-    let events = view.events();
-    let findings = postmortem::blame_check(&view.state, &events);
-    for f in &findings {
-        let kind = if f.blocking { "blame" } else { "name" };
-        eprintln!("{kind}: {}: {} — “{}”", f.spot, f.problem, f.excerpt);
-    }
-    let blocking = findings.iter().filter(|f| f.blocking).count();
-    if blocking > 0 && !force {
-        bail!(
-            "{blocking} passage(s) read as blame: rephrase them around systems and processes \
-             (add a note with the corrected account), or pass --force to write the report anyway"
-        );
-    }
-    let text = postmortem::report(&view.state, &events, ctx.now());
-    match out {
-        Some(path) if path != "-" => {
-            std::fs::write(path, &text).with_context(|| format!("cannot write {path}"))?;
-            eprintln!("postmortem of {} written to {path}", inc.short_id);
-            Ok(())
+    with_visible_errors(|| {
+        let (replica, inc) = open(ctx, reference)?;
+        let view = replica.view(inc.id)?;
+        let events = view.events();
+        let findings = postmortem::blame_check(&view.state, &events);
+        for f in &findings {
+            let kind = if f.blocking { "blame" } else { "name" };
+            output::tell(&format!(
+                "{kind}: {}: {} — “{}”",
+                f.spot, f.problem, f.excerpt
+            ));
         }
-        _ => emit(&text),
-    }
+        let blocking = findings.iter().filter(|f| f.blocking).count();
+        if blocking > 0 && !force {
+            bail!(
+                "{blocking} passage(s) read as blame: rephrase them around systems and processes \
+                 (add a note with the corrected account), or pass --force to write the report anyway"
+            );
+        }
+        // Shown visibly in a file too, so `--out FILE` writes what stdout would.
+        let text = postmortem::report(&view.state, &events, ctx.now());
+        let text = output::visible(&text);
+        match out {
+            Some(path) if path != "-" => {
+                // A new file is readable by its owner only: the report quotes the incident.
+                crate::files::write_private(std::path::Path::new(path), text.as_bytes())
+                    .with_context(|| format!("cannot write {path}"))?;
+                output::tell(&format!("postmortem of {} written to {path}", inc.short_id));
+                Ok(())
+            }
+            _ => emit(&text),
+        }
+    })
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate> {
@@ -137,144 +155,150 @@ pub fn action_add(
     owner: &str,
     due: Option<&str>,
 ) -> Result<()> {
-    let Some(owner_role) = Role::parse(owner) else {
-        bail!("`{owner}` is not a role: IC, CL, PL, OL or PO");
-    };
-    if text.trim().is_empty() {
-        bail!("the action item is empty");
-    }
-    let explicit = due.map(parse_date).transpose()?;
-    let (replica, inc) = open(ctx, reference)?;
-    let state = replica.view(inc.id)?.state;
-    let due = match explicit {
-        Some(d) => d,
-        None => {
-            let (config, problem) = Config::load(Config::user_file().as_deref());
-            if let Some(p) = problem {
-                eprintln!("warroom: {p}");
-            }
-            let from = state.resolved_at.unwrap_or_else(|| ctx.now());
-            (from + config.action_due).date_naive()
+    with_visible_errors(|| {
+        let Some(owner_role) = Role::parse(owner) else {
+            bail!("`{owner}` is not a role: IC, CL, PL, OL or PO");
+        };
+        if text.trim().is_empty() {
+            bail!("the action item is empty");
         }
-    };
-    let r = replica.record(
-        inc.id,
-        vec![(
-            ctx.now(),
-            EventKind::ActionItemAdded {
-                text: text.trim().to_string(),
-                owner_role,
-                due,
-            },
-        )],
-    )?;
-    done(
-        &format!("action item (owner {owner_role}, due {due})"),
-        &inc.short_id,
-        r,
-    )
+        let explicit = due.map(parse_date).transpose()?;
+        let (replica, inc) = open(ctx, reference)?;
+        let state = replica.view(inc.id)?.state;
+        let due = match explicit {
+            Some(d) => d,
+            None => {
+                let (config, problem) = Config::load(Config::user_file().as_deref());
+                if let Some(p) = problem {
+                    output::tell(&format!("warroom: {p}"));
+                }
+                let from = state.resolved_at.unwrap_or_else(|| ctx.now());
+                (from + config.action_due).date_naive()
+            }
+        };
+        let r = replica.record(
+            inc.id,
+            vec![(
+                ctx.now(),
+                EventKind::ActionItemAdded {
+                    text: text.trim().to_string(),
+                    owner_role,
+                    due,
+                },
+            )],
+        )?;
+        done(
+            &format!("action item (owner {owner_role}, due {due})"),
+            &inc.short_id,
+            r,
+        )
+    })
 }
 
 pub fn action_done(ctx: &Ctx, reference: &str, item: &str) -> Result<()> {
-    let (replica, inc) = open(ctx, reference)?;
-    let state = replica.view(inc.id)?.state;
-    let number = item
-        .trim()
-        .trim_start_matches(['A', 'a'])
-        .parse::<usize>()
-        .ok();
-    // A1, A2, ... by number; otherwise a prefix of the item's id long enough to be one.
-    let prefix = item.trim().to_ascii_lowercase();
-    let by_id: Vec<_> = if prefix.len() >= 4 {
-        state
-            .action_items
-            .iter()
-            .filter(|a| a.id.to_string().starts_with(&prefix))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    if by_id.len() > 1 {
-        bail!(
-            "`{item}` matches {} action items: type more of the id, or use A1, A2, ...",
-            by_id.len()
-        );
-    }
-    let found = number
-        .and_then(|n| state.action_items.get(n.wrapping_sub(1)))
-        .filter(|_| item.trim().len() <= 4)
-        .or(by_id.first().copied());
-    let Some(a) = found else {
-        bail!(
-            "no action item `{item}` on {} (see `warroom actions`)",
-            inc.short_id
-        );
-    };
-    let r = replica.record(
-        inc.id,
-        vec![(ctx.now(), EventKind::ActionItemDone { item: a.id })],
-    )?;
-    done("action item done", &inc.short_id, r)
+    with_visible_errors(|| {
+        let (replica, inc) = open(ctx, reference)?;
+        let state = replica.view(inc.id)?.state;
+        let number = item
+            .trim()
+            .trim_start_matches(['A', 'a'])
+            .parse::<usize>()
+            .ok();
+        // A1, A2, ... by number; otherwise a prefix of the item's id long enough to be one.
+        let prefix = item.trim().to_ascii_lowercase();
+        let by_id: Vec<_> = if prefix.len() >= 4 {
+            state
+                .action_items
+                .iter()
+                .filter(|a| a.id.to_string().starts_with(&prefix))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if by_id.len() > 1 {
+            bail!(
+                "`{item}` matches {} action items: type more of the id, or use A1, A2, ...",
+                by_id.len()
+            );
+        }
+        let found = number
+            .and_then(|n| state.action_items.get(n.wrapping_sub(1)))
+            .filter(|_| item.trim().len() <= 4)
+            .or(by_id.first().copied());
+        let Some(a) = found else {
+            bail!(
+                "no action item `{item}` on {} (see `warroom actions`)",
+                inc.short_id
+            );
+        };
+        let r = replica.record(
+            inc.id,
+            vec![(ctx.now(), EventKind::ActionItemDone { item: a.id })],
+        )?;
+        done("action item done", &inc.short_id, r)
+    })
 }
 
 pub fn actions(ctx: &Ctx, overdue: bool, json: bool) -> Result<()> {
-    let Some(replica) = ctx.existing_replica()? else {
-        return if json { emit("[]\n") } else { Ok(()) };
-    };
-    let today = ctx.now().date_naive();
-    let mut rows = Vec::new();
-    for inc in replica.incidents()? {
-        let state = replica.view(inc.id)?.state;
-        for (i, a) in state.action_items.iter().enumerate() {
-            let late = a.done_at.is_none() && a.due < today;
-            if overdue && !late {
-                continue;
-            }
-            rows.push(serde_json::json!({
-                "incident": inc.short_id,
-                "item": format!("A{}", i + 1),
-                "id": a.id,
-                "text": a.text,
-                "owner_role": a.owner_role,
-                "due": a.due,
-                "done": a.done_at.is_some(),
-                "overdue": late,
-            }));
-        }
-    }
-    if json {
-        return emit(&format!("{}\n", serde_json::to_string_pretty(&rows)?));
-    }
-    if rows.is_empty() {
-        eprintln!(
-            "{}",
-            if overdue {
-                "No overdue action items."
-            } else {
-                "No action items yet."
-            }
-        );
-    }
-    let mut out = String::new();
-    for r in rows {
-        let state = if r["done"] == true {
-            "done"
-        } else if r["overdue"] == true {
-            "OVERDUE"
-        } else {
-            "open"
+    with_visible_errors(|| {
+        let Some(replica) = ctx.existing_replica()? else {
+            return if json { emit("[]\n") } else { Ok(()) };
         };
-        out.push_str(&format!(
-            "{} {:<4} {:<8} {:<3} due {}  {}\n",
-            r["incident"].as_str().unwrap_or(""),
-            r["item"].as_str().unwrap_or(""),
-            state,
-            r["owner_role"].as_str().unwrap_or("").to_ascii_uppercase(),
-            r["due"].as_str().unwrap_or(""),
-            r["text"].as_str().unwrap_or("")
-        ));
-    }
-    emit(&out)
+        let today = ctx.now().date_naive();
+        let mut rows = Vec::new();
+        for inc in replica.incidents()? {
+            let state = replica.view(inc.id)?.state;
+            for (i, a) in state.action_items.iter().enumerate() {
+                let late = a.done_at.is_none() && a.due < today;
+                if overdue && !late {
+                    continue;
+                }
+                rows.push(serde_json::json!({
+                    "incident": inc.short_id,
+                    "item": format!("A{}", i + 1),
+                    "id": a.id,
+                    "text": a.text,
+                    "owner_role": a.owner_role,
+                    "due": a.due,
+                    "done": a.done_at.is_some(),
+                    "overdue": late,
+                }));
+            }
+        }
+        if json {
+            return emit(&output::json_pretty(&rows)?);
+        }
+        if rows.is_empty() {
+            eprintln!(
+                "{}",
+                if overdue {
+                    "No overdue action items."
+                } else {
+                    "No action items yet."
+                }
+            );
+        }
+        let mut out = String::new();
+        for r in rows {
+            let state = if r["done"] == true {
+                "done"
+            } else if r["overdue"] == true {
+                "OVERDUE"
+            } else {
+                "open"
+            };
+            out.push_str(&format!(
+                "{} {:<4} {:<8} {:<3} due {}  {}\n",
+                r["incident"].as_str().unwrap_or(""),
+                r["item"].as_str().unwrap_or(""),
+                state,
+                r["owner_role"].as_str().unwrap_or("").to_ascii_uppercase(),
+                r["due"].as_str().unwrap_or(""),
+                visible_line(r["text"].as_str().unwrap_or(""))
+            ));
+        }
+        emit(&out)
+    })
 }
 
 fn dist(d: &Option<Distribution>) -> String {
@@ -291,49 +315,51 @@ fn dist(d: &Option<Distribution>) -> String {
 }
 
 pub fn stats_cmd(ctx: &Ctx, json: bool, since: Option<&str>) -> Result<()> {
-    let since = since.map(|s| ctx.parse_time(s)).transpose()?;
-    let incidents = match ctx.existing_replica()? {
-        Some(r) => r.incidents()?,
-        None => Vec::new(),
-    };
-    let s = stats(&incidents, since);
-    if json {
-        return emit(&format!("{}\n", serde_json::to_string_pretty(&s)?));
-    }
-    let mut out = String::new();
-    out.push_str(&format!(
-        "{} incident(s){}; {} drill(s) left out\n\n",
-        s.all.incidents,
-        since
-            .map(|t| format!(" since {}", t.format("%Y-%m-%d")))
-            .unwrap_or_default(),
-        s.drills_excluded
-    ));
-    for (label, g) in std::iter::once(("all".to_string(), &s.all))
-        .chain(s.by_severity.iter().map(|(l, g)| (format!("SEV{l}"), g)))
-    {
+    with_visible_errors(|| {
+        let since = since.map(|s| ctx.parse_time(s)).transpose()?;
+        let incidents = match ctx.existing_replica()? {
+            Some(r) => r.incidents()?,
+            None => Vec::new(),
+        };
+        let s = stats(&incidents, since);
+        if json {
+            return emit(&output::json_pretty(&s)?);
+        }
+        let mut out = String::new();
         out.push_str(&format!(
-            "{label:<4} TTD {}\n     TTR {}\n",
-            dist(&g.ttd),
-            dist(&g.ttr)
+            "{} incident(s){}; {} drill(s) left out\n\n",
+            s.all.incidents,
+            since
+                .map(|t| format!(" since {}", t.format("%Y-%m-%d")))
+                .unwrap_or_default(),
+            s.drills_excluded
         ));
-    }
-    out.push_str("\nTime to detect, all severities\n");
-    out.push_str(&histogram(&s.all.ttd_values, 30));
-    out.push_str("\nTime to recover, all severities\n");
-    out.push_str(&histogram(&s.all.ttr_values, 30));
-    if !s.missing.is_empty() {
-        out.push_str("\nLeft out of a figure for a missing time:\n");
-        for m in &s.missing {
+        for (label, g) in std::iter::once(("all".to_string(), &s.all))
+            .chain(s.by_severity.iter().map(|(l, g)| (format!("SEV{l}"), g)))
+        {
             out.push_str(&format!(
-                "  {} {} (no {})\n",
-                m.short_id,
-                m.title,
-                m.missing.join(", no ")
+                "{label:<4} TTD {}\n     TTR {}\n",
+                dist(&g.ttd),
+                dist(&g.ttr)
             ));
         }
-    }
-    emit(&out)
+        out.push_str("\nTime to detect, all severities\n");
+        out.push_str(&histogram(&s.all.ttd_values, 30));
+        out.push_str("\nTime to recover, all severities\n");
+        out.push_str(&histogram(&s.all.ttr_values, 30));
+        if !s.missing.is_empty() {
+            out.push_str("\nLeft out of a figure for a missing time:\n");
+            for m in &s.missing {
+                out.push_str(&format!(
+                    "  {} {} (no {})\n",
+                    m.short_id,
+                    visible_line(&m.title),
+                    m.missing.join(", no ")
+                ));
+            }
+        }
+        emit(&out)
+    })
 }
 
 pub fn kedb_add(
@@ -344,156 +370,174 @@ pub fn kedb_add(
     incident: Option<&str>,
     from_postmortem: Option<&str>,
 ) -> Result<()> {
-    let replica = ctx.replica()?;
-    let (mut symptom, mut root_cause, mut incidents) = (
-        symptom.trim().to_string(),
-        root_cause.trim().to_string(),
-        Vec::new(),
-    );
-    if let Some(reference) = from_postmortem.or(incident) {
-        let inc = replica.resolve(reference)?;
-        incidents.push(inc.id);
-        if from_postmortem.is_some() {
-            // From a postmortem: the incident's title as symptom, its supported theories as cause.
-            let state = replica.view(inc.id)?.state;
-            if symptom.is_empty() {
-                symptom = state.summary.title.clone();
-            }
-            if root_cause.is_empty() {
-                let supported: Vec<String> = state
-                    .board
-                    .theories
-                    .iter()
-                    .filter(|t| t.status == crate::domain::event::TheoryStatus::Supported)
-                    .map(|t| t.text.clone())
-                    .collect();
-                root_cause = supported.join(" ");
+    with_visible_errors(|| {
+        let replica = ctx.replica()?;
+        let (mut symptom, mut root_cause, mut incidents) = (
+            symptom.trim().to_string(),
+            root_cause.trim().to_string(),
+            Vec::new(),
+        );
+        if let Some(reference) = from_postmortem.or(incident) {
+            let inc = replica.resolve(reference)?;
+            incidents.push(inc.id);
+            if from_postmortem.is_some() {
+                // From a postmortem: the incident's title as symptom, its supported theories as cause.
+                let state = replica.view(inc.id)?.state;
+                if symptom.is_empty() {
+                    symptom = state.summary.title.clone();
+                }
+                if root_cause.is_empty() {
+                    let supported: Vec<String> = state
+                        .board
+                        .theories
+                        .iter()
+                        .filter(|t| t.status == crate::domain::event::TheoryStatus::Supported)
+                        .map(|t| t.text.clone())
+                        .collect();
+                    root_cause = supported.join(" ");
+                }
             }
         }
-    }
-    if symptom.is_empty() {
-        bail!("say what responders see: --symptom \"...\" (or --from-postmortem INCIDENT)");
-    }
-    let event_id = Uuid::now_v7();
-    let key = kedb::new_key(&event_id);
-    let kind = EventKind::KnownErrorRecorded {
-        key: key.clone(),
-        symptom,
-        root_cause,
-        workaround: workaround.trim().to_string(),
-        incidents: incidents.clone(),
-    };
-    if let Recorded::Rejected(r) = replica.record_known_error(kind)? {
-        bail!("the known error was refused: {r}");
-    }
-    for id in incidents {
-        replica.record(
-            id,
-            vec![(
-                ctx.now(),
-                EventKind::KnownErrorLinked {
-                    known_error: key.clone(),
-                    title: String::new(),
-                },
-            )],
-        )?;
-    }
-    emit(&format!("{key}\n"))
+        if symptom.is_empty() {
+            bail!("say what responders see: --symptom \"...\" (or --from-postmortem INCIDENT)");
+        }
+        let event_id = Uuid::now_v7();
+        let key = kedb::new_key(&event_id);
+        let kind = EventKind::KnownErrorRecorded {
+            key: key.clone(),
+            symptom,
+            root_cause,
+            workaround: workaround.trim().to_string(),
+            incidents: incidents.clone(),
+        };
+        if let Recorded::Rejected(r) = replica.record_known_error(kind)? {
+            bail!("the known error was refused: {r}");
+        }
+        for id in incidents {
+            replica.record(
+                id,
+                vec![(
+                    ctx.now(),
+                    EventKind::KnownErrorLinked {
+                        known_error: key.clone(),
+                        title: String::new(),
+                    },
+                )],
+            )?;
+        }
+        emit(&format!("{key}\n"))
+    })
 }
 
 pub fn kedb_search(ctx: &Ctx, query: &str, json: bool) -> Result<()> {
-    let entries = match ctx.existing_replica()? {
-        Some(r) => r.known_errors()?,
-        None => Default::default(),
-    };
-    let hits = kedb::search(entries.values(), query);
-    if json {
-        let list: Vec<_> = hits
-            .iter()
-            .map(|(score, e)| serde_json::json!({ "score": score, "entry": e }))
-            .collect();
-        return emit(&format!("{}\n", serde_json::to_string_pretty(&list)?));
-    }
-    if hits.is_empty() {
-        eprintln!("no known error matches “{query}”");
-    }
-    let mut out = String::new();
-    for (_, e) in hits {
-        out.push_str(&format!("{:<10} {}\n", e.key, e.symptom));
-        if !e.workaround.is_empty() {
-            out.push_str(&format!("{:<10} workaround: {}\n", "", e.workaround));
+    with_visible_errors(|| {
+        let entries = match ctx.existing_replica()? {
+            Some(r) => r.known_errors()?,
+            None => Default::default(),
+        };
+        let hits = kedb::search(entries.values(), query);
+        if json {
+            let list: Vec<_> = hits
+                .iter()
+                .map(|(score, e)| serde_json::json!({ "score": score, "entry": e }))
+                .collect();
+            return emit(&output::json_pretty(&list)?);
         }
-    }
-    emit(&out)
+        if hits.is_empty() {
+            output::tell(&format!("no known error matches “{query}”"));
+        }
+        let mut out = String::new();
+        for (_, e) in hits {
+            out.push_str(&format!(
+                "{:<10} {}\n",
+                visible_line(&e.key),
+                visible_line(&e.symptom)
+            ));
+            if !e.workaround.is_empty() {
+                out.push_str(&format!(
+                    "{:<10} workaround: {}\n",
+                    "",
+                    visible_line(&e.workaround)
+                ));
+            }
+        }
+        emit(&out)
+    })
 }
 
 pub fn kedb_show(ctx: &Ctx, key: &str) -> Result<()> {
-    let replica = ctx.existing_replica()?.context("no known errors yet")?;
-    let entries = replica.known_errors()?;
-    let e = entries
-        .values()
-        .find(|e| e.key.eq_ignore_ascii_case(key))
-        .with_context(|| format!("no known error {key} (see `warroom kedb search`)"))?;
-    let all = replica.incidents()?;
-    let linked: Vec<String> = e
-        .incidents
-        .iter()
-        .map(|id| {
-            all.iter()
-                .find(|i| i.id == *id)
-                .map_or(id.to_string(), |i| format!("{} {}", i.short_id, i.title))
-        })
-        .collect();
-    emit(&format!(
-        "{}\nSymptom:    {}\nRoot cause: {}\nWorkaround: {}\nIncidents:  {}\nRecorded:   {}\n",
-        e.key,
-        e.symptom,
-        if e.root_cause.is_empty() {
-            "not known yet"
-        } else {
-            &e.root_cause
-        },
-        if e.workaround.is_empty() {
-            "none known"
-        } else {
-            &e.workaround
-        },
-        if linked.is_empty() {
-            "none".to_string()
-        } else {
-            linked.join("; ")
-        },
-        e.recorded_at.format("%Y-%m-%d %H:%M UTC")
-    ))
+    with_visible_errors(|| {
+        let replica = ctx.existing_replica()?.context("no known errors yet")?;
+        let entries = replica.known_errors()?;
+        let e = entries
+            .values()
+            .find(|e| e.key.eq_ignore_ascii_case(key))
+            .with_context(|| format!("no known error {key} (see `warroom kedb search`)"))?;
+        let all = replica.incidents()?;
+        let linked: Vec<String> = e
+            .incidents
+            .iter()
+            .map(|id| {
+                all.iter()
+                    .find(|i| i.id == *id)
+                    .map_or(id.to_string(), |i| {
+                        format!("{} {}", i.short_id, visible_line(&i.title))
+                    })
+            })
+            .collect();
+        // Each field may run over several lines, indented under its first.
+        let field = |text: &str, missing: &str| {
+            if text.is_empty() {
+                missing.to_string()
+            } else {
+                output::block(text, "            ")
+            }
+        };
+        emit(&format!(
+            "{}\nSymptom:    {}\nRoot cause: {}\nWorkaround: {}\nIncidents:  {}\nRecorded:   {}\n",
+            visible_line(&e.key),
+            field(&e.symptom, ""),
+            field(&e.root_cause, "not known yet"),
+            field(&e.workaround, "none known"),
+            if linked.is_empty() {
+                "none".to_string()
+            } else {
+                linked.join("; ")
+            },
+            e.recorded_at.format("%Y-%m-%d %H:%M UTC")
+        ))
+    })
 }
 
 pub fn kedb_link(ctx: &Ctx, key: &str, reference: &str) -> Result<()> {
-    let replica = ctx.replica()?;
-    let entries = replica.known_errors()?;
-    let e = entries
-        .values()
-        .find(|e| e.key.eq_ignore_ascii_case(key))
-        .with_context(|| format!("no known error {key} (see `warroom kedb search`)"))?
-        .clone();
-    let inc = replica.resolve(reference)?;
-    replica.record_known_error(EventKind::KnownErrorRecorded {
-        key: e.key.clone(),
-        symptom: String::new(),
-        root_cause: String::new(),
-        workaround: String::new(),
-        incidents: vec![inc.id],
-    })?;
-    let r = replica.record(
-        inc.id,
-        vec![(
-            ctx.now(),
-            EventKind::KnownErrorLinked {
-                known_error: e.key.clone(),
-                title: e.symptom.clone(),
-            },
-        )],
-    )?;
-    done(&format!("linked {}", e.key), &inc.short_id, r)
+    with_visible_errors(|| {
+        let replica = ctx.replica()?;
+        let entries = replica.known_errors()?;
+        let e = entries
+            .values()
+            .find(|e| e.key.eq_ignore_ascii_case(key))
+            .with_context(|| format!("no known error {key} (see `warroom kedb search`)"))?
+            .clone();
+        let inc = replica.resolve(reference)?;
+        replica.record_known_error(EventKind::KnownErrorRecorded {
+            key: e.key.clone(),
+            symptom: String::new(),
+            root_cause: String::new(),
+            workaround: String::new(),
+            incidents: vec![inc.id],
+        })?;
+        let r = replica.record(
+            inc.id,
+            vec![(
+                ctx.now(),
+                EventKind::KnownErrorLinked {
+                    known_error: e.key.clone(),
+                    title: e.symptom.clone(),
+                },
+            )],
+        )?;
+        done(&format!("linked {}", e.key), &inc.short_id, r)
+    })
 }
 
 pub fn privacy_cmd(
@@ -503,106 +547,110 @@ pub fn privacy_cmd(
     step: Option<u8>,
     note: &str,
 ) -> Result<()> {
-    let (replica, inc) = open(ctx, reference)?;
-    if let Some(a) = assess {
-        let assessment = match a {
-            PrivacyArg::NotAssessed => PrivacyAssessment::NotAssessed,
-            PrivacyArg::None => PrivacyAssessment::NoPersonalInformation,
-            PrivacyArg::PossibleBreach => PrivacyAssessment::PossibleBreach,
-        };
-        let r = replica.record(
-            inc.id,
-            vec![(
-                ctx.now(),
-                EventKind::PrivacyAssessed {
-                    assessment,
-                    notes: note.to_string(),
-                },
-            )],
-        )?;
-        done("privacy assessed", &inc.short_id, r)?;
-        if assessment == PrivacyAssessment::PossibleBreach {
-            let state = replica.view(inc.id)?.state;
-            let pl = state.roster.holder(Role::Pl).unwrap_or("the IC");
-            eprintln!(
-                "A possible breach: the Policy Lead ({pl}) leads the six breach steps. Step 1: {}.",
-                privacy::STEPS[0]
-            );
+    with_visible_errors(|| {
+        let (replica, inc) = open(ctx, reference)?;
+        if let Some(a) = assess {
+            let assessment = match a {
+                PrivacyArg::NotAssessed => PrivacyAssessment::NotAssessed,
+                PrivacyArg::None => PrivacyAssessment::NoPersonalInformation,
+                PrivacyArg::PossibleBreach => PrivacyAssessment::PossibleBreach,
+            };
+            let r = replica.record(
+                inc.id,
+                vec![(
+                    ctx.now(),
+                    EventKind::PrivacyAssessed {
+                        assessment,
+                        notes: note.to_string(),
+                    },
+                )],
+            )?;
+            done("privacy assessed", &inc.short_id, r)?;
+            if assessment == PrivacyAssessment::PossibleBreach {
+                let state = replica.view(inc.id)?.state;
+                let pl = state.roster.holder(Role::Pl).unwrap_or("the IC");
+                output::tell(&format!(
+                    "A possible breach: the Policy Lead ({pl}) leads the six breach steps. Step 1: {}.",
+                    privacy::STEPS[0]
+                ));
+            }
         }
-    }
-    if let Some(n) = step {
-        let r = replica.record(
-            inc.id,
-            vec![(
-                ctx.now(),
-                EventKind::PrivacyStepDone {
-                    step: n,
-                    note: note.to_string(),
-                },
-            )],
-        )?;
-        done(&format!("privacy step {n}"), &inc.short_id, r)?;
-    }
-    let state = replica.view(inc.id)?.state;
-    let mut out = format!(
-        "Privacy on {}: {}\n",
-        inc.short_id,
-        match state.privacy {
-            PrivacyAssessment::NotAssessed =>
-                "NOT YET ASSESSED (every incident needs an assessment)",
-            PrivacyAssessment::NoPersonalInformation => "no personal information involved",
-            PrivacyAssessment::PossibleBreach => "POSSIBLE BREACH",
+        if let Some(n) = step {
+            let r = replica.record(
+                inc.id,
+                vec![(
+                    ctx.now(),
+                    EventKind::PrivacyStepDone {
+                        step: n,
+                        note: note.to_string(),
+                    },
+                )],
+            )?;
+            done(&format!("privacy step {n}"), &inc.short_id, r)?;
         }
-    );
-    if state.privacy == PrivacyAssessment::PossibleBreach {
-        for (i, name) in privacy::STEPS.iter().enumerate() {
-            let n = i as u8 + 1;
-            let when = state
-                .privacy_steps
-                .get(&n)
-                .map(|t| format!("done {}", t.format("%Y-%m-%d %H:%M UTC")))
-                .unwrap_or_else(|| "open".into());
-            out.push_str(&format!("  {n}. {name}: {when}\n"));
+        let state = replica.view(inc.id)?.state;
+        let mut out = format!(
+            "Privacy on {}: {}\n",
+            inc.short_id,
+            match state.privacy {
+                PrivacyAssessment::NotAssessed =>
+                    "NOT YET ASSESSED (every incident needs an assessment)",
+                PrivacyAssessment::NoPersonalInformation => "no personal information involved",
+                PrivacyAssessment::PossibleBreach => "POSSIBLE BREACH",
+            }
+        );
+        if state.privacy == PrivacyAssessment::PossibleBreach {
+            for (i, name) in privacy::STEPS.iter().enumerate() {
+                let n = i as u8 + 1;
+                let when = state
+                    .privacy_steps
+                    .get(&n)
+                    .map(|t| format!("done {}", t.format("%Y-%m-%d %H:%M UTC")))
+                    .unwrap_or_else(|| "open".into());
+                out.push_str(&format!("  {n}. {name}: {when}\n"));
+            }
         }
-    }
-    emit(&out)
+        emit(&out)
+    })
 }
 
 pub fn drill(ctx: &Ctx, scenario: Option<&str>, speed: f64, restricted: bool) -> Result<()> {
-    let Some(name) = scenario else {
-        let mut out = String::from("Scenarios (play one with `warroom drill NAME`):\n");
-        for (name, text) in crate::domain::scenario::BUILT_IN {
-            if let Ok(s) = crate::domain::scenario::Scenario::parse(text) {
-                out.push_str(&format!("  {name:<20} SEV{} {}\n", s.severity, s.title));
+    with_visible_errors(|| {
+        let Some(name) = scenario else {
+            let mut out = String::from("Scenarios (play one with `warroom drill NAME`):\n");
+            for (name, text) in crate::domain::scenario::BUILT_IN {
+                if let Ok(s) = crate::domain::scenario::Scenario::parse(text) {
+                    out.push_str(&format!("  {name:<20} SEV{} {}\n", s.severity, s.title));
+                }
             }
-        }
-        return emit(&out);
-    };
-    let replica = ctx.replica()?;
-    let clock: Arc<dyn crate::clock::Clock> = ctx.clock.clone();
-    let d = crate::drill::prepare(name, &replica.handle(), clock.as_ref(), speed, restricted)?;
-    let short = crate::domain::ids::short_id(&d.incident);
-    eprintln!(
-        "Drill {short} started: you are the incident commander. Open it in another terminal \
-         with `warroom --incident {short}`; events arrive here as they happen (ctrl-c stops)."
-    );
-    crate::drill::play(&replica, &d, &clock, std::thread::sleep, |e, r| {
-        let mark = match r {
-            Recorded::Rejected(_) => " (refused)",
-            Recorded::Pending => " (pending)",
-            Recorded::Confirmed(_) => "",
+            return emit(&out);
         };
-        let line = format!(
-            "{}  {:<10} {}{mark}\n",
-            e.at.format("%H:%M:%S"),
-            e.author,
-            crate::domain::describe::text(&e.kind)
+        let replica = ctx.replica()?;
+        let clock: Arc<dyn crate::clock::Clock> = ctx.clock.clone();
+        let d = crate::drill::prepare(name, &replica.handle(), clock.as_ref(), speed, restricted)?;
+        let short = crate::domain::ids::short_id(&d.incident);
+        eprintln!(
+            "Drill {short} started: you are the incident commander. Open it in another terminal \
+             with `warroom --incident {short}`; events arrive here as they happen (ctrl-c stops)."
         );
-        let _ = std::io::stdout().write_all(line.as_bytes());
-    })?;
-    let state = replica.view(d.incident)?.state;
-    if state.summary.status == Status::Active {
-        eprintln!("The script is done; the incident is yours to resolve.");
-    }
-    Ok(())
+        crate::drill::play(&replica, &d, &clock, std::thread::sleep, |e, r| {
+            let mark = match r {
+                Recorded::Rejected(_) => " (refused)",
+                Recorded::Pending => " (pending)",
+                Recorded::Confirmed(_) => "",
+            };
+            let line = format!(
+                "{}  {:<10} {}{mark}\n",
+                e.at.format("%H:%M:%S"),
+                visible_line(&e.author),
+                visible_line(&crate::domain::describe::text(&e.kind))
+            );
+            let _ = std::io::stdout().write_all(line.as_bytes());
+        })?;
+        let state = replica.view(d.incident)?.state;
+        if state.summary.status == Status::Active {
+            eprintln!("The script is done; the incident is yours to resolve.");
+        }
+        Ok(())
+    })
 }

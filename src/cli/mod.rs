@@ -41,6 +41,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "WARROOM_SERVER", value_name = "URL")]
     pub server: Option<String>,
 
+    /// Shared mode: trust this CA certificate (PEM) besides the system's, for a server
+    /// whose certificate your own CA signed
+    #[arg(long, global = true, env = "WARROOM_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
     /// Shared mode: your API token (from `warroom token create`)
     #[arg(
         long,
@@ -313,6 +318,12 @@ pub enum Command {
         /// Most connections open at once; beyond it, idle ones make room
         #[arg(long, value_name = "N", default_value_t = 4096)]
         max_connections: usize,
+        /// Seconds a new connection has to send a complete request (and finish TLS)
+        #[arg(long, value_name = "SECS", default_value_t = 10)]
+        header_timeout: u64,
+        /// Seconds a connection may sit idle between requests
+        #[arg(long, value_name = "SECS", default_value_t = 75)]
+        idle_timeout: u64,
         /// Log lines as text or as JSON objects (RUST_LOG chooses what is logged)
         #[arg(long, value_enum, default_value = "text")]
         log_format: LogFormat,
@@ -488,7 +499,10 @@ impl Ctx {
         if let Some(warning) = replica.refresh()
             && announce
         {
-            eprintln!("warroom: {warning}");
+            eprintln!(
+                "warroom: {}",
+                crate::domain::describe::visible_line(&warning)
+            );
         }
         Ok(Some(replica))
     }
@@ -496,8 +510,15 @@ impl Ctx {
 
 fn valid_handle(h: &str) -> Result<String> {
     let h = h.trim();
-    if h.is_empty() || h.len() > 64 || h.starts_with('-') || h.chars().any(char::is_whitespace) {
-        bail!("`{h}` is not a usable handle: 1 to 64 characters, no spaces");
+    if h.is_empty()
+        || h.len() > 64
+        || h.starts_with('-')
+        || h.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        bail!(
+            "`{}` is not a usable handle: 1 to 64 characters, no spaces or control characters",
+            crate::domain::describe::visible_line(h)
+        );
     }
     Ok(h.to_string())
 }
@@ -525,6 +546,16 @@ pub fn run(cli: Cli) -> Result<()> {
         ),
         (None, _) => None,
     };
+    crate::sync::remote::trust_ca_cert(cli.ca_cert.clone());
+    let console_wanted =
+        cli.command.is_none() || matches!(cli.command, Some(Command::Demo { no_tui: false, .. }));
+    if let Some((url, _)) = &server
+        && let Some(warning) = crate::sync::remote::plain_http_warning(url)
+        && !console_wanted
+    {
+        // Once per run; the console shows it in its header instead.
+        eprintln!("warroom: warning: {warning}");
+    }
     let ctx = Ctx {
         data_dir,
         handle,
@@ -641,6 +672,8 @@ pub fn run(cli: Cli) -> Result<()> {
             tls_cert,
             tls_key,
             max_connections,
+            header_timeout,
+            idle_timeout,
             log_format,
         }) => {
             let rules = crate::domain::rules::Rules {
@@ -652,8 +685,10 @@ pub fn run(cli: Cli) -> Result<()> {
                     })?,
                 ..Default::default()
             };
-            if max_connections == 0 {
-                anyhow::bail!("--max-connections must be at least 1");
+            if max_connections == 0 || header_timeout == 0 || idle_timeout == 0 {
+                anyhow::bail!(
+                    "--max-connections, --header-timeout and --idle-timeout must be at least 1"
+                );
             }
             let settings = server_cmds::ServeSettings {
                 rules,
@@ -662,7 +697,8 @@ pub fn run(cli: Cli) -> Result<()> {
                     .map(|(cert, key)| crate::server::TlsFiles { cert, key }),
                 limits: crate::server::ConnectionLimits {
                     max_connections,
-                    ..Default::default()
+                    header_timeout: std::time::Duration::from_secs(header_timeout),
+                    idle_timeout: std::time::Duration::from_secs(idle_timeout),
                 },
                 json_logs: log_format == LogFormat::Json,
             };

@@ -1,15 +1,84 @@
-//! Plain-text renderings for the terminal.
+//! Plain-text renderings for the terminal, and what keeps them safe to print.
+//!
+//! Incident text is written by anyone on the response (and, shared, by anyone with a
+//! token), so none of it reaches a terminal raw: a title carrying `ESC ]0;...BEL` would
+//! otherwise retitle the terminal of whoever lists incidents, and `ESC [2J` clear it.
+//! Every human-readable output shows such characters instead ([`visible`], and
+//! [`visible_line`] where one entry must stay one line); `--json` output stays JSON that
+//! parses back to the exact text ([`json_pretty`], [`json_line`]); and an error that
+//! quotes what was typed is shown the same way ([`with_visible_errors`]).
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
+use anyhow::Result;
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use crate::domain::describe::{self, clip};
+pub use crate::domain::describe::{visible, visible_line};
 use crate::domain::event::{Event, Role, TheoryStatus};
 use crate::domain::incident::{Incident, IncidentSummary};
 use crate::domain::metrics::format_duration;
 use crate::domain::severity;
 use crate::sync::View;
+
+/// User text over several lines, each line after the first indented by `indent` so it
+/// reads as part of its block, and shown visibly.
+pub fn block(text: &str, indent: &str) -> String {
+    visible(text.trim_end()).replace('\n', &format!("\n{indent}"))
+}
+
+/// An error as it will reach stderr: left as it is when it is safe to print (so a closed
+/// pipe is still recognised as one), otherwise its whole message shown on one line with
+/// every control character visible: errors quote what was typed and what servers said.
+pub fn visible_error(error: anyhow::Error) -> anyhow::Error {
+    let message = format!("{error:#}");
+    match visible_line(&message) {
+        Cow::Borrowed(_) => error,
+        Cow::Owned(shown) => anyhow::Error::msg(shown),
+    }
+}
+
+/// Runs one command; the error it may end with is shown as [`visible_error`] shows it.
+pub fn with_visible_errors<T>(command: impl FnOnce() -> Result<T>) -> Result<T> {
+    command().map_err(visible_error)
+}
+
+/// JSON as serde_json writes it (which escapes C0 controls in strings already), with DEL,
+/// C1 controls and bidi overrides escaped as `\uXXXX` too: the same JSON to any parser,
+/// and nothing in it that steers a terminal it is printed on.
+fn terminal_json(json: String) -> String {
+    if let Cow::Borrowed(_) = visible(&json) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    let mut buf = [0u8; 4];
+    for c in json.chars() {
+        // serde_json leaves these raw; they can only be inside a string.
+        if c != '\n' && matches!(visible(c.encode_utf8(&mut buf)), Cow::Owned(_)) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `value` as indented JSON and a line break, safe to print (see [`terminal_json`]).
+pub fn json_pretty<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    Ok(terminal_json(serde_json::to_string_pretty(value)? + "\n"))
+}
+
+/// `value` as one line of JSON (no line break), safe to print (see [`terminal_json`]).
+pub fn json_line<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    Ok(terminal_json(serde_json::to_string(value)?))
+}
+
+/// A message for stderr, on one line with every control character shown.
+pub fn tell(message: &str) {
+    eprintln!("{}", visible_line(message));
+}
 
 fn hm(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
@@ -28,10 +97,11 @@ pub fn incident_table(incidents: &[IncidentSummary], now: DateTime<Utc>) -> Stri
             .declared_at
             .map(|d| format_duration(now - d))
             .unwrap_or_default();
+        let title = visible_line(&i.title);
         let title = if i.drill {
-            format!("[DRILL] {}", i.title)
+            format!("[DRILL] {title}")
         } else {
-            i.title.clone()
+            title.into_owned()
         };
         let _ = writeln!(
             out,
@@ -41,13 +111,14 @@ pub fn incident_table(incidents: &[IncidentSummary], now: DateTime<Utc>) -> Stri
             i.status.as_str(),
             i.stage.title(),
             age,
-            clip(i.commander.as_deref().unwrap_or("-"), 12),
+            clip(&visible_line(i.commander.as_deref().unwrap_or("-")), 12),
             title
         );
     }
     out
 }
 
+/// One event on one line, whatever its text holds.
 pub fn event_line(state: &Incident, ev: &Event, mark: Option<&str>) -> String {
     let seq = ev
         .seq
@@ -56,12 +127,12 @@ pub fn event_line(state: &Incident, ev: &Event, mark: Option<&str>) -> String {
     let mut line = format!(
         "{seq:>6}  {}  {:<10} {:<12} {}",
         ev.at.format("%Y-%m-%d %H:%M:%S"),
-        clip(&ev.author, 10),
+        clip(&visible_line(&ev.author), 10),
         describe::label(&ev.kind),
-        describe::text_in(state, ev)
+        visible_line(&describe::text_in(state, ev))
     );
     if let Some(m) = mark {
-        let _ = write!(line, "  [{m}]");
+        let _ = write!(line, "  [{}]", visible_line(m));
     }
     line
 }
@@ -80,15 +151,15 @@ pub fn incident_report(view: &View, now: DateTime<Utc>) -> String {
         sum.status.as_str(),
         sum.stage.title()
     );
-    let _ = writeln!(out, "{}", sum.title);
+    let _ = writeln!(out, "{}", visible_line(&sum.title));
     if !s.description.is_empty() {
-        let _ = writeln!(out, "  {}", s.description);
+        let _ = writeln!(out, "  {}", block(&s.description, "  "));
     }
     let _ = writeln!(
         out,
         "\nDeclared          {} by {}",
         hm(sum.declared_at),
-        s.declared_by.as_deref().unwrap_or("?")
+        visible_line(s.declared_by.as_deref().unwrap_or("?"))
     );
     let _ = writeln!(out, "Start of impact   {}", hm(s.impact.started));
     let _ = writeln!(out, "Detected          {}", hm(s.impact.detected));
@@ -104,7 +175,7 @@ pub fn incident_report(view: &View, now: DateTime<Utc>) -> String {
     }
     let _ = writeln!(out, "\nRoles");
     for role in Role::ALL {
-        let holder = s.roster.holder(role).unwrap_or("-");
+        let holder = visible_line(s.roster.holder(role).unwrap_or("-"));
         let note = if s.roster.is_defaulted_to_ic(role) {
             "  (held by the IC)"
         } else {
@@ -133,7 +204,7 @@ pub fn incident_report(view: &View, now: DateTime<Utc>) -> String {
         let _ = writeln!(
             out,
             "  {:<16} {state}, {duty} on the incident{awake}",
-            r.handle
+            visible_line(&r.handle)
         );
     }
     let b = &s.board;
@@ -174,7 +245,8 @@ pub fn incident_report(view: &View, now: DateTime<Utc>) -> String {
         );
     }
     if !s.known_errors.is_empty() {
-        let _ = writeln!(out, "Known errors      {}", s.known_error_keys().join(", "));
+        let keys = s.known_error_keys().join(", ");
+        let _ = writeln!(out, "Known errors      {}", visible_line(&keys));
     }
     let rejected = view.pending.iter().filter(|p| p.rejected.is_some()).count();
     let _ = writeln!(
@@ -203,4 +275,73 @@ pub fn severities() -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind of character that steers a terminal, between ordinary words.
+    const HOSTILE: &str =
+        "a\u{1b}]0;owned\u{7}b\u{1b}[2Jc\rd\u{0}e\u{7f}f\u{9b}31mg\u{202e}h\u{2066}i\nj\tk";
+
+    #[test]
+    fn ordinary_text_is_printed_as_it_is_without_a_copy() {
+        for text in [
+            "Checkout – 502s on café.example",
+            "日本語 › ok",
+            "C:\\temp\\x",
+            "",
+        ] {
+            assert!(matches!(visible(text), Cow::Borrowed(t) if t == text));
+            assert!(matches!(visible_line(text), Cow::Borrowed(t) if t == text));
+        }
+        assert!(matches!(visible("two\nlines\tand a tab"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn control_characters_and_bidi_overrides_are_shown_not_obeyed() {
+        assert_eq!(
+            visible(HOSTILE),
+            "a\\x1b]0;owned\\x07b\\x1b[2Jc\\x0dd\\x00e\\x7ff\\u{9b}31mg\\u{202e}h\\u{2066}i\nj\tk"
+        );
+        assert_eq!(
+            visible_line(HOSTILE),
+            "a\\x1b]0;owned\\x07b\\x1b[2Jc\\x0dd\\x00e\\x7ff\\u{9b}31mg\\u{202e}h\\u{2066}i\\x0aj\\x09k"
+        );
+        // Showing twice changes nothing more.
+        assert_eq!(visible_line(&visible_line(HOSTILE)), visible_line(HOSTILE));
+    }
+
+    #[test]
+    fn json_for_the_terminal_parses_back_to_the_exact_text() {
+        let value = serde_json::json!({ "title": HOSTILE, "list": [HOSTILE] });
+        for json in [json_pretty(&value).unwrap(), json_line(&value).unwrap()] {
+            let steering = json
+                .chars()
+                .filter(|&c| c != '\n')
+                .any(|c| matches!(visible(c.encode_utf8(&mut [0; 4])), Cow::Owned(_)));
+            assert!(!steering, "{json:?}");
+            let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, value);
+        }
+        assert!(json_line(&value).unwrap().contains("\\u009b31m"));
+        assert!(json_line(&value).unwrap().contains("\\u202e"));
+    }
+
+    #[test]
+    fn an_error_quoting_typed_text_is_shown_on_one_line_and_others_are_kept_as_they_are() {
+        let quoted = anyhow::anyhow!("no incident matches `\u{1b}[2J\nx`");
+        assert_eq!(
+            visible_error(quoted).to_string(),
+            "no incident matches `\\x1b[2J\\x0ax`"
+        );
+        let inner = anyhow::Error::from(std::io::Error::other("bad \u{7}"));
+        let chained = visible_error(inner.context("cannot write out.md"));
+        assert_eq!(format!("{chained:#}"), "cannot write out.md: bad \\x07");
+        // A closed pipe must still be recognisable as one (main stays quiet about it).
+        let pipe = anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        let pipe = visible_error(pipe);
+        assert!(pipe.downcast_ref::<std::io::Error>().is_some());
+    }
 }

@@ -152,8 +152,14 @@ async fn reload_tls_on_hangup(tls: server::listen::TlsConfig, files: server::Tls
 }
 
 fn valid_token_handle(handle: &str) -> Result<()> {
-    if handle.trim().is_empty() || handle.len() > 64 || handle.chars().any(char::is_whitespace) {
-        bail!("`{handle}` is not a usable handle: 1 to 64 characters, no spaces");
+    if handle.trim().is_empty()
+        || handle.len() > 64
+        || handle.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        bail!(
+            "`{}` is not a usable handle: 1 to 64 characters, no spaces or control characters",
+            crate::domain::describe::visible_line(handle)
+        );
     }
     Ok(())
 }

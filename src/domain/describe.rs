@@ -1,5 +1,7 @@
 //! One line of plain text per event, for the timeline, the CLI and the postmortem.
 
+use std::borrow::Cow;
+
 use super::event::{Audience, EventKind, Outcome, PrivacyAssessment, TheoryStatus};
 use super::metrics::format_duration;
 
@@ -258,4 +260,41 @@ pub fn relative(d: chrono::Duration) -> String {
     } else {
         format!("{} ago", format_duration(d))
     }
+}
+
+/// `text` made safe to print on a terminal: every character that would steer the terminal
+/// (retitle it, clear the screen, reorder the line) is shown instead of obeyed. ESC reads
+/// `\x1b`, BEL `\x07`, any other C0 control, CR included, and DEL `\xNN`; a C1 control
+/// (U+0080 to U+009F) reads `\u{NN}` and a bidi override or isolate (U+202A to U+202E,
+/// U+2066 to U+2069) `\u{NNNN}`. Line breaks and tabs stay, for text meant to run over
+/// several lines; [`visible_line`] shows them too. Text with nothing to show comes back
+/// borrowed, so the common case costs one scan.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    shown(text, true)
+}
+
+/// As [`visible`], for text that must stay on one line (a row of a list, one event):
+/// line breaks and tabs are shown as `\x0a` and `\x09` too.
+pub fn visible_line(text: &str) -> Cow<'_, str> {
+    shown(text, false)
+}
+
+fn shown(text: &str, keep_lines: bool) -> Cow<'_, str> {
+    let steers = |c: char| match c {
+        '\n' | '\t' => !keep_lines,
+        _ => c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'),
+    };
+    let Some(first) = text.find(steers) else {
+        return Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len() + 16);
+    out.push_str(&text[..first]);
+    for c in text[first..].chars() {
+        match u32::from(c) {
+            _ if !steers(c) => out.push(c),
+            n @ (0..=0x1f | 0x7f) => out.push_str(&format!("\\x{n:02x}")),
+            n => out.push_str(&format!("\\u{{{n:x}}}")),
+        }
+    }
+    Cow::Owned(out)
 }

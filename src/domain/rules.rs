@@ -108,6 +108,19 @@ pub mod limits {
     pub const UNKNOWN_JSON: usize = 16 * 1024;
 }
 
+/// A handle names a person: printable, no spaces.
+fn handle_ok(what: &str, h: &str) -> Result<(), Refusal> {
+    at_most(what, h, limits::HANDLE)?;
+    if h.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        Err(Refusal::refused(format!(
+            "{what} `{}` must be one word of printable characters",
+            super::describe::visible_line(h)
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 fn at_most(what: &str, s: &str, max: usize) -> Result<(), Refusal> {
     let n = s.chars().count();
     if n > max {
@@ -164,7 +177,7 @@ pub fn check_sizes(kind: &EventKind) -> Result<(), Refusal> {
         EventKind::PrivacyStepDone { note, .. } => at_most("the note", note, TEXT),
         EventKind::ChangeRequested { description } => at_most("the description", description, TEXT),
         EventKind::ResponderJoined { handle, skills } => {
-            at_most("the handle", handle, HANDLE)?;
+            handle_ok("the handle", handle)?;
             few("the skills", skills.len())?;
             skills
                 .iter()
@@ -176,9 +189,9 @@ pub fn check_sizes(kind: &EventKind) -> Result<(), Refusal> {
         | EventKind::AwakeSince { handle, .. }
         | EventKind::RoleAssigned { handle, .. }
         | EventKind::AccessGranted { handle }
-        | EventKind::AccessRevoked { handle } => at_most("the handle", handle, HANDLE),
+        | EventKind::AccessRevoked { handle } => handle_ok("the handle", handle),
         EventKind::CommandHandedOver { to, brief } => {
-            at_most("the new commander's handle", to, HANDLE)?;
+            handle_ok("the new commander's handle", to)?;
             at_most("the brief's current state", &brief.current_state, TEXT)?;
             few("the brief's next steps", brief.next_steps.len())?;
             few("the brief's people", brief.people.len())?;

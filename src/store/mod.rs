@@ -503,12 +503,10 @@ pub fn scrub_files(dirs: &[std::path::PathBuf], texts: &[String]) {
             for t in texts {
                 clean = clean.replace(t.as_str(), "[redacted]");
             }
-            if clean != text {
-                let tmp = path.with_extension("scrub.new");
-                let done = std::fs::write(&tmp, &clean).and_then(|_| std::fs::rename(&tmp, &path));
-                if let Err(e) = done {
-                    tracing::warn!("cannot scrub {}: {e}", path.display());
-                }
+            if clean != text
+                && let Err(e) = crate::files::replace_private(&path, clean.as_bytes())
+            {
+                tracing::warn!("cannot scrub {}: {e}", path.display());
             }
         }
     }
@@ -542,8 +540,12 @@ pub async fn open(
         if path.trim().is_empty() {
             return Err(StoreError::Unavailable("--db names no file".into()));
         }
-        Ok(std::sync::Arc::new(SqliteStore::open_with_rules(
-            path, clock, rules,
-        )?))
+        let store = SqliteStore::open_with_rules(path, clock, rules)?;
+        if !store.quick_check(std::time::Duration::from_secs(2))? {
+            tracing::warn!(
+                "the integrity check of {path} did not finish within 2 s; it was skipped"
+            );
+        }
+        Ok(std::sync::Arc::new(store))
     }
 }

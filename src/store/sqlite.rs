@@ -113,6 +113,59 @@ fn corrupt(path: &Path, e: impl std::fmt::Display) -> StoreError {
     }
 }
 
+/// A new database file is made owner-only before SQLite opens it (SQLite gives its WAL and
+/// shared-memory files the same mode). An existing one must look like a database: an
+/// empty file is refused rather than silently made into an empty database.
+fn prepare_file(path: &Path) -> Result<(), StoreError> {
+    match std::fs::metadata(path) {
+        // Empty beside a write-ahead log: made, written, never checkpointed (a crash).
+        Ok(meta) if meta.len() == 0 && wal_beside(path) => Ok(()),
+        Ok(meta) if meta.len() == 0 => Err(StoreError::Corrupt {
+            path: path.display().to_string(),
+            message: "the file is empty (0 bytes), not a warroom database; move it aside to \
+                      start afresh, or restore it from a backup"
+                .into(),
+        }),
+        Ok(_) => {
+            let mut header = [0u8; 16];
+            let read = std::fs::File::open(path)
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+            if read.is_err() || &header != b"SQLite format 3\0" {
+                return Err(corrupt(path, "no SQLite header"));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            match options.open(path) {
+                Ok(_) => Ok(()),
+                // Another process made it meanwhile: theirs is as good.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+                Err(e) => Err(StoreError::Unavailable(format!(
+                    "cannot create {}: {e}",
+                    path.display()
+                ))),
+            }
+        }
+        Err(e) => Err(StoreError::Unavailable(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+fn wal_beside(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(std::path::PathBuf::from(wal)).is_ok_and(|m| m.len() > 0)
+}
+
 fn open_connection(path: &Path, create: bool) -> Result<Connection, StoreError> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -278,13 +331,14 @@ impl SqliteStore {
     ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
+            crate::files::create_private_dir_all(dir).map_err(|e| {
                 StoreError::Unavailable(format!(
                     "cannot create the directory {}: {e}",
                     dir.display()
                 ))
             })?;
         }
+        prepare_file(&path)?;
         let mut conn = open_connection(&path, true)?;
         migrate(&mut conn, &path)?;
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
@@ -309,6 +363,30 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// SQLite's quick integrity check, given at most `budget`: a damaged page is refused
+    /// with what SQLite found; a check that needs longer is cut short and says so.
+    pub fn quick_check(&self, budget: std::time::Duration) -> Result<bool, StoreError> {
+        let path = self.inner.path.clone();
+        self.read(move |c| {
+            let deadline = std::time::Instant::now() + budget;
+            c.progress_handler(10_000, Some(move || std::time::Instant::now() > deadline));
+            let found: Result<Vec<String>, rusqlite::Error> = c
+                .prepare("PRAGMA quick_check(20)")
+                .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect());
+            c.progress_handler(0, None::<fn() -> bool>);
+            match found {
+                Ok(lines) if lines == ["ok"] => Ok(true),
+                Ok(lines) => Err(corrupt(&path, lines.join("; "))),
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::OperationInterrupted =>
+                {
+                    Ok(false)
+                }
+                Err(e) => Err(corrupt(&path, e)),
+            }
+        })
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -60,6 +60,51 @@ pub struct Page {
     pub last_seq: i64,
 }
 
+/// A CA certificate (PEM) trusted besides the system's roots, for a server whose
+/// certificate a private CA signed. Set once at start (`--ca-cert` / `WARROOM_CA_CERT`).
+static CA_CERT: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+
+/// Trust `path` (a PEM file of one or more CA certificates) for every server this process
+/// talks to. The first call wins.
+pub fn trust_ca_cert(path: Option<std::path::PathBuf>) {
+    let _ = CA_CERT.set(path);
+}
+
+fn extra_roots() -> Result<Vec<reqwest::Certificate>, RemoteError> {
+    let Some(Some(path)) = CA_CERT.get() else {
+        return Ok(Vec::new());
+    };
+    let pem = std::fs::read(path)
+        .map_err(|e| RemoteError::Incompatible(format!("--ca-cert {}: {e}", path.display())))?;
+    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        RemoteError::Incompatible(format!(
+            "--ca-cert {}: not a PEM certificate ({e})",
+            path.display()
+        ))
+    })
+}
+
+/// Why talking to `server` is unsafe, if it is: plain http:// to another machine sends
+/// the token and every incident in clear.
+pub fn plain_http_warning(server: &str) -> Option<String> {
+    let url = reqwest::Url::parse(server.trim()).ok()?;
+    if url.scheme() != "http" {
+        return None;
+    }
+    let host = url.host_str()?;
+    let loopback = host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then(|| {
+        format!(
+            "{host} is reached over plain http://: your token and the incident travel in clear; \
+             use https://"
+        )
+    })
+}
+
 #[derive(Clone)]
 pub struct Remote {
     base: String,
@@ -84,9 +129,13 @@ impl Remote {
                     .into(),
             ));
         }
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
-            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_idle_timeout(Duration::from_secs(90));
+        for cert in extra_roots()? {
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder
             .build()
             .map_err(|e| RemoteError::Offline(e.to_string()))?;
         Ok(Remote {
@@ -111,7 +160,17 @@ impl Remote {
             .send()
             .await
             .map_err(|e| {
-                RemoteError::Offline(format!("{} ({})", describe_reqwest(&e), self.base))
+                let what = describe_reqwest(&e);
+                if what.contains("certificate") || what.contains("UnknownIssuer") {
+                    // Not a passing outage: retrying will not help until it is trusted.
+                    RemoteError::Incompatible(format!(
+                        "{}: its TLS certificate is not trusted ({what}); pass --ca-cert FILE \
+                         (or set WARROOM_CA_CERT) naming the CA that signed it",
+                        self.base
+                    ))
+                } else {
+                    RemoteError::Offline(format!("{what} ({})", self.base))
+                }
             })?;
         let status = resp.status();
         let is_json = resp
@@ -274,8 +333,19 @@ impl Remote {
 }
 
 fn describe_reqwest(e: &reqwest::Error) -> String {
+    let chain = || {
+        let mut s = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(inner) = src {
+            s = format!("{s}: {inner}");
+            src = inner.source();
+        }
+        s
+    };
     if e.is_timeout() {
         "timed out".into()
+    } else if e.is_connect() && chain().contains("certificate") {
+        chain()
     } else if e.is_connect() {
         "cannot connect".into()
     } else {

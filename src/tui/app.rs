@@ -223,6 +223,9 @@ pub struct App {
     pub raised: std::collections::HashSet<String>,
     /// How long after resolution an action item is due by default.
     pub action_due: chrono::Duration,
+    /// Something unsafe about the link to the server (plain http:// to another machine),
+    /// shown in the header for as long as the console runs.
+    pub link_warning: Option<String>,
 }
 
 /// One row of the roster pane.
@@ -273,6 +276,7 @@ impl App {
             fatigue_selected: 0,
             raised: std::collections::HashSet::new(),
             action_due: chrono::Duration::weeks(8),
+            link_warning: None,
         }
     }
 

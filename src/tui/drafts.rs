@@ -88,7 +88,8 @@ pub fn draft_path(data_dir: &Path, incident: Uuid, audience: Audience) -> PathBu
 }
 
 /// Writes a draft whole or not at all (a new file renamed over the old one); an empty
-/// draft removes the file.
+/// draft removes the file. Drafts are the writer's own: the file and the `drafts`
+/// directory are owner-only (0600 and 0700 on Unix).
 pub fn save(
     data_dir: &Path,
     incident: Uuid,
@@ -103,11 +104,9 @@ pub fn save(
         };
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        crate::files::create_private_dir_all(dir)?;
     }
-    let tmp = path.with_extension("txt.new");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, &path)
+    crate::files::replace_private(&path, text.as_bytes())
 }
 
 pub fn load(data_dir: &Path, incident: Uuid, audience: Audience) -> Option<String> {
@@ -130,5 +129,34 @@ mod tests {
         assert_eq!(load(dir.path(), id, Audience::Internal), None);
         save(dir.path(), id, Audience::External, "  ").unwrap();
         assert_eq!(load(dir.path(), id, Audience::External), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn drafts_are_readable_by_their_writer_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        let id = Uuid::now_v7();
+        save(&data, id, Audience::Internal, "SEV2 – checkout down").unwrap();
+        assert_eq!(mode(&data), 0o700, "the data directory");
+        assert_eq!(mode(&data.join("drafts")), 0o700, "the drafts directory");
+        let path = draft_path(&data, id, Audience::Internal);
+        assert_eq!(mode(&path), 0o600, "the draft");
+
+        // A draft an older warroom left readable by everyone is owner-only once saved again.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        save(&data, id, Audience::Internal, "SEV2 – checkout recovering").unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(
+            load(&data, id, Audience::Internal).as_deref(),
+            Some("SEV2 – checkout recovering")
+        );
+        let names: Vec<_> = std::fs::read_dir(data.join("drafts"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "only the draft is there: {names:?}");
     }
 }

@@ -62,13 +62,11 @@ pub fn run(opts: Options) -> Result<()> {
     runtime.block_on(run_async(opts))
 }
 
+/// Logs to `DATA_DIR/warroom.log`, which may quote incidents: a new data directory is
+/// owner-only (0700), and so is a new log (0600).
 fn start_log(data_dir: &std::path::Path) {
-    let _ = std::fs::create_dir_all(data_dir);
-    let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(data_dir.join("warroom.log"))
-    else {
+    let _ = crate::files::create_private_dir_all(data_dir);
+    let Ok(file) = crate::files::append_private(&data_dir.join("warroom.log")) else {
         return;
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("WARROOM_LOG")
@@ -142,6 +140,10 @@ async fn run_async(opts: Options) -> Result<()> {
 
     let local = Local::now().offset().fix();
     let mut app = App::new(&replica.handle(), keymap, clock.now(), local);
+    app.link_warning = opts
+        .server
+        .as_ref()
+        .and_then(|(url, _)| crate::sync::remote::plain_http_warning(url));
     app.system_zone = true;
     app.thresholds = config.thresholds;
     app.action_due = config.action_due;
@@ -433,7 +435,9 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
     let _ = tx.send(msg);
 }
 
-/// Runs the blame check, then writes `DATA_DIR/postmortems/<short id>.md`.
+/// Runs the blame check, then writes `DATA_DIR/postmortems/<short id>.md`: owner-only
+/// (0600, in a 0700 directory), with any control character in the incident's text shown
+/// visibly, the same report `warroom postmortem` prints.
 fn write_postmortem(worker: &Worker, incident: Uuid, force: bool) -> Msg {
     let replica = &worker.replica;
     let view = match replica.view(incident) {
@@ -446,10 +450,61 @@ fn write_postmortem(worker: &Worker, incident: Uuid, force: bool) -> Msg {
         return Msg::Findings(findings);
     }
     let text = crate::domain::postmortem::report(&view.state, &events, replica.now());
+    let text = crate::domain::describe::visible(&text);
     let dir = worker.data_dir.join("postmortems");
     let path = dir.join(format!("{}.md", view.state.summary.short_id));
-    match std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&path, text)) {
+    match crate::files::create_private_dir_all(&dir)
+        .and_then(|_| crate::files::replace_private(&path, text.as_bytes()))
+    {
         Ok(()) => Msg::Recorded(Ok(format!("postmortem written to {}", path.display()))),
         Err(e) => Msg::Recorded(Err(format!("cannot write {}: {e}", path.display()))),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::domain::event::Severity;
+
+    #[test]
+    fn the_console_writes_postmortems_readable_by_their_writer_only_and_terminal_safe() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let replica = Replica::open_solo(data.path(), "ana", Arc::new(SystemClock)).unwrap();
+        let (incident, _) = replica
+            .declare(
+                "Checkout \u{1b}]0;owned\u{7}down",
+                Severity::new(2).unwrap(),
+                "",
+                None,
+                false,
+                false,
+            )
+            .unwrap();
+        let worker = Worker {
+            replica: Arc::new(replica),
+            data_dir: data.path().to_path_buf(),
+            config: Config::default(),
+            client: reqwest::Client::new(),
+            runtime: runtime.handle().clone(),
+        };
+        let written = write_postmortem(&worker, incident.id, true);
+        assert!(
+            matches!(written, Msg::Recorded(Ok(_))),
+            "the report is written"
+        );
+
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = data.path().join("postmortems");
+        let path = dir.join(format!("{}.md", incident.short_id));
+        assert_eq!(mode(&dir), 0o700, "the postmortems directory");
+        assert_eq!(mode(&path), 0o600, "the report");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(r"Checkout \x1b]0;owned\x07down"), "{text}");
+        assert!(!text.contains(['\u{1b}', '\u{7}']), "{text}");
     }
 }

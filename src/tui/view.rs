@@ -375,6 +375,12 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
             Style::new().fg(Color::White).bg(Color::Red).bold(),
         ));
     }
+    if app.link_warning.is_some() {
+        second.push(alarm(
+            "PLAIN HTTP: token in clear".into(),
+            Style::new().fg(Color::Black).bg(Color::Yellow).bold(),
+        ));
+    }
     if let Some(h) = app.command_taken_recently() {
         let from = h.from.as_deref().unwrap_or("the IC");
         let text = if from == app.handle {
