@@ -756,7 +756,14 @@ async fn events_page_with_after_and_limit() {
         assert!(!e[key].is_null(), "{key} missing in {e}");
     }
     assert_eq!(e["incident"], id);
-    for bad in ["?limit=0", "?after=-1", "?limit=abc", "?limit=10001"] {
+    for bad in [
+        "?limit=0",
+        "?after=-1",
+        "?limit=abc",
+        "?limit=10001",
+        "?wait=61",
+        "?wait=-1",
+    ] {
         let path = format!("/api/v1/incidents/{id}/events{bad}");
         s.get(&path, Some(WRITER))
             .await

@@ -31,6 +31,7 @@ impl Modify for BearerAuth {
     ),
     paths(
         routes::healthz,
+        routes::readyz,
         routes::openapi,
         routes::me,
         routes::list,
@@ -48,6 +49,8 @@ impl Modify for BearerAuth {
         routes::Health,
         routes::Me,
         routes::DeclareRequest,
+        routes::Visibility,
+        routes::NewEventBody,
         routes::IncidentState,
         routes::EventsPage,
         routes::AppendRequest,

@@ -99,6 +99,11 @@ pub fn client_made_id(id: Uuid, what: &str) -> Result<Uuid, ApiError> {
             "{what}: {id} is not an id anything can have; make a UUID v7"
         )));
     }
+    if id.get_variant() != uuid::Variant::RFC4122 {
+        return Err(ApiError::invalid(format!(
+            "{what}: {id} is not an RFC 9562 UUID; make a UUID v7"
+        )));
+    }
     match id.get_version_num() {
         7 | 8 => Ok(id),
         v => Err(ApiError::invalid(format!(
@@ -109,6 +114,9 @@ pub fn client_made_id(id: Uuid, what: &str) -> Result<Uuid, ApiError> {
 
 fn take_uuid(m: &mut Map<String, Value>, key: &str, what: &str) -> Result<Uuid, ApiError> {
     match m.remove(key) {
+        Some(Value::String(s)) if s.len() != 36 => Err(ApiError::invalid(format!(
+            "{what}: `{key}` must be a hyphenated UUID like 01a21b57-0822-71ee-bcf3-8d333c583cbd"
+        ))),
         Some(Value::String(s)) => Uuid::parse_str(&s)
             .map_err(|_| ApiError::invalid(format!("{what}: `{key}` must be a UUID, not `{s}`")))
             .and_then(|id| client_made_id(id, what)),
@@ -169,14 +177,41 @@ fn visible(all: Vec<IncidentSummary>, caller: &Caller) -> Vec<IncidentSummary> {
         .collect()
 }
 
+/// What a client-made id looks like: a UUID v7 (or v8, for ids warroom derives).
+pub const CLIENT_ID_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[78][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$";
+
+/// Who may see an incident.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Everyone with a token (the default).
+    Open,
+    /// Only the declarer and whoever the IC grants; to anyone else it does not exist.
+    Restricted,
+}
+
 /// Declares an incident. The body carries a client-made id, so a retry is idempotent.
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01a21b56-cc04-761a-a082-ca990be3f0c0",
+    "title": "Card payments failing at checkout",
+    "severity": 2,
+    "summary": "A third of card payments fail; wallets work.",
+    "visibility": "open"
+}))]
 pub struct DeclareRequest {
+    /// A UUID v7 the client makes; it becomes the incident's id.
+    #[schema(value_type = String, format = Uuid, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[78][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$")]
     pub id: Uuid,
+    /// One line saying what is wrong (not blank).
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: String,
     /// 1 critical, 2 major, 3 minor.
+    #[schema(minimum = 1, maximum = 3)]
     pub severity: i64,
     #[serde(default)]
+    #[schema(max_length = 16384)]
     pub summary: Option<String>,
     /// When impact started, if known (back-dating is normal).
     #[serde(default)]
@@ -187,11 +222,9 @@ pub struct DeclareRequest {
     /// When it was declared, if not now (a client that declared while offline says when).
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
-    /// `open` (the default: everyone with a token sees it) or `restricted` (only the
-    /// declarer and whoever the IC grants; to anyone else it does not exist).
+    /// `open` (the default) or `restricted`.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "restricted")]
-    pub visibility: Option<String>,
+    pub visibility: Option<Visibility>,
 }
 
 /// The id of the `impact_started` event a declaration carries: derived from the
@@ -208,8 +241,13 @@ pub fn started_event_id(incident: Uuid) -> Uuid {
     responses(
         (status = 201, description = "declared", body = IncidentSummary),
         (status = 200, description = "already declared with this id (a retry)", body = IncidentSummary),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)
+        (status = 400, description = "not JSON", body = ErrorBody),
+        (status = 401, description = "no valid token", body = ErrorBody),
+        (status = 403, description = "a read-only token", body = ErrorBody),
+        (status = 409, description = "this id is already an incident declared otherwise", body = ErrorBody),
+        (status = 413, description = "body over 1 MiB", body = ErrorBody),
+        (status = 422, description = "invalid, or refused by the rule book", body = ErrorBody),
+        (status = 503, description = "the database is unavailable; retry after the Retry-After seconds", body = ErrorBody)
     ),
     security(("bearer" = []))
 )]
@@ -220,7 +258,16 @@ pub async fn declare(
 ) -> Result<Response, ApiError> {
     caller.require_write()?;
     let value = parse_json(&body_bytes(body)?)?;
-    object(value.clone(), "the declaration")?;
+    let fields = object(value.clone(), "the declaration")?;
+    if fields
+        .get("id")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.len() != 36)
+    {
+        return Err(ApiError::invalid(
+            "the declaration's `id` must be a hyphenated UUID v7",
+        ));
+    }
     let req: DeclareRequest = serde_json::from_value(value)
         .map_err(|e| ApiError::invalid(format!("the declaration is not valid: {e}")))?;
     client_made_id(req.id, "the declaration's `id`")?;
@@ -228,15 +275,7 @@ pub async fn declare(
     if req.title.trim().is_empty() {
         return Err(ApiError::invalid("the title must not be empty"));
     }
-    let restricted = match req.visibility.as_deref() {
-        None | Some("open") => false,
-        Some("restricted") => true,
-        Some(other) => {
-            return Err(ApiError::invalid(format!(
-                "visibility must be \"open\" or \"restricted\", not \"{other}\""
-            )));
-        }
-    };
+    let restricted = req.visibility == Some(Visibility::Restricted);
     let now = state.clock.now();
     if req
         .started_at
@@ -300,7 +339,11 @@ pub async fn declare(
 
 #[utoipa::path(
     get, path = "/api/v1/incidents",
-    responses((status = 200, body = [IncidentSummary]), (status = 401, body = ErrorBody)),
+    responses(
+        (status = 200, description = "the incidents the caller may see", body = [IncidentSummary]),
+        (status = 401, description = "no valid token", body = ErrorBody),
+        (status = 503, description = "the database is unavailable", body = ErrorBody)
+    ),
     security(("bearer" = []))
 )]
 pub async fn list(
@@ -323,7 +366,12 @@ pub struct IncidentState {
 #[utoipa::path(
     get, path = "/api/v1/incidents/{id}",
     params(("id" = String, Path, description = "incident UUID or short id")),
-    responses((status = 200, body = IncidentState), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses(
+        (status = 200, body = IncidentState),
+        (status = 401, description = "no valid token", body = ErrorBody),
+        (status = 404, description = "no such incident, or one the caller may not see", body = ErrorBody),
+        (status = 503, description = "the database is unavailable", body = ErrorBody)
+    ),
     security(("bearer" = []))
 )]
 pub async fn show(
@@ -341,13 +389,17 @@ pub async fn show(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Only events with a seq greater than this (default 0: from the start).
+    #[param(minimum = 0, example = 0)]
     pub after: Option<i64>,
-    /// At most this many events (default 1000, at most 10000).
+    /// At most this many events (default 1000).
+    #[param(minimum = 1, maximum = 10000, example = 1000)]
     pub limit: Option<usize>,
-    /// Long-poll: when nothing is newer than `after`, wait up to this many seconds
-    /// (at most 60) for an append before answering an empty list.
+    /// Long-poll: when nothing is newer than `after`, wait up to this many seconds for an
+    /// append before answering an empty list.
+    #[param(minimum = 0, maximum = 60, example = 30)]
     pub wait: Option<u64>,
 }
 
@@ -363,7 +415,13 @@ pub struct EventsPage {
 #[utoipa::path(
     get, path = "/api/v1/incidents/{id}/events",
     params(("id" = String, Path, description = "incident UUID or short id"), EventsQuery),
-    responses((status = 200, body = EventsPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses(
+        (status = 200, body = EventsPage),
+        (status = 400, description = "a query parameter out of range", body = ErrorBody),
+        (status = 401, description = "no valid token", body = ErrorBody),
+        (status = 404, description = "no such incident, or one the caller may not see", body = ErrorBody),
+        (status = 503, description = "the database is unavailable", body = ErrorBody)
+    ),
     security(("bearer" = []))
 )]
 pub async fn events(
@@ -384,7 +442,13 @@ pub async fn events(
             "`limit` must be from 1 to {MAX_LIMIT}"
         )));
     }
-    let wait = Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECS));
+    let wait = q.wait.unwrap_or(0);
+    if wait > MAX_WAIT_SECS {
+        return Err(ApiError::bad_request(format!(
+            "`wait` must be from 0 to {MAX_WAIT_SECS} seconds"
+        )));
+    }
+    let wait = Duration::from_secs(wait);
     let summary = find_incident(&state, &caller, &reference).await?;
     let id = summary.id;
     // Subscribe before reading, so an append between the read and the wait still wakes us.
@@ -433,13 +497,33 @@ pub struct AcceptedEvent {
     pub seq: i64,
 }
 
-/// A batch of new events. Each is `{ "id": uuid, "type": str, "at"?: time, ...fields }`;
-/// `author`, `seq` and `recorded_at` are set by the server.
+/// A batch of new events, stored whole or not at all.
 #[derive(ToSchema)]
 #[allow(dead_code)]
+#[schema(example = json!({ "events": [
+    { "id": "01a21b57-0822-71ee-bcf3-8d333c583cbd", "type": "note",
+      "text": "rolled back payments-api on pay-3" }
+] }))]
 pub struct AppendRequest {
-    #[schema(value_type = Vec<Object>)]
-    pub events: Vec<Value>,
+    #[schema(min_items = 1, max_items = 1000)]
+    pub events: Vec<NewEventBody>,
+}
+
+/// One new event: `{ "id", "type", "at"?, ...the kind's own fields }`. `author`, `seq`
+/// and `recorded_at` are set by the server. Kinds this server does not know are kept as
+/// sent. Whether a known kind may be appended now is the rule book's to say (422 refused,
+/// 403 forbidden).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct NewEventBody {
+    /// A UUID v7 the client makes: the key for safe retries.
+    #[schema(value_type = String, format = Uuid, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[78][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$")]
+    pub id: String,
+    /// The kind, lower snake case: `note`, `observation`, `theory`, ...
+    #[schema(rename = "type", pattern = "^[a-z][a-z0-9_]{0,63}$", example = "note")]
+    pub kind: String,
+    /// When it happened, if not now; back-dating is normal.
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// An event of an append, and whether it left its time to the server.
@@ -494,8 +578,14 @@ fn parse_new_event(
     params(("id" = String, Path, description = "incident UUID or short id")),
     responses(
         (status = 200, description = "every event is durable; each id with its seq", body = AppendResponse),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)
+        (status = 400, description = "not JSON", body = ErrorBody),
+        (status = 401, description = "no valid token", body = ErrorBody),
+        (status = 403, description = "a read-only token, or an act the author's role does not allow", body = ErrorBody),
+        (status = 404, description = "no such incident, or one the caller may not see", body = ErrorBody),
+        (status = 409, description = "an event id already stored with other content", body = ErrorBody),
+        (status = 413, description = "body over 1 MiB or more than 1000 events", body = ErrorBody),
+        (status = 422, description = "invalid, or refused by the rule book", body = ErrorBody),
+        (status = 503, description = "the database is unavailable", body = ErrorBody)
     ),
     security(("bearer" = []))
 )]
@@ -585,7 +675,7 @@ pub struct Me {
 
 #[utoipa::path(
     get, path = "/api/v1/me",
-    responses((status = 200, body = Me), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = Me), (status = 401, description = "no valid token", body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn me(caller: Caller) -> Json<Me> {
@@ -595,7 +685,7 @@ pub async fn me(caller: Caller) -> Json<Me> {
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "this document")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "this document"), (status = 401, description = "no valid token", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn openapi(_caller: Caller) -> Response {
     Json(super::openapi::document()).into_response()
 }
