@@ -397,3 +397,56 @@ async fn appends_through_one_store_are_announced_to_another() {
     assert_eq!(next, Some((incident, 5)));
     db.drop_db().await;
 }
+
+/// With the database gone, requests fail fast with 503 and Retry-After, `/readyz` says so
+/// within a second, and `/healthz` (liveness) still answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set WARROOM_TEST_POSTGRES"]
+async fn a_lost_database_is_a_fast_503_and_not_ready() {
+    let db = TestDb::create().await;
+    add_tokens(&db).await;
+    let a = instance(&db).await;
+    let http = Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let ready = http.get(format!("{}/readyz", a.base)).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+
+    // The database disappears under the running server (its connections are cut).
+    let admin = sqlx::postgres::PgPool::connect(&db.admin).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {} WITH (FORCE)",
+        db.name
+    )))
+    .execute(&admin)
+    .await
+    .unwrap();
+    admin.close().await;
+
+    let started = Instant::now();
+    let ready = http.get(format!("{}/readyz", a.base)).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let list = http
+        .get(format!("{}/api/v1/incidents", a.base))
+        .bearer_auth(WRITER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(list.headers()["retry-after"], "2");
+    let body: Value = list.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unavailable");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "both answered within the pool's 2 s acquire timeout each: {:?}",
+        started.elapsed()
+    );
+    let health = http
+        .get(format!("{}/healthz", a.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    a.running.shutdown().await.unwrap();
+}
