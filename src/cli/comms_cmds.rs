@@ -7,8 +7,9 @@ use anyhow::{Context, Result, bail};
 
 use super::output::{self, visible_line, with_visible_errors};
 use super::{AudienceArg, Ctx};
-use crate::domain::comms::{DraftKind, Options, Template, validate};
+use crate::domain::comms::{DraftKind, Options, validate};
 use crate::domain::event::{Audience, Severity};
+use crate::domain::templates::Template;
 
 pub fn check(
     file: &str,

@@ -89,7 +89,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
-        .route("/api/v1/openapi.json", get(routes::openapi))
+        .route("/api/v1/openapi.json", get(openapi::serve))
         .route("/api/v1/me", get(routes::me))
         .route("/api/v1/incidents", get(routes::list).post(routes::declare))
         .route("/api/v1/incidents/{id}", get(routes::show))

@@ -3,6 +3,10 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+
+use super::auth::Caller;
 use super::error::{ErrorBody, ErrorDetail};
 use super::routes;
 use crate::domain::event::{Stage, Status};
@@ -32,7 +36,7 @@ impl Modify for BearerAuth {
     paths(
         routes::healthz,
         routes::readyz,
-        routes::openapi,
+        serve,
         routes::me,
         routes::list,
         routes::declare,
@@ -63,4 +67,10 @@ struct ApiDoc;
 
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+/// The document itself, for anyone with a token.
+#[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "this document"), (status = 401, description = "no valid token", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn serve(_caller: Caller) -> Response {
+    Json(document()).into_response()
 }

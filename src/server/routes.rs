@@ -685,11 +685,6 @@ pub async fn me(caller: Caller) -> Json<Me> {
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "this document"), (status = 401, description = "no valid token", body = ErrorBody)), security(("bearer" = [])))]
-pub async fn openapi(_caller: Caller) -> Response {
-    Json(super::openapi::document()).into_response()
-}
-
 pub async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint; see GET /api/v1/openapi.json")
 }

@@ -4,6 +4,8 @@
 pub mod outbox;
 pub mod postgres;
 pub mod sqlite;
+pub mod sqlite_log;
+mod sqlite_writer;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

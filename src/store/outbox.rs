@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::sqlite::{append_in, event_in, kind_from_row, save_summary, scrub_in};
+use super::sqlite_log::{append_in, event_in, kind_from_row, save_summary, scrub_in};
 use super::{Accepted, NewEvent, SqliteStore, StoreError};
 use crate::domain::event::EventKind;
 use crate::domain::event::{Event, format_time};
@@ -347,7 +347,7 @@ fn mirror_in(conn: &Connection, incident: Uuid, events: &[Event]) -> Result<Mirr
     if out.redacted {
         // A redacted declaration changes the title: the summary is folded again from the
         // stored, scrubbed events, as the server does.
-        let all = super::sqlite::events_in(conn, incident, 0, usize::MAX)?;
+        let all = super::sqlite_log::events_in(conn, incident, 0, usize::MAX)?;
         summary = crate::domain::incident::Incident::fold(incident, &all).summary;
     }
     if out.applied > 0 {

@@ -13,7 +13,7 @@ use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
-use super::sqlite::kind_from_row;
+use super::sqlite_log::kind_from_row;
 use super::{
     Accepted, AppendHook, Folded, Judge, NewEvent, Store, StoreError, TokenInfo, catch_up, plan_on,
     resume,

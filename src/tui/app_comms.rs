@@ -7,10 +7,11 @@ use super::action::Action;
 use super::app::{App, Effect, Pane};
 use super::drafts::{Draft, audience_index};
 use super::form::{Field, Purpose};
-use crate::domain::comms::{DraftKind, Template, next_update_time};
+use crate::domain::comms::DraftKind;
 use crate::domain::event::{Audience, EventKind, Role};
 use crate::domain::fatigue::{self, Level, Suggestion};
 use crate::domain::metrics::format_duration;
+use crate::domain::templates::{Template, next_update_time};
 
 impl App {
     pub fn draft(&self) -> &Draft {

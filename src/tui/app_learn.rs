@@ -8,10 +8,10 @@ use ratatui_textarea::TextArea;
 use super::action::Action;
 use super::app::{App, Effect, Overlay};
 use super::form::{Field, Purpose};
-use crate::domain::comms::Template;
 use crate::domain::event::{Audience, EventKind, PrivacyAssessment, Role};
 use crate::domain::kedb::{KnownError, search};
 use crate::domain::privacy;
+use crate::domain::templates::Template;
 
 /// A known-error search in progress: the query, the ranked hits, the selection.
 pub struct KedbSearch {

@@ -1,0 +1,253 @@
+//! Tests of `event`.
+
+use super::*;
+use serde_json::json;
+
+fn sample_kinds() -> Vec<EventKind> {
+    let u = Uuid::nil();
+    let t = DateTime::<Utc>::UNIX_EPOCH;
+    vec![
+        EventKind::IncidentDeclared {
+            title: "t".into(),
+            severity: Severity::MAJOR,
+            summary: String::new(),
+            drill: false,
+            restricted: false,
+        },
+        EventKind::SeverityChanged {
+            severity: Severity::CRITICAL,
+            reason: String::new(),
+        },
+        EventKind::StageChanged {
+            stage: Stage::Recover,
+        },
+        EventKind::Resolved {
+            summary: String::new(),
+        },
+        EventKind::Reopened {
+            reason: String::new(),
+        },
+        EventKind::Closed {
+            reason: String::new(),
+        },
+        EventKind::ImpactStarted {},
+        EventKind::Detected {},
+        EventKind::ImpactEnded {},
+        EventKind::ResponderJoined {
+            handle: "a".into(),
+            skills: vec![],
+        },
+        EventKind::ResponderLeft { handle: "a".into() },
+        EventKind::DutyStarted { handle: "a".into() },
+        EventKind::DutyEnded { handle: "a".into() },
+        EventKind::AwakeSince {
+            handle: "a".into(),
+            since: t,
+        },
+        EventKind::RoleAssigned {
+            role: Role::Cl,
+            handle: "a".into(),
+        },
+        EventKind::RoleReleased { role: Role::Cl },
+        EventKind::CommandHandedOver {
+            to: "b".into(),
+            brief: HandoverBrief::default(),
+        },
+        EventKind::Note { text: "n".into() },
+        EventKind::Observation {
+            text: "o".into(),
+            from_event: None,
+        },
+        EventKind::Theory { text: "t".into() },
+        EventKind::TheoryStatusChanged {
+            theory: u,
+            status: TheoryStatus::Refuted,
+            reason: String::new(),
+        },
+        EventKind::Experiment {
+            plan: "p".into(),
+            tests: vec![u],
+        },
+        EventKind::ExperimentOutcome {
+            experiment: u,
+            outcome: Outcome::Supports,
+            notes: String::new(),
+        },
+        EventKind::ChangeRequested {
+            description: "d".into(),
+        },
+        EventKind::ChangeDecided {
+            request: u,
+            approved: true,
+            reason: String::new(),
+        },
+        EventKind::CommsSent {
+            audience: Audience::External,
+            text: "x".into(),
+            checklist: ChecklistResult::default(),
+            override_reason: None,
+            next_update_due: None,
+        },
+        EventKind::ActionItemAdded {
+            text: "a".into(),
+            owner_role: Role::Ol,
+            due: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        },
+        EventKind::ActionItemDone { item: u },
+        EventKind::PrivacyAssessed {
+            assessment: PrivacyAssessment::PossibleBreach,
+            notes: String::new(),
+        },
+        EventKind::KnownErrorLinked {
+            known_error: "KE-1".into(),
+            title: String::new(),
+        },
+        EventKind::HealthCheck {
+            summary: "ok".into(),
+        },
+        EventKind::PrivacyStepDone {
+            step: 1,
+            note: String::new(),
+        },
+        EventKind::KnownErrorRecorded {
+            key: "KE-1".into(),
+            symptom: "s".into(),
+            root_cause: String::new(),
+            workaround: String::new(),
+            incidents: vec![],
+        },
+        EventKind::CommandRequested {
+            reason: "fresh".into(),
+        },
+        EventKind::CommandRequestDecided {
+            request: u,
+            accepted: false,
+            reason: String::new(),
+        },
+        EventKind::CommandTaken {
+            reason: "IC offline".into(),
+        },
+        EventKind::AccessGranted { handle: "a".into() },
+        EventKind::AccessRevoked { handle: "a".into() },
+        EventKind::EventRedacted {
+            event: u,
+            reason: "password".into(),
+        },
+    ]
+}
+
+#[test]
+fn scrubbing_removes_every_written_word_and_nothing_else() {
+    let secret = "hunter2-secret";
+    let kinds = vec![
+        EventKind::Note {
+            text: secret.into(),
+        },
+        EventKind::CommsSent {
+            audience: Audience::Internal,
+            text: secret.into(),
+            checklist: ChecklistResult {
+                passed: vec![secret.into()],
+                failed: vec![],
+            },
+            override_reason: Some(secret.into()),
+            next_update_due: None,
+        },
+        EventKind::CommandHandedOver {
+            to: "bo".into(),
+            brief: HandoverBrief {
+                current_state: secret.into(),
+                next_steps: vec![secret.into()],
+                people: vec![],
+            },
+        },
+        EventKind::IncidentDeclared {
+            title: secret.into(),
+            severity: Severity::MAJOR,
+            summary: secret.into(),
+            drill: false,
+            restricted: true,
+        },
+    ];
+    for k in kinds {
+        let s = k.scrubbed().expect("has text");
+        let text = serde_json::to_string(&s).unwrap();
+        assert!(!text.contains(secret), "{text}");
+        assert_eq!(s.type_name(), k.type_name());
+        assert_eq!(s.scrubbed().unwrap(), s, "scrubbing twice changes nothing");
+    }
+    let role = EventKind::RoleAssigned {
+        role: Role::Cl,
+        handle: "bo".into(),
+    };
+    assert_eq!(role.scrubbed(), None);
+}
+
+#[test]
+fn known_types_list_matches_every_variant() {
+    let kinds = sample_kinds();
+    assert_eq!(kinds.len(), KNOWN_TYPES.len());
+    for (kind, name) in kinds.iter().zip(KNOWN_TYPES) {
+        let v = serde_json::to_value(kind).unwrap();
+        assert_eq!(v["type"], json!(name), "{kind:?}");
+        assert_eq!(kind.type_name(), *name);
+    }
+}
+
+#[test]
+fn every_kind_round_trips_through_the_envelope() {
+    for kind in sample_kinds() {
+        let ev = Event {
+            id: Uuid::now_v7(),
+            incident: Uuid::now_v7(),
+            seq: Some(4),
+            at: DateTime::<Utc>::UNIX_EPOCH,
+            recorded_at: None,
+            author: "sam".into(),
+            kind,
+        };
+        let text = serde_json::to_string(&ev).unwrap();
+        let back: Event = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, ev, "{text}");
+    }
+}
+
+#[test]
+fn unknown_kinds_are_kept_whole() {
+    let text = r#"{"id":"0190d5a0-0000-7000-8000-000000000001","incident":"0190d5a0-0000-7000-8000-000000000002","seq":9,"at":"2026-11-26T21:00:00Z","recorded_at":null,"author":"kim","type":"pager_escalated","team":"db","level":2}"#;
+    let ev: Event = serde_json::from_str(text).unwrap();
+    assert!(ev.kind.is_unknown());
+    assert_eq!(ev.kind.type_name(), "pager_escalated");
+    let again = serde_json::to_value(&ev).unwrap();
+    assert_eq!(again["team"], json!("db"));
+    assert_eq!(again["level"], json!(2));
+    assert_eq!(again["type"], json!("pager_escalated"));
+}
+
+#[test]
+fn a_known_kind_with_bad_fields_is_an_error() {
+    let mut m = Map::new();
+    m.insert("severity".into(), json!(7));
+    m.insert("title".into(), json!("x"));
+    let err = EventKind::from_parts("incident_declared", m).unwrap_err();
+    assert!(err.contains("severity"), "{err}");
+    assert!(EventKind::from_parts("Not A Type!", Map::new()).is_err());
+}
+
+#[test]
+fn a_brief_survives_its_text_form() {
+    let b = HandoverBrief {
+        current_state: "Stable, watching.".into(),
+        next_steps: vec!["Check pool".into(), "Send update".into()],
+        people: vec!["ana (IC)".into(), "bo".into()],
+    };
+    assert_eq!(HandoverBrief::from_text(&b.to_text()), b);
+}
+
+#[test]
+fn roles_and_stages_parse_loosely() {
+    assert_eq!(Role::parse("Incident-Commander"), Some(Role::Ic));
+    assert_eq!(Role::parse("ops"), Some(Role::Ol));
+    assert_eq!(Role::parse("nobody"), None);
+    assert_eq!(Stage::parse("Respond & Assess"), Some(Stage::Respond));
+}

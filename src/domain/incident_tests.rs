@@ -1,0 +1,302 @@
+//! Tests of `incident`.
+
+use super::*;
+use crate::domain::event::{HandoverBrief, Outcome};
+use chrono::TimeZone;
+
+struct Log {
+    incident: Uuid,
+    events: Vec<Event>,
+    now: DateTime<Utc>,
+}
+
+impl Log {
+    fn new() -> Self {
+        Log {
+            incident: Uuid::now_v7(),
+            events: Vec::new(),
+            now: Utc.with_ymd_and_hms(2026, 11, 26, 21, 0, 0).unwrap(),
+        }
+    }
+
+    fn push(&mut self, author: &str, kind: EventKind) -> Uuid {
+        self.now += Duration::minutes(1);
+        let id = Uuid::now_v7();
+        self.events.push(Event {
+            id,
+            incident: self.incident,
+            seq: Some(self.events.len() as i64 + 1),
+            at: self.now,
+            recorded_at: Some(self.now),
+            author: author.into(),
+            kind,
+        });
+        id
+    }
+
+    fn state(&self) -> Incident {
+        Incident::fold(self.incident, &self.events)
+    }
+}
+
+fn declared() -> Log {
+    let mut log = Log::new();
+    log.push(
+        "ana",
+        EventKind::IncidentDeclared {
+            title: "Checkout errors".into(),
+            severity: Severity::MAJOR,
+            summary: "5xx on checkout".into(),
+            drill: false,
+            restricted: false,
+        },
+    );
+    log
+}
+
+#[test]
+fn the_declarer_commands_and_holds_every_role() {
+    let log = declared();
+    let s = log.state();
+    assert_eq!(s.commander(), Some("ana"));
+    for role in Role::ALL {
+        assert_eq!(s.roster.holder(role), Some("ana"), "{role}");
+    }
+    assert!(s.responders["ana"].is_present());
+}
+
+#[test]
+fn delegation_handover_and_departure() {
+    let mut log = declared();
+    log.push(
+        "ana",
+        EventKind::RoleAssigned {
+            role: Role::Cl,
+            handle: "bo".into(),
+        },
+    );
+    log.push(
+        "ana",
+        EventKind::CommandHandedOver {
+            to: "cy".into(),
+            brief: HandoverBrief {
+                current_state: "stable".into(),
+                next_steps: vec!["watch".into()],
+                people: vec!["ana".into(), "bo".into()],
+            },
+        },
+    );
+    log.push(
+        "bo",
+        EventKind::ResponderLeft {
+            handle: "bo".into(),
+        },
+    );
+    let s = log.state();
+    assert_eq!(s.commander(), Some("cy"));
+    assert_eq!(s.summary.commander.as_deref(), Some("cy"));
+    assert_eq!(
+        s.roster.holder(Role::Cl),
+        Some("cy"),
+        "CL falls back to the IC"
+    );
+    assert_eq!(s.roster.handovers.len(), 1);
+    assert!(!s.responders["bo"].is_present());
+}
+
+#[test]
+fn experiments_move_the_theories_they_test() {
+    let mut log = declared();
+    let t1 = log.push(
+        "ana",
+        EventKind::Theory {
+            text: "bad deploy".into(),
+        },
+    );
+    let t2 = log.push(
+        "ana",
+        EventKind::Theory {
+            text: "db full".into(),
+        },
+    );
+    let e = log.push(
+        "ana",
+        EventKind::Experiment {
+            plan: "roll back".into(),
+            tests: vec![t1],
+        },
+    );
+    assert!(
+        log.state()
+            .check(
+                "ana",
+                log.now,
+                &EventKind::Experiment {
+                    plan: "x".into(),
+                    tests: vec![Uuid::nil()],
+                }
+            )
+            .is_err()
+    );
+    log.push(
+        "ana",
+        EventKind::ExperimentOutcome {
+            experiment: e,
+            outcome: Outcome::Supports,
+            notes: "errors stopped".into(),
+        },
+    );
+    let s = log.state();
+    assert_eq!(s.board.theory(t1).unwrap().status, TheoryStatus::Supported);
+    assert_eq!(s.board.theory(t2).unwrap().status, TheoryStatus::Open);
+    assert_eq!(s.board.running_experiments().count(), 0);
+}
+
+#[test]
+fn corrections_replace_times_and_ttd_ttr_follow() {
+    let mut log = declared();
+    log.now = Utc.with_ymd_and_hms(2026, 11, 26, 20, 0, 0).unwrap();
+    log.push("ana", EventKind::ImpactStarted {});
+    log.push("ana", EventKind::Detected {});
+    log.now = Utc.with_ymd_and_hms(2026, 11, 26, 19, 30, 0).unwrap();
+    log.push("ana", EventKind::ImpactStarted {});
+    let s = log.state();
+    assert_eq!(s.ttd(), Some(Duration::minutes(31)));
+    assert_eq!(s.impact.corrections, 1);
+    assert_eq!(s.ttr(), None);
+}
+
+#[test]
+fn nonsense_is_ignored_and_unknown_kinds_counted() {
+    let mut log = declared();
+    log.push(
+        "ana",
+        EventKind::ExperimentOutcome {
+            experiment: Uuid::nil(),
+            outcome: Outcome::Refutes,
+            notes: String::new(),
+        },
+    );
+    log.push(
+        "ana",
+        EventKind::Unknown {
+            kind: "pager_escalated".into(),
+            fields: Default::default(),
+        },
+    );
+    let s = log.state();
+    assert_eq!(s.ignored_events, 1);
+    assert_eq!(s.unknown_events, 1);
+    assert_eq!(s.summary.event_count, 3);
+}
+
+#[test]
+fn resolving_needs_end_of_impact_and_closing_a_major_needs_a_po() {
+    let mut log = declared();
+    let s = log.state();
+    let err = s.check(
+        "ana",
+        log.now,
+        &EventKind::Resolved {
+            summary: String::new(),
+        },
+    );
+    assert!(err.unwrap_err().message.contains("end of impact"));
+    log.push("ana", EventKind::ImpactStarted {});
+    log.push("ana", EventKind::ImpactEnded {});
+    log.push(
+        "ana",
+        EventKind::Resolved {
+            summary: String::new(),
+        },
+    );
+    let closed = EventKind::Closed {
+        reason: String::new(),
+    };
+    assert!(
+        log.state()
+            .check("ana", log.now, &closed)
+            .unwrap_err()
+            .message
+            .contains("Postmortem Owner")
+    );
+    log.push(
+        "ana",
+        EventKind::RoleAssigned {
+            role: Role::Po,
+            handle: "di".into(),
+        },
+    );
+    assert!(log.state().check("ana", log.now, &closed).is_ok());
+}
+
+#[test]
+fn only_the_commander_decides_change_requests() {
+    let mut log = declared();
+    let req = log.push(
+        "bo",
+        EventKind::ChangeRequested {
+            description: "restart db".into(),
+        },
+    );
+    let decide = EventKind::ChangeDecided {
+        request: req,
+        approved: true,
+        reason: String::new(),
+    };
+    let s = log.state();
+    assert_eq!(s.pending_change_requests().count(), 1);
+    assert!(s.check("bo", log.now, &decide).is_err());
+    assert!(s.check("ana", log.now, &decide).is_ok());
+}
+
+#[test]
+fn a_writer_joins_when_they_acted_not_when_the_server_heard() {
+    let mut log = declared();
+    log.push(
+        "kim",
+        EventKind::Note {
+            text: "on it".into(),
+        },
+    );
+    // Recorded an hour after the fact (a client that was offline, or a seeded demo).
+    for e in &mut log.events {
+        e.recorded_at = Some(e.at + Duration::hours(1));
+    }
+    let s = log.state();
+    let kim = &s.responders["kim"];
+    assert_eq!(kim.joined_at, log.events[1].at);
+    assert_eq!(s.responders["ana"].joined_at, log.events[0].at);
+    assert_eq!(
+        kim.time_on_duty(log.now + Duration::minutes(10)),
+        Duration::minutes(10)
+    );
+}
+
+#[test]
+fn duty_clocks_add_up_stretches() {
+    let mut log = declared();
+    let start = log.now;
+    log.push(
+        "ana",
+        EventKind::DutyEnded {
+            handle: "ana".into(),
+        },
+    );
+    log.now += Duration::minutes(58);
+    log.push(
+        "ana",
+        EventKind::DutyStarted {
+            handle: "ana".into(),
+        },
+    );
+    let s = log.state();
+    let r = &s.responders["ana"];
+    let now = log.now + Duration::minutes(10);
+    // One minute on duty, then a break, then ten minutes more.
+    assert_eq!(
+        r.time_on_duty(now),
+        Duration::minutes(1) + Duration::minutes(10)
+    );
+    assert!(r.joined_at <= start);
+}

@@ -1,0 +1,337 @@
+//! Tests of `rules`.
+
+use super::*;
+use crate::domain::event::{HandoverBrief, Severity};
+use chrono::TimeZone;
+use uuid::Uuid;
+
+struct Log {
+    id: Uuid,
+    events: Vec<Event>,
+    now: DateTime<Utc>,
+}
+
+impl Log {
+    fn declared(restricted: bool) -> Log {
+        let mut log = Log {
+            id: Uuid::now_v7(),
+            events: Vec::new(),
+            now: Utc.with_ymd_and_hms(2026, 11, 27, 3, 0, 0).unwrap(),
+        };
+        log.push(
+            "ana",
+            EventKind::IncidentDeclared {
+                title: "Checkout errors".into(),
+                severity: Severity::MAJOR,
+                summary: String::new(),
+                drill: false,
+                restricted,
+            },
+        );
+        log
+    }
+
+    fn event(&self, author: &str, kind: EventKind) -> Event {
+        Event {
+            id: Uuid::now_v7(),
+            incident: self.id,
+            seq: None,
+            at: self.now,
+            recorded_at: Some(self.now),
+            author: author.into(),
+            kind,
+        }
+    }
+
+    fn push(&mut self, author: &str, kind: EventKind) -> Uuid {
+        self.now += Duration::minutes(1);
+        let mut e = self.event(author, kind);
+        e.seq = Some(self.events.len() as i64 + 1);
+        let state = self.state();
+        check(&state, &e, author, &Rules::default())
+            .unwrap_or_else(|r| panic!("{author} {}: {r}", e.kind.type_name()));
+        let id = e.id;
+        self.events.push(e);
+        id
+    }
+
+    fn state(&self) -> Incident {
+        Incident::fold(self.id, &self.events)
+    }
+
+    fn judge(&self, author: &str, kind: EventKind) -> Result<(), Refusal> {
+        let e = self.event(author, kind);
+        check(&self.state(), &e, author, &Rules::default())
+    }
+}
+
+fn code(r: Result<(), Refusal>) -> Option<RefusalCode> {
+    r.err().map(|r| r.code)
+}
+
+#[test]
+fn the_commander_decides_and_delegates() {
+    let mut log = Log::declared(false);
+    log.push(
+        "bo",
+        EventKind::Note {
+            text: "on it".into(),
+        },
+    );
+    let cl = EventKind::RoleAssigned {
+        role: Role::Cl,
+        handle: "bo".into(),
+    };
+    assert_eq!(
+        code(log.judge("bo", cl.clone())),
+        Some(RefusalCode::Forbidden)
+    );
+    log.push("ana", cl);
+    let update = EventKind::CommsSent {
+        audience: crate::domain::event::Audience::Internal,
+        text: "SEV2 – x".into(),
+        checklist: Default::default(),
+        override_reason: None,
+        next_update_due: None,
+    };
+    assert_eq!(code(log.judge("bo", update.clone())), None, "the CL sends");
+    assert_eq!(
+        code(log.judge("ana", update.clone())),
+        None,
+        "so does the IC"
+    );
+    assert_eq!(
+        code(log.judge("cy", update)),
+        Some(RefusalCode::Forbidden),
+        "nobody else"
+    );
+    let joined = EventKind::ResponderJoined {
+        handle: "bo".into(),
+        skills: vec![],
+    };
+    assert_eq!(code(log.judge("bo", joined.clone())), None);
+    assert_eq!(code(log.judge("cy", joined)), Some(RefusalCode::Forbidden));
+    let severity = EventKind::SeverityChanged {
+        severity: Severity::CRITICAL,
+        reason: String::new(),
+    };
+    let refusal = log.judge("bo", severity).unwrap_err();
+    assert!(
+        refusal
+            .message
+            .contains("only the incident commander (ana)")
+    );
+}
+
+#[test]
+fn command_is_asked_for_or_taken_only_after_silence() {
+    let mut log = Log::declared(false);
+    assert_eq!(
+        code(log.judge(
+            "ana",
+            EventKind::CommandRequested {
+                reason: String::new()
+            }
+        )),
+        Some(RefusalCode::Refused)
+    );
+    let ask = log.push(
+        "bo",
+        EventKind::CommandRequested {
+            reason: "fresh".into(),
+        },
+    );
+    assert_eq!(log.state().pending_command_requests().count(), 1);
+    let take = EventKind::CommandTaken {
+        reason: "ana is not answering".into(),
+    };
+    assert_eq!(
+        code(log.judge("bo", take.clone())),
+        Some(RefusalCode::Forbidden)
+    );
+    // Fifteen minutes of silence from the IC (others keep writing).
+    for _ in 0..15 {
+        log.push(
+            "cy",
+            EventKind::Note {
+                text: "still down".into(),
+            },
+        );
+    }
+    assert_eq!(code(log.judge("bo", take.clone())), None);
+    log.push("bo", take);
+    let s = log.state();
+    assert_eq!(s.commander(), Some("bo"));
+    assert_eq!(s.summary.commander.as_deref(), Some("bo"));
+    let last = s.roster.handovers.last().unwrap();
+    assert_eq!(last.from.as_deref(), Some("ana"));
+    assert_eq!(last.taken_because.as_deref(), Some("ana is not answering"));
+    assert_eq!(
+        s.pending_command_requests().count(),
+        0,
+        "bo's request is settled"
+    );
+    assert!(s.command_requests.iter().any(|r| r.id == ask));
+    // The old IC is now an ordinary responder.
+    assert_eq!(
+        code(log.judge(
+            "ana",
+            EventKind::CommandHandedOver {
+                to: "ana".into(),
+                brief: HandoverBrief::default()
+            }
+        )),
+        Some(RefusalCode::Forbidden)
+    );
+}
+
+#[test]
+fn a_closed_incident_takes_only_what_follows_closing() {
+    let mut log = Log::declared(false);
+    log.push("ana", EventKind::ImpactStarted {});
+    log.push("ana", EventKind::ImpactEnded {});
+    log.push(
+        "ana",
+        EventKind::Resolved {
+            summary: String::new(),
+        },
+    );
+    log.push(
+        "ana",
+        EventKind::RoleAssigned {
+            role: Role::Po,
+            handle: "di".into(),
+        },
+    );
+    log.push(
+        "ana",
+        EventKind::Closed {
+            reason: String::new(),
+        },
+    );
+    let note = EventKind::Note {
+        text: "late".into(),
+    };
+    assert_eq!(code(log.judge("ana", note)), Some(RefusalCode::Refused));
+    let item = EventKind::ActionItemAdded {
+        text: "alert on pool".into(),
+        owner_role: Role::Ol,
+        due: chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+    };
+    assert_eq!(code(log.judge("di", item)), None);
+    assert_eq!(
+        code(log.judge(
+            "di",
+            EventKind::Reopened {
+                reason: String::new()
+            }
+        )),
+        Some(RefusalCode::Forbidden)
+    );
+    assert_eq!(
+        code(log.judge(
+            "ana",
+            EventKind::Reopened {
+                reason: String::new()
+            }
+        )),
+        None
+    );
+}
+
+#[test]
+fn a_restricted_incident_is_hidden_from_outsiders_until_granted() {
+    let mut log = Log::declared(true);
+    let note = EventKind::Note { text: "hi".into() };
+    assert_eq!(
+        code(log.judge("eve", note.clone())),
+        Some(RefusalCode::Hidden)
+    );
+    assert!(!log.state().summary.can_see("eve"));
+    log.push(
+        "ana",
+        EventKind::AccessGranted {
+            handle: "eve".into(),
+        },
+    );
+    assert_eq!(code(log.judge("eve", note.clone())), None);
+    log.push(
+        "ana",
+        EventKind::AccessRevoked {
+            handle: "eve".into(),
+        },
+    );
+    assert_eq!(code(log.judge("eve", note)), Some(RefusalCode::Hidden));
+    // A role brings access with it; the IC keeps theirs.
+    log.push(
+        "ana",
+        EventKind::RoleAssigned {
+            role: Role::Pl,
+            handle: "pat".into(),
+        },
+    );
+    assert!(log.state().summary.can_see("pat"));
+    assert_eq!(
+        code(log.judge(
+            "ana",
+            EventKind::AccessRevoked {
+                handle: "ana".into()
+            }
+        )),
+        Some(RefusalCode::Refused)
+    );
+}
+
+#[test]
+fn redaction_needs_the_ic_a_reason_and_a_target_with_text() {
+    let mut log = Log::declared(false);
+    let note = log.push(
+        "bo",
+        EventKind::Note {
+            text: "pw hunter2".into(),
+        },
+    );
+    let redact = |reason: &str| EventKind::EventRedacted {
+        event: note,
+        reason: reason.into(),
+    };
+    assert_eq!(
+        code(log.judge("bo", redact("oops"))),
+        Some(RefusalCode::Forbidden)
+    );
+    assert_eq!(
+        code(log.judge("ana", redact(" "))),
+        Some(RefusalCode::Refused)
+    );
+    let target = log.events.iter().find(|e| e.id == note);
+    assert!(check_redaction_target(log.id, note, target).is_ok());
+    assert!(check_redaction_target(log.id, Uuid::now_v7(), None).is_err());
+    let role_event = &log.events[0];
+    assert!(check_redaction_target(log.id, role_event.id, Some(role_event)).is_ok());
+    log.push("ana", redact("a password"));
+    assert_eq!(
+        code(log.judge("ana", redact("again"))),
+        Some(RefusalCode::Refused)
+    );
+    assert_eq!(log.state().redactions[&note].reason, "a password");
+}
+
+#[test]
+fn a_future_dated_event_does_not_keep_the_commander_alive() {
+    let mut log = Log::declared(false);
+    // ana sends a note dated a year ahead; the store received it now.
+    let mut note = log.event(
+        "ana",
+        EventKind::Note {
+            text: "soon".into(),
+        },
+    );
+    note.at = log.now + Duration::days(365);
+    note.seq = Some(2);
+    log.events.push(note);
+    log.now += Duration::minutes(16);
+    let take = EventKind::CommandTaken {
+        reason: "ana is gone".into(),
+    };
+    assert_eq!(code(log.judge("bo", take)), None);
+}

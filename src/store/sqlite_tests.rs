@@ -1,0 +1,141 @@
+//! Tests of `sqlite`.
+
+use super::*;
+use crate::domain::event::EventKind;
+use crate::clock::ManualClock;
+use crate::domain::event::Severity;
+use chrono::TimeZone;
+
+fn clock() -> Arc<dyn Clock> {
+    Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 26, 22, 0, 0).unwrap(),
+    ))
+}
+
+fn declare(id: Uuid, at: DateTime<Utc>) -> NewEvent {
+    NewEvent {
+        id,
+        at,
+        kind: EventKind::IncidentDeclared {
+            title: "Checkout errors".into(),
+            severity: Severity::MAJOR,
+            summary: String::new(),
+            drill: false,
+            restricted: false,
+        },
+    }
+}
+
+fn note(text: &str, at: DateTime<Utc>) -> NewEvent {
+    NewEvent {
+        id: Uuid::now_v7(),
+        at,
+        kind: EventKind::Note { text: text.into() },
+    }
+}
+
+#[test]
+fn appends_are_idempotent_and_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    let store = SqliteStore::open(&path, clock()).unwrap();
+    let inc = Uuid::now_v7();
+    let t = store.now();
+    let first = store
+        .append_blocking(inc, "ana", vec![declare(inc, t)])
+        .unwrap();
+    assert_eq!(first[0].seq, 1);
+    let n = note("hello", t);
+    let a = store.append_blocking(inc, "ana", vec![n.clone()]).unwrap();
+    let b = store.append_blocking(inc, "ana", vec![n]).unwrap();
+    assert_eq!(a[0].seq, 2);
+    assert_eq!(b[0].seq, 2);
+    assert!(b[0].duplicate);
+    drop(store);
+
+    let store = SqliteStore::open(&path, clock()).unwrap();
+    let events = store.all_events(inc).unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        events[1].kind,
+        EventKind::Note {
+            text: "hello".into()
+        }
+    );
+    assert_eq!(events[1].author, "ana");
+    let list = store.incidents_blocking().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].last_seq, 2);
+    assert_eq!(list[0].commander.as_deref(), Some("ana"));
+}
+
+#[test]
+fn a_bad_batch_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("w.db"), clock()).unwrap();
+    let inc = Uuid::now_v7();
+    let t = store.now();
+    // A note on an incident nobody declared.
+    let err = store
+        .append_blocking(inc, "ana", vec![note("x", t)])
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UnknownIncident(_)));
+    // Declared, then declared again in the same batch: the whole batch is refused.
+    let err = store
+        .append_blocking(
+            inc,
+            "ana",
+            vec![declare(inc, t), declare(Uuid::now_v7(), t)],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("already declared"), "{err}");
+    assert!(store.incidents_blocking().unwrap().is_empty());
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_reported_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+    let err = SqliteStore::open(&path, clock()).err().expect("must fail");
+    let text = err.to_string();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{text}");
+    assert!(
+        text.contains("w.db") && text.contains("not a readable warroom database"),
+        "{text}"
+    );
+    // And the file is left as it was.
+    assert_eq!(std::fs::read(&path).unwrap(), vec![b'x'; 4096]);
+}
+
+#[test]
+fn concurrent_writers_get_unique_contiguous_seqs() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("w.db"), clock()).unwrap();
+    let inc = Uuid::now_v7();
+    let t = store.now();
+    store
+        .append_blocking(inc, "ana", vec![declare(inc, t)])
+        .unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|w| {
+            let s = store.clone();
+            thread::spawn(move || {
+                for i in 0..50 {
+                    s.append_blocking(inc, "ana", vec![note(&format!("{w}-{i}"), t)])
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for th in threads {
+        th.join().unwrap();
+    }
+    let seqs: Vec<i64> = store
+        .all_events(inc)
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, (1..=401).collect::<Vec<_>>());
+}
