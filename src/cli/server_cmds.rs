@@ -26,26 +26,32 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGINT or SIGTERM, listened for from the moment this is called (before anything is
+/// announced), so a stop that arrives early is still a graceful one.
+fn stop_signals() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => Box::pin(async move {
                 tokio::select! {
-                    _ = ctrl_c => {},
                     _ = term.recv() => {},
+                    _ = int.recv() => {},
                 }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
+            }),
+            _ => Box::pin(async {
+                let _ = tokio::signal::ctrl_c().await;
+            }),
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = ctrl_c.await;
+        Box::pin(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 
@@ -94,6 +100,7 @@ pub fn serve(
         tracing::info!("open-file limit raised from {before} to {after}");
     }
     runtime()?.block_on(async move {
+        let stopped = stop_signals();
         let store = store::open(&spec, clock.clone(), settings.rules).await?;
         let described = store.describe();
         let options = server::Options {
@@ -124,7 +131,7 @@ pub fn serve(
         if let (Some(tls), Some(files)) = (tls, settings.tls) {
             tokio::spawn(reload_tls_on_hangup(tls, files));
         }
-        shutdown_signal().await;
+        stopped.await;
         tracing::info!("shutting down; finishing requests in flight");
         running.shutdown().await?;
         tracing::info!("stopped");

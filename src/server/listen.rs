@@ -239,13 +239,20 @@ pub async fn serve(
                 Some(tls) => {
                     let config = tls.lock().unwrap_or_else(|e| e.into_inner()).clone();
                     let acceptor = tokio_rustls::TlsAcceptor::from(config);
-                    match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await
-                    {
-                        Ok(Ok(stream)) => {
+                    // A handshake is idle as far as the cap is concerned: made room for, it ends.
+                    let handshake = tokio::select! {
+                        done = tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)) => Some(done),
+                        _ = close.notified() => None,
+                    };
+                    match handshake {
+                        Some(Ok(Ok(stream))) => {
                             connection(stream, app, &limits, activity, close, stop).await
                         }
-                        Ok(Err(e)) => tracing::debug!("TLS handshake with {peer} failed: {e}"),
-                        Err(_) => tracing::debug!("TLS handshake with {peer} timed out"),
+                        Some(Ok(Err(e))) => {
+                            tracing::debug!("TLS handshake with {peer} failed: {e}")
+                        }
+                        Some(Err(_)) => tracing::debug!("TLS handshake with {peer} timed out"),
+                        None => tracing::debug!("TLS handshake with {peer} made room for another"),
                     }
                 }
             }

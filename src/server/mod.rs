@@ -33,6 +33,23 @@ pub struct Options {
 #[derive(Clone, Default)]
 pub struct CallerSlot(pub Arc<std::sync::Mutex<Option<String>>>);
 
+/// Filled in once the request has matched a route: its template, for the request log.
+#[derive(Clone, Default)]
+struct RouteSlot(Arc<std::sync::Mutex<Option<String>>>);
+
+async fn note_route(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let (Some(slot), Some(path)) = (
+        req.extensions().get::<RouteSlot>(),
+        req.extensions().get::<axum::extract::MatchedPath>(),
+    ) {
+        *slot.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(path.as_str().to_string());
+    }
+    next.run(req).await
+}
+
 /// One log line per request: method, route, status, time taken and who asked; never the
 /// token, never a body.
 async fn log_request(
@@ -41,14 +58,18 @@ async fn log_request(
 ) -> axum::response::Response {
     let started = std::time::Instant::now();
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "(no route)".into());
     let slot = CallerSlot::default();
+    let route_slot = RouteSlot::default();
     req.extensions_mut().insert(slot.clone());
+    req.extensions_mut().insert(route_slot.clone());
     let response = next.run(req).await;
+    // The route's template, never the path as sent (which is the caller's text).
+    let route = route_slot
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .unwrap_or_else(|| "(no route)".into());
     let who = slot
         .0
         .lock()
@@ -101,7 +122,8 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(routes::MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
-        .route_layer(axum::middleware::from_fn(log_request))
+        .route_layer(axum::middleware::from_fn(note_route))
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }
 
