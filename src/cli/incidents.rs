@@ -5,7 +5,8 @@ use uuid::Uuid;
 
 use super::output::{self, visible_line, with_visible_errors};
 use super::{Ctx, ImpactMark};
-use crate::domain::event::{EventKind, Severity};
+use crate::domain::IncidentSummary;
+use crate::domain::event::{EventKind, Severity, Status};
 use crate::domain::scenario::{BUILT_IN, Scenario};
 use crate::store::NewEvent;
 use crate::sync::{Recorded, Replica};
@@ -206,8 +207,34 @@ pub fn impact(ctx: &Ctx, reference: &str, mark: ImpactMark, at: &str) -> Result<
     })
 }
 
-/// Seeds the demo incident as if its first hour had just happened; prints its short id
-/// and answers it.
+/// The demo incident this replica already holds, if it is still active: a drill with the
+/// demo's title and restriction, declared by whoever seeds the demo here (the script's
+/// commander in solo mode, you in shared mode, so someone else's demo on a shared server
+/// is left alone). The newest wins.
+fn active_demo(replica: &Replica, scenario: &Scenario) -> Result<Option<IncidentSummary>> {
+    let declarer = if replica.is_shared() {
+        replica.handle()
+    } else {
+        scenario.commander.clone()
+    };
+    // Newest first, as the store lists them.
+    for summary in replica.incidents()? {
+        if summary.drill
+            && summary.status == Status::Active
+            && summary.title == scenario.title
+            && summary.restricted == scenario.restricted
+            && replica.view(summary.id)?.state.declared_by.as_deref() == Some(declarer.as_str())
+        {
+            return Ok(Some(summary));
+        }
+    }
+    Ok(None)
+}
+
+/// Opens the demo incident: the one still active in this data dir if there is one,
+/// otherwise a new one seeded as if its first hour had just happened. The demo is a drill,
+/// so it is labelled DRILL and left out of the statistics. Prints its short id and
+/// answers it.
 pub fn demo(ctx: &Ctx, restricted: bool) -> Result<String> {
     with_visible_errors(|| {
         let text = BUILT_IN
@@ -217,12 +244,37 @@ pub fn demo(ctx: &Ctx, restricted: bool) -> Result<String> {
             .unwrap_or_default();
         let mut scenario = Scenario::parse(text).map_err(anyhow::Error::msg)?;
         scenario.restricted = restricted;
+        let replica = ctx.replica()?;
+        // Shared mode: a demo seeded from another of your machines counts too; offline, the
+        // copy here is what there is.
+        let _ = replica.refresh();
+        if let Some(existing) = active_demo(&replica, &scenario)? {
+            let short = existing.short_id;
+            if replica.is_shared() {
+                output::tell(&format!(
+                    "reopening the demo incident {short} you seeded earlier; it is \
+                     reused until it is resolved"
+                ));
+            } else {
+                let ic = existing
+                    .commander
+                    .unwrap_or_else(|| scenario.commander.clone());
+                output::tell(&format!(
+                    "reopening the demo incident {short} seeded earlier in {}; for a \
+                     fresh one next time, end it as its IC: `warroom --as {ic} impact {short} \
+                     ended`, then `warroom --as {ic} resolve {short}`",
+                    ctx.data_dir.display()
+                ));
+            }
+            emit(&format!("{short}\n"))?;
+            return Ok(short);
+        }
         let incident = Uuid::now_v7();
         let start = ctx.now() - chrono::Duration::minutes(60);
+        // A drill: labelled DRILL wherever it shows, and never counted in `stats`.
         let events = scenario
-            .events(incident, start, false, Uuid::now_v7)
+            .events(incident, start, true, Uuid::now_v7)
             .map_err(anyhow::Error::msg)?;
-        let replica = ctx.replica()?;
         if replica.is_shared() {
             // The server writes every act under this token's handle: the script's acts become
             // yours, and those the rule book does not give you are left out.

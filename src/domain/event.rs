@@ -71,7 +71,7 @@ impl fmt::Display for Severity {
     }
 }
 
-/// The five incident roles of the handbook.
+/// The five incident roles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -137,7 +137,7 @@ impl fmt::Display for Role {
     }
 }
 
-/// The handbook's stages. Recovery ends when business impact has ended: the status then
+/// The stages of an incident's life. Recovery ends when business impact has ended: the status then
 /// becomes resolved, and the team moves on to Learn and Improve.
 #[derive(
     Clone,

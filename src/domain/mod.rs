@@ -1,4 +1,4 @@
-//! The handbook in code. Pure: no I/O and no clock reads; time is passed in.
+//! How warroom runs an incident, in code. Pure: no I/O and no clock reads; time is passed in.
 
 pub mod board;
 pub mod comms;

@@ -527,7 +527,7 @@ fn authority(
     }
 }
 
-/// The handbook's order of things, whoever asks.
+/// The order of things in a response, whoever asks.
 fn workflow(
     state: &Incident,
     kind: &EventKind,
