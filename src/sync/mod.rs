@@ -14,7 +14,7 @@ pub mod remote;
 use crate::clock::Clock;
 use crate::domain::event::{Event, EventKind, Severity};
 use crate::domain::incident::{Incident, IncidentSummary};
-use crate::store::outbox::Pending;
+pub use crate::store::outbox::Pending;
 use crate::store::{NewEvent, ResolveError, SqliteStore, StoreError, resolve};
 use engine::{Link, LinkStatus, SyncError, Syncer};
 use remote::{Remote, RemoteError};

@@ -1,85 +1,43 @@
 //! The console's state and its one `update`: messages in, effects out. Nothing here does
-//! I/O or reads the clock; the loop in `tui::run` carries out the effects.
+//! I/O or reads the clock; the loop in `tui::run` carries out the effects. A key goes to
+//! the overlay that is open, the draft being edited, or else to the pane, the incident
+//! list or the incident-wide act its action belongs to, whichever pane has the focus.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use crossterm::event::{KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 use uuid::Uuid;
 
 use super::action::Action;
-use super::data::{Filter, IncidentData, search_matches};
-use super::drafts::Draft;
-use super::form::{Field, Form, FormOutcome, Purpose};
+use super::alerts::{self, Alert};
+use super::authority;
+use super::ctx::{Clock, Ctx};
+use super::data::IncidentData;
+use super::drafts::{Draft, audience_index};
+use super::incident;
 use super::keymap::{Key, Keymap, Section};
-use super::view;
-use crate::domain::event::{
-    Event, EventKind, HandoverBrief, Outcome, Role, Severity, Stage, TheoryStatus,
-};
-use crate::domain::incident::{Decision, IncidentSummary};
-use crate::domain::metrics::Mark;
-use crate::domain::time::parse_when;
-use crate::store::outbox::Pending;
+use super::layout::Geometry;
+use super::overlay::findings;
+use super::overlay::form::{FormOutcome, Purpose};
+use super::overlay::kedb::KedbKey;
+use super::pane::{board, comms, fatigue, roster, timeline};
+use super::picker;
+use crate::domain::event::{Audience, Event};
+use crate::domain::fatigue::{Suggestion, Thresholds};
+use crate::domain::incident::IncidentSummary;
+use crate::domain::roles::Handover;
+use crate::sync::Pending;
 use crate::sync::engine::LinkStatus;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Pane {
-    Timeline,
-    Roster,
-    Board,
-    Comms,
-    Fatigue,
-}
-
-impl Pane {
-    pub const ALL: [Pane; 5] = [
-        Pane::Timeline,
-        Pane::Roster,
-        Pane::Board,
-        Pane::Comms,
-        Pane::Fatigue,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Timeline => "Timeline",
-            Pane::Roster => "Roles & responders",
-            Pane::Board => "Observe · Theorize · Experiment",
-            Pane::Comms => "Comms",
-            Pane::Fatigue => "Fatigue & handover",
-        }
-    }
-
-    pub fn section(self) -> Section {
-        match self {
-            Pane::Timeline => Section::Timeline,
-            Pane::Roster => Section::Roster,
-            Pane::Board => Section::Board,
-            Pane::Comms => Section::Comms,
-            Pane::Fatigue => Section::Fatigue,
-        }
-    }
-
-    fn index(self) -> usize {
-        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
-    }
-}
+pub use super::effect::Effect;
+pub use super::overlay::Overlay;
+pub use super::pane::Pane;
+pub use super::pane::roster::RosterRow;
+pub use super::pane::timeline::TimelineState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
     Picker,
     Incident,
-}
-
-pub enum Overlay {
-    None,
-    Help,
-    Discipline,
-    Form(Box<Form>),
-    /// TTD and TTR across incidents.
-    Stats,
-    /// The blame check's findings before the postmortem is written.
-    Findings(Vec<crate::domain::postmortem::Finding>),
-    /// Searching the known-error database.
-    Kedb(Box<super::app_learn::KedbSearch>),
 }
 
 /// Messages into the console.
@@ -116,76 +74,6 @@ pub enum Msg {
     },
 }
 
-/// What the loop must do for the console.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Effect {
-    LoadIncidents,
-    /// Load `id` after `after` (0: all of it).
-    LoadIncident {
-        id: Uuid,
-        after: i64,
-    },
-    Record {
-        incident: Uuid,
-        kinds: Vec<(DateTime<Utc>, EventKind)>,
-        what: String,
-    },
-    Declare {
-        title: String,
-        severity: Severity,
-        summary: String,
-        started_at: Option<DateTime<Utc>>,
-    },
-    /// The incident the sync engine should follow.
-    Focus(Option<Uuid>),
-    SaveDraft {
-        incident: Uuid,
-        audience: crate::domain::event::Audience,
-        text: String,
-    },
-    LoadDrafts(Uuid),
-    /// Deliver a sent update to the audience's webhook, if one is configured.
-    Webhook {
-        audience: crate::domain::event::Audience,
-        text: String,
-    },
-    LoadKnownErrors,
-    /// Link a known error to the incident (both sides record it).
-    LinkKnownError {
-        incident: Uuid,
-        key: String,
-        symptom: String,
-    },
-    /// Run the blame check and write the postmortem to the data dir.
-    WritePostmortem {
-        incident: Uuid,
-        force: bool,
-    },
-    /// Forget a change the server refused (it stays shown until dismissed).
-    DropRejected {
-        incident: Uuid,
-        id: Uuid,
-    },
-    /// Something needs the responder: a desktop notification, or the bell.
-    Notify {
-        title: String,
-        body: String,
-    },
-    Quit,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct TimelineState {
-    /// Index into the visible rows.
-    pub selected: usize,
-    pub offset: usize,
-    pub follow: bool,
-    pub filter: Filter,
-    /// Row indices that pass the filter; `None` when there is no filter.
-    pub filtered: Option<Vec<usize>>,
-    pub search: Option<String>,
-}
-
 pub struct App {
     pub now: DateTime<Utc>,
     pub local: FixedOffset,
@@ -197,6 +85,7 @@ pub struct App {
     pub keymap: Keymap,
     pub size: (u16, u16),
     pub screen: Screen,
+    // The incident list (`picker`).
     pub incidents: Vec<IncidentSummary>,
     pub picker_selected: usize,
     pub data: Option<IncidentData>,
@@ -205,6 +94,7 @@ pub struct App {
     pub side: Pane,
     pub zoom: bool,
     pub overlay: Overlay,
+    // Each pane's own state, handled by its file in `pane/`.
     pub timeline: TimelineState,
     pub roster_selected: usize,
     pub board_column: usize,
@@ -214,10 +104,10 @@ pub struct App {
     pub quit: bool,
     /// Drafts by audience: internal, external.
     pub drafts: [Draft; 2],
-    pub audience: crate::domain::event::Audience,
+    pub audience: Audience,
     /// Keys go to the draft editor.
     pub editing: bool,
-    pub thresholds: crate::domain::fatigue::Thresholds,
+    pub thresholds: Thresholds,
     pub fatigue_selected: usize,
     /// Alerts already raised, so each notifies once.
     pub raised: std::collections::HashSet<String>,
@@ -228,14 +118,37 @@ pub struct App {
     pub link_warning: Option<String>,
 }
 
-/// One row of the roster pane.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RosterRow {
-    Role(Role),
-    Change(Uuid),
-    /// A request for command waiting for the IC.
-    CommandRequest(Uuid),
-    Responder(String),
+/// The console around a pane for one act: every field of `$app` a pane may use, borrowed
+/// apart from the pane's own state so both can be handed over together.
+macro_rules! ctx {
+    ($app:ident) => {
+        Ctx {
+            now: $app.now,
+            handle: &$app.handle,
+            data: $app.data.as_ref(),
+            clock: Clock {
+                use_local: $app.use_local,
+                local: $app.local,
+                system_zone: $app.system_zone,
+            },
+            thresholds: &$app.thresholds,
+            action_due: $app.action_due,
+            overlay: &mut $app.overlay,
+            message: &mut $app.message,
+            focus: &mut $app.focus,
+        }
+    };
+}
+
+/// The comms pane's state, borrowed from `$app`.
+macro_rules! comms {
+    ($app:ident) => {
+        comms::Comms {
+            drafts: &mut $app.drafts,
+            audience: &mut $app.audience,
+            editing: &mut $app.editing,
+        }
+    };
 }
 
 impl App {
@@ -256,10 +169,7 @@ impl App {
             side: Pane::Roster,
             zoom: false,
             overlay: Overlay::None,
-            timeline: TimelineState {
-                follow: true,
-                ..TimelineState::default()
-            },
+            timeline: TimelineState::following(),
             roster_selected: 0,
             board_column: 0,
             board_rows: [0; 3],
@@ -267,12 +177,12 @@ impl App {
             message: None,
             quit: false,
             drafts: [
-                Draft::new(crate::domain::event::Audience::Internal, "", None),
-                Draft::new(crate::domain::event::Audience::External, "", None),
+                Draft::new(Audience::Internal, "", None),
+                Draft::new(Audience::External, "", None),
             ],
-            audience: crate::domain::event::Audience::Internal,
+            audience: Audience::Internal,
             editing: false,
-            thresholds: crate::domain::fatigue::Thresholds::default(),
+            thresholds: Thresholds::default(),
             fatigue_selected: 0,
             raised: std::collections::HashSet::new(),
             action_due: chrono::Duration::weeks(8),
@@ -280,18 +190,37 @@ impl App {
         }
     }
 
-    pub(super) fn say(&mut self, text: impl Into<String>) {
+    fn say(&mut self, text: impl Into<String>) {
         self.message = Some((text.into(), false));
     }
 
-    pub(super) fn complain(&mut self, text: impl Into<String>) {
+    fn complain(&mut self, text: impl Into<String>) {
         self.message = Some((text.into(), true));
+    }
+
+    /// How times are shown and read.
+    pub fn clock(&self) -> Clock {
+        Clock {
+            use_local: self.use_local,
+            local: self.local,
+            system_zone: self.system_zone,
+        }
+    }
+
+    /// What the layout depends on, as the console stands.
+    pub fn geometry(&self) -> Geometry {
+        Geometry {
+            size: self.size,
+            zoom: self.zoom,
+            focus: self.focus,
+            side: self.side,
+        }
     }
 
     pub fn section(&self) -> Section {
         match self.screen {
             Screen::Picker => Section::Picker,
-            Screen::Incident => self.focus.section(),
+            Screen::Incident => Section::Pane(self.focus),
         }
     }
 
@@ -302,7 +231,9 @@ impl App {
             Msg::Mouse(m) => self.on_mouse(m),
             Msg::Resize(w, h) => {
                 self.size = (w, h);
-                self.keep_timeline_selection_visible();
+                let height = self.timeline_height();
+                self.timeline
+                    .keep_selection_visible(self.data.as_ref(), height);
                 Vec::new()
             }
             Msg::Tick(now) => {
@@ -337,8 +268,7 @@ impl App {
             }
             Msg::KnownErrors(entries) => {
                 if let Overlay::Kedb(search) = &mut self.overlay {
-                    search.entries = entries;
-                    search.refresh();
+                    search.set_entries(entries);
                 }
                 Vec::new()
             }
@@ -351,8 +281,9 @@ impl App {
                 internal,
                 external,
             } => {
-                if self.data.as_ref().is_some_and(|d| d.id == id) {
-                    self.set_drafts(internal, external);
+                if let Some(d) = self.data.as_ref().filter(|d| d.id == id) {
+                    let severity = Some(d.state.summary.severity);
+                    comms::set_drafts(&mut self.drafts, severity, internal, external);
                 }
                 Vec::new()
             }
@@ -412,38 +343,19 @@ impl App {
             // News of an incident that is no longer open: nothing to show.
             return;
         }
-        let fresh = full;
-        if fresh {
+        if full {
             self.data = Some(IncidentData::new(id, new, pending));
             self.screen = Screen::Incident;
-            self.timeline = TimelineState {
-                follow: true,
-                ..TimelineState::default()
-            };
+            self.timeline = TimelineState::following();
             self.roster_selected = 0;
             self.board_rows = [0; 3];
         } else if let Some(d) = &mut self.data {
             let confirmed_before = d.confirmed.len();
             d.extend(new, pending);
-            if let Some(rows) = &mut self.timeline.filtered {
-                // Every row from the first new confirmed one on may have changed (pending
-                // rows confirmed, others added): check them against the filter again.
-                let first = confirmed_before;
-                rows.retain(|i| *i < first);
-                let filter = &self.timeline.filter;
-                rows.extend(
-                    (first..d.len()).filter(|i| d.row(*i).is_some_and(|(e, _)| filter.matches(e))),
-                );
-            }
+            self.timeline.refilter_from(d, confirmed_before);
         }
-        if self.timeline.follow {
-            self.timeline.selected = self.visible_rows().saturating_sub(1);
-        }
-        self.timeline.selected = self
-            .timeline
-            .selected
-            .min(self.visible_rows().saturating_sub(1));
-        self.keep_timeline_selection_visible();
+        let height = self.timeline_height();
+        self.timeline.after_load(self.data.as_ref(), height);
         self.tell_new_rejections();
     }
 
@@ -467,139 +379,91 @@ impl App {
         }
     }
 
-    // ---- timeline rows -------------------------------------------------------------
+    // ---- what the panes show, for the loop and tests ---------------------------------
 
     /// How many rows the timeline shows (after the filter).
     pub fn visible_rows(&self) -> usize {
-        match (&self.timeline.filtered, &self.data) {
-            (Some(rows), _) => rows.len(),
-            (None, Some(d)) => d.len(),
-            (None, None) => 0,
-        }
+        self.timeline.visible_rows(self.data.as_ref())
     }
 
     /// The data row behind visible row `i`.
     pub fn row_index(&self, i: usize) -> Option<usize> {
-        match &self.timeline.filtered {
-            Some(rows) => rows.get(i).copied(),
-            None => Some(i),
-        }
+        self.timeline.row_index(i)
     }
 
     pub fn selected_event(&self) -> Option<&Event> {
-        let d = self.data.as_ref()?;
-        d.row(self.row_index(self.timeline.selected)?)
-            .map(|(e, _)| e)
+        self.timeline.selected_event(self.data.as_ref())
     }
-
-    fn timeline_height(&self) -> usize {
-        view::pane_height(self, Pane::Timeline).max(1) as usize
-    }
-
-    fn keep_timeline_selection_visible(&mut self) {
-        let h = self.timeline_height();
-        let t = &mut self.timeline;
-        if t.selected < t.offset {
-            t.offset = t.selected;
-        } else if t.selected >= t.offset + h {
-            t.offset = t.selected + 1 - h;
-        }
-        let max_offset = self.visible_rows().saturating_sub(h);
-        self.timeline.offset = self.timeline.offset.min(max_offset);
-        if self.timeline.follow && self.timeline.selected + 1 >= self.visible_rows() {
-            // Following: the newest entry sits on the last line.
-            self.timeline.offset = max_offset;
-        }
-    }
-
-    fn move_timeline(&mut self, delta: isize) {
-        let n = self.visible_rows();
-        if n == 0 {
-            return;
-        }
-        let sel = (self.timeline.selected as isize + delta).clamp(0, n as isize - 1) as usize;
-        self.timeline.selected = sel;
-        self.timeline.follow = sel == n - 1 && delta > 0 && self.timeline.follow;
-        self.keep_timeline_selection_visible();
-    }
-
-    fn search_step(&mut self, forward: bool) {
-        let Some(needle) = self.timeline.search.as_ref().map(|s| s.to_lowercase()) else {
-            self.complain("no search yet: press / to search");
-            return;
-        };
-        let Some(d) = &self.data else { return };
-        let n = self.visible_rows();
-        let start = self.timeline.selected;
-        let found = (1..=n).find_map(|step| {
-            let i = if forward {
-                (start + step) % n
-            } else {
-                (start + n - step % n) % n
-            };
-            let row = self.row_index(i)?;
-            d.row(row)
-                .filter(|(e, _)| search_matches(e, &needle))
-                .map(|_| i)
-        });
-        match found {
-            Some(i) => {
-                self.timeline.selected = i;
-                self.timeline.follow = false;
-                self.keep_timeline_selection_visible();
-                self.message = None;
-            }
-            None => self.complain(format!("no entry matches “{needle}”")),
-        }
-    }
-
-    fn apply_filter(&mut self, filter: Filter) {
-        self.timeline.filtered = if filter.is_empty() {
-            None
-        } else {
-            self.data.as_ref().map(|d| {
-                (0..d.len())
-                    .filter(|i| d.row(*i).is_some_and(|(e, _)| filter.matches(e)))
-                    .collect()
-            })
-        };
-        self.timeline.filter = filter;
-        self.timeline.selected = self.visible_rows().saturating_sub(1);
-        self.timeline.follow = true;
-        self.keep_timeline_selection_visible();
-    }
-
-    // ---- roster rows ---------------------------------------------------------------
 
     pub fn roster_rows(&self) -> Vec<RosterRow> {
-        let Some(d) = &self.data else {
-            return Vec::new();
-        };
-        let mut rows: Vec<RosterRow> = Role::ALL.into_iter().map(RosterRow::Role).collect();
-        rows.extend(
-            d.state
-                .pending_change_requests()
-                .map(|c| RosterRow::Change(c.id)),
-        );
-        rows.extend(
-            d.state
-                .pending_command_requests()
-                .map(|r| RosterRow::CommandRequest(r.id)),
-        );
-        rows.extend(
-            d.state
-                .present_responders()
-                .map(|r| RosterRow::Responder(r.handle.clone())),
-        );
-        rows
+        roster::rows(self.data.as_ref())
     }
 
-    // ---- keys ----------------------------------------------------------------------
+    /// The draft of the audience shown.
+    pub fn draft(&self) -> &Draft {
+        &self.drafts[audience_index(self.audience)]
+    }
+
+    pub fn suggestions(&self) -> Vec<Suggestion> {
+        fatigue::suggestions(self.data.as_ref(), self.now, &self.thresholds)
+    }
+
+    /// Whether the rule book lets this responder do `action` on the open incident; the
+    /// footer and help grey what it does not, so nobody types a form only to be refused.
+    pub fn may(&self, action: Action) -> bool {
+        authority::may(self.data.as_ref(), &self.handle, action)
+    }
+
+    /// The newest change of command made without the IC's consent, while it is news.
+    pub fn command_taken_recently(&self) -> Option<&Handover> {
+        authority::command_taken_recently(self.data.as_ref(), self.now)
+    }
+
+    /// Change requests and requests for command waiting for this responder, when they
+    /// command.
+    pub fn waiting_for_me(&self) -> usize {
+        authority::waiting_for_me(self.data.as_ref(), &self.handle)
+    }
+
+    /// What needs this responder now, each with a key so it is raised once.
+    pub fn alerts(&self) -> Vec<Alert> {
+        alerts::alerts(self.data.as_ref(), &self.handle, self.now, &self.thresholds)
+    }
+
+    /// The local offset in force at `t`.
+    pub fn offset_at(&self, t: DateTime<Utc>) -> FixedOffset {
+        self.clock().offset_at(t)
+    }
+
+    /// Rows of the timeline on screen: a page, wherever the focus is.
+    fn timeline_height(&self) -> usize {
+        self.geometry().pane_height(Pane::Timeline).max(1) as usize
+    }
+
+    /// Raises alerts not raised before. On first opening an incident, the roles one
+    /// already holds are taken as known rather than announced.
+    fn check_alerts(&mut self, opening: bool) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for (key, title, body) in self.alerts() {
+            if self.raised.contains(&key) {
+                continue;
+            }
+            self.raised.insert(key.clone());
+            if opening && key.starts_with("role:") {
+                continue;
+            }
+            self.message = Some((title.clone(), true));
+            effects.push(Effect::Notify { title, body });
+        }
+        effects
+    }
+
+    // ---- keys and the mouse --------------------------------------------------------
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         if self.editing && self.screen == Screen::Incident && matches!(self.overlay, Overlay::None)
         {
-            return self.edit_draft(key);
+            return comms::edit_key(&mut ctx!(self), comms!(self), key);
         }
         match &mut self.overlay {
             Overlay::Form(form) => {
@@ -612,16 +476,18 @@ impl App {
                     FormOutcome::Submit => self.submit(),
                 };
             }
-            Overlay::Kedb(_) => return self.kedb_key(key),
-            Overlay::Findings(_) if key.code == crossterm::event::KeyCode::Char('y') => {
-                self.overlay = Overlay::None;
-                return match &self.data {
-                    Some(d) => vec![Effect::WritePostmortem {
-                        incident: d.id,
-                        force: true,
-                    }],
-                    None => Vec::new(),
+            Overlay::Kedb(search) => {
+                return match search.handle_key(key) {
+                    KedbKey::Searching => Vec::new(),
+                    KedbKey::Close => {
+                        self.overlay = Overlay::None;
+                        Vec::new()
+                    }
+                    KedbKey::Link(chosen) => incident::link_known_error(&mut ctx!(self), chosen),
                 };
+            }
+            Overlay::Findings(_) if findings::writes_anyway(&key) => {
+                return incident::write_postmortem_anyway(&mut ctx!(self));
             }
             Overlay::Help | Overlay::Discipline | Overlay::Stats | Overlay::Findings(_) => {
                 let action = self.keymap.lookup(Section::Global, Key::from_event(&key));
@@ -646,18 +512,7 @@ impl App {
         if self.screen != Screen::Incident || !matches!(self.overlay, Overlay::None) {
             return Vec::new();
         }
-        let at = |p: Pane| {
-            view::pane_rects(self)
-                .into_iter()
-                .find(|(_, r)| {
-                    m.column >= r.x
-                        && m.column < r.x + r.width
-                        && m.row >= r.y
-                        && m.row < r.y + r.height
-                })
-                .map(|(pane, _)| pane == p)
-        };
-        let hovered = Pane::ALL.into_iter().find(|p| at(*p) == Some(true));
+        let hovered = self.geometry().pane_at(m.column, m.row);
         match m.kind {
             MouseEventKind::Down(MouseButton::Left) => {
                 if let Some(p) = hovered {
@@ -685,15 +540,6 @@ impl App {
         }
     }
 
-    pub(super) fn open_form(
-        &mut self,
-        title: impl Into<String>,
-        purpose: Purpose,
-        fields: Vec<Field>,
-    ) {
-        self.overlay = Overlay::Form(Box::new(Form::new(title, purpose, fields)));
-    }
-
     fn act(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Quit => {
@@ -711,52 +557,28 @@ impl App {
             _ => {}
         }
         match self.screen {
-            Screen::Picker => self.act_picker(action),
+            Screen::Picker if action == Action::Back && self.data.is_some() => {
+                self.screen = Screen::Incident;
+                Vec::new()
+            }
+            Screen::Picker => picker::act(
+                &mut ctx!(self),
+                &self.incidents,
+                &mut self.picker_selected,
+                action,
+            ),
             Screen::Incident => self.act_incident(action),
         }
     }
 
-    fn act_picker(&mut self, action: Action) -> Vec<Effect> {
-        let n = self.incidents.len();
-        match action {
-            Action::Up => self.picker_selected = self.picker_selected.saturating_sub(1),
-            Action::Down => {
-                self.picker_selected = (self.picker_selected + 1).min(n.saturating_sub(1))
-            }
-            Action::Top => self.picker_selected = 0,
-            Action::Bottom => self.picker_selected = n.saturating_sub(1),
-            Action::Open => {
-                if let Some(i) = self.incidents.get(self.picker_selected) {
-                    let id = i.id;
-                    return vec![
-                        Effect::LoadIncident { id, after: 0 },
-                        Effect::Focus(Some(id)),
-                    ];
-                }
-            }
-            Action::Declare => self.open_form(
-                "Declare an incident",
-                Purpose::Declare,
-                vec![
-                    Field::line("Title", "", "what is wrong, in one line"),
-                    Field::line("Severity", "2", "1 critical · 2 major · 3 minor"),
-                    Field::line("Summary", "", "current state and impact, a sentence or two"),
-                    Field::line("Impact started", "", "e.g. 21:40 or -15m; empty if unknown"),
-                ],
-            ),
-            Action::Back if self.data.is_some() => self.screen = Screen::Incident,
-            Action::Stats => self.overlay = Overlay::Stats,
-            _ => {}
-        }
-        Vec::new()
-    }
-
+    /// An action on the open incident goes to the pane, or the incident-wide act, that
+    /// owns it, whichever pane has the focus.
     fn act_incident(&mut self, action: Action) -> Vec<Effect> {
-        let Some(data) = &self.data else {
+        if self.data.is_none() {
             self.screen = Screen::Picker;
             return Vec::new();
-        };
-        let state = &data.state;
+        }
+        let height = self.timeline_height();
         match action {
             Action::Back => {
                 if self.zoom {
@@ -782,289 +604,59 @@ impl App {
             | Action::Bottom
             | Action::Left
             | Action::Right => self.navigate(action),
-            Action::ChangeSeverity => self.open_form(
-                "Change severity",
-                Purpose::Severity,
-                vec![
-                    Field::line(
-                        "Severity",
-                        &state.summary.severity.level().to_string(),
-                        "1 critical · 2 major · 3 minor",
-                    ),
-                    Field::line("Why", "", "what changed"),
-                ],
-            ),
-            Action::ChangeStage => self.open_form(
-                "Move to stage",
-                Purpose::Stage,
-                vec![Field::line(
-                    "Stage",
-                    "",
-                    "detect · respond · recover · learn · improve",
-                )],
-            ),
-            Action::RequestChange => self.open_form(
-                "Ask the IC before touching production",
-                Purpose::ChangeRequest,
-                vec![Field::line(
-                    "Change",
-                    "",
-                    "what you want to change, where, and how to undo it",
-                )],
-            ),
-            Action::AddNote => {
-                self.open_form("Note", Purpose::Note, vec![Field::line("Note", "", "")])
+            Action::AddNote
+            | Action::Search
+            | Action::SearchNext
+            | Action::SearchPrev
+            | Action::Filter
+            | Action::ClearFilter
+            | Action::JumpToTime
+            | Action::Follow
+            | Action::SetImpactStart
+            | Action::SetDetected
+            | Action::SetImpactEnd
+            | Action::ToObservation
+            | Action::Redact
+            | Action::DismissRejected => {
+                return timeline::act(&mut ctx!(self), &mut self.timeline, height, action);
             }
-            Action::Search => {
-                let current = self.timeline.search.clone().unwrap_or_default();
-                self.open_form(
-                    "Search the timeline",
-                    Purpose::Search,
-                    vec![Field::line("Find", &current, "author, kind or text")],
-                );
+            Action::AssignRole
+            | Action::ReleaseRole
+            | Action::Join
+            | Action::Leave
+            | Action::HandOver
+            | Action::ApproveChange
+            | Action::DenyChange
+            | Action::RequestChange
+            | Action::AskCommand
+            | Action::TakeCommand
+            | Action::GrantAccess
+            | Action::RevokeAccess => {
+                return roster::act(&mut ctx!(self), self.roster_selected, action);
             }
-            Action::SearchNext => self.search_step(true),
-            Action::SearchPrev => self.search_step(false),
-            Action::Filter => {
-                let current = self.timeline.filter.describe();
-                self.open_form(
-                    "Filter the timeline",
-                    Purpose::Filter,
-                    vec![Field::line(
-                        "Show",
-                        &current,
-                        "e.g. kind:theory,experiment author:maya; empty shows all",
-                    )],
-                );
-            }
-            Action::ClearFilter => {
-                self.timeline.search = None;
-                self.apply_filter(Filter::default());
-                self.say("showing every entry");
-            }
-            Action::JumpToTime => self.open_form(
-                "Jump to time",
-                Purpose::JumpToTime,
-                vec![Field::line(
-                    "Time",
-                    "",
-                    "e.g. 21:40, -30m, 2026-11-26 21:40",
-                )],
-            ),
-            Action::Follow => {
-                self.timeline.follow = !self.timeline.follow;
-                if self.timeline.follow {
-                    self.timeline.selected = self.visible_rows().saturating_sub(1);
-                    self.keep_timeline_selection_visible();
-                }
-            }
-            Action::SetImpactStart | Action::SetDetected | Action::SetImpactEnd => {
-                let mark = match action {
-                    Action::SetImpactStart => Mark::Started,
-                    Action::SetDetected => Mark::Detected,
-                    _ => Mark::Ended,
-                };
-                let current = state
-                    .impact
-                    .get(mark)
-                    .map(|t| format!(" (now {})", t.format("%H:%M UTC")))
-                    .unwrap_or_default();
-                self.open_form(
-                    format!("Set {}{current}", mark.label()),
-                    Purpose::Impact(mark),
-                    vec![Field::line(
-                        "When",
-                        "",
-                        "empty for now; 21:40 (local), -15m, 2026-11-26T21:40:00Z",
-                    )],
-                );
-            }
-            Action::ToObservation => {
-                let Some(ev) = self.selected_event() else {
-                    return Vec::new();
-                };
-                let text = crate::domain::describe::text(&ev.kind);
-                let id = ev.id;
-                self.open_form(
-                    "Observation from the timeline",
-                    Purpose::Observation {
-                        from_event: Some(id),
-                    },
-                    vec![Field::line(
-                        "Observed",
-                        &text,
-                        "edit to state what was seen",
-                    )],
-                );
-            }
-            Action::AddObservation => self.open_form(
-                "Observation",
-                Purpose::Observation { from_event: None },
-                vec![Field::line("Observed", "", "what is going on, as seen")],
-            ),
-            Action::AddTheory => self.open_form(
-                "Theory",
-                Purpose::Theory,
-                vec![Field::line("Theory", "", "why it might be happening")],
-            ),
-            Action::AddExperiment => {
-                let open: Vec<String> = state
-                    .board
-                    .theories
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| t.status == TheoryStatus::Open)
-                    .map(|(i, _)| format!("T{}", i + 1))
-                    .collect();
-                let preset = if self.board_column == 1 {
-                    format!("T{}", self.board_rows[1] + 1)
-                } else {
-                    String::new()
-                };
-                self.open_form(
-                    "Experiment",
-                    Purpose::Experiment,
-                    vec![
-                        Field::line(
-                            "Plan",
-                            "",
-                            "what you will do and what result would tell you",
-                        ),
-                        Field::line(
-                            "Tests",
-                            &preset,
-                            format!("theories it tests, e.g. T1,T3 (open: {})", open.join(" ")),
-                        ),
-                    ],
-                );
-            }
-            Action::RecordOutcome => {
-                let exp = state
-                    .board
-                    .experiments
-                    .get(self.board_rows[2])
-                    .filter(|_| self.board_column == 2);
-                match exp {
-                    Some(e) if e.is_running() => {
-                        let id = e.id;
-                        self.open_form(
-                            "Experiment outcome",
-                            Purpose::Outcome { experiment: id },
-                            vec![
-                                Field::line("Outcome", "", "supports · refutes · inconclusive"),
-                                Field::line("Notes", "", "what you saw"),
-                            ],
-                        );
-                    }
-                    Some(_) => self.complain("that experiment already has an outcome"),
-                    None => self
-                        .complain("select a running experiment in the board's third column first"),
-                }
-            }
-            Action::Discipline => self.overlay = Overlay::Discipline,
-            Action::AssignRole => {
-                let role = match self.roster_rows().get(self.roster_selected) {
-                    Some(RosterRow::Role(r)) => r.code().to_string(),
-                    _ => String::new(),
-                };
-                self.open_form(
-                    "Assign a role",
-                    Purpose::AssignRole,
-                    vec![
-                        Field::line("Role", &role, "IC, CL, PL, OL or PO"),
-                        Field::line("Responder", "", "their handle"),
-                    ],
-                );
-            }
-            Action::ReleaseRole => match self.roster_rows().get(self.roster_selected) {
-                Some(RosterRow::Role(role)) => {
-                    let role = *role;
-                    return self.record(
-                        vec![(self.now, EventKind::RoleReleased { role })],
-                        format!("{} released", role.title()),
-                    );
-                }
-                _ => self.complain("select a role first"),
-            },
-            Action::Join => self.open_form(
-                "A responder joins",
-                Purpose::Join,
-                vec![
-                    Field::line("Handle", &self.handle.clone(), "who joins"),
-                    Field::line("Skills", "", "optional, e.g. postgres, networking"),
-                ],
-            ),
-            Action::Leave => match self.roster_rows().get(self.roster_selected) {
-                Some(RosterRow::Responder(h)) => {
-                    let handle = h.clone();
-                    return self.record(
-                        vec![(
-                            self.now,
-                            EventKind::ResponderLeft {
-                                handle: handle.clone(),
-                            },
-                        )],
-                        format!("{handle} left"),
-                    );
-                }
-                _ => self.complain("select a responder first"),
-            },
-            Action::HandOver => {
-                let brief = state.draft_brief(self.now);
-                self.open_form(
-                    "Hand over command",
-                    Purpose::HandOver,
-                    vec![
-                        Field::line("New IC", "", "who takes command"),
-                        Field::text("Brief", &brief.to_text(), "edit freely; Ctrl-S posts it"),
-                    ],
-                );
-            }
-            Action::ApproveChange | Action::DenyChange => {
-                match self.roster_rows().get(self.roster_selected) {
-                    Some(RosterRow::Change(id)) => {
-                        let approve = action == Action::ApproveChange;
-                        let id = *id;
-                        self.open_form(
-                            if approve {
-                                "Approve change"
-                            } else {
-                                "Deny change"
-                            },
-                            Purpose::Decide {
-                                request: id,
-                                approve,
-                            },
-                            vec![Field::line("Reason", "", "optional")],
-                        );
-                    }
-                    Some(RosterRow::CommandRequest(id)) => {
-                        let id = *id;
-                        self.answer_command_request(id, action == Action::ApproveChange);
-                    }
-                    _ => self
-                        .complain("select a waiting change request or request for command first"),
-                }
+            Action::AddObservation
+            | Action::AddTheory
+            | Action::AddExperiment
+            | Action::RecordOutcome
+            | Action::Discipline => {
+                return board::act(&mut ctx!(self), self.board_column, &self.board_rows, action);
             }
             Action::EditDraft
             | Action::ToggleAudience
             | Action::InsertTemplate
             | Action::ToggleFinal
-            | Action::SendUpdate
-            | Action::ApplySuggestion
-            | Action::HealthCheck => return self.act_comms(action),
-            Action::Resolve
+            | Action::SendUpdate => return comms::act(&mut ctx!(self), comms!(self), action),
+            Action::ApplySuggestion | Action::HealthCheck => {
+                return fatigue::act(&mut ctx!(self), self.fatigue_selected, action);
+            }
+            Action::ChangeSeverity
+            | Action::ChangeStage
+            | Action::Resolve
             | Action::WritePostmortem
             | Action::SearchKnownErrors
             | Action::AddAction
             | Action::Privacy
-            | Action::Stats => return self.act_learn(action),
-            Action::AskCommand
-            | Action::TakeCommand
-            | Action::GrantAccess
-            | Action::RevokeAccess
-            | Action::Redact
-            | Action::DismissRejected => return self.act_authority(action),
+            | Action::Stats => return incident::act(&mut ctx!(self), action),
             Action::Quit
             | Action::Help
             | Action::ToggleTimeZone
@@ -1074,8 +666,10 @@ impl App {
         Vec::new()
     }
 
+    /// Moving in the focused pane; a page is the timeline's height.
     fn navigate(&mut self, action: Action) {
-        let page = self.timeline_height() as isize;
+        let height = self.timeline_height();
+        let page = height as isize;
         let delta: isize = match action {
             Action::Up => -1,
             Action::Down => 1,
@@ -1085,413 +679,64 @@ impl App {
             Action::Bottom => isize::MAX / 2,
             _ => 0,
         };
+        let data = self.data.as_ref();
         match self.focus {
-            Pane::Timeline => {
-                if action == Action::Bottom {
-                    self.timeline.follow = true;
-                }
-                self.move_timeline(delta);
-            }
-            Pane::Roster => {
-                let n = self.roster_rows().len() as isize;
-                self.roster_selected =
-                    (self.roster_selected as isize + delta).clamp(0, (n - 1).max(0)) as usize;
-            }
-            Pane::Board => {
-                match action {
-                    Action::Left => self.board_column = self.board_column.saturating_sub(1),
-                    Action::Right => self.board_column = (self.board_column + 1).min(2),
-                    _ => {}
-                }
-                let n = self.data.as_ref().map_or(0, |d| match self.board_column {
-                    0 => d.state.board.observations.len(),
-                    1 => d.state.board.theories.len(),
-                    _ => d.state.board.experiments.len(),
-                }) as isize;
-                let c = self.board_column;
-                self.board_rows[c] =
-                    (self.board_rows[c] as isize + delta).clamp(0, (n - 1).max(0)) as usize;
-            }
+            Pane::Timeline => self.timeline.navigate(data, height, action, delta),
+            Pane::Roster => roster::navigate(data, &mut self.roster_selected, delta),
+            Pane::Board => board::navigate(
+                data,
+                &mut self.board_column,
+                &mut self.board_rows,
+                action,
+                delta,
+            ),
             Pane::Fatigue => {
-                let n = self.suggestions().len() as isize;
-                self.fatigue_selected =
-                    (self.fatigue_selected as isize + delta).clamp(0, (n - 1).max(0)) as usize;
+                let n = fatigue::suggestions(data, self.now, &self.thresholds).len();
+                fatigue::navigate(n, &mut self.fatigue_selected, delta);
             }
             Pane::Comms => {}
         }
     }
 
-    // ---- forms ---------------------------------------------------------------------
-
-    pub(super) fn parse_time(&self, s: &str) -> Result<DateTime<Utc>, String> {
-        let s = if s.trim().is_empty() { "now" } else { s };
-        // Typed times without a zone are the responder's local time.
-        if self.system_zone {
-            parse_when(s, self.now, chrono::Local)
-        } else {
-            parse_when(s, self.now, self.local)
-        }
-    }
-
-    /// Checks the change against the state; refused: the reason goes to the open form.
-    pub(super) fn record(
-        &mut self,
-        kinds: Vec<(DateTime<Utc>, EventKind)>,
-        what: String,
-    ) -> Vec<Effect> {
-        let Some(d) = &self.data else {
-            return Vec::new();
-        };
-        let mut probe = d.state.clone();
-        for (at, kind) in &kinds {
-            if let Err(reason) = probe.check(&self.handle, *at, kind) {
-                return self.refuse(reason.to_string());
-            }
-            probe.apply(&Event {
-                id: Uuid::nil(),
-                incident: d.id,
-                seq: None,
-                at: *at,
-                recorded_at: None,
-                author: self.handle.clone(),
-                kind: kind.clone(),
-            });
-        }
-        self.overlay = Overlay::None;
-        vec![Effect::Record {
-            incident: d.id,
-            kinds,
-            what,
-        }]
-    }
-
-    pub(super) fn refuse(&mut self, reason: String) -> Vec<Effect> {
-        match &mut self.overlay {
-            Overlay::Form(form) => form.error = Some(reason),
-            _ => self.complain(reason),
-        }
-        Vec::new()
-    }
-
+    /// A submitted form goes to whoever opened it.
     fn submit(&mut self) -> Vec<Effect> {
         let Overlay::Form(form) = &self.overlay else {
             return Vec::new();
         };
-        let purpose = form.purpose.clone();
-        let v = form.values();
-        let now = self.now;
-        match purpose {
-            Purpose::Declare => {
-                let severity = match v[1]
-                    .trim()
-                    .parse::<i64>()
-                    .map_err(|_| String::new())
-                    .and_then(Severity::new)
-                {
-                    Ok(s) => s,
-                    Err(_) => return self.refuse("severity must be 1, 2 or 3".into()),
-                };
-                if v[0].is_empty() {
-                    return self.refuse("the title must not be empty".into());
-                }
-                let started_at = if v[3].is_empty() {
-                    None
-                } else {
-                    match self.parse_time(&v[3]) {
-                        Ok(t) => Some(t),
-                        Err(e) => return self.refuse(e),
-                    }
-                };
-                self.overlay = Overlay::None;
-                vec![Effect::Declare {
-                    title: v[0].clone(),
-                    severity,
-                    summary: v[2].clone(),
-                    started_at,
-                }]
+        let form = form.answers();
+        let height = self.timeline_height();
+        match form.purpose {
+            Purpose::Declare => picker::submit(&mut ctx!(self), &form),
+            Purpose::Note
+            | Purpose::Search
+            | Purpose::Filter
+            | Purpose::JumpToTime
+            | Purpose::Impact(_)
+            | Purpose::Redact { .. } => {
+                timeline::submit(&mut ctx!(self), &mut self.timeline, height, &form)
             }
-            Purpose::Note => {
-                if v[0].is_empty() {
-                    return self.refuse("the note is empty".into());
-                }
-                self.record(
-                    vec![(now, EventKind::Note { text: v[0].clone() })],
-                    "note added".into(),
-                )
-            }
-            Purpose::Search => {
-                self.overlay = Overlay::None;
-                self.timeline.search = Some(v[0].clone()).filter(|s| !s.is_empty());
-                if self.timeline.search.is_some() {
-                    self.search_step(false);
-                }
-                Vec::new()
-            }
-            Purpose::Filter => {
-                self.overlay = Overlay::None;
-                self.apply_filter(Filter::parse(&v[0]));
-                Vec::new()
-            }
-            Purpose::JumpToTime => match self.parse_time(&v[0]) {
-                Ok(t) => {
-                    self.overlay = Overlay::None;
-                    let d = self.data.as_ref();
-                    let target = (0..self.visible_rows()).find(|i| {
-                        self.row_index(*i)
-                            .and_then(|r| d.and_then(|d| d.row(r)))
-                            .is_some_and(|(e, _)| e.at >= t)
-                    });
-                    self.timeline.selected =
-                        target.unwrap_or(self.visible_rows().saturating_sub(1));
-                    self.timeline.follow = false;
-                    self.keep_timeline_selection_visible();
-                    Vec::new()
-                }
-                Err(e) => self.refuse(e),
-            },
-            Purpose::Impact(mark) => match self.parse_time(&v[0]) {
-                Ok(at) if at > now + chrono::Duration::minutes(1) => {
-                    self.refuse("that time is in the future".into())
-                }
-                Ok(at) => {
-                    let kind = match mark {
-                        Mark::Started => EventKind::ImpactStarted {},
-                        Mark::Detected => EventKind::Detected {},
-                        Mark::Ended => EventKind::ImpactEnded {},
-                    };
-                    self.record(
-                        vec![(at, kind)],
-                        format!("{} set to {}", mark.label(), at.format("%H:%M UTC")),
-                    )
-                }
-                Err(e) => self.refuse(e),
-            },
-            Purpose::Observation { from_event } => self.record(
-                vec![(
-                    now,
-                    EventKind::Observation {
-                        text: v[0].clone(),
-                        from_event,
-                    },
-                )],
-                "observation added".into(),
-            ),
-            Purpose::Theory => self.record(
-                vec![(now, EventKind::Theory { text: v[0].clone() })],
-                "theory added".into(),
-            ),
-            Purpose::Experiment => {
-                let Some(d) = &self.data else {
-                    return Vec::new();
-                };
-                let mut tests = Vec::new();
-                for part in v[1].split([',', ' ']).filter(|p| !p.trim().is_empty()) {
-                    let n = part
-                        .trim()
-                        .trim_start_matches(['T', 't'])
-                        .parse::<usize>()
-                        .ok();
-                    match n.and_then(|n| d.state.board.theories.get(n.wrapping_sub(1))) {
-                        Some(t) => tests.push(t.id),
-                        None => {
-                            return self
-                                .refuse(format!("`{part}` is not a theory number (T1, T2, ...)"));
-                        }
-                    }
-                }
-                if tests.is_empty() {
-                    return self.refuse("name the theories it tests, e.g. T1".into());
-                }
-                self.record(
-                    vec![(
-                        now,
-                        EventKind::Experiment {
-                            plan: v[0].clone(),
-                            tests,
-                        },
-                    )],
-                    "experiment added".into(),
-                )
-            }
-            Purpose::Outcome { experiment } => {
-                let outcome = match v[0].trim().to_ascii_lowercase().chars().next() {
-                    Some('s') => Outcome::Supports,
-                    Some('r') => Outcome::Refutes,
-                    Some('i') => Outcome::Inconclusive,
-                    _ => return self.refuse("outcome: supports, refutes or inconclusive".into()),
-                };
-                self.record(
-                    vec![(
-                        now,
-                        EventKind::ExperimentOutcome {
-                            experiment,
-                            outcome,
-                            notes: v[1].clone(),
-                        },
-                    )],
-                    "outcome recorded".into(),
-                )
-            }
-            Purpose::AssignRole => {
-                let Some(role) = Role::parse(&v[0]) else {
-                    return self.refuse(format!("`{}` is not a role: IC, CL, PL, OL or PO", v[0]));
-                };
-                if v[1].is_empty() || v[1].contains(char::is_whitespace) {
-                    return self.refuse("give the responder's handle (no spaces)".into());
-                }
-                let kind = if role == Role::Ic {
-                    EventKind::CommandHandedOver {
-                        to: v[1].clone(),
-                        brief: HandoverBrief::default(),
-                    }
-                } else {
-                    EventKind::RoleAssigned {
-                        role,
-                        handle: v[1].clone(),
-                    }
-                };
-                self.record(vec![(now, kind)], format!("{} → {}", role.title(), v[1]))
-            }
-            Purpose::Join => {
-                if v[0].is_empty() || v[0].contains(char::is_whitespace) {
-                    return self.refuse("give the responder's handle (no spaces)".into());
-                }
-                let skills = v[1]
-                    .split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                self.record(
-                    vec![(
-                        now,
-                        EventKind::ResponderJoined {
-                            handle: v[0].clone(),
-                            skills,
-                        },
-                    )],
-                    format!("{} joined", v[0]),
-                )
-            }
-            Purpose::HandOver => {
-                if v[0].is_empty() || v[0].contains(char::is_whitespace) {
-                    return self.refuse("name the new incident commander (their handle)".into());
-                }
-                let brief = HandoverBrief::from_text(&v[1]);
-                self.record(
-                    vec![(
-                        now,
-                        EventKind::CommandHandedOver {
-                            to: v[0].clone(),
-                            brief,
-                        },
-                    )],
-                    format!("command handed over to {}", v[0]),
-                )
-            }
-            Purpose::ChangeRequest => self.record(
-                vec![(
-                    now,
-                    EventKind::ChangeRequested {
-                        description: v[0].clone(),
-                    },
-                )],
-                "change request filed; the IC decides".into(),
-            ),
-            Purpose::Decide { request, approve } => self.record(
-                vec![(
-                    now,
-                    EventKind::ChangeDecided {
-                        request,
-                        approved: approve,
-                        reason: v[0].clone(),
-                    },
-                )],
-                if approve {
-                    "change approved".into()
-                } else {
-                    "change denied".into()
-                },
-            ),
-            Purpose::Severity => match v[0]
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| String::new())
-                .and_then(Severity::new)
-            {
-                Ok(severity) => self.record(
-                    vec![(
-                        now,
-                        EventKind::SeverityChanged {
-                            severity,
-                            reason: v[1].clone(),
-                        },
-                    )],
-                    format!("severity now {severity}"),
-                ),
-                Err(_) => self.refuse("severity must be 1, 2 or 3".into()),
-            },
-            Purpose::SendOverride { audience } => {
-                if v[0].is_empty() {
-                    return self.refuse("give the reason for sending with failed checks".into());
-                }
-                self.send(audience, Some(v[0].clone()))
-            }
-            Purpose::Template => self.apply_template(&v[0]),
-            Purpose::HealthCheck => {
-                if v[0].is_empty() {
-                    return self.refuse("say how the team is doing".into());
-                }
-                self.record(
-                    vec![(
-                        now,
-                        EventKind::HealthCheck {
-                            summary: v[0].clone(),
-                        },
-                    )],
-                    "health check logged".into(),
-                )
-            }
-            Purpose::Resolve | Purpose::AddAction | Purpose::Privacy => {
-                self.submit_learn(purpose, &v)
-            }
-            Purpose::AskCommand
+            Purpose::AssignRole
+            | Purpose::Join
+            | Purpose::HandOver
+            | Purpose::ChangeRequest
+            | Purpose::Decide { .. }
+            | Purpose::AskCommand
             | Purpose::TakeCommand
             | Purpose::GrantAccess
-            | Purpose::Redact { .. }
-            | Purpose::AnswerCommand { .. } => self.submit_authority(purpose, &v),
-            Purpose::Stage => match Stage::parse(&v[0]) {
-                Some(stage) => self.record(
-                    vec![(now, EventKind::StageChanged { stage })],
-                    format!("stage now {}", stage.title()),
-                ),
-                None => self.refuse("stage: detect, respond, recover, learn or improve".into()),
-            },
+            | Purpose::AnswerCommand { .. } => roster::submit(&mut ctx!(self), &form),
+            Purpose::Observation { .. }
+            | Purpose::Theory
+            | Purpose::Experiment
+            | Purpose::Outcome { .. } => board::submit(&mut ctx!(self), &form),
+            Purpose::SendOverride { .. } | Purpose::Template => {
+                comms::submit(&mut ctx!(self), comms!(self), &form)
+            }
+            Purpose::HealthCheck => fatigue::submit(&mut ctx!(self), &form),
+            Purpose::Severity
+            | Purpose::Stage
+            | Purpose::Resolve
+            | Purpose::AddAction
+            | Purpose::Privacy => incident::submit(&mut ctx!(self), &mut self.drafts, &form),
         }
-    }
-
-    /// The local offset in force at `t`.
-    pub fn offset_at(&self, t: DateTime<Utc>) -> FixedOffset {
-        use chrono::{Offset, TimeZone};
-        if self.system_zone {
-            chrono::Local.offset_from_utc_datetime(&t.naive_utc()).fix()
-        } else {
-            self.local
-        }
-    }
-
-    /// Change requests and requests for command waiting for this responder, when they
-    /// command.
-    pub fn waiting_for_me(&self) -> usize {
-        self.data
-            .as_ref()
-            .filter(|d| d.state.commander() == Some(self.handle.as_str()))
-            .map_or(0, |d| {
-                d.state
-                    .change_requests
-                    .iter()
-                    .filter(|c| c.decision == Decision::Pending)
-                    .count()
-                    + d.state.pending_command_requests().count()
-            })
     }
 }

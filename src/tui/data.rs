@@ -10,7 +10,7 @@ use crate::domain::describe;
 use crate::domain::event::{Event, EventKind};
 use crate::domain::incident::Incident;
 use crate::domain::metrics::Mark;
-use crate::store::outbox::Pending;
+use crate::sync::Pending;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowStatus<'a> {

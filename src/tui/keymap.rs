@@ -9,42 +9,36 @@ use std::path::{Path, PathBuf};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
+use super::pane::Pane;
 
 pub const DEFAULT_TOML: &str = include_str!("../../keymaps/default.toml");
 pub const VIM_TOML: &str = include_str!("../../keymaps/vim.toml");
 
-/// Where a binding applies: a pane, the incident list, or everywhere.
+/// Where a binding applies: everywhere, the incident list, or one pane (whose own
+/// binding is looked up before the global one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Section {
     Global,
     Picker,
-    Timeline,
-    Roster,
-    Board,
-    Comms,
-    Fatigue,
+    Pane(Pane),
 }
 
 impl Section {
     pub const ALL: [Section; 7] = [
         Section::Global,
         Section::Picker,
-        Section::Timeline,
-        Section::Roster,
-        Section::Board,
-        Section::Comms,
-        Section::Fatigue,
+        Section::Pane(Pane::Timeline),
+        Section::Pane(Pane::Roster),
+        Section::Pane(Pane::Board),
+        Section::Pane(Pane::Comms),
+        Section::Pane(Pane::Fatigue),
     ];
 
     pub fn name(self) -> &'static str {
         match self {
             Section::Global => "global",
             Section::Picker => "picker",
-            Section::Timeline => "timeline",
-            Section::Roster => "roster",
-            Section::Board => "board",
-            Section::Comms => "comms",
-            Section::Fatigue => "fatigue",
+            Section::Pane(pane) => pane.name(),
         }
     }
 
@@ -445,7 +439,7 @@ mod tests {
             let map = Keymap::parse(text, name, None).unwrap_or_else(|e| panic!("{e}"));
             for essential in [Action::Quit, Action::Help, Action::AddNote, Action::Back] {
                 let section = if essential == Action::AddNote {
-                    Section::Timeline
+                    Section::Pane(Pane::Timeline)
                 } else {
                     Section::Global
                 };
@@ -480,13 +474,19 @@ mod tests {
     fn pane_bindings_win_over_global_ones() {
         let map = Keymap::builtin("default").unwrap();
         let n = Key::parse("n").unwrap();
-        assert_eq!(map.lookup(Section::Timeline, n), Some(Action::AddNote));
+        assert_eq!(
+            map.lookup(Section::Pane(Pane::Timeline), n),
+            Some(Action::AddNote)
+        );
         assert_eq!(map.lookup(Section::Picker, n), Some(Action::Declare));
         assert_eq!(
-            map.lookup(Section::Roster, Key::parse("q").unwrap()),
+            map.lookup(Section::Pane(Pane::Roster), Key::parse("q").unwrap()),
             Some(Action::Quit)
         );
-        assert_eq!(map.hint(Section::Timeline, Action::AddNote), "n");
+        assert_eq!(
+            map.hint(Section::Pane(Pane::Timeline), Action::AddNote),
+            "n"
+        );
     }
 
     #[test]
@@ -495,11 +495,11 @@ mod tests {
         let text = "base = \"vim\"\n[timeline]\n\"ctrl-n\" = \"add_note\"\n\"a\" = \"none\"\n";
         let map = Keymap::parse(text, "mine.toml", Some(&base)).unwrap();
         assert_eq!(
-            map.lookup(Section::Timeline, Key::parse("ctrl-n").unwrap()),
+            map.lookup(Section::Pane(Pane::Timeline), Key::parse("ctrl-n").unwrap()),
             Some(Action::AddNote)
         );
         assert_eq!(
-            map.lookup(Section::Timeline, Key::parse("a").unwrap()),
+            map.lookup(Section::Pane(Pane::Timeline), Key::parse("a").unwrap()),
             None
         );
         assert_eq!(
@@ -546,7 +546,7 @@ mod tests {
             "{msg}"
         );
         assert_eq!(
-            map.lookup(Section::Timeline, Key::parse("n").unwrap()),
+            map.lookup(Section::Pane(Pane::Timeline), Key::parse("n").unwrap()),
             Some(Action::AddNote)
         );
         let (_, none) = Keymap::load(Some(&dir.path().join("missing.toml")));

@@ -3,17 +3,21 @@
 //! network and timers run on tasks so the loop never waits on them.
 
 pub mod action;
+pub mod alerts;
 pub mod app;
-pub mod app_authority;
-pub mod app_comms;
-pub mod app_learn;
+pub mod authority;
+pub mod ctx;
 pub mod data;
 pub mod drafts;
-pub mod form;
+pub mod effect;
+pub mod footer;
+pub mod incident;
 pub mod keymap;
+pub mod layout;
+pub mod overlay;
+pub mod pane;
+pub mod picker;
 pub mod view;
-mod view_form;
-mod view_learn;
 
 use std::path::PathBuf;
 use std::sync::Arc;

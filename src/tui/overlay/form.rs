@@ -1,27 +1,37 @@
-//! Forms for entries: one or more labelled fields, each a text editor, submitted with
-//! Enter (Ctrl-S in a multi-line field), cancelled with Esc.
+//! The form overlay: whenever the incident commander records something with words in it
+//! (a note, a theory, a handover brief, a reason), a box opens over the panes with one or
+//! more labelled fields, each a text editor. Enter moves on and submits (Ctrl-S in a
+//! multi-line field), Esc cancels, and a refused submission says why under the fields while
+//! the form stays open to fix it.
+//!
+//! A form names what it is for ([`Purpose`]); the pane that opens a form also declares its
+//! fields and reads them back by label when it is submitted.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui_textarea::TextArea;
 use uuid::Uuid;
 
-/// What a submitted form becomes.
+/// What a submitted form becomes, grouped by who opens the form and handles its
+/// submission.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Purpose {
+    // The incident list
     Declare,
+    // The timeline
     Note,
     Search,
     Filter,
     JumpToTime,
     Impact(crate::domain::metrics::Mark),
-    Observation {
-        from_event: Option<Uuid>,
+    Redact {
+        event: Uuid,
     },
-    Theory,
-    Experiment,
-    Outcome {
-        experiment: Uuid,
-    },
+    // Roles and responders
     AssignRole,
     Join,
     HandOver,
@@ -30,28 +40,37 @@ pub enum Purpose {
         request: Uuid,
         approve: bool,
     },
-    Severity,
-    Stage,
-    /// Send a draft that fails checks: the reason is recorded with it.
-    SendOverride {
-        audience: crate::domain::event::Audience,
-    },
-    Template,
-    HealthCheck,
-    Resolve,
-    AddAction,
-    Privacy,
     AskCommand,
     TakeCommand,
     GrantAccess,
-    Redact {
-        event: Uuid,
-    },
     /// The IC's answer to a request for command (accepting carries the brief).
     AnswerCommand {
         request: Uuid,
         accept: bool,
     },
+    // The board
+    Observation {
+        from_event: Option<Uuid>,
+    },
+    Theory,
+    Experiment,
+    Outcome {
+        experiment: Uuid,
+    },
+    // Comms
+    /// Send a draft that fails checks: the reason is recorded with it.
+    SendOverride {
+        audience: crate::domain::event::Audience,
+    },
+    Template,
+    // Fatigue
+    HealthCheck,
+    // The incident as a whole
+    Severity,
+    Stage,
+    Resolve,
+    AddAction,
+    Privacy,
 }
 
 pub struct Field {
@@ -105,6 +124,40 @@ pub struct Form {
     pub error: Option<String>,
 }
 
+/// How a field is named when its value is read: by its label, or by its place.
+pub trait FieldRef {
+    fn find(self, fields: &[Field]) -> Option<usize>;
+}
+
+impl FieldRef for &str {
+    fn find(self, fields: &[Field]) -> Option<usize> {
+        fields.iter().position(|f| f.label == self)
+    }
+}
+
+impl FieldRef for usize {
+    fn find(self, _: &[Field]) -> Option<usize> {
+        Some(self)
+    }
+}
+
+/// A submitted form: its purpose and each field's value under its label.
+pub struct Answers {
+    pub purpose: Purpose,
+    values: Vec<(&'static str, String)>,
+}
+
+impl Answers {
+    /// The value of the field labelled `label`; empty if the form has no such field.
+    pub fn value(&self, label: &str) -> String {
+        self.values
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+}
+
 /// What a key did to a form.
 #[derive(Debug, PartialEq, Eq)]
 pub enum FormOutcome {
@@ -128,8 +181,21 @@ impl Form {
         self.fields.iter().map(Field::value).collect()
     }
 
-    pub fn value(&self, i: usize) -> String {
-        self.fields.get(i).map(Field::value).unwrap_or_default()
+    /// A field's value, by label (or by place); empty if there is no such field.
+    pub fn value(&self, field: impl FieldRef) -> String {
+        field
+            .find(&self.fields)
+            .and_then(|i| self.fields.get(i))
+            .map(Field::value)
+            .unwrap_or_default()
+    }
+
+    /// What was typed, by label, for the code that handles the submission.
+    pub fn answers(&self) -> Answers {
+        Answers {
+            purpose: self.purpose.clone(),
+            values: self.fields.iter().map(|f| (f.label, f.value())).collect(),
+        }
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> FormOutcome {
@@ -175,6 +241,78 @@ impl Form {
     }
 }
 
+/// Draws the form in the middle of `area`: each field's editor under its label and hint,
+/// and why the last submission was refused.
+pub fn draw(form: &Form, f: &mut Frame, area: Rect) {
+    let w = area.width.saturating_sub(4).clamp(1, 100);
+    let h = form.height().min(area.height);
+    let rect = Rect::new(
+        area.x + (area.width.saturating_sub(w)) / 2,
+        area.y + (area.height.saturating_sub(h)) / 2,
+        w,
+        h,
+    );
+    f.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(format!(" {} ", form.title))
+        .title_bottom(" enter: next/submit · tab: next field · ctrl-s: submit · esc: cancel ");
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    let mut y = inner.y;
+    let bottom = inner.y + inner.height;
+    for (i, field) in form.fields.iter().enumerate() {
+        if y >= bottom {
+            break;
+        }
+        let focused = i == form.focus;
+        let label_style = if focused {
+            Style::new().fg(Color::Cyan).bold()
+        } else {
+            Style::new().bold()
+        };
+        let hint = if field.hint.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", field.hint)
+        };
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(field.label, label_style),
+                Span::styled(hint, Style::new().fg(Color::DarkGray)),
+            ])),
+            Rect::new(inner.x, y, inner.width, 1),
+        );
+        y += 1;
+        let rows = if field.multiline { 7 } else { 1 };
+        let rows = rows.min(bottom.saturating_sub(y));
+        if rows == 0 {
+            break;
+        }
+        let mut editor = field.editor.clone();
+        editor.set_cursor_line_style(Style::new());
+        if !focused {
+            editor.set_cursor_style(Style::new());
+        }
+        f.render_widget(
+            &editor,
+            Rect::new(inner.x + 1, y, inner.width.saturating_sub(1), rows),
+        );
+        y += rows;
+    }
+    if let Some(err) = &form.error
+        && y < bottom
+    {
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                err.clone(),
+                Style::new().fg(Color::Red).bold(),
+            ))
+            .wrap(Wrap { trim: true }),
+            Rect::new(inner.x, y, inner.width, bottom - y),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,5 +350,7 @@ mod tests {
         let out = f.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
         assert_eq!(out, FormOutcome::Submit);
         assert_eq!(f.value(0), "one\n2");
+        assert_eq!(f.value("brief"), "one\n2");
+        assert_eq!(f.value("nothing"), "");
     }
 }

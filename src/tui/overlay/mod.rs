@@ -1,0 +1,26 @@
+//! Boxes drawn over the panes, one at a time: the key help, a form being filled in, and
+//! the Learn side's overlays (the blame check's findings before a postmortem, the
+//! known-error search, TTD and TTR statistics, the IC's discipline questions). While one
+//! is open it has the keys; most close with any key, forms and the known-error search
+//! with Esc.
+
+pub mod discipline;
+pub mod findings;
+pub mod form;
+pub mod help;
+pub mod kedb;
+pub mod stats;
+
+/// The overlay open over the panes, if any.
+pub enum Overlay {
+    None,
+    Help,
+    Discipline,
+    Form(Box<form::Form>),
+    /// TTD and TTR across incidents.
+    Stats,
+    /// The blame check's findings before the postmortem is written.
+    Findings(Vec<crate::domain::postmortem::Finding>),
+    /// Searching the known-error database.
+    Kedb(Box<kedb::KedbSearch>),
+}
