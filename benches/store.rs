@@ -12,6 +12,9 @@
 //!
 //! Run: `cargo bench --bench store`
 
+// A benchmark stops at the first thing that goes wrong: unwrapping is how it says so.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
 use std::thread;

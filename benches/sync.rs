@@ -12,6 +12,9 @@
 //!
 //! Run: `cargo bench --bench sync`
 
+// A benchmark stops at the first thing that goes wrong: unwrapping is how it says so.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;

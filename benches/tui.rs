@@ -16,6 +16,9 @@
 //!
 //! Run: `cargo bench --bench tui`
 
+// A benchmark stops at the first thing that goes wrong: unwrapping is how it says so.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;

@@ -4,20 +4,22 @@
 //! tokens are put in the store before the server starts. Nothing here sleeps to wait for
 //! anything: long-polls are raced against appends and must be correct whichever wins.
 
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use tempfile::TempDir;
 use uuid::Uuid;
-use warroom::clock::{Clock, SystemClock};
 use warroom::domain::event::{Event, format_time};
 use warroom::domain::incident::Incident;
-use warroom::server::{self, Running};
-use warroom::store::{SqliteStore, Store, hash_token};
+
+use common::Token;
 
 /// alice: read-write.
 const WRITER: &str = "wr_test_alice_read_write";
@@ -26,11 +28,17 @@ const READER: &str = "wr_test_rita_read_only";
 /// mallory: revoked before the server starts.
 const REVOKED: &str = "wr_test_mallory_revoked";
 
+/// The tokens in every test server's store.
+const TOKENS: [Token; 3] = [
+    Token::read_write("alice", WRITER),
+    Token::read_only("rita", READER),
+    Token::revoked("mallory", REVOKED),
+];
+
+/// A test server and a client of its API.
 struct Server {
-    base: String,
+    served: common::Server,
     http: Client,
-    running: Running,
-    _dir: TempDir,
 }
 
 /// What the server answered: the status and the body as JSON (Null if it was not JSON).
@@ -66,39 +74,17 @@ impl Answer {
     }
 }
 
+/// A server of its own on a new SQLite file, with alice's, rita's and mallory's tokens.
 async fn start() -> Server {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(dir.path().join("server.db"), clock.clone()).expect("open the store"),
-    );
-    store
-        .add_token("alice", &hash_token(WRITER), false)
-        .await
-        .unwrap();
-    store
-        .add_token("rita", &hash_token(READER), true)
-        .await
-        .unwrap();
-    store
-        .add_token("mallory", &hash_token(REVOKED), false)
-        .await
-        .unwrap();
-    assert_eq!(store.revoke_tokens("mallory").await.unwrap(), 1);
-    let running = server::start("127.0.0.1:0".parse().unwrap(), store, clock)
-        .await
-        .expect("start the server");
     Server {
-        base: format!("http://{}", running.addr),
+        served: common::Server::start(&TOKENS).await,
         http: Client::new(),
-        running,
-        _dir: dir,
     }
 }
 
 impl Server {
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        format!("{}{path}", self.served.url())
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
@@ -159,8 +145,8 @@ impl Server {
         self.get(&path, Some(WRITER)).await.ok(StatusCode::OK)
     }
 
-    async fn stop(self) {
-        self.running.shutdown().await.expect("a clean shutdown");
+    async fn stop(mut self) {
+        self.served.stop().await;
     }
 }
 

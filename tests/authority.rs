@@ -10,8 +10,12 @@
 //! Where silence matters the server's clock is a `ManualClock`. Nothing sleeps to wait for
 //! anything: waits are on signals, bounded by a timeout.
 
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
 use std::collections::{BTreeSet, HashSet};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,13 +35,13 @@ use warroom::domain::event::{
 use warroom::domain::ids::short_id;
 use warroom::domain::incident::IncidentSummary;
 use warroom::domain::rules::Rules;
-use warroom::server::{self, Running};
+use warroom::server::Running;
 use warroom::store::postgres::PgStore;
-use warroom::store::{
-    Accepted, AppendHook, NewEvent, SqliteStore, Store, StoreError, TokenInfo, hash_token,
-};
+use warroom::store::{Accepted, AppendHook, NewEvent, SqliteStore, Store, StoreError, TokenInfo};
 use warroom::sync::engine::Link;
 use warroom::sync::{Recorded, Replica};
+
+use common::{TestDb, Token};
 
 const ALICE: &str = "wr_authority_alice";
 const BOB: &str = "wr_authority_bob";
@@ -47,21 +51,21 @@ const ERIN: &str = "wr_authority_erin";
 /// Read-only: reads what it may see, changes nothing.
 const RITA: &str = "wr_authority_rita_read_only";
 
-/// (handle, token, read-only)
-const TOKENS: [(&str, &str, bool); 6] = [
-    ("alice", ALICE, false),
-    ("bob", BOB, false),
-    ("carol", CAROL, false),
-    ("dave", DAVE, false),
-    ("erin", ERIN, false),
-    ("rita", RITA, true),
+/// The tokens in every test server's store.
+const TOKENS: [Token; 6] = [
+    Token::read_write("alice", ALICE),
+    Token::read_write("bob", BOB),
+    Token::read_write("carol", CAROL),
+    Token::read_write("dave", DAVE),
+    Token::read_write("erin", ERIN),
+    Token::read_only("rita", RITA),
 ];
 
 fn token(handle: &str) -> &'static str {
     TOKENS
         .iter()
-        .find(|(h, _, _)| *h == handle)
-        .map(|(_, t, _)| *t)
+        .find(|t| t.handle == handle)
+        .map(|t| t.secret)
         .unwrap_or_else(|| panic!("no token for {handle}"))
 }
 
@@ -236,15 +240,7 @@ struct Served {
 }
 
 async fn serve(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Served {
-    for (handle, token, read_only) in TOKENS {
-        store
-            .add_token(handle, &hash_token(token), read_only)
-            .await
-            .expect("add a token");
-    }
-    let running = server::start("127.0.0.1:0".parse().unwrap(), store, clock)
-        .await
-        .expect("start the server");
+    let running = common::serve(store, clock, &TOKENS).await;
     Served {
         api: Api::new(format!("http://{}", running.addr)),
         running,
@@ -1035,69 +1031,6 @@ async fn the_authority_table_holds_over_sqlite() {
     run_authority_table(Arc::new(store), clock).await;
 }
 
-/// A database of its own for one test, on the server `WARROOM_TEST_POSTGRES` names.
-struct TestDb {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-fn admin_url() -> String {
-    std::env::var("WARROOM_TEST_POSTGRES").unwrap_or_else(|_| {
-        panic!(
-            "set WARROOM_TEST_POSTGRES to a PostgreSQL URL whose user may CREATE DATABASE, \
-             e.g. postgres://postgres@127.0.0.1:5432/postgres"
-        )
-    })
-}
-
-/// `url` with its database name replaced by `name` (query parameters kept).
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{server}/{name}?{q}"),
-        None => format!("{server}/{name}"),
-    }
-}
-
-impl TestDb {
-    async fn create() -> TestDb {
-        let admin = admin_url();
-        let name = format!("warroom_test_{}", Uuid::now_v7().simple());
-        let pool = sqlx::postgres::PgPool::connect(&admin)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to WARROOM_TEST_POSTGRES: {e}"));
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("cannot create the test database {name}: {e}"));
-        pool.close().await;
-        let url = with_database(&admin, &name);
-        TestDb { admin, name, url }
-    }
-
-    /// Drops the database (FORCE: the store's pool may still be open).
-    async fn drop_db(self) {
-        let pool = sqlx::postgres::PgPool::connect(&self.admin).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
-    }
-}
-
 #[tokio::test]
 #[ignore = "needs PostgreSQL: set WARROOM_TEST_POSTGRES"]
 async fn the_authority_table_holds_over_postgres() {
@@ -1602,35 +1535,9 @@ fn runtime() -> Runtime {
         .expect("a runtime")
 }
 
-/// Serves `store` on `addr`; when the port is still taken (a just-closed server), tries
-/// again for a bounded time.
-fn serve_at(rt: &Runtime, addr: SocketAddr, store: &Arc<SqliteStore>) -> Running {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let dyn_store: Arc<dyn Store> = store.clone();
-        match rt.block_on(server::start(addr, dyn_store, system_clock())) {
-            Ok(running) => return running,
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Err(e) => panic!("cannot serve on {addr}: {e}"),
-        }
-    }
-}
-
-/// A server database with the test tokens, served on a free port.
-fn start_server(rt: &Runtime, db: &Path) -> (Arc<SqliteStore>, Running) {
-    let store = Arc::new(SqliteStore::open(db, system_clock()).expect("open the server database"));
-    rt.block_on(async {
-        for (handle, token, read_only) in TOKENS {
-            store
-                .add_token(handle, &hash_token(token), read_only)
-                .await
-                .expect("add a token");
-        }
-    });
-    let running = serve_at(rt, "127.0.0.1:0".parse().unwrap(), &store);
-    (store, running)
+/// A server database at `db` with the test tokens, served on a free port by `rt`.
+fn start_server(rt: &Runtime, db: &Path) -> common::Server {
+    rt.block_on(common::Server::start_at(db, &TOKENS))
 }
 
 fn replica(data_dir: &Path, url: &str, handle: &str) -> Replica {
@@ -1677,8 +1584,8 @@ fn a_redaction_leaves_no_trace_on_the_server_or_any_replica() {
         dir.path().join("alice"),
         dir.path().join("bob"),
     );
-    let (store, running) = start_server(&rt, &server_dir.join("server.db"));
-    let url = format!("http://{}", running.addr);
+    let server = start_server(&rt, &server_dir.join("server.db"));
+    let url = server.url();
     let api = Api::new(url.clone());
     let alice = replica(&alice_dir, &url, "alice");
     let bob = replica(&bob_dir, &url, "bob");
@@ -1831,9 +1738,7 @@ fn a_redaction_leaves_no_trace_on_the_server_or_any_replica() {
     // Everything stopped and closed: not one byte of the secret is left on any disk.
     drop(alice);
     drop(bob);
-    rt.block_on(running.shutdown()).expect("a clean shutdown");
-    store.close();
-    drop(store);
+    rt.block_on(server.close());
     let after = files_containing(dir.path(), secret.as_bytes());
     assert!(after.is_empty(), "the secret is still in {after:?}");
 }
@@ -1842,9 +1747,8 @@ fn a_redaction_leaves_no_trace_on_the_server_or_any_replica() {
 fn changes_queued_offline_are_judged_when_they_arrive() {
     let rt = runtime();
     let dir = TempDir::new().unwrap();
-    let (store, running) = start_server(&rt, &dir.path().join("server.db"));
-    let addr = running.addr;
-    let url = format!("http://{addr}");
+    let mut server = start_server(&rt, &dir.path().join("server.db"));
+    let url = server.url();
     let api = Api::new(url.clone());
     let alice = replica(&dir.path().join("alice"), &url, "alice");
     let bob = replica(&dir.path().join("bob"), &url, "bob");
@@ -1869,7 +1773,7 @@ fn changes_queued_offline_are_judged_when_they_arrive() {
     assert_eq!(roster.holder(Role::Pl), Some("bob"));
 
     // Bob loses the server and carries on as the CL and PL.
-    rt.block_on(running.shutdown()).expect("a clean shutdown");
+    rt.block_on(server.stop());
     let update = EventKind::CommsSent {
         audience: Audience::Internal,
         text: "Checkout is slow; next update at 10:30".into(),
@@ -1905,7 +1809,7 @@ fn changes_queued_offline_are_judged_when_they_arrive() {
     // The server is back; before bob reconnects, the IC takes the CL role back (through
     // the API: her replica would hold a connection to the old server and may leave the
     // change pending, which is not what is tested here).
-    let running = serve_at(&rt, addr, &store);
+    rt.block_on(server.serve_again());
     let release = ev("role_released", json!({ "role": "cl" }));
     let body = rt
         .block_on(api.append(&incident.to_string(), ALICE, json!([release.clone()])))
@@ -1945,7 +1849,7 @@ fn changes_queued_offline_are_judged_when_they_arrive() {
         status.describe(Utc::now())
     );
 
-    let log = store.all_events(incident).unwrap();
+    let log = server.store.all_events(incident).unwrap();
     let ids: Vec<Uuid> = log.iter().map(|e| e.id).collect();
     assert_eq!(
         ids.iter().collect::<HashSet<_>>().len(),
@@ -1970,7 +1874,7 @@ fn changes_queued_offline_are_judged_when_they_arrive() {
     // Syncing again sends nothing twice and keeps the refusal.
     let again = bob.sync().expect("bob syncs again");
     assert_eq!((again.delivered, again.rejected.len()), (0, 0), "{again:?}");
-    assert_eq!(store.all_events(incident).unwrap().len(), log.len());
+    assert_eq!(server.store.all_events(incident).unwrap().len(), log.len());
     assert_eq!(bob.store().outbox(None).unwrap(), outbox);
 
     // Bob's state is the server's: the CL is back with alice, the assessment stands.
@@ -1979,7 +1883,7 @@ fn changes_queued_offline_are_judged_when_they_arrive() {
     assert_eq!(view.state.roster.holder(Role::Cl), Some("alice"));
     assert_eq!(view.state.privacy, PrivacyAssessment::PossibleBreach);
     assert_eq!(view.state.digest(), shown["digest"].as_str().unwrap());
-    rt.block_on(running.shutdown()).expect("a clean shutdown");
+    rt.block_on(server.stop());
 }
 
 /// Redacting the declaration itself: its title is text a person wrote, and every copy of it
@@ -1988,8 +1892,8 @@ fn changes_queued_offline_are_judged_when_they_arrive() {
 fn a_redacted_title_leaves_no_trace_on_the_server_or_any_replica() {
     let rt = runtime();
     let dir = TempDir::new().unwrap();
-    let (store, running) = start_server(&rt, &dir.path().join("server").join("server.db"));
-    let url = format!("http://{}", running.addr);
+    let server = start_server(&rt, &dir.path().join("server").join("server.db"));
+    let url = server.url();
     let api = Api::new(url.clone());
     let alice = replica(&dir.path().join("alice"), &url, "alice");
     let bob = replica(&dir.path().join("bob"), &url, "bob");
@@ -2045,9 +1949,7 @@ fn a_redacted_title_leaves_no_trace_on_the_server_or_any_replica() {
 
     drop(alice);
     drop(bob);
-    rt.block_on(running.shutdown()).expect("a clean shutdown");
-    store.close();
-    drop(store);
+    rt.block_on(server.close());
     let after = files_containing(dir.path(), secret.as_bytes());
     assert!(after.is_empty(), "the secret is still in {after:?}");
 }

@@ -1,9 +1,13 @@
 //! The CLI through the real binary: each test gets a fresh data directory.
 
-use std::path::{Path, PathBuf};
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use assert_cmd::Command;
-use assert_cmd::cargo::cargo_bin;
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -41,19 +45,8 @@ impl Room {
     /// The binary with this room's data dir, acting as `handle`, and nothing from the
     /// environment of whoever runs the tests.
     fn cmd(&self, handle: &str) -> Command {
-        let mut cmd = Command::new(cargo_bin!("warroom"));
-        for var in [
-            "WARROOM_DATA_DIR",
-            "WARROOM_AS",
-            "WARROOM_SERVER",
-            "WARROOM_TOKEN",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.arg("--data-dir")
-            .arg(self.path())
-            .arg("--as")
-            .arg(handle);
+        let mut cmd = common::warroom(self.path());
+        cmd.arg("--as").arg(handle);
         cmd
     }
 
@@ -645,11 +638,7 @@ fn a_severity_out_of_range_is_refused_and_creates_nothing() {
 
     // Also when the data dir does not exist yet: it is not created.
     let missing = room.path().join("not-yet");
-    let out = Command::new(cargo_bin!("warroom"))
-        .env_remove("WARROOM_SERVER")
-        .env_remove("WARROOM_TOKEN")
-        .arg("--data-dir")
-        .arg(&missing)
+    let out = common::warroom(&missing)
         .args(["declare", "--title", "x", "--severity", "0"])
         .output()
         .expect("the binary runs");
@@ -843,20 +832,11 @@ fn day() -> String {
 /// so that a file created with default permissions would be readable by everyone.
 #[cfg(unix)]
 fn run_with_umask_022(data: &Path, extra: &[&str], args: &[&str]) -> Run {
-    let mut cmd = std::process::Command::new("sh");
-    cmd.arg("-c")
+    let out = common::clean_command("sh")
+        .arg("-c")
         .arg("umask 022 && exec \"$@\"")
         .arg("sh")
-        .arg(cargo_bin!("warroom"));
-    for var in [
-        "WARROOM_DATA_DIR",
-        "WARROOM_AS",
-        "WARROOM_SERVER",
-        "WARROOM_TOKEN",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd
+        .arg(common::BIN)
         .arg("--data-dir")
         .arg(data)
         .args(["--as", "ana"])

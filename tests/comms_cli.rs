@@ -1,16 +1,11 @@
 //! `warroom comms check` and `warroom comms template` through the real binary.
 
-use assert_cmd::Command;
-use predicates::prelude::*;
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-fn warroom(dir: &std::path::Path) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("warroom"));
-    c.env_remove("WARROOM_SERVER")
-        .env_remove("WARROOM_TOKEN")
-        .arg("--data-dir")
-        .arg(dir);
-    c
-}
+mod common;
+
+use predicates::prelude::*;
 
 const GOOD: &str = "SEV2 – Card payments failing at checkout
 
@@ -35,7 +30,7 @@ fn a_complete_draft_passes_from_a_file_and_from_stdin() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("draft.txt");
     std::fs::write(&file, GOOD).unwrap();
-    warroom(dir.path())
+    common::warroom_assert(dir.path())
         .args(["comms", "check"])
         .arg(&file)
         .assert()
@@ -43,7 +38,7 @@ fn a_complete_draft_passes_from_a_file_and_from_stdin() {
         .stdout(
             predicate::str::contains("pass  Title").and(predicate::str::contains("FAIL").not()),
         );
-    warroom(dir.path())
+    common::warroom_assert(dir.path())
         .args(["comms", "check", "-", "--severity", "2"])
         .write_stdin(GOOD)
         .assert()
@@ -54,7 +49,7 @@ fn a_complete_draft_passes_from_a_file_and_from_stdin() {
 fn a_failing_draft_lists_each_rule_and_exits_non_zero() {
     let dir = tempfile::tempdir().unwrap();
     let draft = GOOD.replace("Root cause: not known yet.\n", "");
-    warroom(dir.path())
+    common::warroom_assert(dir.path())
         .args(["comms", "check", "-"])
         .write_stdin(draft)
         .assert()
@@ -62,7 +57,7 @@ fn a_failing_draft_lists_each_rule_and_exits_non_zero() {
         .stdout(predicate::str::contains("FAIL  Root cause"))
         .stderr(predicate::str::contains("1 of 10 checks failed"));
     // The wrong severity in the title.
-    warroom(dir.path())
+    common::warroom_assert(dir.path())
         .args(["comms", "check", "-", "--severity", "1"])
         .write_stdin(GOOD)
         .assert()
@@ -73,7 +68,7 @@ fn a_failing_draft_lists_each_rule_and_exits_non_zero() {
 #[test]
 fn external_drafts_must_be_short_and_keep_internal_detail_out() {
     let dir = tempfile::tempdir().unwrap();
-    let out = warroom(dir.path())
+    let out = common::warroom_assert(dir.path())
         .args(["comms", "check", "-", "--audience", "external", "--json"])
         .write_stdin(GOOD.replace(
             "Tokeniser calls are slow",
@@ -106,12 +101,12 @@ Impact: customers could not pay by card for 1h 15m; 2,400 external customers, no
 Support cases raised: 12.
 This is the final update: there will be no further updates.
 ";
-    warroom(dir.path())
+    common::warroom_assert(dir.path())
         .args(["comms", "check", "-", "--final"])
         .write_stdin(final_msg)
         .assert()
         .success();
-    warroom(dir.path())
+    common::warroom_assert(dir.path())
         .args(["comms", "check", "-", "--final"])
         .write_stdin(final_msg.replace("Support cases raised: 12.\n", ""))
         .assert()
@@ -122,7 +117,7 @@ This is the final update: there will be no further updates.
 #[test]
 fn templates_are_filled_from_the_incident() {
     let dir = tempfile::tempdir().unwrap();
-    let id = warroom(dir.path())
+    let id = common::warroom_assert(dir.path())
         .args([
             "--as",
             "ana",
@@ -140,19 +135,19 @@ fn templates_are_filled_from_the_incident() {
         .stdout
         .clone();
     let id = String::from_utf8(id).unwrap().trim().to_string();
-    warroom(dir.path())
+    common::warroom_assert(dir.path())
         .args(["comms", "template", "first", "--incident", &id])
         .assert()
         .success()
         .stdout(predicate::str::starts_with("SEV1 – Login broken"));
-    warroom(dir.path())
+    common::warroom_assert(dir.path())
         .args(["comms", "template", "nonsense"])
         .assert()
         .failure()
         .stderr(predicate::str::contains(
             "first, update, external, final-internal, final-external",
         ));
-    warroom(dir.path())
+    common::warroom_assert(dir.path())
         .args(["comms", "check", "/nonexistent/draft.txt"])
         .assert()
         .failure()

@@ -1,6 +1,11 @@
 //! The real `warroom serve` process: acknowledged writes survive `kill -9`, and SIGTERM
 //! ends in-flight long-polls with an answer and exits 0.
 
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -16,21 +21,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use uuid::Uuid;
 
-/// The binary with `dir` as its data dir and nothing from the caller's environment.
-fn warroom(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warroom"));
-    for var in [
-        "WARROOM_DATA_DIR",
-        "WARROOM_AS",
-        "WARROOM_SERVER",
-        "WARROOM_TOKEN",
-        "WARROOM_DB",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.arg("--data-dir").arg(dir);
-    cmd
-}
+use common::warroom;
 
 fn db(dir: &Path) -> PathBuf {
     dir.join("server.db")

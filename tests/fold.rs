@@ -1,36 +1,32 @@
 //! The same events give the same state, however they arrive: all at once, in batches of
 //! any size, or through a store that confirms them in different-sized appends.
 
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
 use std::sync::Arc;
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use uuid::Uuid;
 use warroom::clock::ManualClock;
 use warroom::domain::event::Event;
 use warroom::domain::incident::Incident;
-use warroom::domain::scenario::{BUILT_IN, Scenario};
 use warroom::store::{NewEvent, SqliteStore};
 
+use common::Recorded;
+
+/// The built-in scenario `name` as the confirmed log of a new incident, with fresh ids.
 fn scenario_events(name: &str) -> (Uuid, Vec<Event>) {
-    let text = BUILT_IN.iter().find(|(n, _)| *n == name).unwrap().1;
-    let start = Utc.with_ymd_and_hms(2026, 11, 26, 21, 0, 0).unwrap();
     let incident = Uuid::now_v7();
-    let events = Scenario::parse(text)
-        .unwrap()
-        .events(incident, start, false, Uuid::now_v7)
-        .unwrap()
-        .into_iter()
-        .enumerate()
-        .map(|(i, e)| Event {
-            id: e.id,
-            incident,
-            seq: Some(i as i64 + 1),
-            at: e.at,
-            recorded_at: Some(start + Duration::seconds(i as i64)),
-            author: e.author,
-            kind: e.kind,
-        })
-        .collect();
+    let events = common::scenario_events(
+        name,
+        incident,
+        common::demo_start(),
+        Uuid::now_v7,
+        Recorded::OneSecondApart,
+    );
     (incident, events)
 }
 

@@ -5,10 +5,13 @@
 //! visibly (`\x1b`, `\x07`, `\x0d`, `\u{9b}`, `\u{202e}`), keeps one entry on one line where
 //! it lists entries, and `--json` still parses back to the exact text.
 
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
 use std::path::Path;
 
-use assert_cmd::Command;
-use assert_cmd::cargo::cargo_bin;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -59,19 +62,7 @@ impl Room {
     /// The binary with this room's data dir, acting as `handle`, and nothing from the
     /// environment of whoever runs the tests.
     fn run_in(&self, data: &Path, handle: &str, args: &[&str]) -> Run {
-        let mut cmd = Command::new(cargo_bin!("warroom"));
-        for var in [
-            "WARROOM_DATA_DIR",
-            "WARROOM_AS",
-            "WARROOM_SERVER",
-            "WARROOM_TOKEN",
-            "WARROOM_CONFIG",
-        ] {
-            cmd.env_remove(var);
-        }
-        let out = cmd
-            .arg("--data-dir")
-            .arg(data)
+        let out = common::warroom(data)
             .arg("--as")
             .arg(handle)
             .args(args)

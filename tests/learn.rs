@@ -1,45 +1,29 @@
 //! Learn and Improve: the postmortem (golden file, blamelessness), the blame check,
 //! stats, the known-error database, action items, privacy steps and drills.
 
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use assert_cmd::Command;
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{Duration, Utc};
 use predicates::prelude::*;
 use uuid::Uuid;
 use warroom::clock::{Clock, ManualClock};
 use warroom::domain::event::{Event, EventKind};
 use warroom::domain::incident::Incident;
 use warroom::domain::postmortem::{blame_check, report};
-use warroom::domain::scenario::{BUILT_IN, Scenario};
 
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 21, 0, 0).unwrap()
-}
+use common::demo_start as start;
 
 /// The demo incident with fixed ids and times, resolved, with an action item.
 fn fixed_incident() -> (Incident, Vec<Event>) {
-    let scenario = Scenario::parse(BUILT_IN[0].1).unwrap();
     let incident = Uuid::from_u128(0xdead);
-    let mut n = 0u128;
-    let mut events: Vec<Event> = scenario
-        .events(incident, start(), false, || {
-            n += 1;
-            Uuid::from_u128(0x1000 + n)
-        })
-        .unwrap()
-        .into_iter()
-        .map(|e| Event {
-            id: e.id,
-            incident,
-            seq: None,
-            at: e.at,
-            recorded_at: Some(e.at),
-            author: e.author,
-            kind: e.kind,
-        })
-        .collect();
+    let mut events = common::demo_events(incident, start(), common::numbered_ids(0x1001));
     let mut push = |minute: i64, author: &str, kind: EventKind| {
         events.push(Event {
             id: Uuid::from_u128(0x2000 + minute as u128),
@@ -175,14 +159,10 @@ fn the_blame_check_flags_blame_and_names_with_the_spot() {
     );
 }
 
+/// The binary in `dir`, acting as ana.
 fn warroom(dir: &std::path::Path) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("warroom"));
-    c.env_remove("WARROOM_SERVER")
-        .env_remove("WARROOM_TOKEN")
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["--as", "ana"]);
+    let mut c = common::warroom_assert(dir);
+    c.args(["--as", "ana"]);
     c
 }
 

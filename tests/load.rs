@@ -4,6 +4,9 @@
 //! unbroken run of seqs. Against one server on a real SQLite file, and (in CI, marked
 //! ignored) against two servers sharing one PostgreSQL database.
 
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::collections::HashMap;
@@ -15,8 +18,9 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 use uuid::Uuid;
 use warroom::clock::{Clock, SystemClock};
-use warroom::server;
-use warroom::store::{SqliteStore, Store, hash_token};
+use warroom::store::Store;
+
+use common::{Server, Token};
 
 const TOKEN: &str = "wr_load_test_alice";
 const APPENDERS: usize = 70;
@@ -26,12 +30,8 @@ const RUN: Duration = Duration::from_secs(30);
 /// Each appender stops after this many, so the test is bounded in count as well as time.
 const MOST_EACH: usize = 400;
 
-async fn with_token(store: &Arc<dyn Store>) {
-    store
-        .add_token("alice", &hash_token(TOKEN), false)
-        .await
-        .expect("a token");
-}
+/// alice's token, the one every client uses.
+const TOKENS: [Token; 1] = [Token::read_write("alice", TOKEN)];
 
 async fn declare(http: &Client, base: &str) -> Uuid {
     let id = Uuid::now_v7();
@@ -201,18 +201,9 @@ async fn crowd(bases: &[String]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_clients_for_thirty_seconds_on_sqlite() {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(dir.path().join("server.db"), clock.clone()).expect("the store"),
-    );
-    with_token(&store).await;
-    let running = server::start("127.0.0.1:0".parse().unwrap(), store, clock)
-        .await
-        .expect("the server");
-    let base = format!("http://{}", running.addr);
-    crowd(&[base]).await;
-    running.shutdown().await.expect("a clean stop");
+    let mut server = Server::start(&TOKENS).await;
+    crowd(&[server.url()]).await;
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,14 +222,9 @@ async fn a_hundred_clients_for_thirty_seconds_on_two_servers_sharing_postgres() 
             .await
             .expect("connect"),
         );
-        if n == 0 {
-            with_token(&store).await;
-        }
-        servers.push(
-            server::start("127.0.0.1:0".parse().unwrap(), store, clock.clone())
-                .await
-                .expect("a server"),
-        );
+        // The tokens are in the shared database: the first server puts them there.
+        let tokens: &[Token] = if n == 0 { &TOKENS } else { &[] };
+        servers.push(common::serve(store, clock.clone(), tokens).await);
     }
     let bases: Vec<String> = servers
         .iter()

@@ -5,6 +5,9 @@
 //! `WARROOM_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres cargo test --test postgres -- --ignored`
 //! Each test makes its own database, so they run in parallel.
 
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,15 +16,21 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use warroom::clock::{Clock, SystemClock};
-use warroom::server::{self, Running};
+use warroom::server::Running;
+use warroom::store::Store;
 use warroom::store::postgres::PgStore;
-use warroom::store::{Store, hash_token};
 
 const WRITER: &str = "wr_pg_test_alice";
 const READER: &str = "wr_pg_test_rita";
 
+/// The tokens in each test database.
+const TOKENS: [Token; 2] = [
+    Token::read_write("alice", WRITER),
+    Token::read_only("rita", READER),
+];
+
 mod common;
-use common::{TestDb, with_database};
+use common::{TestDb, Token, with_database};
 
 /// One `server::start` instance on the test database.
 struct Instance {
@@ -38,21 +47,15 @@ async fn store(db: &TestDb) -> Arc<dyn Store> {
     )
 }
 
+/// Puts the tokens in the test database, for every instance that serves it.
 async fn add_tokens(db: &TestDb) {
-    let s = store(db).await;
-    s.add_token("alice", &hash_token(WRITER), false)
-        .await
-        .unwrap();
-    s.add_token("rita", &hash_token(READER), true)
-        .await
-        .unwrap();
+    common::add_tokens(store(db).await.as_ref(), &TOKENS).await;
 }
 
 async fn instance(db: &TestDb) -> Instance {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let running = server::start("127.0.0.1:0".parse().unwrap(), store(db).await, clock)
-        .await
-        .expect("start a server");
+    // No tokens of its own: `add_tokens` put them in the shared database.
+    let running = common::serve(store(db).await, clock, &[]).await;
     Instance {
         base: format!("http://{}", running.addr),
         running,

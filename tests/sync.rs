@@ -7,8 +7,12 @@
 //! the same file and the same address); CLI cases run the real `warroom` binary. Nothing
 //! sleeps to wait for something: every wait polls a condition or a channel, bounded.
 
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
@@ -26,11 +30,12 @@ use warroom::domain::event::{
     Event, EventKind, HandoverBrief, Outcome, Role, Severity, TheoryStatus,
 };
 use warroom::domain::incident::Incident;
-use warroom::server::{self, Running};
 use warroom::store::outbox::Pending;
 use warroom::store::{SqliteStore, Store, hash_token};
 use warroom::sync::engine::{Link, LinkStatus};
 use warroom::sync::{Recorded, Replica, shared_path};
+
+use common::Token;
 
 const ALICE: &str = "wr_test_sync_alice";
 const BOB: &str = "wr_test_sync_bob";
@@ -42,15 +47,15 @@ const RITA: &str = "wr_test_sync_rita_read_only";
 /// Revoked in the middle of a test.
 const MALLORY: &str = "wr_test_sync_mallory";
 
-/// (handle, token, read-only)
-const TOKENS: [(&str, &str, bool); 7] = [
-    ("alice", ALICE, false),
-    ("bob", BOB, false),
-    ("carol", CAROL, false),
-    ("dave", DAVE, false),
-    ("erin", ERIN, false),
-    ("rita", RITA, true),
-    ("mallory", MALLORY, false),
+/// The tokens in the test server's store.
+const TOKENS: [Token; 7] = [
+    Token::read_write("alice", ALICE),
+    Token::read_write("bob", BOB),
+    Token::read_write("carol", CAROL),
+    Token::read_write("dave", DAVE),
+    Token::read_write("erin", ERIN),
+    Token::read_only("rita", RITA),
+    Token::read_write("mallory", MALLORY),
 ];
 
 /// The read-write responders, in order.
@@ -98,73 +103,33 @@ fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 }
 
 /// A warroom server in this process over a SQLite file, stoppable and restartable on the
-/// same file and the same address.
-struct Server {
-    db: PathBuf,
-    addr: SocketAddr,
-    store: Arc<SqliteStore>,
-    running: Option<Running>,
-}
+/// same file and the same address, served by the test's runtime (its store, file, address
+/// and URL are those of the shared [`common::Server`] inside).
+struct Server(common::Server);
 
-fn open_db(db: &Path) -> Arc<SqliteStore> {
-    Arc::new(SqliteStore::open(db, clock()).expect("open the server database"))
-}
+impl std::ops::Deref for Server {
+    type Target = common::Server;
 
-/// Serves `store` on `addr`; when the port is still taken (a just-closed server, or by
-/// chance another socket), tries again for a bounded time.
-fn serve_at(rt: &Runtime, addr: SocketAddr, store: &Arc<SqliteStore>) -> Running {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let dyn_store: Arc<dyn Store> = store.clone();
-        match rt.block_on(server::start(addr, dyn_store, clock())) {
-            Ok(running) => return running,
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Err(e) => panic!("cannot serve on {addr}: {e}"),
-        }
+    fn deref(&self) -> &common::Server {
+        &self.0
     }
 }
 
 impl Server {
-    /// A fresh database holding the test tokens, served on a free port.
+    /// A fresh database in `dir` holding the test tokens, served on a free port.
     fn start(rt: &Runtime, dir: &Path) -> Server {
-        let db = dir.join("server.db");
-        let store = open_db(&db);
-        rt.block_on(async {
-            for (handle, token, read_only) in TOKENS {
-                store
-                    .add_token(handle, &hash_token(token), read_only)
-                    .await
-                    .expect("add a token");
-            }
-        });
-        let running = serve_at(rt, "127.0.0.1:0".parse().expect("an address"), &store);
-        Server {
-            db,
-            addr: running.addr,
-            store,
-            running: Some(running),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        Server(rt.block_on(common::Server::start_at(&dir.join("server.db"), &TOKENS)))
     }
 
     /// Stops the server: no more connections, long-polls ended. The database stays.
     fn stop(&mut self, rt: &Runtime) {
-        if let Some(running) = self.running.take() {
-            rt.block_on(running.shutdown()).expect("a clean shutdown");
-        }
+        rt.block_on(self.0.stop());
     }
 
     /// A new server process's worth of state (store, wakeups, token cache) on the same
     /// database and the same address.
     fn restart(&mut self, rt: &Runtime) {
-        self.stop(rt);
-        self.store = open_db(&self.db);
-        self.running = Some(serve_at(rt, self.addr, &self.store));
+        rt.block_on(self.0.restart());
     }
 
     fn events(&self, incident: Uuid) -> Vec<Event> {
@@ -214,21 +179,8 @@ impl Server {
 /// The binary as a shared-mode client: its own data dir, this server and token, nothing
 /// from the caller's environment.
 fn cli(data_dir: &Path, url: &str, token: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warroom"));
-    for var in [
-        "WARROOM_DATA_DIR",
-        "WARROOM_AS",
-        "WARROOM_SERVER",
-        "WARROOM_TOKEN",
-        "WARROOM_DB",
-        "WARROOM_CONFIG",
-        "WARROOM_KEYMAP",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.arg("--data-dir")
-        .arg(data_dir)
-        .args(["--server", url, "--token", token])
+    let mut cmd = common::warroom(data_dir);
+    cmd.args(["--server", url, "--token", token])
         .stdin(Stdio::null());
     cmd
 }

@@ -1,41 +1,24 @@
 //! The console's comms and fatigue behaviour, driven through `App::update` with an
 //! injected clock: drafting with a live checklist, sending, alerts.
 
-use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use chrono::{Duration, FixedOffset, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use uuid::Uuid;
 use warroom::domain::event::{Audience, Event, EventKind, Role};
-use warroom::domain::scenario::{BUILT_IN, Scenario};
 use warroom::tui::app::{App, Effect, Msg};
 use warroom::tui::keymap::Keymap;
 
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 21, 0, 0).unwrap()
-}
+use common::demo_start as start;
 
 /// The demo incident, its first hour played, opened in a console as `handle`.
 fn console(handle: &str, minutes_after: i64) -> (App, Vec<Effect>) {
-    let scenario = Scenario::parse(BUILT_IN[0].1).unwrap();
     let incident = Uuid::from_u128(7);
-    let mut n = 0u128;
-    let events: Vec<Event> = scenario
-        .events(incident, start(), false, || {
-            n += 1;
-            Uuid::from_u128(1000 + n)
-        })
-        .unwrap()
-        .into_iter()
-        .enumerate()
-        .map(|(i, e)| Event {
-            id: e.id,
-            incident,
-            seq: Some(i as i64 + 1),
-            at: e.at,
-            recorded_at: Some(e.at),
-            author: e.author,
-            kind: e.kind,
-        })
-        .collect();
+    let events = common::demo_events(incident, start(), common::numbered_ids(1001));
     let now = start() + Duration::minutes(minutes_after);
     let mut app = App::new(
         handle,

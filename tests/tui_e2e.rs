@@ -1,41 +1,65 @@
 //! The real console in a real terminal: `warroom` runs inside a detached tmux session, keys
 //! go in with `tmux send-keys`, and the screen comes back with `tmux capture-pane`. The
-//! test waits by polling the screen for a condition, never by sleeping a fixed time.
+//! test waits by polling the screen until what it expects is there or a deadline passes,
+//! never by sleeping a fixed time. tmux runs as a server of its own (`tmux -L`, a socket
+//! name no other test or person uses, in the test's temp dir) in a cleared environment, so
+//! neither a tmux the developer runs nor their settings can get in, and the server is
+//! killed however the test ends.
+//!
+//! The console runs under `sh`, which prints the console's exit status on the screen when
+//! it quits and then waits, so the pane lives on until the test ends. tmux's own
+//! `#{pane_dead_status}` is not used: a tmux built with utempter (as the tmux 3.3a these
+//! tests were proven with is) runs a helper when a pane's terminal closes, with SIGCHLD at
+//! its default meanwhile, and when the console's exit lands in that moment tmux never
+//! learns the status (3 to 8 runs in 30 while a build kept both cores busy). Nor may the
+//! pane's program end right after its last words: tmux 3.3a can close the pane before
+//! reading what was written last.
 
-use std::path::Path;
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_warroom");
 const TMUX: &str = "tmux";
-const PATIENCE: Duration = Duration::from_secs(20);
+/// How long any one thing may take to show on the screen. Generous: on a loaded machine a
+/// process can wait seconds for a CPU, and a pass only ever waits as long as it must.
+const PATIENCE: Duration = Duration::from_secs(30);
+/// The pause between two looks at the screen.
+const POLL: Duration = Duration::from_millis(50);
+/// What the pane shows once the console has quit: this, its exit status, and a full stop.
+const EXITED: &str = "warroom exited with status ";
+/// The pane's program, run by `sh -c` with the console's command line as `"$@"`: the
+/// console, then its exit status on the screen, then a wait for a line that never comes
+/// (the test's tmux server is killed first).
+const RUN_AND_SAY_HOW_IT_ENDED: &str =
+    r#""$@"; echo "warroom exited with status $?."; read -r never"#;
 
-/// A tmux server of its own (its own socket), killed when the test ends, however it ends.
+/// A tmux server of its own, reached by a socket name no one else uses, and killed when the
+/// test ends, however it ends.
 struct Tmux {
-    /// The server's socket, inside the test's temp dir so nothing is left behind.
+    /// The server's socket name (`tmux -L`).
     socket: String,
+    /// Where tmux keeps its sockets (`TMUX_TMPDIR`): the test's temp dir, so the socket,
+    /// which tmux leaves behind when its server is killed, goes with the temp dir.
+    socket_dir: PathBuf,
     session: String,
-    env: Vec<(&'static str, String)>,
 }
 
 impl Tmux {
+    /// `tmux -L <socket>` in a cleared environment (see `common::clean_command`): no
+    /// `TMUX` of an enclosing session, no config from a home directory. The console
+    /// started in the session gets this environment too.
     fn command(&self) -> Command {
-        let mut cmd = Command::new(TMUX);
-        cmd.args(["-S", &self.socket]);
-        for var in [
-            "WARROOM_DATA_DIR",
-            "WARROOM_AS",
-            "WARROOM_SERVER",
-            "WARROOM_TOKEN",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.env_remove("TMUX");
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
+        let mut cmd = common::clean_command(TMUX);
+        cmd.env("TERM", "xterm-256color")
+            .env("TMUX_TMPDIR", &self.socket_dir)
+            .args(["-L", &self.socket]);
         cmd
     }
 
@@ -68,63 +92,51 @@ impl Tmux {
         self.run(&["send-keys", "-t", &self.session, "-l", text]);
     }
 
-    /// `#{pane_dead} #{pane_dead_status}` of the session's pane.
-    fn pane_state(&self) -> String {
-        let out = self.run(&[
-            "display-message",
-            "-p",
-            "-t",
-            &self.session,
-            "#{pane_dead} #{pane_dead_status}",
-        ]);
+    /// Whether the pane's program has ended (`#{pane_dead}`: "1" or "0"), for a failure
+    /// message; remain-on-exit keeps the pane and its last screen.
+    fn pane_dead(&self) -> String {
+        let out = self.run(&["display-message", "-p", "-t", &self.session, "#{pane_dead}"]);
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
-    /// Polls `what` until it holds, for at most `PATIENCE`; panics with the last screen.
-    fn wait_until(&self, description: &str, what: impl Fn(&Tmux, &str) -> bool) -> String {
+    /// Looks at the screen until `what` holds, for at most `PATIENCE`, pausing `POLL`
+    /// between looks; answers the screen it held on, or panics with the last one.
+    fn wait_until(&self, description: &str, what: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let screen = self.screen();
-            if what(self, &screen) {
+            if what(&screen) {
                 return screen;
             }
             if Instant::now() > deadline {
-                // "1 <status>": the console has exited (remain-on-exit keeps its screen).
                 panic!(
-                    "gave up after {PATIENCE:?} waiting for {description} (pane dead/status: \
-                     {:?}); the screen:\n{screen}",
-                    self.pane_state()
+                    "gave up after {PATIENCE:?} waiting for {description} (pane dead: {}); \
+                     the screen:\n{screen}",
+                    self.pane_dead()
                 );
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(POLL);
         }
     }
 }
 
 impl Drop for Tmux {
+    /// Kills the private server, and with it the session and the console if still running.
     fn drop(&mut self) {
         let _ = self.command().arg("kill-server").output();
     }
 }
 
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
+/// The exit status the pane printed after the console quit, if it has yet.
+fn exit_status(screen: &str) -> Option<&str> {
+    screen
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(EXITED)?.strip_suffix('.'))
 }
 
 /// The CLI, acting as `handle` in `data`, with nothing from the caller's environment.
 fn cli(data: &Path, handle: &str, args: &[&str]) -> String {
-    let mut cmd = Command::new(BIN);
-    for var in [
-        "WARROOM_DATA_DIR",
-        "WARROOM_AS",
-        "WARROOM_SERVER",
-        "WARROOM_TOKEN",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd
-        .arg("--data-dir")
-        .arg(data)
+    let out = common::warroom(data)
         .args(["--as", handle])
         .args(args)
         .output()
@@ -139,7 +151,7 @@ fn cli(data: &Path, handle: &str, args: &[&str]) -> String {
 
 #[test]
 fn a_note_typed_in_the_console_is_on_the_record() {
-    let tmux_ok = Command::new(TMUX)
+    let tmux_ok = common::clean_command(TMUX)
         .arg("-V")
         .output()
         .is_ok_and(|o| o.status.success());
@@ -151,8 +163,6 @@ fn a_note_typed_in_the_console_is_on_the_record() {
 
     let dir = tempfile::tempdir().expect("a temp dir");
     let data = dir.path().join("data");
-    let config = dir.path().join("config");
-    std::fs::create_dir_all(&config).unwrap();
     let data_s = data.to_str().expect("a UTF-8 temp path");
 
     let short = cli(
@@ -169,7 +179,7 @@ fn a_note_typed_in_the_console_is_on_the_record() {
     let short = short.trim().to_string();
     assert!(!short.is_empty(), "declare prints the short id");
 
-    // remain-on-exit keeps the pane after the console quits, to read its exit status.
+    // Should the pane's program end all the same, remain-on-exit keeps its last screen.
     let conf = dir.path().join("tmux.conf");
     std::fs::write(&conf, "set -g remain-on-exit on\n").unwrap();
     let unique = format!(
@@ -181,19 +191,11 @@ fn a_note_typed_in_the_console_is_on_the_record() {
             .as_nanos()
     );
     let tmux = Tmux {
-        socket: dir.path().join("tmux.sock").to_str().unwrap().to_string(),
+        socket: unique.clone(),
+        socket_dir: dir.path().to_path_buf(),
         session: unique,
-        env: vec![
-            ("XDG_CONFIG_HOME", config.to_str().unwrap().to_string()),
-            ("TERM", "xterm-256color".to_string()),
-        ],
     };
-    let console = format!(
-        "{} --data-dir {} --as ana --incident {}",
-        quote(BIN),
-        quote(data_s),
-        quote(&short)
-    );
+    // Given as separate arguments, tmux runs the program itself, with no shell in between.
     tmux.run(&[
         "-f",
         conf.to_str().unwrap(),
@@ -205,20 +207,30 @@ fn a_note_typed_in_the_console_is_on_the_record() {
         "100",
         "-y",
         "30",
-        &console,
+        "sh",
+        "-c",
+        RUN_AND_SAY_HOW_IT_ENDED,
+        "sh",
+        common::BIN,
+        "--data-dir",
+        data_s,
+        "--as",
+        "ana",
+        "--incident",
+        &short,
     ]);
 
-    tmux.wait_until("the timeline", |_, s| {
+    tmux.wait_until("the timeline", |s| {
         s.contains("Timeline (1)") && s.contains("Checkout latency spikes")
     });
 
     tmux.send_keys(&["n"]);
-    tmux.wait_until("the note form", |_, s| s.contains("┌ Note "));
+    tmux.wait_until("the note form", |s| s.contains("┌ Note "));
     // Short enough to show whole in the timeline's text column at 100 columns.
     let note = "pool full 200/200";
     tmux.send_text(note);
     tmux.send_keys(&["Enter"]);
-    let screen = tmux.wait_until("the note on the timeline", |_, s| {
+    let screen = tmux.wait_until("the note on the timeline", |s| {
         s.contains("Timeline (2)")
             && s.contains("note added")
             && !s.contains("┌ Note ")
@@ -234,13 +246,12 @@ fn a_note_typed_in_the_console_is_on_the_record() {
     );
 
     tmux.send_keys(&["q"]);
-    // tmux marks the pane dead a moment before it knows the exit status.
-    tmux.wait_until("the console to quit", |t, _| {
-        t.pane_state()
-            .strip_prefix("1 ")
-            .is_some_and(|status| !status.is_empty())
-    });
-    assert_eq!(tmux.pane_state(), "1 0", "the console exits with status 0");
+    let screen = tmux.wait_until("the console to quit", |s| exit_status(s).is_some());
+    assert_eq!(
+        exit_status(&screen),
+        Some("0"),
+        "the console exits with status 0; the screen:\n{screen}"
+    );
 
     let lines = cli(&data, "ana", &["events", &short, "--json"]);
     let events: Vec<Value> = lines

@@ -3,7 +3,12 @@
 //! the snapshots are stable; `INSTA_UPDATE=always cargo test --test tui_snapshots` rewrites
 //! them after an intended change.
 
-use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use chrono::{DateTime, Duration, FixedOffset, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -11,16 +16,12 @@ use ratatui::buffer::CellWidth;
 use uuid::Uuid;
 use warroom::domain::event::{Event, Severity, Stage, Status};
 use warroom::domain::incident::{Incident, IncidentSummary};
-use warroom::domain::scenario::{BUILT_IN, Scenario};
 use warroom::tui::app::{App, Msg, Screen};
 use warroom::tui::keymap::Keymap;
 use warroom::tui::view;
 
-const INCIDENT: Uuid = Uuid::from_u128(0x0190_d5a0_0000_7000_8000_0000_0000_0001);
-
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 21, 0, 0).unwrap()
-}
+// The demo incident, declared at `start()`: 21:00 UTC on 26 November 2026.
+use common::{DEMO_INCIDENT as INCIDENT, demo_start as start};
 
 /// The console's clock: an hour into the demo incident.
 fn now() -> DateTime<Utc> {
@@ -28,32 +29,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn demo_events() -> Vec<Event> {
-    let text = BUILT_IN
-        .iter()
-        .find(|(name, _)| *name == "demo")
-        .map(|(_, t)| *t)
-        .expect("the demo scenario is built in");
-    let mut n = 0x1000_u128;
-    let ids = move || {
-        n += 1;
-        Uuid::from_u128(0x0190_d5a0_0000_7000_8000_0000_0000_0000 | n)
-    };
-    Scenario::parse(text)
-        .expect("the demo parses")
-        .events(INCIDENT, start(), false, ids)
-        .expect("the demo has valid steps")
-        .into_iter()
-        .enumerate()
-        .map(|(i, e)| Event {
-            id: e.id,
-            incident: INCIDENT,
-            seq: Some(i as i64 + 1),
-            at: e.at,
-            recorded_at: Some(e.at),
-            author: e.author,
-            kind: e.kind,
-        })
-        .collect()
+    common::demo_events(INCIDENT, start(), common::demo_ids())
 }
 
 /// The incident list: the demo, a resolved minor one, and a critical drill.

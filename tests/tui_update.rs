@@ -2,60 +2,32 @@
 //! out. Time is fixed and the incident is the built-in demo scenario, confirmed with seqs
 //! 1..N, so every test starts from the same state.
 
-use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use chrono::{DateTime, Duration, FixedOffset, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use uuid::Uuid;
 use warroom::domain::describe;
 use warroom::domain::event::{Event, EventKind, Outcome};
-use warroom::domain::scenario::{BUILT_IN, Scenario};
 use warroom::tui::app::{App, Effect, Msg, Overlay, Pane, RosterRow, Screen};
 use warroom::tui::keymap::Keymap;
 use warroom::tui::view;
 
-const INCIDENT: Uuid = Uuid::from_u128(0x0190_d5a0_0000_7000_8000_0000_0000_0001);
-
-/// When the demo incident was declared.
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 21, 0, 0).unwrap()
-}
+// The demo incident, declared at `start()`: 21:00 UTC on 26 November 2026.
+use common::{DEMO_INCIDENT as INCIDENT, demo_start as start};
 
 /// The console's clock: an hour into the incident.
 fn now() -> DateTime<Utc> {
     start() + Duration::minutes(60)
 }
 
-/// Deterministic event ids: 0190d5a0-0000-7000-8000-0000000010nn.
-fn ids() -> impl FnMut() -> Uuid {
-    let mut n = 0x1000_u128;
-    move || {
-        n += 1;
-        Uuid::from_u128(0x0190_d5a0_0000_7000_8000_0000_0000_0000 | n)
-    }
-}
-
-/// The demo scenario as confirmed events with seqs 1..N.
+/// The demo scenario as confirmed events with seqs 1..N and deterministic ids
+/// (0190d5a0-0000-7000-8000-0000000010nn).
 fn demo_events() -> Vec<Event> {
-    let text = BUILT_IN
-        .iter()
-        .find(|(name, _)| *name == "demo")
-        .map(|(_, t)| *t)
-        .expect("the demo scenario is built in");
-    let scenario = Scenario::parse(text).expect("the demo parses");
-    scenario
-        .events(INCIDENT, start(), false, ids())
-        .expect("the demo has valid steps")
-        .into_iter()
-        .enumerate()
-        .map(|(i, e)| Event {
-            id: e.id,
-            incident: INCIDENT,
-            seq: Some(i as i64 + 1),
-            at: e.at,
-            recorded_at: Some(e.at),
-            author: e.author,
-            kind: e.kind,
-        })
-        .collect()
+    common::demo_events(INCIDENT, start(), common::demo_ids())
 }
 
 /// One more confirmed event after `events`, with the next seq.

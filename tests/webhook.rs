@@ -1,5 +1,8 @@
 //! Webhook delivery of sent updates to a real HTTP receiver on 127.0.0.1.
 
+// Tests fail by panicking, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

@@ -78,6 +78,10 @@ impl Verdict {
     }
 }
 
+#[expect(
+    clippy::panic,
+    reason = "the patterns are literals in this file, each compiled by the tests"
+)]
 fn re(p: &str) -> Regex {
     // Patterns are literals in this file, checked by the tests.
     Regex::new(p).unwrap_or_else(|e| panic!("bad pattern {p}: {e}"))

@@ -8,6 +8,10 @@ use regex::Regex;
 use super::comms::{DraftKind, NEXT_UPDATE};
 use super::event::Audience;
 
+#[expect(
+    clippy::panic,
+    reason = "the patterns are literals in this file, each compiled by the tests"
+)]
 fn re(p: &str) -> Regex {
     Regex::new(p).unwrap_or_else(|e| panic!("built-in pattern {p}: {e}"))
 }

@@ -268,6 +268,15 @@ pub async fn declare(
             "the declaration's `id` must be a hyphenated UUID v7",
         ));
     }
+    match fields.get("visibility") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(v)) if v == "open" || v == "restricted" => {}
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "the declaration's `visibility` must be \"open\" or \"restricted\", not {other}"
+            )));
+        }
+    }
     let req: DeclareRequest = serde_json::from_value(value)
         .map_err(|e| ApiError::invalid(format!("the declaration is not valid: {e}")))?;
     client_made_id(req.id, "the declaration's `id`")?;

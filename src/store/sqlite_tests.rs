@@ -1,8 +1,8 @@
 //! Tests of `sqlite`.
 
 use super::*;
-use crate::domain::event::EventKind;
 use crate::clock::ManualClock;
+use crate::domain::event::EventKind;
 use crate::domain::event::Severity;
 use chrono::TimeZone;
 

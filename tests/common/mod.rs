@@ -1,68 +1,32 @@
-//! Helpers shared by the integration tests that need them.
+//! Helpers shared by the integration tests, so that every test file starts the binary, the
+//! demo incident and the server the same way:
+//!
+//! - [`warroom`]: the real binary with a cleared environment (only an allow-list is passed
+//!   on, and the config dir points where nothing is), so a developer's own settings never
+//!   reach a test;
+//! - [`demo_events`]: a built-in scenario as a confirmed log with seqs 1..N;
+//! - [`Server`] and [`serve`]: a warroom server in the test's process on a free port of
+//!   127.0.0.1, holding the test's tokens;
+//! - [`TestDb`]: a PostgreSQL database of its own for one test.
+//!
+//! Each test file uses a part of this, so what one file leaves unused is not a warning.
 
 #![allow(dead_code)]
 
-use uuid::Uuid;
+mod binary;
+mod fixtures;
+mod postgres;
+mod server;
 
-/// A database of its own for one test, on the server `WARROOM_TEST_POSTGRES` names.
-pub struct TestDb {
-    pub admin: String,
-    pub name: String,
-    pub url: String,
-}
-
-pub fn admin_url() -> String {
-    std::env::var("WARROOM_TEST_POSTGRES").unwrap_or_else(|_| {
-        panic!(
-            "set WARROOM_TEST_POSTGRES to a PostgreSQL URL whose user may CREATE DATABASE, \
-             e.g. postgres://postgres@127.0.0.1:5432/postgres"
-        )
-    })
-}
-
-/// `url` with its database name replaced by `name` (query parameters kept).
-pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{server}/{name}?{q}"),
-        None => format!("{server}/{name}"),
-    }
-}
-
-impl TestDb {
-    pub async fn create() -> TestDb {
-        let admin = admin_url();
-        let name = format!("warroom_test_{}", Uuid::now_v7().simple());
-        let pool = sqlx::postgres::PgPool::connect(&admin)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to WARROOM_TEST_POSTGRES: {e}"));
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("cannot create the test database {name}: {e}"));
-        pool.close().await;
-        let url = with_database(&admin, &name);
-        TestDb { admin, name, url }
-    }
-
-    /// Drops the database (FORCE: the stores' pools and listeners may still be open).
-    pub async fn drop_db(self) {
-        let pool = sqlx::postgres::PgPool::connect(&self.admin).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
-    }
-}
+// Re-exported so tests write `common::warroom(..)`; what a test file leaves unused is not
+// a warning either.
+#[allow(unused_imports)]
+pub use binary::{BIN, clean_command, warroom, warroom_assert};
+#[allow(unused_imports)]
+pub use fixtures::{
+    DEMO_INCIDENT, Recorded, demo_events, demo_ids, demo_start, numbered_ids, scenario_events,
+};
+#[allow(unused_imports)]
+pub use postgres::{TestDb, admin_url, with_database};
+#[allow(unused_imports)]
+pub use server::{Access, Server, Token, add_tokens, serve, serve_at};
