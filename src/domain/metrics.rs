@@ -106,43 +106,6 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn t(h: u32, m: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 26, h, m, 0).unwrap()
-    }
-
-    #[test]
-    fn ttd_and_ttr_follow_from_the_three_times() {
-        let mut i = ImpactTimes::default();
-        assert_eq!(i.ttd(), None);
-        i.set(Mark::Started, t(10, 0));
-        i.set(Mark::Detected, t(10, 12));
-        assert_eq!(i.ttd(), Some(Duration::minutes(12)));
-        assert_eq!(i.ttr(), None);
-        i.set(Mark::Ended, t(11, 30));
-        assert_eq!(i.ttr(), Some(Duration::minutes(90)));
-        assert_eq!(format_duration(i.ttr().unwrap()), "1h 30m");
-    }
-
-    #[test]
-    fn corrections_are_counted_and_impossible_orders_refused() {
-        let mut i = ImpactTimes::default();
-        i.set(Mark::Started, t(10, 0));
-        assert!(i.check(Mark::Detected, t(9, 59)).is_err());
-        assert!(i.check(Mark::Ended, t(9, 0)).is_err());
-        assert!(i.check(Mark::Detected, t(10, 5)).is_ok());
-        i.set(Mark::Detected, t(10, 5));
-        // Moving the start after detection is refused too.
-        assert!(i.check(Mark::Started, t(10, 6)).is_err());
-        assert!(i.set(Mark::Started, t(9, 50)));
-        assert_eq!(i.corrections, 1);
-    }
-}
-
 /// Count, median, 90th percentile and maximum of a set of durations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Distribution {
@@ -360,5 +323,42 @@ mod stats_tests {
             h.lines().any(|l| l.contains("4h+") && l.ends_with(" 1")),
             "{h}"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn ttd_and_ttr_follow_from_the_three_times() {
+        let mut i = ImpactTimes::default();
+        assert_eq!(i.ttd(), None);
+        i.set(Mark::Started, t(10, 0));
+        i.set(Mark::Detected, t(10, 12));
+        assert_eq!(i.ttd(), Some(Duration::minutes(12)));
+        assert_eq!(i.ttr(), None);
+        i.set(Mark::Ended, t(11, 30));
+        assert_eq!(i.ttr(), Some(Duration::minutes(90)));
+        assert_eq!(format_duration(i.ttr().unwrap()), "1h 30m");
+    }
+
+    #[test]
+    fn corrections_are_counted_and_impossible_orders_refused() {
+        let mut i = ImpactTimes::default();
+        i.set(Mark::Started, t(10, 0));
+        assert!(i.check(Mark::Detected, t(9, 59)).is_err());
+        assert!(i.check(Mark::Ended, t(9, 0)).is_err());
+        assert!(i.check(Mark::Detected, t(10, 5)).is_ok());
+        i.set(Mark::Detected, t(10, 5));
+        // Moving the start after detection is refused too.
+        assert!(i.check(Mark::Started, t(10, 6)).is_err());
+        assert!(i.set(Mark::Started, t(9, 50)));
+        assert_eq!(i.corrections, 1);
     }
 }
