@@ -694,9 +694,33 @@ impl Incident {
         self.impact.ttr()
     }
 
-    /// The newest update's promised next-update time, if one is still outstanding.
+    /// When the next update to `audience` was promised: by the newest update sent to that
+    /// audience. Internal and external promises run separately; once the incident is no
+    /// longer active nothing is owed.
+    pub fn next_update_due_for(&self, audience: Audience) -> Option<DateTime<Utc>> {
+        if self.summary.status != Status::Active {
+            return None;
+        }
+        self.comms
+            .iter()
+            .rev()
+            .find(|c| c.audience == audience)
+            .and_then(|c| c.next_update_due)
+    }
+
+    /// Every update still owed, soonest first, with its audience.
+    pub fn next_updates(&self) -> Vec<(Audience, DateTime<Utc>)> {
+        let mut owed: Vec<(Audience, DateTime<Utc>)> = [Audience::Internal, Audience::External]
+            .into_iter()
+            .filter_map(|a| self.next_update_due_for(a).map(|d| (a, d)))
+            .collect();
+        owed.sort_by_key(|(_, d)| *d);
+        owed
+    }
+
+    /// The soonest update still owed, to either audience.
     pub fn next_update_due(&self) -> Option<DateTime<Utc>> {
-        self.comms.last().and_then(|c| c.next_update_due)
+        self.next_updates().first().map(|(_, d)| *d)
     }
 
     pub fn pending_change_requests(&self) -> impl Iterator<Item = &ChangeRequest> {

@@ -300,3 +300,48 @@ fn duty_clocks_add_up_stretches() {
     );
     assert!(r.joined_at <= start);
 }
+
+#[test]
+fn internal_and_external_updates_owe_their_own_next_update_until_resolved() {
+    use crate::domain::event::Audience;
+    let mut log = declared();
+    let sent = |audience, due| EventKind::CommsSent {
+        audience,
+        text: "update".into(),
+        checklist: ChecklistResult::default(),
+        override_reason: None,
+        next_update_due: Some(due),
+    };
+    let internal_due = log.now + Duration::minutes(30);
+    let external_due = log.now + Duration::minutes(60);
+    log.push("ana", sent(Audience::Internal, internal_due));
+    log.push("ana", sent(Audience::External, external_due));
+    let s = log.state();
+    // The external update does not replace the internal promise.
+    assert_eq!(
+        s.next_update_due_for(Audience::Internal),
+        Some(internal_due)
+    );
+    assert_eq!(
+        s.next_update_due_for(Audience::External),
+        Some(external_due)
+    );
+    assert_eq!(s.next_update_due(), Some(internal_due), "the soonest");
+    assert_eq!(
+        s.next_updates(),
+        vec![
+            (Audience::Internal, internal_due),
+            (Audience::External, external_due)
+        ]
+    );
+    log.push("ana", EventKind::ImpactEnded {});
+    log.push(
+        "ana",
+        EventKind::Resolved {
+            summary: String::new(),
+        },
+    );
+    let s = log.state();
+    assert_eq!(s.next_updates(), vec![], "resolving stops the countdowns");
+    assert_eq!(s.next_update_due(), None);
+}

@@ -31,14 +31,18 @@ pub fn alerts(
     let s = &d.state;
     let short = &s.summary.short_id;
     let mut out = Vec::new();
-    if let Some(due) = s.next_update_due()
-        && due < now
-        && s.summary.status == Status::Active
-    {
+    for (audience, due) in s.next_updates().into_iter().filter(|(_, due)| *due < now) {
+        let who = match audience {
+            crate::domain::event::Audience::Internal => "internal",
+            crate::domain::event::Audience::External => "external",
+        };
         out.push((
-            format!("overdue:{short}:{due}"),
-            format!("{short}: status update overdue"),
-            format!("The next update was due at {}.", due.format("%H:%M UTC")),
+            format!("overdue:{short}:{who}:{due}"),
+            format!("{short}: {who} status update overdue"),
+            format!(
+                "The next {who} update was due at {}.",
+                due.format("%H:%M UTC")
+            ),
         ));
     }
     for c in fatigue::assess(s, now, thresholds) {

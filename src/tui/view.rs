@@ -192,11 +192,18 @@ fn header(app: &App, look: &Look, f: &mut Frame, area: Rect) {
             Style::new().fg(Color::Black).bg(Color::Yellow),
         ));
     }
-    let active = sum.status == crate::domain::event::Status::Active;
-    let overdue = s.next_update_due().filter(|due| *due < app.now && active);
-    if let Some(due) = overdue {
+    let owed = s.next_updates();
+    let word = |a: crate::domain::event::Audience| match a {
+        crate::domain::event::Audience::Internal => "INT",
+        crate::domain::event::Audience::External => "EXT",
+    };
+    for (audience, due) in owed.iter().filter(|(_, due)| *due < app.now) {
         second.push(alarm(
-            format!("UPDATE OVERDUE {}", format_duration(app.now - due)),
+            format!(
+                "{} UPDATE OVERDUE {}",
+                word(*audience),
+                format_duration(app.now - *due)
+            ),
             Style::new().fg(Color::White).bg(Color::Red).bold(),
         ));
     }
@@ -242,10 +249,11 @@ fn header(app: &App, look: &Look, f: &mut Frame, area: Rect) {
     let ic = s.commander().unwrap_or("-");
     let you = if ic == app.handle { " (you)" } else { "" };
     second.push(Span::raw(format!(" · IC {ic}{you}")));
-    if let Some(due) = s.next_update_due().filter(|d| *d >= app.now && active) {
+    for (audience, due) in owed.iter().filter(|(_, due)| *due >= app.now) {
         second.push(Span::raw(format!(
-            " · next update {}",
-            format_duration(due - app.now)
+            " · next {} update {}",
+            word(*audience).to_lowercase(),
+            format_duration(*due - app.now)
         )));
     }
     if !offline {

@@ -299,7 +299,7 @@ pub fn draw(
     let now = look.now;
     let draft = &drafts[audience_index(audience)];
     let [top, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let due = match s.next_update_due() {
+    let due = match s.next_update_due_for(audience) {
         Some(due) if due < now => Span::styled(
             format!("next update OVERDUE by {}", format_duration(now - due)),
             Style::new().fg(Color::White).bg(Color::Red).bold(),
@@ -309,6 +309,9 @@ pub fn draw(
             format_duration(due - now),
             look.clock.show(due, false)
         )),
+        None if s.summary.status != crate::domain::event::Status::Active => {
+            Span::raw("no more updates owed: the incident is no longer active")
+        }
         None => Span::styled("no update promised yet", Style::new().fg(Color::Yellow)),
     };
     let audience = match audience {
