@@ -222,9 +222,43 @@ pub fn text(kind: &EventKind) -> String {
 
 /// What an event of `state` says: its text, or for a redacted entry who redacted it and why.
 pub fn text_in(state: &super::incident::Incident, ev: &super::event::Event) -> String {
-    match state.redactions.get(&ev.id) {
-        Some(r) => redacted(r),
-        None => text(&ev.kind),
+    if let Some(r) = state.redactions.get(&ev.id) {
+        return redacted(r);
+    }
+    match &ev.kind {
+        // A decision names the request it answers, and who asked.
+        EventKind::ChangeDecided {
+            request,
+            approved,
+            reason,
+        } => match state.change_requests.iter().find(|c| c.id == *request) {
+            Some(c) => with_reason(
+                format!(
+                    "{} {}'s change “{}”",
+                    if *approved { "approved" } else { "denied" },
+                    c.author,
+                    first_line(&c.description)
+                ),
+                reason,
+            ),
+            None => text(&ev.kind),
+        },
+        EventKind::CommandRequestDecided {
+            request,
+            accepted,
+            reason,
+        } => match state.command_requests.iter().find(|r| r.id == *request) {
+            Some(r) => with_reason(
+                format!(
+                    "{} {}'s request for command",
+                    if *accepted { "accepted" } else { "declined" },
+                    r.author
+                ),
+                reason,
+            ),
+            None => text(&ev.kind),
+        },
+        kind => text(kind),
     }
 }
 

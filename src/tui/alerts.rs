@@ -59,6 +59,26 @@ pub fn alerts(
             ));
         }
     }
+    // Whoever asked for a change hears the answer.
+    for c in s.change_requests.iter().filter(|c| c.author == me) {
+        let answer = match c.decision {
+            crate::domain::incident::Decision::Pending => continue,
+            crate::domain::incident::Decision::Approved => "approved",
+            crate::domain::incident::Decision::Denied => "denied",
+        };
+        out.push((
+            format!("decided:{}", c.id),
+            format!(
+                "{short}: {} {answer} your change",
+                c.decided_by.as_deref().unwrap_or("the IC")
+            ),
+            if c.reason.is_empty() {
+                c.description.clone()
+            } else {
+                format!("{} — {}", c.description, c.reason)
+            },
+        ));
+    }
     if s.commander() == Some(me) {
         for c in s.pending_change_requests() {
             out.push((

@@ -449,7 +449,7 @@ impl App {
                 continue;
             }
             self.raised.insert(key.clone());
-            if opening && key.starts_with("role:") {
+            if opening && (key.starts_with("role:") || key.starts_with("decided:")) {
                 continue;
             }
             self.message = Some((title.clone(), true));
