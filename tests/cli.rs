@@ -943,3 +943,45 @@ fn a_shared_replica_is_kept_in_an_owner_only_directory() {
         "the replicas directory"
     );
 }
+
+#[test]
+fn awake_records_since_when_a_responder_has_been_awake() {
+    let room = Room::new();
+    let id = room.declare("ana", "Checkout errors", 2);
+    let out = room.ok("ana", &["awake", &id, "--since", "-16h"]);
+    assert!(
+        out.starts_with("ana awake since ") && out.contains(&format!(" on {id} (#2)")),
+        "{out}"
+    );
+    let state = room.show(&id);
+    let awake = time(&state["responders"]["ana"]["awake_since"]);
+    let ago = Utc::now() - awake;
+    assert!(
+        ago > chrono::Duration::hours(16) - chrono::Duration::minutes(1)
+            && ago < chrono::Duration::hours(16) + chrono::Duration::minutes(1),
+        "awake since about 16 hours ago: {awake}"
+    );
+
+    // Another responder's time: refused for a non-IC, in one line...
+    let before = room.events(&id);
+    let err = room.fails("bob", &["awake", &id, "--since", "-2h", "--who", "ana"], 1);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(err.contains("awake time for ana"), "{err}");
+    assert_eq!(room.events(&id), before, "the refusal wrote nothing");
+
+    // ...accepted for the IC.
+    let out = room.ok("ana", &["awake", &id, "--since", "-2h", "--who", "bob"]);
+    assert!(out.starts_with("bob awake since "), "{out}");
+    assert!(room.show(&id)["responders"]["bob"]["awake_since"].is_string());
+
+    // A time in the future is refused before anything is written.
+    let before = room.events(&id);
+    let err = room.fails("ana", &["awake", &id, "--since", "in 2h"], 1);
+    assert!(err.contains("in the future"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    // So is more than a week ago (the rule book's bound).
+    let err = room.fails("ana", &["awake", &id, "--since", "-9d"], 1);
+    assert!(err.contains("more than a week"), "{err}");
+    assert_eq!(room.events(&id), before, "the refusals wrote nothing");
+    assert_eq!(room.show(&id)["pending"], 0);
+}

@@ -1012,3 +1012,72 @@ fn plain_http_to_another_machine_is_an_alarm_in_the_header() {
         None
     );
 }
+
+// ---- fatigue: awake since ------------------------------------------------------------
+
+#[test]
+fn w_on_fatigue_records_since_when_you_have_been_awake() {
+    let mut app = demo();
+    press(&mut app, '5');
+    assert_eq!(app.focus, Pane::Fatigue);
+    assert!(press(&mut app, 'w').is_empty());
+    assert_eq!(form_title(&app).as_deref(), Some("Awake since"));
+    // The responder is prefilled with yourself; the cursor waits in the time.
+    type_text(&mut app, "-16h");
+    let (at, kind) = recorded(&enter(&mut app));
+    assert_eq!(at, now(), "said now");
+    assert_eq!(
+        kind,
+        EventKind::AwakeSince {
+            handle: "maya".into(),
+            since: now() - Duration::hours(16),
+        }
+    );
+    assert!(matches!(app.overlay, Overlay::None), "the form closed");
+}
+
+#[test]
+fn awake_since_in_the_future_or_for_another_non_ic_is_refused_in_the_form() {
+    let mut app = demo();
+    press(&mut app, '5');
+    press(&mut app, 'w');
+    type_text(&mut app, "in 2h");
+    assert!(enter(&mut app).is_empty());
+    let err = form_error(&app).expect("a refusal in the form");
+    assert!(err.contains("in the future"), "{err}");
+
+    // maya is not the IC: another responder's time is theirs or the IC's to record.
+    for _ in 0.."in 2h".len() {
+        app.update(key(KeyCode::Backspace));
+    }
+    type_text(&mut app, "-3h");
+    app.update(key(KeyCode::BackTab));
+    for _ in 0.."maya".len() {
+        app.update(key(KeyCode::Backspace));
+    }
+    type_text(&mut app, "jonas");
+    app.update(key(KeyCode::Tab));
+    assert!(enter(&mut app).is_empty());
+    let err = form_error(&app).expect("a refusal in the form");
+    assert!(err.contains("awake time for jonas"), "{err}");
+
+    // The IC may record it for anyone.
+    let mut app = loaded_as("jonas", demo_events());
+    press(&mut app, '5');
+    press(&mut app, 'w');
+    app.update(key(KeyCode::BackTab));
+    for _ in 0.."jonas".len() {
+        app.update(key(KeyCode::Backspace));
+    }
+    type_text(&mut app, "maya");
+    app.update(key(KeyCode::Tab));
+    type_text(&mut app, "-3h");
+    let (_, kind) = recorded(&enter(&mut app));
+    assert_eq!(
+        kind,
+        EventKind::AwakeSince {
+            handle: "maya".into(),
+            since: now() - Duration::hours(3),
+        }
+    );
+}

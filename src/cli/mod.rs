@@ -2,6 +2,7 @@
 
 pub mod authority;
 mod comms_cmds;
+mod fatigue_cmds;
 mod incidents;
 mod learn;
 mod output;
@@ -175,6 +176,18 @@ pub enum Command {
         /// IC, CL, PL, OL or PO
         role: String,
         handle: String,
+    },
+    /// Record since when a responder has been awake (yourself, or anyone as IC), for the
+    /// fatigue clocks
+    Awake {
+        incident: String,
+        /// When they woke up: `06:30`, `-18h`, `2026-11-27T06:30:00Z`, ... (not in the future,
+        /// at most a week ago)
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        since: String,
+        /// Whose time it is [default: yourself]; another's needs the IC
+        #[arg(long, value_name = "HANDLE")]
+        who: Option<String>,
     },
     /// Ask the incident commander for command (they accept or decline)
     AskCommand {
@@ -713,6 +726,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 server_cmds::token_revoke(&ctx, &handle, db.as_deref())
             }
         },
+        Some(Command::Awake {
+            incident,
+            since,
+            who,
+        }) => fatigue_cmds::awake(&ctx, &incident, &since, who.as_deref()),
         Some(Command::AskCommand { incident, reason }) => {
             authority::ask_command(&ctx, &incident, &reason)
         }

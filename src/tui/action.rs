@@ -74,6 +74,7 @@ pub enum Action {
     // Fatigue
     ApplySuggestion,
     HealthCheck,
+    AwakeSince,
     // Learn and Improve
     Resolve,
     WritePostmortem,
@@ -151,6 +152,9 @@ impl Action {
             Action::SendUpdate => "send the update (with a reason if checks fail)",
             Action::ApplySuggestion => "carry out the selected handover suggestion",
             Action::HealthCheck => "run and log a team health check",
+            Action::AwakeSince => {
+                "record since when a responder has been awake (yourself, or anyone as IC)"
+            }
             Action::Resolve => "resolve: business impact has ended",
             Action::WritePostmortem => "write the blameless postmortem (after a blame check)",
             Action::SearchKnownErrors => "search the known-error database and link an entry",
@@ -225,6 +229,7 @@ impl Action {
             Action::SendUpdate => "send",
             Action::ApplySuggestion => "do handover",
             Action::HealthCheck => "health check",
+            Action::AwakeSince => "awake since",
             Action::Resolve => "resolve",
             Action::WritePostmortem => "postmortem",
             Action::SearchKnownErrors => "known errors",

@@ -646,7 +646,7 @@ impl App {
             | Action::InsertTemplate
             | Action::ToggleFinal
             | Action::SendUpdate => return comms::act(&mut ctx!(self), comms!(self), action),
-            Action::ApplySuggestion | Action::HealthCheck => {
+            Action::ApplySuggestion | Action::HealthCheck | Action::AwakeSince => {
                 return fatigue::act(&mut ctx!(self), self.fatigue_selected, action);
             }
             Action::ChangeSeverity
@@ -731,7 +731,7 @@ impl App {
             Purpose::SendOverride { .. } | Purpose::Template => {
                 comms::submit(&mut ctx!(self), comms!(self), &form)
             }
-            Purpose::HealthCheck => fatigue::submit(&mut ctx!(self), &form),
+            Purpose::HealthCheck | Purpose::AwakeSince => fatigue::submit(&mut ctx!(self), &form),
             Purpose::Severity
             | Purpose::Stage
             | Purpose::Resolve

@@ -65,6 +65,7 @@ pub enum Purpose {
     Template,
     // Fatigue
     HealthCheck,
+    AwakeSince,
     // The incident as a whole
     Severity,
     Stage,

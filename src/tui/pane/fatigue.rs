@@ -19,18 +19,23 @@ use crate::tui::action::Action;
 use crate::tui::ctx::{Ctx, Look};
 use crate::tui::data::IncidentData;
 use crate::tui::effect::Effect;
+use crate::tui::overlay::Overlay;
 use crate::tui::overlay::form::{Answers, Field, Purpose};
 
 /// What the footer offers while fatigue has the focus.
 pub const HINTS: &[Action] = &[
     Action::ApplySuggestion,
     Action::HealthCheck,
+    Action::AwakeSince,
     Action::FocusNext,
     Action::Help,
 ];
 
 // The field of the health-check form.
 const HEALTH: &str = "How is the team?";
+// The fields of the awake-since form.
+const WHO: &str = "Responder";
+const SINCE: &str = "Awake since";
 
 /// Suggested handovers, most pressing first.
 pub fn suggestions(
@@ -87,12 +92,32 @@ pub fn act(ctx: &mut Ctx, selected: usize, action: Action) -> Vec<Effect> {
                 vec![Field::text(HEALTH, prompt, "Ctrl-S logs it")],
             );
         }
+        Action::AwakeSince => {
+            // The responder of the selected suggestion, else yourself.
+            let who = suggestions(ctx.data, ctx.now, ctx.thresholds)
+                .into_iter()
+                .nth(selected)
+                .map(|s| s.from)
+                .unwrap_or_else(|| ctx.handle.to_string());
+            ctx.open_form(
+                "Awake since",
+                Purpose::AwakeSince,
+                vec![
+                    Field::line(WHO, &who, "yourself, or anyone as IC"),
+                    Field::line(SINCE, "", "e.g. 06:30 (local), -16h, 2026-11-26T06:30:00Z"),
+                ],
+            );
+            // The time is what there is to type; the responder is prefilled (up to change it).
+            if let Overlay::Form(form) = &mut *ctx.overlay {
+                form.focus = 1;
+            }
+        }
         _ => {}
     }
     Vec::new()
 }
 
-/// A submitted health check.
+/// A submitted health check or awake-since time.
 pub fn submit(ctx: &mut Ctx, form: &Answers) -> Vec<Effect> {
     match form.purpose {
         Purpose::HealthCheck => {
@@ -104,6 +129,33 @@ pub fn submit(ctx: &mut Ctx, form: &Answers) -> Vec<Effect> {
                 vec![(ctx.now, EventKind::HealthCheck { summary })],
                 "health check logged".into(),
             )
+        }
+        Purpose::AwakeSince => {
+            let handle = form.value(WHO);
+            if handle.is_empty() {
+                return ctx.refuse("say who has been awake".into());
+            }
+            let typed = form.value(SINCE);
+            if typed.is_empty() {
+                return ctx.refuse("say since when, e.g. 06:30 or -16h".into());
+            }
+            match ctx.parse_time(&typed) {
+                Ok(since) if since > ctx.now => ctx.refuse(format!(
+                    "{} is in the future: say since when {handle} has been awake",
+                    since.format("%Y-%m-%d %H:%M UTC")
+                )),
+                Ok(since) => {
+                    let what = format!(
+                        "{handle} awake since {}",
+                        since.format("%Y-%m-%d %H:%M UTC")
+                    );
+                    ctx.record(
+                        vec![(ctx.now, EventKind::AwakeSince { handle, since })],
+                        what,
+                    )
+                }
+                Err(e) => ctx.refuse(e),
+            }
         }
         _ => Vec::new(),
     }
