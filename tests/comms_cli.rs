@@ -153,3 +153,83 @@ fn templates_are_filled_from_the_incident() {
         .failure()
         .stderr(predicate::str::contains("cannot read the draft"));
 }
+
+#[test]
+fn checking_an_untouched_template_lists_every_blank_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = common::warroom_assert(dir.path())
+        .args([
+            "--as",
+            "ana",
+            "declare",
+            "--title",
+            "Login broken",
+            "--severity",
+            "2",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let id = String::from_utf8(id).unwrap().trim().to_string();
+    for (template, blanks) in [
+        (
+            "first",
+            &[
+                "<One or two sentences: where things stand and what users feel.>",
+                "<what we have seen so far>",
+                "<what the team is trying first>",
+                "<what users see or cannot do>",
+                "<how many> (2 times)",
+                "<channel or status page>",
+            ][..],
+        ),
+        (
+            "update",
+            &[
+                "<current status> (2 times)",
+                "<next step> (2 times)",
+                "<what users see or cannot do>",
+                "<how many> (2 times)",
+                "<the cause, or: still unknown>",
+                "<a time, or: not known yet>",
+                "<channel or status page>",
+            ][..],
+        ),
+    ] {
+        let draft = common::warroom_assert(dir.path())
+            .args(["comms", "template", template, "--incident", &id])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let out = common::warroom_assert(dir.path())
+            .args(["comms", "check", "-"])
+            .write_stdin(draft)
+            .assert()
+            .failure()
+            .get_output()
+            .stdout
+            .clone();
+        let out = String::from_utf8(out).unwrap();
+        let line = out
+            .lines()
+            .find(|l| l.contains("No blanks left"))
+            .unwrap_or_else(|| panic!("no blanks rule in {out}"));
+        assert!(line.starts_with("FAIL"), "{line}");
+        for blank in blanks {
+            assert!(
+                line.contains(blank),
+                "{template}: {blank} missing from {line}"
+            );
+        }
+        // The impact line is still a blank: it does not pass for an impact.
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("FAIL") && l.contains("The impact on users")),
+            "{template}: {out}"
+        );
+    }
+}

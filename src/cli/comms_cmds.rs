@@ -5,6 +5,7 @@ use std::io::Read;
 
 use anyhow::{Context, Result, bail};
 
+use super::incidents::emit;
 use super::output::{self, visible_line, with_visible_errors};
 use super::{AudienceArg, Ctx};
 use crate::domain::comms::{DraftKind, Options, validate};
@@ -45,14 +46,27 @@ pub fn check(
                 .map_err(anyhow::Error::msg)?,
         };
         let verdict = validate(&text, opts);
-        if json {
-            print!("{}", output::json_pretty(&verdict)?);
+        let shown = if json {
+            output::json_pretty(&verdict)?
         } else {
             // A hint may quote the draft.
+            let mut shown = String::new();
             for r in &verdict.rules {
                 let mark = if r.passed { "pass" } else { "FAIL" };
-                println!("{mark}  {:<36} {}", r.label, visible_line(&r.hint));
+                shown.push_str(&format!(
+                    "{mark}  {:<36} {}\n",
+                    r.label,
+                    visible_line(&r.hint)
+                ));
             }
+            shown
+        };
+        // A reader that went away (`| head`) does not change the verdict: the exit status
+        // still says whether the draft passed.
+        if let Err(e) = emit(&shown)
+            && !is_broken_pipe(&e)
+        {
+            return Err(e);
         }
         let failed = verdict.failed().count();
         if failed > 0 {
@@ -60,6 +74,12 @@ pub fn check(
         }
         Ok(())
     })
+}
+
+/// Whether writing ended because stdout's reader went away.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 pub fn template(ctx: &Ctx, name: &str, incident: Option<&str>) -> Result<()> {
@@ -82,7 +102,6 @@ pub fn template(ctx: &Ctx, name: &str, incident: Option<&str>) -> Result<()> {
             None => crate::domain::incident::Incident::new(uuid::Uuid::nil()),
         };
         // The template quotes the incident's title, summary and board over several lines.
-        print!("{}", output::visible(&t.render(&state, ctx.now())));
-        Ok(())
+        emit(&t.render(&state, ctx.now()))
     })
 }

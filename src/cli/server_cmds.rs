@@ -112,12 +112,17 @@ pub fn serve(
             .with_context(|| format!("cannot listen on {listen}"))?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         // One line, flushed at once: scripts and tests read the address from it.
-        println!(
-            "warroom serve: listening on {scheme}://{} using {described}",
-            running.addr
-        );
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
+        {
+            // A reader of this line that went away is no reason to stop serving.
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            let _ = writeln!(
+                out,
+                "warroom serve: listening on {scheme}://{} using {described}",
+                running.addr
+            );
+            let _ = out.flush();
+        }
         tracing::info!("listening on {scheme}://{} using {described}", running.addr);
         if tls.is_none() && !server::listen::is_loopback(&running.addr) {
             tracing::warn!(
@@ -200,7 +205,7 @@ pub fn token_create(ctx: &Ctx, handle: &str, read_only: bool, db: Option<&str>) 
         store
             .add_token(handle, &hash_token(&token), read_only)
             .await?;
-        println!("{token}");
+        super::incidents::emit(&format!("{token}\n"))?;
         eprintln!(
             "token for {handle}{} made; it is shown only this once",
             if read_only { " (read-only)" } else { "" }
@@ -226,11 +231,11 @@ pub fn token_list(ctx: &Ctx, db: Option<&str>) -> Result<()> {
                 Some(r) => format!("revoked {}", r.format("%Y-%m-%d %H:%M UTC")),
                 None => "live".to_string(),
             };
-            println!(
-                "{:<20} {access:<10} created {}  {state}",
-                t.handle,
+            super::incidents::emit(&format!(
+                "{:<20} {access:<10} created {}  {state}\n",
+                crate::domain::describe::visible_line(&t.handle),
                 t.created_at.format("%Y-%m-%d %H:%M UTC")
-            );
+            ))?;
         }
         Ok(())
     })
@@ -243,7 +248,7 @@ pub fn token_revoke(ctx: &Ctx, handle: &str, db: Option<&str>) -> Result<()> {
         if n == 0 {
             bail!("{handle} has no live token");
         }
-        println!("revoked {n} token(s) of {handle}");
+        super::incidents::emit(&format!("revoked {n} token(s) of {handle}\n"))?;
         Ok(())
     })
 }

@@ -114,7 +114,7 @@ pub(super) static NEXT_UPDATE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static IMPACT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bimpact|\bunable\s+to\b|\bcannot\b|\bcan't\b|\bfail|\berrors?\b|\bslow|\bunavailable|\bdegraded|\bdown\b|\bdelay",
+        r"(?i)\bimpacted\b|\bunable\s+to\b|\bcannot\b|\bcould\s*n[o']t\b|\bcan't\b|\bfail|\berrors?\b|\bslow|\bunavailable|\bdegraded|\bdown\b|\bdelay",
     )
 });
 static PEOPLE: LazyLock<Regex> = LazyLock::new(|| {
@@ -179,9 +179,53 @@ static FOLLOW_UP: LazyLock<Regex> = LazyLock::new(|| {
 struct Parsed<'a> {
     title: Option<&'a str>,
     summary: Vec<&'a str>,
-    status_bullets: Option<usize>,
-    next_bullets: Option<usize>,
+    status_bullets: Option<Bullets>,
+    next_bullets: Option<Bullets>,
+    /// The lines that hold no blank: the only ones a content rule may be satisfied by.
     lines: Vec<&'a str>,
+    /// The lines that still hold a blank from the template.
+    blank_lines: Vec<&'a str>,
+}
+
+/// The bullets under a heading: those written, and those still a blank.
+#[derive(Clone, Copy, Debug, Default)]
+struct Bullets {
+    filled: usize,
+    blank: usize,
+}
+
+/// A blank left from a template: `<what users see or cannot do>`. It starts and ends with
+/// something other than a space (so `latency < 200ms and > 100` is no blank) and is not a
+/// link or address in angle brackets (`<https://status.example.com>`).
+static BLANK: LazyLock<Regex> = LazyLock::new(|| re(r"<[^<>\s](?:[^<>\n]{0,198}[^<>\s])?>"));
+
+fn blanks_in(text: &str) -> impl Iterator<Item = &str> {
+    BLANK.find_iter(text).map(|m| m.as_str()).filter(|b| {
+        let inner = &b[1..b.len() - 1];
+        let lower = inner.to_ascii_lowercase();
+        !(lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || lower.starts_with("mailto:")
+            || (!inner.contains(char::is_whitespace) && inner.contains('@')))
+            && inner.chars().any(char::is_alphabetic)
+    })
+}
+
+fn has_blank(line: &str) -> bool {
+    blanks_in(line).next().is_some()
+}
+
+/// Every blank still in a draft, by its text, each once, in the order they first appear,
+/// with how many times it appears.
+pub fn blanks(text: &str) -> Vec<(String, usize)> {
+    let mut found: Vec<(String, usize)> = Vec::new();
+    for b in blanks_in(text) {
+        match found.iter_mut().find(|(t, _)| t == b) {
+            Some((_, n)) => *n += 1,
+            None => found.push((b.to_string(), 1)),
+        }
+    }
+    found
 }
 
 fn parse(text: &str) -> Parsed<'_> {
@@ -204,13 +248,17 @@ fn parse(text: &str) -> Parsed<'_> {
         summary.push(lines[i].trim());
         i += 1;
     }
-    let bullets_after = |head: &Regex| -> Option<usize> {
+    let bullets_after = |head: &Regex| -> Option<Bullets> {
         let start = lines.iter().position(|l| head.is_match(l))?;
-        let mut n = 0;
+        let mut n = Bullets::default();
         for l in &lines[start + 1..] {
             if BULLET.is_match(l) {
-                n += 1;
-            } else if l.trim().is_empty() && n == 0 {
+                if has_blank(l) {
+                    n.blank += 1;
+                } else {
+                    n.filled += 1;
+                }
+            } else if l.trim().is_empty() && n.filled + n.blank == 0 {
                 continue;
             } else {
                 break;
@@ -218,12 +266,14 @@ fn parse(text: &str) -> Parsed<'_> {
         }
         Some(n)
     };
+    let (blank_lines, lines): (Vec<&str>, Vec<&str>) = lines.iter().partition(|l| has_blank(l));
     Parsed {
         title,
         summary,
         status_bullets: bullets_after(&STATUS_HEAD),
         next_bullets: bullets_after(&NEXT_HEAD),
         lines,
+        blank_lines,
     }
 }
 
@@ -288,14 +338,62 @@ fn stated_or_unknown(lines: &[&str], subject: &Regex) -> Option<bool> {
     }
 }
 
+/// A labelled impact line: `Impact:`, `User impact:`, `Impact on customers:`, also as a
+/// bullet or in bold.
+static IMPACT_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\s*(?:[-*•]\s+)?(?:\*\*)?(?:(?:user|customer|client|business)\s+)?impact(?:\s+on\s+[a-z ]{1,30}?)?\s*(?:\*\*)?\s*:(?:\*\*)?\s*(.*)$",
+    )
+});
+
+/// Whether the lines say what the impact is: a labelled impact line with real content (at
+/// least two words once any “not known yet” is set aside: “Impact: one card payment in
+/// three fails at checkout.”), or a sentence naming who is hit and how (“customers cannot
+/// pay by card”). The lines given hold no blank (see [`Parsed::lines`]).
+fn states_impact(lines: &[&str]) -> bool {
+    lines.iter().any(|l| {
+        if let Some(c) = IMPACT_LABEL.captures(l) {
+            let value = c.get(1).map_or("", |m| m.as_str());
+            let said = UNKNOWN.replace_all(value, " ");
+            let words = said
+                .split(|c: char| !c.is_alphanumeric() && c != '\'')
+                .filter(|w| w.chars().any(char::is_alphabetic))
+                .filter(|w| {
+                    !matches!(
+                        w.to_ascii_lowercase().as_str(),
+                        "yet" | "still" | "so" | "far" | "tbd" | "tba" | "n" | "a" | "na" | "none"
+                    )
+                })
+                .count();
+            words >= 2
+        } else {
+            IMPACT.is_match(l) && PEOPLE.is_match(l)
+        }
+    })
+}
+
+/// The first line that still holds a blank and is about `subject`, if any.
+fn blank_line<'a>(p: &Parsed<'a>, subject: &Regex) -> Option<&'a str> {
+    p.blank_lines.iter().copied().find(|l| subject.is_match(l))
+}
+
 /// Checks a draft against every rule that applies to its audience and kind.
 pub fn validate(text: &str, opts: Options) -> Verdict {
     let p = parse(text);
-    let body = text;
+    // Content rules read only what has been written: a line that still holds a blank
+    // says nothing yet.
+    let body = p.lines.join("\n");
+    let body = body.as_str();
     let mut rules = Vec::new();
 
     // Title: `<severity> – <summary>`.
     let title_rule = match p.title.and_then(|t| TITLE.captures(t)) {
+        _ if p.title.is_some_and(has_blank) => rule(
+            "title",
+            "Title: <severity> – <summary>",
+            false,
+            "the title still holds a blank from the template: write it",
+        ),
         None => rule(
             "title",
             "Title: <severity> – <summary>",
@@ -335,11 +433,15 @@ pub fn validate(text: &str, opts: Options) -> Verdict {
 
     let summary = p.summary.join(" ");
     let n = sentences(&summary);
+    let summary_blank = has_blank(&summary);
     rules.push(rule(
         "summary",
         "Opening summary of 1-2 sentences",
-        !summary.is_empty() && (1..=2).contains(&n),
-        if summary.is_empty() {
+        !summary.is_empty() && !summary_blank && (1..=2).contains(&n),
+        if summary_blank {
+            "the opening summary is still a blank: say in a sentence or two where things stand"
+                .to_string()
+        } else if summary.is_empty() {
             "after the title, say in a sentence or two where things stand and what users feel"
                 .to_string()
         } else if n > 2 {
@@ -349,15 +451,27 @@ pub fn validate(text: &str, opts: Options) -> Verdict {
         },
     ));
 
-    static BLANK: LazyLock<Regex> = LazyLock::new(|| re(r"<[^<>\n]{1,80}>"));
-    let blank = BLANK.find(text).map(|m| m.as_str().to_string());
+    let left = blanks(text);
     rules.push(rule(
         "filled_in",
         "No blanks left from the template",
-        blank.is_none(),
-        blank.map_or("nothing left to fill in".to_string(), |b| {
-            format!("fill in {b}")
-        }),
+        left.is_empty(),
+        if left.is_empty() {
+            "nothing left to fill in".to_string()
+        } else {
+            let listed: Vec<String> = left
+                .iter()
+                .map(|(b, n)| {
+                    if *n > 1 {
+                        format!("{b} ({n} times)")
+                    } else {
+                        b.clone()
+                    }
+                })
+                .collect();
+            let total: usize = left.iter().map(|(_, n)| n).sum();
+            format!("fill in {total} blank(s): {}", listed.join(", "))
+        },
     ));
 
     match opts.kind {
@@ -391,13 +505,21 @@ pub fn validate(text: &str, opts: Options) -> Verdict {
 }
 
 fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>) {
-    let bullets = |n: Option<usize>, what: &str| match n {
+    let bullets = |n: Option<Bullets>, what: &str| match n {
         None => (
             false,
             format!("add a “{what}:” line followed by 2-4 bullets (“- ...”)"),
         ),
-        Some(n) if (2..=4).contains(&n) => (true, format!("{n} bullets")),
-        Some(n) => (false, format!("{what} has {n} bullet(s): give 2 to 4")),
+        Some(Bullets { filled, blank: 0 }) if (2..=4).contains(&filled) => {
+            (true, format!("{filled} bullets"))
+        }
+        Some(Bullets { filled, blank: 0 }) => {
+            (false, format!("{what} has {filled} bullet(s): give 2 to 4"))
+        }
+        Some(Bullets { filled, blank }) => (
+            false,
+            format!("{what} has {blank} bullet(s) still blank and {filled} written: write 2 to 4"),
+        ),
     };
     // External updates may drop the sections; internal ones must have them.
     if opts.audience == Audience::Internal {
@@ -409,6 +531,10 @@ fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>
 
     let next_line = p.lines.iter().find(|l| NEXT_UPDATE.is_match(l));
     let (ok, hint) = match next_line {
+        None if blank_line(p, &NEXT_UPDATE).is_some() => (
+            false,
+            "the next-update line still holds a blank: say when and where".to_string(),
+        ),
         None => (false, "say when and where the next update comes, e.g. “Next update at 22:30 UTC in #inc-payments”".to_string()),
         Some(l) if !WHEN.is_match(l) => (false, "the next-update line needs a time (e.g. 22:30 UTC, in 30 minutes)".to_string()),
         Some(l) if !WHERE.is_match(l) => (false, "the next-update line needs a place (a channel, the status page, email)".to_string()),
@@ -421,18 +547,21 @@ fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>
         hint,
     ));
 
-    let impact = p
-        .lines
-        .iter()
-        .any(|l| IMPACT.is_match(l) && PEOPLE.is_match(l));
+    let impact = states_impact(&p.lines);
     rules.push(rule(
         "impact",
         "The impact on users",
         impact,
         if impact {
-            "impact described"
+            "impact described".to_string()
+        } else if let Some(l) = blank_line(p, &IMPACT_LABEL) {
+            format!(
+                "the impact line still holds a blank: “{}”",
+                l.trim().chars().take(80).collect::<String>()
+            )
         } else {
-            "say what users see or cannot do (e.g. “customers cannot pay by card”)"
+            "say what users see or cannot do (e.g. “Impact: customers cannot pay by card”)"
+                .to_string()
         },
     ));
 
@@ -445,7 +574,16 @@ fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>
     let (ok, hint) = if counted.is_empty() {
         (
             false,
-            "say how many users are affected, or that the number is not known yet".to_string(),
+            if p.blank_lines
+                .iter()
+                .any(|l| PEOPLE.is_match(l) || l.to_ascii_lowercase().contains("affected"))
+            {
+                "the affected line still holds a blank: say how many users are affected, or \
+                 that the number is not known yet"
+                    .to_string()
+            } else {
+                "say how many users are affected, or that the number is not known yet".to_string()
+            },
         )
     } else if opts.audience == Audience::Internal
         && !(lower.contains("internal") && lower.contains("external"))
@@ -465,6 +603,9 @@ fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>
         "Root cause, or “unknown”",
         rc == Some(true),
         match rc {
+            None if blank_line(p, &ROOT_CAUSE).is_some() => {
+                "the root-cause line still holds a blank: state the cause, or say it is not known yet"
+            }
             None => {
                 "state the root cause, or say it is not known yet: silence leaves people guessing"
             }
@@ -478,6 +619,9 @@ fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>
         "ETA for restoration, or “unknown”",
         eta == Some(true),
         match eta {
+            None if blank_line(p, &ETA).is_some() => {
+                "the ETA line still holds a blank: give a time, or say there is none yet"
+            }
             None => "give an ETA for restoration, or say there is none yet",
             Some(false) => "the ETA line says neither a time nor that it is unknown",
             Some(true) => "ETA addressed",
@@ -489,10 +633,7 @@ fn final_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>)
     let has = |r: &Regex| p.lines.iter().any(|l| r.is_match(l));
     match opts.audience {
         Audience::Internal => {
-            let impact = p
-                .lines
-                .iter()
-                .any(|l| IMPACT.is_match(l) && PEOPLE.is_match(l));
+            let impact = states_impact(&p.lines);
             rules.push(rule(
                 "recap_impact",
                 "Recap of the impact",

@@ -225,3 +225,193 @@ fn the_record_lists_passed_and_failed_rule_ids() {
     assert!(r.failed.contains(&"title".to_string()));
     assert_eq!(r.passed.len() + r.failed.len(), v.rules.len());
 }
+
+/// The internal-update template as a person gets it, before writing anything.
+const UNTOUCHED_UPDATE: &str = include_str!("../../assets/comms/update.txt");
+
+#[test]
+fn every_blank_left_is_listed_by_its_text() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "Impact: <what users see or cannot do>.",
+            &["<what users see or cannot do>"],
+        ),
+        (
+            "Affected: <how many> external customers and <how many> internal users.",
+            &["<how many>"],
+        ),
+        (
+            "Root cause: <the cause, or: still unknown>.\nETA for restoration: <a time, or: not known yet>.",
+            &[
+                "<the cause, or: still unknown>",
+                "<a time, or: not known yet>",
+            ],
+        ),
+        (
+            "Next update at 22:30 UTC in <channel or status page>.",
+            &["<channel or status page>"],
+        ),
+        (
+            "<One or two plain sentences: what customers may notice, and that we are working on it.>",
+            &[
+                "<One or two plain sentences: what customers may notice, and that we are working on it.>",
+            ],
+        ),
+        (
+            "<The service> is working normally again.",
+            &["<The service>"],
+        ),
+        // Not blanks: comparisons, links and addresses in angle brackets.
+        ("Latency < 200ms and > 100ms for most users.", &[]),
+        (
+            "See <https://status.example.com> or mail <ops@example.com>.",
+            &[],
+        ),
+    ];
+    let o = opts(Audience::Internal, DraftKind::Update);
+    for (text, expected) in cases {
+        let found: Vec<String> = blanks(text).into_iter().map(|(b, _)| b).collect();
+        assert_eq!(&found, expected, "{text}");
+        let rule = validate(&format!("{GOOD_INTERNAL}{text}\n"), o)
+            .rules
+            .into_iter()
+            .find(|r| r.id == "filled_in")
+            .unwrap();
+        assert_eq!(rule.passed, expected.is_empty(), "{text}: {rule:?}");
+        for b in *expected {
+            assert!(rule.hint.contains(b), "{b} missing from {:?}", rule.hint);
+        }
+    }
+}
+
+#[test]
+fn an_untouched_template_names_every_blank() {
+    let text = UNTOUCHED_UPDATE
+        .replace("{severity}", "SEV2")
+        .replace("{title}", "Card payments failing")
+        // A summary that says nothing of the impact, so only the impact line could.
+        .replace("{summary_or_prompt}", "We are looking into card payments.")
+        .replace("{status_bullets}", "- <current status>\n- <current status>")
+        .replace("{next_steps}", "- <next step>\n- <next step>")
+        .replace("{duration}", "20m")
+        .replace("{next_update}", "22:30 UTC");
+    let v = validate(&text, opts(Audience::Internal, DraftKind::Update));
+    let filled_in = v.rules.iter().find(|r| r.id == "filled_in").unwrap();
+    assert!(!filled_in.passed);
+    for blank in [
+        "<current status> (2 times)",
+        "<next step> (2 times)",
+        "<what users see or cannot do>",
+        "<how many> (2 times)",
+        "<the cause, or: still unknown>",
+        "<a time, or: not known yet>",
+        "<channel or status page>",
+    ] {
+        assert!(
+            filled_in.hint.contains(blank),
+            "{blank}: {}",
+            filled_in.hint
+        );
+    }
+    // A line that still holds a blank satisfies no content rule.
+    let f: Vec<&str> = v.failed().map(|r| r.id).collect();
+    for id in [
+        "status",
+        "next_steps",
+        "next_update",
+        "impact",
+        "affected",
+        "root_cause",
+        "eta",
+    ] {
+        assert!(f.contains(&id), "{id} passed on a blank: {f:?}");
+    }
+}
+
+#[test]
+fn lines_that_still_hold_a_blank_satisfy_no_rule() {
+    let o = opts(Audience::Internal, DraftKind::Update);
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "Impact: customers cannot pay by card; about 2,400 external customers affected, no internal users.\n",
+            "Impact: <what users see or cannot do>.\nAffected: 2,400 external customers, no internal users.\n",
+            "impact",
+        ),
+        (
+            "Impact: customers cannot pay by card; about 2,400 external customers affected, no internal users.\n",
+            "Impact: customers cannot pay by card.\nAffected: <how many> external customers and <how many> internal users (or: the number is not known yet).\n",
+            "affected",
+        ),
+        (
+            "Root cause: unknown yet.",
+            "Root cause: <the cause, or: still unknown>.",
+            "root_cause",
+        ),
+        (
+            "ETA for restoration: unknown.",
+            "ETA for restoration: <a time, or: not known yet>.",
+            "eta",
+        ),
+        (
+            "Next update at 22:30 UTC in #inc-payments.",
+            "Next update at 22:30 UTC in <channel or status page>.",
+            "next_update",
+        ),
+        ("- Error rate is around 38%", "- <current status>", "status"),
+        ("- Watch the error rate", "- <next step>", "next_steps"),
+        (
+            "About a third of card payments fail since 21:50; wallet payments work.",
+            "<One or two sentences: where things stand and what users feel.>",
+            "summary",
+        ),
+    ];
+    for (from, to, rule) in cases {
+        assert!(GOOD_INTERNAL.contains(from), "{from}");
+        let text = GOOD_INTERNAL.replacen(from, to, 1);
+        let f = failed(&text, o);
+        assert!(f.contains(rule), "{to:?} should fail {rule}, failed {f:?}");
+    }
+}
+
+#[test]
+fn a_plain_statement_of_impact_passes_and_an_empty_one_does_not() {
+    let o = opts(Audience::Internal, DraftKind::Update);
+    let line = "Impact: customers cannot pay by card; about 2,400 external customers affected, no internal users.";
+    let affected = "\nAffected: 2,400 external customers, no internal users.";
+    let cases: &[(&str, bool)] = &[
+        ("Impact: one card payment in three fails at checkout.", true),
+        ("Impact: checkout is down.", true),
+        (
+            "Impact: search results are slow for everyone in Europe.",
+            true,
+        ),
+        ("User impact: login takes over a minute.", true),
+        (
+            "- Impact on customers: orders are delayed by an hour.",
+            true,
+        ),
+        ("**Impact:** card payments fail.", true),
+        ("Customers cannot pay by card.", true),
+        ("Users are unable to log in.", true),
+        ("Impact: customers could not pay by card.", true),
+        ("Impact: <what users see or cannot do>.", false),
+        (
+            "Impact: <what users see or cannot do> (ongoing for 20m).",
+            false,
+        ),
+        ("Impact:", false),
+        ("Impact: .", false),
+        ("Impact: TBD", false),
+        ("Impact: n/a", false),
+        ("Impact: unknown.", false),
+        ("Impact: not known yet.", false),
+        ("Impact: users.", false),
+        ("Impact: still under investigation.", false),
+        ("The tokeniser is slow.", false),
+    ];
+    for (impact, passes) in cases {
+        let text = GOOD_INTERNAL.replace(line, &format!("{impact}{affected}"));
+        let f = failed(&text, o);
+        assert_eq!(!f.contains(&"impact"), *passes, "{impact}: failed {f:?}");
+    }
+}
