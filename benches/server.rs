@@ -28,8 +28,9 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// `n` round trips of `/healthz`, each on a new connection, sorted.
-async fn fresh_healthz(client: &reqwest::Client, base: &str, n: usize) -> Vec<Duration> {
+/// `n` round trips of `/healthz` through `client` (a pooled client reuses its connection;
+/// one with no idle pool opens a new one each time), sorted.
+async fn healthz_round_trips(client: &reqwest::Client, base: &str, n: usize) -> Vec<Duration> {
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
@@ -87,19 +88,7 @@ async fn main() {
     let auth = format!("Bearer {TOKEN}");
 
     // Loopback round trip.
-    let mut health = Vec::new();
-    for _ in 0..1000 {
-        let t = Instant::now();
-        let r = client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .expect("healthz");
-        assert!(r.status().is_success());
-        r.bytes().await.expect("body");
-        health.push(t.elapsed());
-    }
-    health.sort();
+    let health = healthz_round_trips(&client, &base, 1000).await;
 
     // What a monitor opening a new connection feels, alone and beside 2,000 idle or
     // half-sent connections (a slow-loris crowd): the ratio is the figure.
@@ -107,7 +96,7 @@ async fn main() {
         .pool_max_idle_per_host(0)
         .build()
         .expect("client");
-    let alone = fresh_healthz(&fresh, &base, 300).await;
+    let alone = healthz_round_trips(&fresh, &base, 300).await;
     let mut crowd = Vec::new();
     for i in 0..2000 {
         let mut s = tokio::net::TcpStream::connect(running.addr)
@@ -121,7 +110,7 @@ async fn main() {
         }
         crowd.push(s);
     }
-    let flooded = fresh_healthz(&fresh, &base, 300).await;
+    let flooded = healthz_round_trips(&fresh, &base, 300).await;
     drop(crowd);
 
     let raw = raw_sqlite_inserts(dir.path(), 300);
