@@ -985,3 +985,24 @@ fn awake_records_since_when_a_responder_has_been_awake() {
     assert_eq!(room.events(&id), before, "the refusals wrote nothing");
     assert_eq!(room.show(&id)["pending"], 0);
 }
+
+#[test]
+fn events_for_people_follow_the_time_things_happened_and_mark_what_was_back_dated() {
+    let room = Room::new();
+    let id = room.declare("ana", "Checkout errors", 2);
+    room.ok("ana", &["log", &id, "looking at the pool"]);
+    room.ok("ana", &["impact", &id, "started", "--at", "-2h"]);
+    let text = room.ok("ana", &["events", &id]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].contains("impact start") && lines[0].contains("[recorded "),
+        "the back-dated start of impact comes first, marked: {text}"
+    );
+    assert!(lines[1].contains("declared"), "{text}");
+    assert!(lines[2].contains("looking at the pool"), "{text}");
+    // The log itself stays in the order it was recorded.
+    let json = room.events(&id);
+    let kinds: Vec<&str> = json.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds, vec!["incident_declared", "note", "impact_started"]);
+}

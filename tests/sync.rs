@@ -1025,9 +1025,20 @@ fn a_server_that_is_not_warroom_is_named_and_the_change_is_kept() {
 
     // The warroom server's address is taken over by something else.
     server.stop(&rt);
-    let web = rt
-        .block_on(tokio::net::TcpListener::bind(server.addr))
-        .expect("bind the old address");
+    // The port may take a moment to be free again (a closing socket still holds it).
+    let web = rt.block_on(async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::net::TcpListener::bind(server.addr).await {
+                Ok(l) => break l,
+                Err(e) if tokio::time::Instant::now() < deadline => {
+                    assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse, "{e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("bind the old address: {e}"),
+            }
+        }
+    });
     let web_task = rt.spawn(not_warroom(web));
     let ran = run_failing(cli(&a, &url, ALICE).args(["log", &short, "edge 503s"]));
     assert!(ran.stderr.contains("warroom server"), "{}", ran.stderr);

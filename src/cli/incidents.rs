@@ -164,27 +164,40 @@ pub fn events(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
         let view = replica.view(summary.id)?;
         let mut out = std::io::stdout().lock();
         use std::io::Write;
-        for ev in &view.confirmed {
-            if json {
+        if json {
+            // The log as stored: in seq order, then what is still pending.
+            for ev in view
+                .confirmed
+                .iter()
+                .chain(view.pending.iter().map(|p| &p.event))
+            {
                 writeln!(out, "{}", output::json_line(ev)?)?;
-            } else {
-                writeln!(out, "{}", output::event_line(&view.state, ev, None))?;
             }
+            return Ok(());
         }
-        for p in &view.pending {
-            if json {
-                writeln!(out, "{}", output::json_line(&p.event)?)?;
-            } else {
-                let mark = match &p.rejected {
+        // For people: in the order things happened, each back-dated entry marked with
+        // when it was recorded.
+        let all = view
+            .confirmed
+            .iter()
+            .chain(view.pending.iter().map(|p| &p.event));
+        for ev in crate::domain::describe::in_time_order(all) {
+            let mut marks = Vec::new();
+            if let Some(r) = crate::domain::describe::recorded_later(ev) {
+                marks.push(format!("recorded {}", r.format("%H:%M:%S")));
+            }
+            if let Some(p) = view.pending.iter().find(|p| p.event.id == ev.id) {
+                marks.push(match &p.rejected {
                     Some(reason) => format!("REJECTED: {reason}"),
                     None => "pending".to_string(),
-                };
-                writeln!(
-                    out,
-                    "{}",
-                    output::event_line(&view.state, &p.event, Some(&mark))
-                )?;
+                });
             }
+            let mark = (!marks.is_empty()).then(|| marks.join("; "));
+            writeln!(
+                out,
+                "{}",
+                output::event_line(&view.state, ev, mark.as_deref())
+            )?;
         }
         Ok(())
     })

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::event::{Audience, EventKind, Outcome, PrivacyAssessment, TheoryStatus};
+use super::event::{Audience, Event, EventKind, Outcome, PrivacyAssessment, TheoryStatus};
 use super::metrics::format_duration;
 
 /// A short label of the kind, e.g. `note`, `theory`, `handover`.
@@ -221,7 +221,7 @@ pub fn text(kind: &EventKind) -> String {
 }
 
 /// What an event of `state` says: its text, or for a redacted entry who redacted it and why.
-pub fn text_in(state: &super::incident::Incident, ev: &super::event::Event) -> String {
+pub fn text_in(state: &super::incident::Incident, ev: &Event) -> String {
     if let Some(r) = state.redactions.get(&ev.id) {
         return redacted(r);
     }
@@ -260,6 +260,23 @@ pub fn text_in(state: &super::incident::Incident, ev: &super::event::Event) -> S
         },
         kind => text(kind),
     }
+}
+
+/// Events in the order things happened: by their own time, ties by the order they were
+/// recorded. A back-dated entry (a start of impact found later, a note written up after
+/// the fact) slots in where it belongs.
+pub fn in_time_order<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<&'a Event> {
+    let mut all: Vec<(usize, &Event)> = events.into_iter().enumerate().collect();
+    all.sort_by_key(|(i, e)| (e.at, e.seq.unwrap_or(i64::MAX), *i));
+    all.into_iter().map(|(_, e)| e).collect()
+}
+
+/// When a back-dated entry was recorded, if it was recorded more than a minute after the
+/// time it carries: shown beside it so the order of the story and of the log both stay
+/// readable.
+pub fn recorded_later(ev: &Event) -> Option<chrono::DateTime<chrono::Utc>> {
+    ev.recorded_at
+        .filter(|r| *r - ev.at > chrono::Duration::minutes(1))
 }
 
 /// How a redacted entry reads in place of its text.

@@ -500,10 +500,13 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
     }
 
     let _ = writeln!(w, "\n## Timeline (UTC)\n");
-    for ev in events {
+    for ev in describe::in_time_order(events) {
+        let later = describe::recorded_later(ev)
+            .map(|r| format!(" _(recorded {})_", r.format("%H:%M")))
+            .unwrap_or_default();
         let _ = writeln!(
             w,
-            "- {} — {} — {}: {}",
+            "- {} — {} — {}: {}{later}",
             ev.at.format("%Y-%m-%d %H:%M:%S"),
             a.of(&ev.author),
             describe::label(&ev.kind),
