@@ -68,52 +68,54 @@ pub fn redact(ctx: &Ctx, reference: &str, event: &str, reason: &str) -> Result<(
     })
 }
 
-pub fn grant(ctx: &Ctx, reference: &str, handle: &str) -> Result<()> {
+/// Records one act on the incident now and says what became of it.
+fn act(
+    ctx: &Ctx,
+    reference: &str,
+    kind: EventKind,
+    what: impl FnOnce(&crate::domain::IncidentSummary) -> String,
+) -> Result<()> {
     with_visible_errors(|| {
         let (replica, inc) = open(ctx, reference)?;
-        let kind = EventKind::AccessGranted {
-            handle: handle.trim().to_string(),
-        };
         let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
-        say_recorded(&format!("{handle} may now see it"), &inc.short_id, &r)
+        say_recorded(&what(&inc), &inc.short_id, &r)
+    })
+}
+
+pub fn grant(ctx: &Ctx, reference: &str, handle: &str) -> Result<()> {
+    let handle = handle.trim().to_string();
+    let what = format!("{handle} may now see it");
+    act(ctx, reference, EventKind::AccessGranted { handle }, |_| {
+        what
     })
 }
 
 pub fn revoke_access(ctx: &Ctx, reference: &str, handle: &str) -> Result<()> {
-    with_visible_errors(|| {
-        let (replica, inc) = open(ctx, reference)?;
-        let kind = EventKind::AccessRevoked {
-            handle: handle.trim().to_string(),
-        };
-        let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
-        say_recorded(&format!("{handle} may no longer see it"), &inc.short_id, &r)
+    let handle = handle.trim().to_string();
+    let what = format!("{handle} may no longer see it");
+    act(ctx, reference, EventKind::AccessRevoked { handle }, |_| {
+        what
     })
 }
 
 pub fn ask_command(ctx: &Ctx, reference: &str, reason: &str) -> Result<()> {
-    with_visible_errors(|| {
-        let (replica, inc) = open(ctx, reference)?;
-        let kind = EventKind::CommandRequested {
-            reason: reason.trim().to_string(),
-        };
-        let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
-        let ic = inc.commander.as_deref().unwrap_or("the IC");
-        say_recorded(&format!("asked {ic} for command"), &inc.short_id, &r)
+    let kind = EventKind::CommandRequested {
+        reason: reason.trim().to_string(),
+    };
+    act(ctx, reference, kind, |inc| {
+        format!(
+            "asked {} for command",
+            inc.commander.as_deref().unwrap_or("the IC")
+        )
     })
 }
 
 pub fn take_command(ctx: &Ctx, reference: &str, reason: &str) -> Result<()> {
-    with_visible_errors(|| {
-        let (replica, inc) = open(ctx, reference)?;
-        let kind = EventKind::CommandTaken {
-            reason: reason.trim().to_string(),
-        };
-        let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
-        say_recorded(
-            "you took command; everyone on the response is told",
-            &inc.short_id,
-            &r,
-        )
+    let kind = EventKind::CommandTaken {
+        reason: reason.trim().to_string(),
+    };
+    act(ctx, reference, kind, |_| {
+        "you took command; everyone on the response is told".into()
     })
 }
 
@@ -138,35 +140,6 @@ pub fn pending_request<'a>(state: &'a Incident, from: Option<&str>) -> Result<&'
     }
 }
 
-/// The events that answer a request for command: accepting hands command over to the
-/// requester with a brief drafted from the incident.
-pub fn answer_events(
-    state: &Incident,
-    request: &CommandRequest,
-    accept: bool,
-    reason: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<(chrono::DateTime<chrono::Utc>, EventKind)> {
-    let mut kinds = vec![(
-        now,
-        EventKind::CommandRequestDecided {
-            request: request.id,
-            accepted: accept,
-            reason: reason.trim().to_string(),
-        },
-    )];
-    if accept {
-        kinds.push((
-            now,
-            EventKind::CommandHandedOver {
-                to: request.author.clone(),
-                brief: state.draft_brief(now),
-            },
-        ));
-    }
-    kinds
-}
-
 pub fn answer_command(
     ctx: &Ctx,
     reference: &str,
@@ -179,7 +152,13 @@ pub fn answer_command(
         let state = replica.view(inc.id)?.state;
         let request = pending_request(&state, from)?;
         let who = request.author.clone();
-        let kinds = answer_events(&state, request, accept, reason, ctx.now());
+        let kinds = crate::domain::handover::answer_request(
+            request,
+            accept,
+            reason,
+            state.draft_brief(ctx.now()),
+            ctx.now(),
+        );
         let r = replica.record(inc.id, kinds)?;
         let what = if accept {
             format!("command handed over to {who}")

@@ -119,3 +119,33 @@ impl Incident {
         }
     }
 }
+
+/// The events that answer a request for command: the answer, and when it is yes, command
+/// handed over to whoever asked with `brief`.
+pub fn answer_request(
+    request: &super::incident::CommandRequest,
+    accept: bool,
+    reason: &str,
+    brief: HandoverBrief,
+    now: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, super::event::EventKind)> {
+    use super::event::EventKind;
+    let mut kinds = vec![(
+        now,
+        EventKind::CommandRequestDecided {
+            request: request.id,
+            accepted: accept,
+            reason: reason.trim().to_string(),
+        },
+    )];
+    if accept {
+        kinds.push((
+            now,
+            EventKind::CommandHandedOver {
+                to: request.author.clone(),
+                brief,
+            },
+        ));
+    }
+    kinds
+}

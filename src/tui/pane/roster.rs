@@ -384,27 +384,12 @@ pub fn submit(ctx: &mut Ctx, form: &Answers) -> Vec<Effect> {
                 return ctx.refuse("that request for command is gone".into());
             };
             let who = r.author.clone();
-            let mut kinds = vec![(
-                now,
-                EventKind::CommandRequestDecided {
-                    request,
-                    accepted: accept,
-                    reason: if accept {
-                        String::new()
-                    } else {
-                        form.value(REASON)
-                    },
-                },
-            )];
-            if accept {
-                kinds.push((
-                    now,
-                    EventKind::CommandHandedOver {
-                        to: who.clone(),
-                        brief: HandoverBrief::from_text(&form.value(BRIEF)),
-                    },
-                ));
-            }
+            let (reason, brief) = if accept {
+                (String::new(), HandoverBrief::from_text(&form.value(BRIEF)))
+            } else {
+                (form.value(REASON), HandoverBrief::default())
+            };
+            let kinds = crate::domain::handover::answer_request(r, accept, &reason, brief, now);
             let what = if accept {
                 format!("command handed over to {who}")
             } else {
