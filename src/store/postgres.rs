@@ -25,6 +25,9 @@ use crate::domain::rules::Rules;
 
 const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
 const CHANNEL: &str = "warroom_events";
+/// An incident's events after a seq, in order, at most a limit.
+const EVENTS_AFTER: &str = "SELECT seq, id, at, recorded_at, author, type, body FROM events \
+                            WHERE incident = $1 AND seq > $2 ORDER BY seq LIMIT $3";
 
 pub struct PgStore {
     pool: PgPool,
@@ -319,16 +322,13 @@ impl PgStore {
         after: i64,
         limit: i64,
     ) -> Result<Vec<Event>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT seq, id, at, recorded_at, author, type, body FROM events \
-             WHERE incident = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        )
-        .bind(incident)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(db)?;
+        let rows = sqlx::query(EVENTS_AFTER)
+            .bind(incident)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db)?;
         rows.iter().map(|r| event_from_row(incident, r)).collect()
     }
 }
@@ -378,16 +378,13 @@ impl Store for PgStore {
         after: i64,
         limit: usize,
     ) -> Result<Vec<Event>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT seq, id, at, recorded_at, author, type, body FROM events \
-             WHERE incident = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        )
-        .bind(incident)
-        .bind(after)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
+        let rows = sqlx::query(EVENTS_AFTER)
+            .bind(incident)
+            .bind(after)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
         rows.iter().map(|r| event_from_row(incident, r)).collect()
     }
 
