@@ -58,6 +58,7 @@ fn build_log(incident: Uuid, n: usize) -> Vec<Event> {
             at,
             recorded_at: Some(at + Duration::milliseconds(40)),
             author: author.to_string(),
+            persona: None,
             kind,
         });
         id
@@ -97,11 +98,12 @@ fn build_log(incident: Uuid, n: usize) -> Vec<Event> {
             176..=177 => match running.pop() {
                 Some(experiment) => EventKind::ExperimentOutcome {
                     experiment,
-                    outcome: if i.is_multiple_of(3) {
+                    outcome: Some(if i.is_multiple_of(3) {
                         Outcome::Refutes
                     } else {
                         Outcome::Supports
-                    },
+                    }),
+                    verdicts: Vec::new(),
                     notes: "Errors stopped on the secondary gateway.".into(),
                 },
                 None => EventKind::Note {

@@ -55,6 +55,7 @@ fn fixture() -> Fixture {
             vec![NewEvent {
                 id: incident,
                 at: Utc::now(),
+                persona: None,
                 kind: EventKind::IncidentDeclared {
                     title: "Card payments failing at checkout".into(),
                     severity: Severity::MAJOR,
@@ -77,6 +78,7 @@ fn note(n: usize) -> NewEvent {
     NewEvent {
         id: Uuid::now_v7(),
         at: Utc::now(),
+        persona: None,
         kind: EventKind::Note {
             text: format!("Error rate on the canary is unchanged after rollback step {n}."),
         },

@@ -65,6 +65,7 @@ fn build_big(store: &SqliteStore, now: chrono::DateTime<chrono::Utc>) -> Uuid {
             .map(|i| NewEvent {
                 id: Uuid::now_v7(),
                 at: now,
+                persona: None,
                 kind: if i == 0 {
                     EventKind::IncidentDeclared {
                         title: "A long night".into(),
@@ -237,6 +238,7 @@ fn main() {
         let change = NewEvent {
             id,
             at: a.replica.now(),
+            persona: None,
             kind: note(format!("change {i}")),
         };
         let handle = a.replica.handle().to_string();

@@ -90,6 +90,7 @@ fn build_log(n: usize) -> Vec<Event> {
             at: e.at,
             recorded_at: Some(e.at),
             author: e.author,
+            persona: None,
             kind: e.kind,
         });
     }
@@ -122,11 +123,12 @@ fn build_log(n: usize) -> Vec<Event> {
             },
             176..=177 if !running.is_empty() => EventKind::ExperimentOutcome {
                 experiment: running.pop().unwrap_or_default(),
-                outcome: if i.is_multiple_of(3) {
+                outcome: Some(if i.is_multiple_of(3) {
                     Outcome::Refutes
                 } else {
                     Outcome::Supports
-                },
+                }),
+                verdicts: Vec::new(),
                 notes: "The wait queue drained within two minutes.".into(),
             },
             178..=181 => EventKind::ResponderJoined {
@@ -175,6 +177,7 @@ fn build_log(n: usize) -> Vec<Event> {
             at,
             recorded_at: Some(at),
             author: author.into(),
+            persona: None,
             kind,
         });
     }
@@ -208,6 +211,7 @@ fn build_replica(dir: &Path) -> DateTime<Utc> {
             .map(|e| NewEvent {
                 id: e.id,
                 at: e.at,
+                persona: None,
                 kind: e.kind.clone(),
             })
             .collect();

@@ -15,6 +15,7 @@
 //! in_role_warn = "3h"     # time in the current role
 //! in_role_limit = "4h"
 //! health_check_every = "30m"
+//! ask_awake = true        # on joining, ask since when you have been awake (once)
 //!
 //! [postmortem]
 //! action_due = "8w"       # default due date of an action item, after resolution
@@ -41,6 +42,9 @@ pub struct Config {
     pub webhook_external: Option<String>,
     /// How long after resolution an action item is due by default.
     pub action_due: Duration,
+    /// Whether the console asks, once, since when you have been awake when you join an
+    /// incident (or open one you are on duty on) with no awake time recorded.
+    pub ask_awake: bool,
 }
 
 impl Default for Config {
@@ -52,6 +56,7 @@ impl Default for Config {
             webhook_internal: None,
             webhook_external: None,
             action_due: Duration::weeks(8),
+            ask_awake: true,
         }
     }
 }
@@ -92,6 +97,7 @@ struct Fatigue {
     in_role_warn: Option<String>,
     in_role_limit: Option<String>,
     health_check_every: Option<String>,
+    ask_awake: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -163,6 +169,7 @@ impl Config {
             desktop_notifications: parsed.notifications.desktop.unwrap_or(true),
             bell: parsed.notifications.bell.unwrap_or(true),
             thresholds,
+            ask_awake: f.ask_awake.unwrap_or(true),
             webhook_internal: url("internal", parsed.webhooks.internal).map_err(|e| format!("{file}: {e}"))?,
             webhook_external: url("external", parsed.webhooks.external).map_err(|e| format!("{file}: {e}"))?,
             action_due: match &parsed.postmortem.action_due {

@@ -1,6 +1,11 @@
 //! Drills: a scripted scenario played into a new incident marked as a drill, its events
 //! arriving over time so a team can practise the workflow in the console. The scenario's
 //! `trainee` is whoever runs the drill: they declare it and hold command.
+//!
+//! In solo mode each scripted act is recorded under its scripted author. A server writes
+//! every act under the token's handle instead, so in shared mode the acts of the script's
+//! other people carry them as a persona: shown as theirs (`priya (drill)`), while the rule
+//! book still judges them as the trainee's.
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -20,6 +25,8 @@ pub const TRAINEE: &str = "trainee";
 pub struct Drill {
     pub incident: Uuid,
     pub events: Vec<ScriptedEvent>,
+    /// Who runs the drill (the scenario's trainee).
+    pub trainee: String,
 }
 
 /// Prepares a drill from a built-in scenario: ids, times compressed by `speed`, the trainee
@@ -55,7 +62,11 @@ pub fn prepare(
         e.minute /= speed;
         e.at = start + Duration::milliseconds((e.fact_minute / speed * 60_000.0) as i64);
     }
-    Ok(Drill { incident, events })
+    Ok(Drill {
+        incident,
+        events,
+        trainee: handle.to_string(),
+    })
 }
 
 /// Plays a drill: each event is recorded when its minute comes. `wait` passes the time
@@ -74,12 +85,19 @@ pub fn play(
         if due > now {
             wait((due - now).to_std().unwrap_or_default());
         }
+        // Shared: the server writes the token's handle; the scripted person rides along.
+        let (author, persona) = if replica.is_shared() && e.author != drill.trainee {
+            (replica.handle(), Some(e.author.clone()))
+        } else {
+            (e.author.clone(), None)
+        };
         let new = NewEvent {
             id: e.id,
             at: e.at,
+            persona,
             kind: e.kind.clone(),
         };
-        let recorded = replica.record_as(drill.incident, &e.author, vec![new])?;
+        let recorded = replica.record_as(drill.incident, &author, vec![new])?;
         played(e, &recorded);
     }
     Ok(())

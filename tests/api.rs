@@ -986,3 +986,155 @@ async fn concurrent_clients_get_unique_contiguous_seqs() {
     assert_eq!(seen.len(), total);
     s.stop().await;
 }
+
+/// The list as `token` sees it: the body and its `ETag`.
+async fn list_tagged(s: &Server, token: &str, query: &[(&str, &str)]) -> (Value, String) {
+    let resp = s
+        .http
+        .get(s.url("/api/v1/incidents"))
+        .bearer_auth(token)
+        .query(query)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let tag = resp
+        .headers()
+        .get("etag")
+        .expect("the list carries an ETag")
+        .to_str()
+        .unwrap()
+        .to_string();
+    (resp.json().await.expect("JSON"), tag)
+}
+
+fn titles(list: &Value) -> Vec<String> {
+    let mut titles: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].as_str().unwrap().to_string())
+        .collect();
+    titles.sort();
+    titles
+}
+
+#[tokio::test]
+async fn a_waiting_list_answers_when_another_client_declares_an_incident() {
+    let s = start().await;
+    s.declare("first").await;
+    let (_, tag) = list_tagged(&s, READER, &[]).await;
+    let poll = {
+        let (http, url, tag) = (s.http.clone(), s.url("/api/v1/incidents"), tag.clone());
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let resp = http
+                .get(url)
+                .bearer_auth(READER)
+                .query(&[("wait", "30"), ("known", tag.as_str())])
+                .send()
+                .await
+                .expect("an answer");
+            let status = resp.status();
+            let tag = resp.headers()["etag"].to_str().unwrap().to_string();
+            let body: Value = resp.json().await.expect("JSON");
+            (started.elapsed(), status, tag, body)
+        })
+    };
+    // Whether the declaration lands before or after the poll starts waiting, the poll must
+    // answer with it.
+    s.declare("second").await;
+    let (elapsed, status, new_tag, body) = poll.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(titles(&body), vec!["first", "second"], "{body}");
+    assert_ne!(new_tag, tag, "a new list has a new version");
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "the declaration should end the wait, it took {elapsed:?}"
+    );
+    // The version is of what the caller sees: asked again, the same list, the same tag.
+    let (again, again_tag) = list_tagged(&s, READER, &[]).await;
+    assert_eq!((titles(&again), again_tag), (titles(&body), new_tag));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_list_wait_with_a_stale_version_answers_at_once_and_a_current_one_waits() {
+    let s = start().await;
+    s.declare("first").await;
+    let (_, old) = list_tagged(&s, WRITER, &[]).await;
+    s.declare("second").await;
+    for stale in [old.as_str(), "\"not-a-version\"", ""] {
+        let started = Instant::now();
+        let (list, tag) = list_tagged(&s, WRITER, &[("wait", "30"), ("known", stale)]).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "known={stale:?} took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(titles(&list), vec!["first", "second"]);
+        assert_ne!(tag, old);
+    }
+    // Current: nothing changes, so the wait runs out and the same list comes back. The
+    // version may be passed back quoted, as the header has it, or bare.
+    let (_, current) = list_tagged(&s, WRITER, &[]).await;
+    for known in [current.clone(), current.trim_matches('"').to_string()] {
+        let started = Instant::now();
+        let (list, tag) = list_tagged(&s, WRITER, &[("wait", "1"), ("known", &known)]).await;
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(900),
+            "answered early: {elapsed:?}"
+        );
+        assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+        assert_eq!(
+            (titles(&list), tag),
+            (vec!["first".into(), "second".into()], current.clone())
+        );
+    }
+    // A wait beyond the long-poll limit is refused.
+    s.get("/api/v1/incidents?wait=61", Some(WRITER))
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid_request");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_restricted_incident_does_not_end_an_outsider_s_wait() {
+    let s = start().await;
+    s.declare("open one").await;
+    let (_, tag) = list_tagged(&s, READER, &[]).await;
+    let poll = {
+        let (http, url, tag) = (s.http.clone(), s.url("/api/v1/incidents"), tag.clone());
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let resp = http
+                .get(url)
+                .bearer_auth(READER)
+                .query(&[("wait", "2"), ("known", tag.as_str())])
+                .send()
+                .await
+                .expect("an answer");
+            let tag = resp.headers()["etag"].to_str().unwrap().to_string();
+            let body: Value = resp.json().await.expect("JSON");
+            (started.elapsed(), tag, body)
+        })
+    };
+    let id = Uuid::now_v7();
+    let body = json!({ "id": id, "title": "secret", "severity": 2, "visibility": "restricted" });
+    s.post("/api/v1/incidents", Some(WRITER), &body)
+        .await
+        .ok(StatusCode::CREATED);
+    let (elapsed, new_tag, list) = poll.await.unwrap();
+    assert_eq!(titles(&list), vec!["open one"], "{list}");
+    assert_eq!(new_tag, tag);
+    assert!(
+        elapsed >= Duration::from_millis(1900),
+        "rita's wait ended at {elapsed:?} on an incident she may not know of"
+    );
+    // alice, who declared it, sees a list that differs from rita's.
+    let (mine, my_tag) = list_tagged(&s, WRITER, &[]).await;
+    assert_eq!(titles(&mine), vec!["open one", "secret"]);
+    assert_ne!(my_tag, tag);
+    s.stop().await;
+}

@@ -1006,3 +1006,73 @@ fn events_for_people_follow_the_time_things_happened_and_mark_what_was_back_date
     let kinds: Vec<&str> = json.iter().filter_map(|e| e["type"].as_str()).collect();
     assert_eq!(kinds, vec!["incident_declared", "note", "impact_started"]);
 }
+
+#[test]
+fn events_for_people_print_each_entry_whole_under_its_row() {
+    let room = Room::new();
+    let id = room.ok("ana", &["demo", "--no-tui"]).trim().to_string();
+    room.ok(
+        "ana",
+        &[
+            "log",
+            &id,
+            "pool is full\nwait queue at 1,800\n\tretries \u{1b}]0;pwned\u{7} doubling it",
+        ],
+    );
+    let text = room.ok("ana", &["events", &id]);
+    let lines: Vec<&str> = text.lines().collect();
+    let row = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(' ') && l.contains(needle) && l.contains('#'))
+            .unwrap_or_else(|| panic!("no row with {needle:?}:\n{text}"))
+    };
+
+    // The update's row, then its whole text, checklist and next update, indented.
+    let comms = row("internal update: SEV2");
+    let block: Vec<&str> = lines[comms + 1..]
+        .iter()
+        .take_while(|l| l.is_empty() || l.starts_with("        "))
+        .copied()
+        .collect();
+    let shown = block.join("\n");
+    for line in [
+        "Current status:",
+        "- Calls to the tokenisation service have slowed sharply",
+        "- Check the tokeniser's connection pool",
+        "Root cause: currently unknown.",
+        "Next update: in 30 minutes in #inc-payments and on the status page.",
+    ] {
+        assert!(shown.contains(line), "{line:?} is under the row:\n{shown}");
+    }
+    assert!(
+        shown.contains("checks passed") && shown.contains("• root_cause"),
+        "{shown}"
+    );
+    assert!(shown.contains("next update due"), "{shown}");
+    assert!(
+        block.iter().all(|l| l.chars().count() <= 100),
+        "wrapped to 100 columns when not a terminal:\n{shown}"
+    );
+
+    // The handover's brief, every step and person.
+    let handover = row("command handed over to jonas");
+    let brief = lines[handover + 1..handover + 12].join("\n");
+    assert!(
+        brief.contains("• Find out why the pool was sized at 200") && brief.contains("• lee"),
+        "{brief}"
+    );
+
+    // A note of several lines: the first on its row, the rest under it, shown safely.
+    let note = row("pool is full");
+    assert!(lines[note + 1].contains("wait queue at 1,800"), "{text}");
+    assert!(
+        lines[note + 2].contains("retries \\x1b]0;pwned\\x07 doubling it"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}') && !text.contains('\t'), "{text}");
+
+    // A one-line entry has nothing under it.
+    let joined = row("tomas joined (payments, postgres)");
+    assert!(lines[joined + 1].contains('#'), "{text}");
+}

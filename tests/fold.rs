@@ -86,6 +86,7 @@ fn stores_fed_in_different_batches_agree() {
                     .map(|e| NewEvent {
                         id: e.id,
                         at: e.at,
+                        persona: None,
                         kind: e.kind.clone(),
                     })
                     .collect();

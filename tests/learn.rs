@@ -32,6 +32,7 @@ fn fixed_incident() -> (Incident, Vec<Event>) {
             at: start() + Duration::minutes(minute),
             recorded_at: None,
             author: author.into(),
+            persona: None,
             kind,
         });
     };
@@ -130,6 +131,7 @@ fn the_blame_check_flags_blame_and_names_with_the_spot() {
             at: start() + Duration::minutes(90),
             recorded_at: None,
             author: "amira".into(),
+            persona: None,
             kind: EventKind::Note {
                 text: (*text).into(),
             },
@@ -237,6 +239,60 @@ fn resolving_closing_and_the_postmortem_through_the_cli() {
     );
     assert!(!text.contains("ana ") && !text.contains(" bo "), "{text}");
     warroom(dir.path()).args(["close", &id]).assert().success();
+}
+
+#[test]
+fn amending_the_passage_the_blame_check_names_lets_the_postmortem_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let id =
+        out(warroom(dir.path()).args(["declare", "--title", "Queue stuck", "--severity", "3"]));
+    warroom(dir.path())
+        .args(["log", &id, "bo forgot to drain the queue before the deploy"])
+        .assert()
+        .success();
+    let stopped = warroom(dir.path())
+        .args(["postmortem", &id])
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let stopped = String::from_utf8(stopped).unwrap();
+    assert!(stopped.contains("warroom amend"), "{stopped}");
+    // The finding names its spot as #SEQ; amending that entry is the advice.
+    let seq = stopped
+        .lines()
+        .find(|l| l.starts_with("blame:"))
+        .and_then(|l| l.split_whitespace().find(|w| w.starts_with('#')))
+        .unwrap_or_else(|| panic!("no #SEQ in {stopped}"))
+        .to_string();
+    // Only the author or the IC may amend: cy may not.
+    common::warroom_assert(dir.path())
+        .args(["--as", "cy", "amend", &id, &seq, "something else"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("incident commander can amend"));
+    let said = out(warroom(dir.path()).args([
+        "amend",
+        &id,
+        &seq,
+        "the queue was not drained before the deploy: the runbook has no such step",
+    ]));
+    assert!(said.contains("amended the note"), "{said}");
+    let events = out(warroom(dir.path()).args(["events", &id]));
+    assert!(
+        events.contains("[amended] the queue was not drained"),
+        "{events}"
+    );
+    let file = dir.path().join("pm.md");
+    warroom(dir.path())
+        .args(["postmortem", &id, "--out"])
+        .arg(&file)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(!text.contains("forgot"), "{text}");
+    assert!(text.contains("the runbook has no such step"), "{text}");
 }
 
 #[test]

@@ -16,6 +16,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use warroom::clock::{Clock, SystemClock};
+use warroom::domain::event::Role;
 use warroom::server::Running;
 use warroom::store::Store;
 use warroom::store::postgres::PgStore;
@@ -351,6 +352,7 @@ async fn appends_through_one_store_are_announced_to_another() {
     let declared = NewEvent {
         id: incident,
         at: chrono::Utc::now(),
+        persona: None,
         kind: EventKind::IncidentDeclared {
             title: "t".into(),
             severity: Severity::MAJOR,
@@ -363,6 +365,7 @@ async fn appends_through_one_store_are_announced_to_another() {
         .map(|n| NewEvent {
             id: Uuid::now_v7(),
             at: chrono::Utc::now(),
+            persona: None,
             kind: EventKind::Note {
                 text: format!("n{n}"),
             },
@@ -391,6 +394,7 @@ async fn appends_through_one_store_are_announced_to_another() {
     let more = NewEvent {
         id: Uuid::now_v7(),
         at: chrono::Utc::now(),
+        persona: None,
         kind: EventKind::Note { text: "n3".into() },
     };
     writer.append(incident, "alice", vec![more]).await.unwrap();
@@ -452,4 +456,99 @@ async fn a_lost_database_is_a_fast_503_and_not_ready() {
         .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     a.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set WARROOM_TEST_POSTGRES"]
+async fn summaries_written_before_attention_existed_are_refolded_on_connecting() {
+    let db = TestDb::create().await;
+    add_tokens(&db).await;
+    let at = instance(&db).await;
+    let http = Client::new();
+    let id = Uuid::now_v7();
+    declare(&http, &at, id, StatusCode::CREATED).await;
+    let assign =
+        json!({ "id": Uuid::now_v7(), "type": "role_assigned", "role": "cl", "handle": "bo" });
+    append(&http, &at, id, json!([assign])).await;
+    at.stop().await;
+
+    // As an older warroom left the database: schema v1, the summary without the new fields.
+    let pool = sqlx::postgres::PgPool::connect(&db.url).await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT summary FROM incidents WHERE id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let mut old: Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(old["attention"]["roles"]["cl"], "bo", "{old}");
+    old.as_object_mut().unwrap().remove("attention");
+    sqlx::query("UPDATE incidents SET summary = $2 WHERE id = $1")
+        .bind(id)
+        .bind(old.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM warroom_schema WHERE version > 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let summary = store(&db).await.incident(id).await.unwrap().unwrap();
+    assert_eq!(
+        summary.attention.roles.get(&Role::Cl).map(String::as_str),
+        Some("bo"),
+        "{summary:?}"
+    );
+    db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set WARROOM_TEST_POSTGRES"]
+async fn a_list_long_poll_on_one_instance_wakes_on_a_declaration_through_another() {
+    let db = TestDb::create().await;
+    add_tokens(&db).await;
+    let a = instance(&db).await;
+    let b = instance(&db).await;
+    let http = Client::new();
+    declare(&http, &a, Uuid::now_v7(), StatusCode::CREATED).await;
+    let list_url = format!("{}/api/v1/incidents", b.base);
+    let first = http
+        .get(&list_url)
+        .bearer_auth(READER)
+        .send()
+        .await
+        .unwrap();
+    let known = first.headers()["etag"].to_str().unwrap().to_string();
+    let poll = {
+        let req = http
+            .get(&list_url)
+            .bearer_auth(READER)
+            .query(&[("wait", "30"), ("known", known.as_str())]);
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let got = answer(req).await;
+            (started.elapsed(), got)
+        })
+    };
+    // Whether this lands before or after B's poll starts waiting, the poll must answer it.
+    let second = Uuid::now_v7();
+    declare(&http, &a, second, StatusCode::CREATED).await;
+    let (elapsed, (status, list)) = poll.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == second.to_string()),
+        "{list}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "B's list should wake on A's declaration (LISTEN/NOTIFY), it took {elapsed:?}"
+    );
+    a.stop().await;
+    b.stop().await;
+    db.drop_db().await;
 }

@@ -488,8 +488,11 @@ fn random_change(rng: &mut StdRng, state: &Incident, me: usize, n: usize) -> Eve
             let e = state.board.running_experiments().next().unwrap();
             EventKind::ExperimentOutcome {
                 experiment: e.id,
-                outcome: [Outcome::Supports, Outcome::Refutes, Outcome::Inconclusive]
-                    [rng.random_range(0..3)],
+                outcome: Some(
+                    [Outcome::Supports, Outcome::Refutes, Outcome::Inconclusive]
+                        [rng.random_range(0..3)],
+                ),
+                verdicts: Vec::new(),
                 notes: tag,
             }
         }
@@ -566,7 +569,8 @@ fn clients_converge(clients: usize, changes_each: usize) {
                 // the first and refuses the rest.
                 let outcome = EventKind::ExperimentOutcome {
                     experiment,
-                    outcome: [Outcome::Supports, Outcome::Refutes][c % 2],
+                    outcome: Some([Outcome::Supports, Outcome::Refutes][c % 2]),
+                    verdicts: Vec::new(),
                     notes: handle.to_string(),
                 };
                 let r = replica.record(incident, vec![(replica.now(), outcome)]);
@@ -1113,4 +1117,87 @@ fn a_refused_change_is_kept_shown_and_dropped_only_on_request() {
     assert!(ran.stdout.contains("in sync"), "{}", ran.stdout);
     assert!(outbox(&r, &url).is_empty());
     run_ok(cli(&r, &url, RITA).arg("sync"));
+}
+
+#[test]
+fn a_console_gets_new_incidents_and_their_changes_from_another_client_within_seconds() {
+    let rt = runtime();
+    let dir = TempDir::new().unwrap();
+    let server = Server::start(&rt, dir.path());
+    let url = server.url();
+    let bob = Replica::open_shared(&dir.path().join("bob"), &url, BOB, "bob", clock()).unwrap();
+    let (alice, syncer, kick, _) = rt
+        .block_on(Replica::open_shared_background(
+            &dir.path().join("alice"),
+            &url,
+            ALICE,
+            "alice",
+            clock(),
+        ))
+        .unwrap();
+    // Alice's console shows the list: no incident is open, so only the list is watched.
+    let (_focus, focus_rx) = watch::channel(None);
+    let (changed_tx, mut changed) = mpsc::unbounded_channel();
+    let (status_tx, mut status) = watch::channel(LinkStatus::solo());
+    let task = rt.spawn(syncer.run(kick, focus_rx, changed_tx, status_tx));
+    wait_for_link(&rt, &mut status, "connected", |l| *l == Link::Connected);
+
+    // Well inside the half minute the list used to be refreshed on.
+    let within = Duration::from_secs(10);
+    let listed = |id: Uuid| alice.incidents().unwrap().into_iter().find(|s| s.id == id);
+    let (declared, _) = bob
+        .declare(
+            "Ledger writes time out",
+            Severity::CRITICAL,
+            "",
+            None,
+            false,
+            false,
+        )
+        .unwrap();
+    wait_for_change_within(&rt, &mut changed, within, "the new incident", || {
+        listed(declared.id).is_some()
+    });
+    let r = bob
+        .record(
+            declared.id,
+            vec![(
+                bob.now(),
+                EventKind::RoleAssigned {
+                    role: Role::Ol,
+                    handle: "alice".into(),
+                },
+            )],
+        )
+        .unwrap();
+    assert!(matches!(r, Recorded::Confirmed(_)), "{r:?}");
+    wait_for_change_within(&rt, &mut changed, within, "the role given to alice", || {
+        listed(declared.id).is_some_and(|s| {
+            s.attention
+                .handed
+                .get(&Role::Ol)
+                .is_some_and(|h| h.handle == "alice")
+        })
+    });
+    task.abort();
+}
+
+/// Waits on the `changed` channel until `done` holds, at most `limit`.
+fn wait_for_change_within(
+    rt: &Runtime,
+    changed: &mut mpsc::UnboundedReceiver<Uuid>,
+    limit: Duration,
+    what: &str,
+    mut done: impl FnMut() -> bool,
+) {
+    rt.block_on(async {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !done() {
+            match tokio::time::timeout_at(deadline, changed.recv()).await {
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("the syncer stopped"),
+                Err(_) => panic!("{what}: not within {limit:?}"),
+            }
+        }
+    });
 }

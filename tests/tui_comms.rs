@@ -206,6 +206,7 @@ fn a_role_handed_to_you_notifies_but_roles_you_had_do_not() {
         at: start() + Duration::minutes(61),
         recorded_at: None,
         author: "jonas".into(),
+        persona: None,
         kind: EventKind::RoleAssigned {
             role: Role::Po,
             handle: "amira".into(),
@@ -242,6 +243,7 @@ fn a_tired_commander_gets_a_suggested_relief_and_one_key_opens_the_handover() {
         at: start() + Duration::minutes(200),
         recorded_at: None,
         author: "kai".into(),
+        persona: None,
         kind: EventKind::ResponderJoined {
             handle: "kai".into(),
             skills: vec!["incident-command".into()],

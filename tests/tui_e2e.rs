@@ -224,6 +224,15 @@ fn a_note_typed_in_the_console_is_on_the_record() {
         s.contains("Timeline (1)") && s.contains("Checkout latency spikes")
     });
 
+    // ana is on duty with no awake time recorded: asked once, and Esc skips it.
+    tmux.wait_until("the awake-since question", |s| {
+        s.contains("since when have you been awake")
+    });
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_until("the question gone", |s| {
+        !s.contains("since when have you been awake")
+    });
+
     tmux.send_keys(&["n"]);
     tmux.wait_until("the note form", |s| s.contains("┌ Note "));
     // Short enough to show whole in the timeline's text column at 100 columns.

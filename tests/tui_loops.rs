@@ -32,6 +32,7 @@ fn events_with(extra: Vec<(&str, EventKind)>) -> Vec<Event> {
             at: now() - Duration::minutes(5) + Duration::seconds(n as i64),
             recorded_at: Some(now()),
             author: author.into(),
+            persona: None,
             kind,
         });
     }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use uuid::Uuid;
 use warroom::domain::describe;
-use warroom::domain::event::{Event, EventKind, Outcome};
+use warroom::domain::event::{Event, EventKind, Outcome, Verdict};
 use warroom::tui::app::{App, Effect, Msg, Overlay, Pane, RosterRow, Screen};
 use warroom::tui::keymap::Keymap;
 use warroom::tui::view;
@@ -40,6 +40,7 @@ fn next_event(events: &[Event], id: u128, author: &str, kind: EventKind) -> Even
         at: now() - Duration::seconds(30),
         recorded_at: Some(now()),
         author: author.into(),
+        persona: None,
         kind,
     }
 }
@@ -568,17 +569,119 @@ fn an_outcome_is_recorded_on_the_selected_running_experiment() {
     app.update(key(KeyCode::End));
     assert_eq!(app.board_rows[2], 2);
     press(&mut app, 'r');
-    assert_eq!(form_title(&app).as_deref(), Some("Experiment outcome"));
+    assert_eq!(
+        form_title(&app).as_deref(),
+        Some("Outcome of E3: Halve the pool on pay-3 and watch the queue")
+    );
     type_text(&mut app, "supports");
     enter(&mut app);
     type_text(&mut app, "queue grew again");
+    let (_, kind) = recorded(&enter(&mut app));
+    // One theory tested: the one verdict is that theory's.
+    assert_eq!(
+        kind,
+        EventKind::ExperimentOutcome {
+            experiment: exp.id,
+            outcome: None,
+            verdicts: vec![Verdict {
+                theory: t3,
+                outcome: Outcome::Supports
+            }],
+            notes: "queue grew again".into(),
+        }
+    );
+}
+
+#[test]
+fn an_experiment_testing_two_theories_takes_a_verdict_for_each() {
+    let mut events = demo_events();
+    let (t1, t3) = {
+        let app = loaded_as("maya", events.clone());
+        let b = &app.data.as_ref().unwrap().state.board;
+        (b.theories[0].id, b.theories[2].id)
+    };
+    let exp = next_event(
+        &events,
+        1,
+        "tomas",
+        EventKind::Experiment {
+            plan: "Roll back pay-3 and halve its pool".into(),
+            tests: vec![t1, t3],
+        },
+    );
+    events.push(exp.clone());
+    let mut app = loaded_as("tomas", events);
+    press(&mut app, '3');
+    // From anywhere on the board, `r` takes the newest running experiment.
+    press(&mut app, 'r');
+    assert_eq!(
+        form_title(&app).as_deref(),
+        Some("Outcome of E3: Roll back pay-3 and halve its pool")
+    );
+    type_text(&mut app, "supports");
+    assert!(enter(&mut app).is_empty()); // to Notes
+    assert!(
+        enter(&mut app).is_empty(),
+        "one verdict for two theories is refused"
+    );
+    let err = form_error(&app).unwrap();
+    assert!(err.contains("T1=… T3=…"), "{err}");
+    // Back to the first field, replace the text with a verdict per theory.
+    app.update(key(KeyCode::BackTab));
+    for _ in 0.."supports".len() {
+        app.update(key(KeyCode::Backspace));
+    }
+    type_text(&mut app, "T1=r T3=s");
+    app.update(key(KeyCode::Tab));
     let (_, kind) = recorded(&enter(&mut app));
     assert_eq!(
         kind,
         EventKind::ExperimentOutcome {
             experiment: exp.id,
-            outcome: Outcome::Supports,
-            notes: "queue grew again".into(),
+            outcome: None,
+            verdicts: vec![
+                Verdict {
+                    theory: t1,
+                    outcome: Outcome::Refutes
+                },
+                Verdict {
+                    theory: t3,
+                    outcome: Outcome::Supports
+                }
+            ],
+            notes: String::new(),
+        }
+    );
+}
+
+#[test]
+fn m_amends_the_selected_theory_and_the_board_shows_the_latest_text() {
+    let events = demo_events();
+    let mut app = loaded_as("jonas", events.clone());
+    press(&mut app, '3');
+    app.update(key(KeyCode::Right));
+    assert_eq!(app.board_column, 1);
+    let theory = app.data.as_ref().unwrap().state.board.theories[0].clone();
+    press(&mut app, 'm');
+    let Overlay::Form(form) = &app.overlay else {
+        panic!("no amend form: {:?}", app.message);
+    };
+    assert!(form.title.starts_with("Amend the theory"), "{}", form.title);
+    assert_eq!(
+        form.value(0),
+        theory.text,
+        "the form starts from the current text"
+    );
+    type_text(&mut app, " (ruled out by E1)");
+    let (_, kind) = recorded(&app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::CONTROL,
+    ))));
+    assert_eq!(
+        kind,
+        EventKind::Amended {
+            event: theory.id,
+            text: format!("{} (ruled out by E1)", theory.text),
         }
     );
 }

@@ -1,5 +1,5 @@
 //! Command and access: asking for and taking command, answering a request for command,
-//! granting and revoking access to a restricted incident, and redacting an entry.
+//! granting and revoking access to a restricted incident, redacting and amending an entry.
 
 use anyhow::{Result, bail};
 
@@ -165,6 +165,43 @@ pub fn answer_command(
         } else {
             format!("declined {who}'s request for command")
         };
+        say_recorded(&what, &inc.short_id, &r)
+    })
+}
+
+/// Corrects the text of a note, observation or theory (its author or the IC).
+pub fn amend(ctx: &Ctx, reference: &str, event: &str, text: &str) -> Result<()> {
+    with_visible_errors(|| {
+        let (replica, inc) = open(ctx, reference)?;
+        let view = replica.view(inc.id)?;
+        let target = find_event(&view, event)?;
+        crate::domain::rules::check_amend_target(
+            &view.state,
+            &replica.handle(),
+            target.id,
+            Some(target),
+        )?;
+        let text = if text == "-" {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                .map_err(|e| anyhow::anyhow!("cannot read the text from standard input: {e}"))?;
+            s
+        } else {
+            text.to_string()
+        };
+        if text.trim().is_empty() {
+            bail!("the amended text must not be empty (redact the entry instead)");
+        }
+        let what = format!(
+            "amended the {} at {}",
+            crate::domain::describe::label(&target.kind),
+            target.at.format("%H:%M:%S UTC")
+        );
+        let kind = EventKind::Amended {
+            event: target.id,
+            text: text.trim_end().to_string(),
+        };
+        let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
         say_recorded(&what, &inc.short_id, &r)
     })
 }

@@ -176,11 +176,21 @@ pub fn events(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
             return Ok(());
         }
         // For people: in the order things happened, each back-dated entry marked with
-        // when it was recorded.
+        // when it was recorded, and under each row what the row leaves out.
         let all = view
             .confirmed
             .iter()
             .chain(view.pending.iter().map(|p| &p.event));
+        let by_id: std::collections::HashMap<Uuid, &crate::domain::event::Event> =
+            all.clone().map(|e| (e.id, e)).collect();
+        let find = |id: Uuid| by_id.get(&id).copied();
+        let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        let lookup = crate::domain::entry::Lookup {
+            state: &view.state,
+            find: &find,
+            time: &time,
+        };
+        let width = output_width();
         for ev in crate::domain::describe::in_time_order(all) {
             let mut marks = Vec::new();
             if let Some(r) = crate::domain::describe::recorded_later(ev) {
@@ -198,9 +208,72 @@ pub fn events(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
                 "{}",
                 output::event_line(&view.state, ev, mark.as_deref())
             )?;
+            out.write_all(entry_block(&lookup, ev, width).as_bytes())?;
         }
         Ok(())
     })
+}
+
+/// How wide `events` lays its text out: the terminal's width, or 100 columns when the
+/// output goes to a file or a pipe.
+fn output_width() -> usize {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal()
+        && let Ok((columns, _)) = crossterm::terminal::size()
+        && columns > 0
+    {
+        return usize::from(columns).max(40);
+    }
+    100
+}
+
+/// Under an entry's row, the fields its one line leaves out (a note's further lines, an
+/// update's whole text and checklist, a handover's brief, the request a decision answers),
+/// each named, wrapped to `width` and indented under the row. Empty when the row says it
+/// all. Shown visibly, like every line of `events`.
+fn entry_block(
+    lookup: &crate::domain::entry::Lookup,
+    ev: &crate::domain::event::Event,
+    width: usize,
+) -> String {
+    use std::fmt::Write;
+    const INDENT: usize = 8;
+    const NAME: usize = 18;
+    let row = visible_line(&crate::domain::describe::text_in(lookup.state, ev)).into_owned();
+    // What the row already says is not said again: a field it holds whole is left out,
+    // and a text whose first line it shows goes on from its second.
+    let parts: Vec<(&str, String)> = crate::domain::entry::parts(lookup, ev)
+        .into_iter()
+        .filter(|p| p.name != "sets" && !row.contains(visible_line(&p.text).as_ref()))
+        .map(|p| {
+            let text = match p.text.split_once('\n') {
+                Some((first, rest)) if row.contains(visible_line(first.trim()).as_ref()) => {
+                    rest.trim_start_matches(['\n', '\r'])
+                }
+                _ => p.text.as_str(),
+            };
+            (p.name, output::visible(text).replace('\t', "    "))
+        })
+        .collect();
+    let beside = width >= INDENT + NAME + 30;
+    let mut out = String::new();
+    for (name, text) in parts {
+        let margin = if beside { INDENT + NAME } else { INDENT + 2 };
+        let lines = crate::domain::entry::wrap(&text, width.saturating_sub(margin).max(20));
+        if beside {
+            for (i, line) in lines.iter().enumerate() {
+                let head = if i == 0 { name } else { "" };
+                let _ = writeln!(out, "{:INDENT$}{head:<NAME$}{line}", "");
+            }
+        } else {
+            let _ = writeln!(out, "{:INDENT$}{name}", "");
+            for line in lines {
+                let _ = writeln!(out, "{:margin$}{line}", "");
+            }
+        }
+    }
+    // Lines that only pad are left bare.
+    out.lines().map(|l| format!("{}\n", l.trim_end())).collect()
 }
 
 pub fn impact(ctx: &Ctx, reference: &str, mark: ImpactMark, at: &str) -> Result<()> {
@@ -297,6 +370,7 @@ pub fn demo(ctx: &Ctx, restricted: bool) -> Result<String> {
                 let one = vec![NewEvent {
                     id: e.id,
                     at: e.at,
+                    persona: None,
                     kind: e.kind.clone(),
                 }];
                 match replica.record_as(incident, &me, one) {
@@ -326,6 +400,7 @@ pub fn demo(ctx: &Ctx, restricted: bool) -> Result<String> {
                 batch.push(NewEvent {
                     id: e.id,
                     at: e.at,
+                    persona: None,
                     kind: e.kind.clone(),
                 });
                 i += 1;

@@ -41,6 +41,7 @@ pub fn resolve(ctx: &Ctx, reference: &str, summary: &str) -> Result<()> {
              `warroom comms template final-external --incident {0}`.",
             inc.short_id
         );
+        offer_stand_down(&replica, &inc);
         if inc.severity.is_major() {
             eprintln!(
                 "A {} incident needs a postmortem: assign a Postmortem Owner before closing it.",
@@ -63,8 +64,25 @@ pub fn close(ctx: &Ctx, reference: &str, reason: &str) -> Result<()> {
                 },
             )],
         )?;
-        done("closed", &inc.short_id, r)
+        done("closed", &inc.short_id, r)?;
+        offer_stand_down(&replica, &inc);
+        Ok(())
     })
+}
+
+/// After a resolve or a close: who is still on duty, and how to stand them down.
+fn offer_stand_down(replica: &crate::sync::Replica, inc: &crate::domain::IncidentSummary) {
+    let Ok(view) = replica.view(inc.id) else {
+        return;
+    };
+    let who = crate::domain::fatigue::on_duty(&view.state);
+    if !who.is_empty() && view.state.commander() == Some(replica.handle().as_str()) {
+        eprintln!(
+            "Still on duty: {}. Stand them down with `warroom stand-down {}`.",
+            visible_line(&who.join(", ")),
+            inc.short_id
+        );
+    }
 }
 
 pub fn reopen(ctx: &Ctx, reference: &str, reason: &str) -> Result<()> {
@@ -124,7 +142,9 @@ pub fn postmortem(ctx: &Ctx, reference: &str, out: Option<&str>, force: bool) ->
         if blocking > 0 && !force {
             bail!(
                 "{blocking} passage(s) read as blame: rephrase them around systems and processes \
-                 (add a note with the corrected account), or pass --force to write the report anyway"
+                 (`warroom amend {} #SEQ TEXT` corrects an entry), or pass --force to write the \
+                 report anyway",
+                inc.short_id
             );
         }
         // Shown visibly in a file too, so `--out FILE` writes what stdout would.

@@ -189,6 +189,9 @@ pub enum Command {
         #[arg(long, value_name = "HANDLE")]
         who: Option<String>,
     },
+    /// End the duty of everyone still on a resolved or closed incident (IC); prints who was
+    /// stood down. Joining again starts a responder's duty again
+    StandDown { incident: String },
     /// Ask the incident commander for command (they accept or decline)
     AskCommand {
         incident: String,
@@ -227,6 +230,15 @@ pub enum Command {
         event: String,
         #[arg(long)]
         reason: String,
+    },
+    /// Correct the text of a note, observation or theory (its author or the IC); the entry
+    /// keeps its place and reads as the new text, marked amended
+    Amend {
+        incident: String,
+        /// The event: its id, a unique prefix of it, or #SEQ (see `warroom events`)
+        event: String,
+        /// The corrected text (`-` reads it from stdin)
+        text: String,
     },
     /// Resolve an incident: business impact has ended (needs the end of impact)
     Resolve {
@@ -731,6 +743,7 @@ pub fn run(cli: Cli) -> Result<()> {
             since,
             who,
         }) => fatigue_cmds::awake(&ctx, &incident, &since, who.as_deref()),
+        Some(Command::StandDown { incident }) => fatigue_cmds::stand_down(&ctx, &incident),
         Some(Command::AskCommand { incident, reason }) => {
             authority::ask_command(&ctx, &incident, &reason)
         }
@@ -758,6 +771,11 @@ pub fn run(cli: Cli) -> Result<()> {
             event,
             reason,
         }) => authority::redact(&ctx, &incident, &event, &reason),
+        Some(Command::Amend {
+            incident,
+            event,
+            text,
+        }) => authority::amend(&ctx, &incident, &event, &text),
         Some(Command::Sync { drop_rejected }) => incidents::sync(&ctx, drop_rejected),
         Some(Command::Status) => incidents::status(&ctx),
         Some(Command::Severities) => incidents::emit(&output::severities()),

@@ -124,10 +124,12 @@ pub fn event_line(state: &Incident, ev: &Event, mark: Option<&str>) -> String {
         .seq
         .map(|s| format!("#{s}"))
         .unwrap_or_else(|| "#-".into());
+    // A drill persona reads `ops1 (drill)`, wider than the column rather than cut short.
+    let width = if ev.persona.is_some() { 24 } else { 10 };
     let mut line = format!(
         "{seq:>6}  {}  {:<10} {:<12} {}",
         ev.at.format("%Y-%m-%d %H:%M:%S"),
-        clip(&visible_line(&ev.author), 10),
+        clip(&visible_line(&ev.author_label()), width),
         describe::label(&ev.kind),
         visible_line(&describe::text_in(state, ev))
     );

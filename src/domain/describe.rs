@@ -47,6 +47,7 @@ pub fn label(kind: &EventKind) -> &str {
         EventKind::AccessGranted { .. } => "access",
         EventKind::AccessRevoked { .. } => "access",
         EventKind::EventRedacted { .. } => "redaction",
+        EventKind::Amended { .. } => "amended",
         EventKind::Unknown { .. } => "unknown",
     }
 }
@@ -142,14 +143,25 @@ pub fn text(kind: &EventKind) -> String {
             with_reason(s.into(), reason)
         }
         EventKind::Experiment { plan, .. } => first_line(plan).to_string(),
-        EventKind::ExperimentOutcome { outcome, notes, .. } => {
-            let o = match outcome {
-                Outcome::Supports => "supports its theory",
-                Outcome::Refutes => "refutes its theory",
-                Outcome::Inconclusive => "inconclusive",
+        EventKind::ExperimentOutcome {
+            outcome,
+            verdicts,
+            notes,
+            ..
+        } => {
+            let o = if verdicts.is_empty() {
+                match outcome {
+                    Some(Outcome::Supports) => "supports its theory".to_string(),
+                    Some(Outcome::Refutes) => "refutes its theory".to_string(),
+                    Some(Outcome::Inconclusive) | None => "inconclusive".to_string(),
+                }
+            } else {
+                let v: Vec<&str> = verdicts.iter().map(|v| v.outcome.as_str()).collect();
+                format!("verdicts: {}", v.join(", "))
             };
             with_reason(format!("experiment {o}"), notes)
         }
+        EventKind::Amended { text, .. } => format!("amended to: {}", first_line(text)),
         EventKind::ChangeRequested { description } => {
             format!("asks to change: {}", first_line(description))
         }
@@ -258,6 +270,30 @@ pub fn text_in(state: &super::incident::Incident, ev: &Event) -> String {
             ),
             None => text(&ev.kind),
         },
+        // An outcome names each theory and its verdict, as the board labels them.
+        EventKind::ExperimentOutcome {
+            experiment, notes, ..
+        } => match state.board.experiment(*experiment) {
+            Some(e) => {
+                let label = state
+                    .board
+                    .experiment_label(e.id)
+                    .unwrap_or_else(|| "E?".into());
+                let result = state.board.result_of(e).unwrap_or_default();
+                with_reason(format!("{label}: {result}"), notes)
+            }
+            None => text(&ev.kind),
+        },
+        // An amended entry reads as its latest text, marked.
+        EventKind::Note { .. } | EventKind::Observation { .. } | EventKind::Theory { .. } => {
+            match state.amendments.get(&ev.id) {
+                Some(a) if state.redactions.contains_key(&a.id) => {
+                    format!("(amended; the amendment was redacted) {}", text(&ev.kind))
+                }
+                Some(a) => format!("[amended] {}", first_line(&a.text)),
+                None => text(&ev.kind),
+            }
+        }
         kind => text(kind),
     }
 }

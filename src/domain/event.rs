@@ -248,6 +248,33 @@ pub enum Outcome {
     Inconclusive,
 }
 
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Supports => "supports",
+            Outcome::Refutes => "refutes",
+            Outcome::Inconclusive => "inconclusive",
+        }
+    }
+
+    /// `supports`, `refutes` or `inconclusive`, or their first letters.
+    pub fn parse(s: &str) -> Option<Outcome> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "supports" | "support" | "supported" | "s" => Some(Outcome::Supports),
+            "refutes" | "refute" | "refuted" | "r" => Some(Outcome::Refutes),
+            "inconclusive" | "i" => Some(Outcome::Inconclusive),
+            _ => None,
+        }
+    }
+}
+
+/// What an experiment showed about one of the theories it tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Verdict {
+    pub theory: Uuid,
+    pub outcome: Outcome,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Audience {
@@ -388,9 +415,16 @@ pub enum EventKind {
         #[serde(default)]
         tests: Vec<Uuid>,
     },
+    /// What an experiment showed: a verdict per theory it tests. An experiment that tests
+    /// one theory (or none) may carry a single `outcome` instead; outcomes recorded before
+    /// per-theory verdicts existed carry only `outcome`, which for an experiment testing
+    /// several theories moves none of them.
     ExperimentOutcome {
         experiment: Uuid,
-        outcome: Outcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<Outcome>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        verdicts: Vec<Verdict>,
         #[serde(default)]
         notes: String,
     },
@@ -484,6 +518,12 @@ pub enum EventKind {
         event: Uuid,
         reason: String,
     },
+    /// The author of a note, observation or theory (or the IC) corrects its text; the
+    /// latest amendment is what the timeline, the board and the postmortem show.
+    Amended {
+        event: Uuid,
+        text: String,
+    },
     /// A kind this version does not know: kept whole, shown as unknown.
     #[serde(skip)]
     Unknown {
@@ -537,6 +577,7 @@ pub const KNOWN_TYPES: &[&str] = &[
     "access_granted",
     "access_revoked",
     "event_redacted",
+    "amended",
 ];
 
 /// A `"type"` name must look like one of ours to be kept as unknown: lower snake case.
@@ -597,6 +638,7 @@ impl EventKind {
             EventKind::AccessGranted { .. } => 36,
             EventKind::AccessRevoked { .. } => 37,
             EventKind::EventRedacted { .. } => 38,
+            EventKind::Amended { .. } => 39,
             EventKind::Unknown { .. } => usize::MAX,
         }
     }
@@ -638,6 +680,16 @@ impl EventKind {
         }
     }
 
+    /// The earlier event this one acts on (a redaction, an amendment).
+    pub fn refers_to(&self) -> Option<Uuid> {
+        match self {
+            EventKind::EventRedacted { event, .. } | EventKind::Amended { event, .. } => {
+                Some(*event)
+            }
+            _ => None,
+        }
+    }
+
     /// The free text a person wrote in this event, if any (for search and blame checks).
     pub fn text(&self) -> Option<&str> {
         match self {
@@ -646,7 +698,8 @@ impl EventKind {
             | EventKind::Theory { text }
             | EventKind::CommsSent { text, .. }
             | EventKind::ActionItemAdded { text, .. }
-            | EventKind::HealthCheck { summary: text } => Some(text),
+            | EventKind::HealthCheck { summary: text }
+            | EventKind::Amended { text, .. } => Some(text),
             EventKind::Experiment { plan, .. } => Some(plan),
             EventKind::ChangeRequested { description } => Some(description),
             EventKind::IncidentDeclared { title, .. } => Some(title),
@@ -669,10 +722,38 @@ pub struct Event {
     pub recorded_at: Option<DateTime<Utc>>,
     /// Set by the confirming store from the credentials, never from the body.
     pub author: String,
+    /// On a drill, the scripted person this act belongs to, when whoever's token recorded
+    /// it (the author) is playing the script: shown in place of the author. The rule book
+    /// takes one only on drills; authority is still the author's.
+    pub persona: Option<String>,
     pub kind: EventKind,
 }
 
-const ENVELOPE: [&str; 6] = ["id", "incident", "seq", "at", "recorded_at", "author"];
+const ENVELOPE: [&str; 7] = [
+    "id",
+    "incident",
+    "seq",
+    "at",
+    "recorded_at",
+    "author",
+    "persona",
+];
+
+impl Event {
+    /// Who the event is shown as: the drill persona when there is one, else the author.
+    pub fn shown_author(&self) -> &str {
+        self.persona.as_deref().unwrap_or(&self.author)
+    }
+
+    /// The person as a line of text names them: `ops1 (drill)` for a drill persona, else
+    /// the author's handle.
+    pub fn author_label(&self) -> std::borrow::Cow<'_, str> {
+        match &self.persona {
+            Some(p) => std::borrow::Cow::Owned(format!("{p} (drill)")),
+            None => std::borrow::Cow::Borrowed(&self.author),
+        }
+    }
+}
 
 impl Serialize for Event {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -691,6 +772,9 @@ impl Serialize for Event {
                 .unwrap_or(Value::Null),
         );
         m.insert("author".into(), Value::String(self.author.clone()));
+        if let Some(p) = &self.persona {
+            m.insert("persona".into(), Value::String(p.clone()));
+        }
         m.insert("type".into(), Value::String(self.kind.type_name().into()));
         for (k, v) in self.kind.fields() {
             if !ENVELOPE.contains(&k.as_str()) && k != "type" {
@@ -727,6 +811,11 @@ impl<'de> Deserialize<'de> for Event {
             Some(_) => return Err(D::Error::custom("author must be a string")),
             None => String::new(),
         };
+        let persona = match field(&mut m, "persona") {
+            Some(Value::String(s)) => Some(s),
+            Some(_) => return Err(D::Error::custom("persona must be a string")),
+            None => None,
+        };
         let type_name = match m.remove("type") {
             Some(Value::String(s)) => s,
             _ => return Err(D::Error::missing_field("type")),
@@ -739,6 +828,7 @@ impl<'de> Deserialize<'de> for Event {
             at,
             recorded_at,
             author,
+            persona,
             kind,
         })
     }

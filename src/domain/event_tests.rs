@@ -70,7 +70,8 @@ fn sample_kinds() -> Vec<EventKind> {
         },
         EventKind::ExperimentOutcome {
             experiment: u,
-            outcome: Outcome::Supports,
+            outcome: Some(Outcome::Supports),
+            verdicts: Vec::new(),
             notes: String::new(),
         },
         EventKind::ChangeRequested {
@@ -132,6 +133,10 @@ fn sample_kinds() -> Vec<EventKind> {
         EventKind::EventRedacted {
             event: u,
             reason: "password".into(),
+        },
+        EventKind::Amended {
+            event: u,
+            text: "the pool, not the deploy".into(),
         },
     ]
 }
@@ -204,6 +209,7 @@ fn every_kind_round_trips_through_the_envelope() {
             at: DateTime::<Utc>::UNIX_EPOCH,
             recorded_at: None,
             author: "sam".into(),
+            persona: None,
             kind,
         };
         let text = serde_json::to_string(&ev).unwrap();
@@ -250,4 +256,36 @@ fn roles_and_stages_parse_loosely() {
     assert_eq!(Role::parse("ops"), Some(Role::Ol));
     assert_eq!(Role::parse("nobody"), None);
     assert_eq!(Stage::parse("Respond & Assess"), Some(Stage::Respond));
+}
+
+#[test]
+fn a_persona_is_an_envelope_key_only_when_there_is_one() {
+    let mut ev = Event {
+        id: Uuid::now_v7(),
+        incident: Uuid::now_v7(),
+        seq: Some(2),
+        at: DateTime::<Utc>::UNIX_EPOCH,
+        recorded_at: None,
+        author: "kim".into(),
+        persona: None,
+        kind: EventKind::Note { text: "n".into() },
+    };
+    let plain = serde_json::to_value(&ev).unwrap();
+    assert!(plain.get("persona").is_none(), "{plain}");
+    assert_eq!(
+        (ev.shown_author(), ev.author_label().as_ref()),
+        ("kim", "kim")
+    );
+    ev.persona = Some("ops1".into());
+    let v = serde_json::to_value(&ev).unwrap();
+    assert_eq!(v["persona"], json!("ops1"));
+    assert_eq!(v["author"], json!("kim"));
+    let back: Event = serde_json::from_value(v).unwrap();
+    assert_eq!(back, ev);
+    assert!(
+        !back.kind.fields().contains_key("persona"),
+        "not a field of the kind"
+    );
+    assert_eq!(back.shown_author(), "ops1");
+    assert_eq!(back.author_label(), "ops1 (drill)");
 }

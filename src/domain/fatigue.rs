@@ -276,6 +276,43 @@ pub fn health_check_due(
     Some(from + t.health_check_every)
 }
 
+/// Who is on duty now (present, their duty clock running), by handle: whom a stand-down
+/// sends to rest.
+pub fn on_duty(incident: &Incident) -> Vec<String> {
+    incident
+        .present_responders()
+        .filter(|r| r.on_duty_since.is_some())
+        .map(|r| r.handle.clone())
+        .collect()
+}
+
+/// Why a stand-down cannot be offered now, if it cannot: it ends everyone's duty, which is
+/// for when the emergency is over, and only the incident commander calls it.
+pub fn stand_down_refusal(incident: &Incident, handle: &str) -> Option<String> {
+    let short = &incident.summary.short_id;
+    if incident.summary.status == super::event::Status::Active {
+        return Some(format!(
+            "{short} is still active: the team stands down once it is resolved or closed \
+             (resolve it first; a responder leaving early ends their own duty)"
+        ));
+    }
+    let ic = incident.commander().unwrap_or("");
+    if ic != handle {
+        return Some(format!(
+            "only the incident commander ({ic}) stands the team down; ask them"
+        ));
+    }
+    None
+}
+
+/// The events of a stand-down: the end of duty of everyone on it now.
+pub fn stand_down(incident: &Incident) -> Vec<EventKind> {
+    on_duty(incident)
+        .into_iter()
+        .map(|handle| EventKind::DutyEnded { handle })
+        .collect()
+}
+
 /// Whether an event is a health check (for finding the last one).
 pub fn is_health_check(kind: &EventKind) -> bool {
     matches!(kind, EventKind::HealthCheck { .. })
@@ -301,6 +338,7 @@ mod tests {
             at: at(0),
             recorded_at: None,
             author: "ana".into(),
+            persona: None,
             kind: EventKind::IncidentDeclared {
                 title: "t".into(),
                 severity: Severity::MAJOR,
@@ -317,6 +355,7 @@ mod tests {
                 at: at(*m),
                 recorded_at: None,
                 author: (*who).into(),
+                persona: None,
                 kind: kind.clone(),
             });
         }

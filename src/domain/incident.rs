@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::attention::Attention;
 use super::board::{Board, Experiment, Observation, Theory};
 use super::event::{
     Audience, ChecklistResult, Event, EventKind, PrivacyAssessment, Role, Severity, Stage, Status,
@@ -49,6 +50,10 @@ pub struct IncidentSummary {
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     #[schema(value_type = Vec<String>)]
     pub members: BTreeSet<String>,
+    /// What waits for whom: roles, open requests, updates due, roles just handed over
+    /// (`attention.rs`). A store refolds summaries stored before it existed.
+    #[serde(default, skip_serializing_if = "Attention::is_empty")]
+    pub attention: Box<Attention>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -75,6 +80,7 @@ impl IncidentSummary {
             event_count: 0,
             restricted: false,
             members: BTreeSet::new(),
+            attention: Box::default(),
         }
     }
 
@@ -147,6 +153,7 @@ impl IncidentSummary {
             EventKind::RoleAssigned { handle, .. } => self.admit(handle),
             _ => {}
         }
+        super::attention::fold(self, ev);
     }
 }
 
@@ -207,6 +214,18 @@ pub struct CommandRequest {
     pub reason: String,
     pub decision: Decision,
     pub decided_by: Option<String>,
+}
+
+/// The latest text of an amended note, observation or theory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amendment {
+    pub text: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// The amendment event that set this text.
+    pub id: Uuid,
+    /// How many times the entry was amended.
+    pub times: u32,
 }
 
 /// An entry whose text the IC removed.
@@ -278,6 +297,9 @@ pub struct Incident {
     /// Redacted entries by event id.
     #[serde(default)]
     pub redactions: BTreeMap<Uuid, Redaction>,
+    /// Amended entries by event id: their latest text.
+    #[serde(default)]
+    pub amendments: BTreeMap<Uuid, Amendment>,
 }
 
 impl Incident {
@@ -304,6 +326,7 @@ impl Incident {
             command_requests: Vec::new(),
             commander_active_at: None,
             redactions: BTreeMap::new(),
+            amendments: BTreeMap::new(),
         }
     }
 
@@ -356,11 +379,13 @@ impl Incident {
         let at = ev.at;
         // Whoever records something on an incident is on its response from then on (a
         // responder who left and writes again is not rejoined by it: that takes a join).
-        if !ev.author.is_empty()
+        // On a drill, that is the scripted person the act is shown as.
+        let shown = ev.shown_author();
+        if !shown.is_empty()
             && self.summary.declared_at.is_some()
-            && !self.responders.contains_key(&ev.author)
+            && !self.responders.contains_key(shown)
         {
-            self.join(&ev.author, at);
+            self.join(shown, at);
         }
         // When the commander was last heard from: when the store received their event (a
         // client chooses `at`, and back-dates facts), or for a pending one its own time.
@@ -458,7 +483,7 @@ impl Incident {
                 self.board.observations.push(Observation {
                     id: ev.id,
                     at,
-                    author: ev.author.clone(),
+                    author: shown.to_string(),
                     text: text.clone(),
                     from_event: *from_event,
                 });
@@ -468,7 +493,7 @@ impl Incident {
                 self.board.theories.push(Theory {
                     id: ev.id,
                     at,
-                    author: ev.author.clone(),
+                    author: shown.to_string(),
                     text: text.clone(),
                     status: TheoryStatus::Open,
                     reason: String::new(),
@@ -488,10 +513,12 @@ impl Incident {
                 self.board.experiments.push(Experiment {
                     id: ev.id,
                     at,
-                    author: ev.author.clone(),
+                    author: shown.to_string(),
                     plan: plan.clone(),
                     tests: tests.clone(),
+                    verdicts: Vec::new(),
                     outcome: None,
+                    outcome_before_verdicts: None,
                     notes: String::new(),
                     concluded_at: None,
                 });
@@ -500,17 +527,19 @@ impl Incident {
             EventKind::ExperimentOutcome {
                 experiment,
                 outcome,
+                verdicts,
                 notes,
             } => {
                 let known = self.board.experiment(*experiment).is_some();
-                self.board.conclude(*experiment, *outcome, notes, at);
+                self.board
+                    .conclude(*experiment, *outcome, verdicts, notes, at);
                 known
             }
             EventKind::ChangeRequested { description } => {
                 self.change_requests.push(ChangeRequest {
                     id: ev.id,
                     at,
-                    author: ev.author.clone(),
+                    author: shown.to_string(),
                     description: description.clone(),
                     decision: Decision::Pending,
                     decided_by: None,
@@ -529,7 +558,7 @@ impl Incident {
                     } else {
                         Decision::Denied
                     };
-                    c.decided_by = Some(ev.author.clone());
+                    c.decided_by = Some(shown.to_string());
                     c.reason = reason.clone();
                     true
                 }
@@ -545,7 +574,7 @@ impl Incident {
                 self.comms.push(CommsRecord {
                     id: ev.id,
                     at,
-                    author: ev.author.clone(),
+                    author: shown.to_string(),
                     audience: *audience,
                     text: text.clone(),
                     checklist: checklist.clone(),
@@ -645,8 +674,23 @@ impl Incident {
                     *event,
                     Redaction {
                         at,
-                        by: ev.author.clone(),
+                        by: shown.to_string(),
                         reason: reason.clone(),
+                    },
+                );
+                true
+            }
+            EventKind::Amended { event, text } => {
+                let times = self.amendments.get(event).map_or(0, |a| a.times) + 1;
+                self.board.amend(*event, text);
+                self.amendments.insert(
+                    *event,
+                    Amendment {
+                        text: text.clone(),
+                        by: shown.to_string(),
+                        at,
+                        id: ev.id,
+                        times,
                     },
                 );
                 true
@@ -669,6 +713,14 @@ impl Incident {
                     r.decision = Decision::Approved;
                 }
             }
+        }
+    }
+
+    /// The text of `ev` as it reads now: an amended entry's latest text.
+    pub fn current_text<'a>(&'a self, ev: &'a Event) -> Option<&'a str> {
+        match self.amendments.get(&ev.id) {
+            Some(a) => Some(&a.text),
+            None => ev.kind.text(),
         }
     }
 

@@ -29,6 +29,7 @@ impl Log {
             at: self.now,
             recorded_at: Some(self.now),
             author: author.into(),
+            persona: None,
             kind,
         });
         id
@@ -142,7 +143,8 @@ fn experiments_move_the_theories_they_test() {
         "ana",
         EventKind::ExperimentOutcome {
             experiment: e,
-            outcome: Outcome::Supports,
+            outcome: Some(Outcome::Supports),
+            verdicts: Vec::new(),
             notes: "errors stopped".into(),
         },
     );
@@ -173,7 +175,8 @@ fn nonsense_is_ignored_and_unknown_kinds_counted() {
         "ana",
         EventKind::ExperimentOutcome {
             experiment: Uuid::nil(),
-            outcome: Outcome::Refutes,
+            outcome: Some(Outcome::Refutes),
+            verdicts: Vec::new(),
             notes: String::new(),
         },
     );
@@ -344,4 +347,177 @@ fn internal_and_external_updates_owe_their_own_next_update_until_resolved() {
     let s = log.state();
     assert_eq!(s.next_updates(), vec![], "resolving stops the countdowns");
     assert_eq!(s.next_update_due(), None);
+}
+
+fn theories_and_experiment(log: &mut Log) -> (Uuid, Uuid, Uuid) {
+    let t1 = log.push(
+        "ana",
+        EventKind::Theory {
+            text: "bad deploy".into(),
+        },
+    );
+    let t2 = log.push(
+        "ana",
+        EventKind::Theory {
+            text: "pool exhausted".into(),
+        },
+    );
+    let e = log.push(
+        "ana",
+        EventKind::Experiment {
+            plan: "roll back pay-3".into(),
+            tests: vec![t1, t2],
+        },
+    );
+    (t1, t2, e)
+}
+
+#[test]
+fn each_theory_moves_with_its_own_verdict() {
+    use crate::domain::event::Verdict;
+    let mut log = declared();
+    let (t1, t2, e) = theories_and_experiment(&mut log);
+    log.push(
+        "ana",
+        EventKind::ExperimentOutcome {
+            experiment: e,
+            outcome: None,
+            verdicts: vec![
+                Verdict {
+                    theory: t1,
+                    outcome: Outcome::Refutes,
+                },
+                Verdict {
+                    theory: t2,
+                    outcome: Outcome::Supports,
+                },
+            ],
+            notes: "old release fails the same".into(),
+        },
+    );
+    let s = log.state();
+    assert_eq!(s.board.theory(t1).unwrap().status, TheoryStatus::Refuted);
+    assert_eq!(s.board.theory(t2).unwrap().status, TheoryStatus::Supported);
+    let exp = s.board.experiment(e).unwrap();
+    assert!(!exp.is_running());
+    assert_eq!(
+        s.board.result_of(exp).as_deref(),
+        Some("refutes T1, supports T2")
+    );
+    let outcome = log.events.last().unwrap();
+    let line = crate::domain::describe::text_in(&s, outcome);
+    assert!(line.starts_with("E1: refutes T1, supports T2"), "{line}");
+}
+
+#[test]
+fn an_old_single_outcome_on_several_theories_moves_none_and_says_so() {
+    let mut log = declared();
+    let (t1, t2, e) = theories_and_experiment(&mut log);
+    // As recorded before per-theory verdicts existed: one outcome for the experiment.
+    log.push(
+        "ana",
+        EventKind::ExperimentOutcome {
+            experiment: e,
+            outcome: Some(Outcome::Supports),
+            verdicts: Vec::new(),
+            notes: String::new(),
+        },
+    );
+    let s = log.state();
+    assert_eq!(s.board.theory(t1).unwrap().status, TheoryStatus::Open);
+    assert_eq!(s.board.theory(t2).unwrap().status, TheoryStatus::Open);
+    let exp = s.board.experiment(e).unwrap();
+    assert_eq!(exp.verdict_on(t1), Some(Outcome::Inconclusive));
+    let result = s.board.result_of(exp).unwrap();
+    assert!(
+        result.contains("outcome recorded before per-theory verdicts"),
+        "{result}"
+    );
+    let report = crate::domain::postmortem::report(&s, &log.events, log.now);
+    assert!(
+        report.contains("outcome recorded before per-theory verdicts"),
+        "{report}"
+    );
+    assert!(!report.contains("SUPPORTED"), "{report}");
+}
+
+#[test]
+fn verdicts_are_read_from_what_a_person_types() {
+    use crate::domain::board::parse_verdicts;
+    let mut log = declared();
+    let (t1, t2, e) = theories_and_experiment(&mut log);
+    let s = log.state();
+    let exp = s.board.experiment(e).unwrap();
+    let (single, v) = parse_verdicts(&s.board, exp, "t1=s, T2=refutes").unwrap();
+    assert_eq!(single, None);
+    assert_eq!(
+        v.iter().map(|v| (v.theory, v.outcome)).collect::<Vec<_>>(),
+        vec![(t1, Outcome::Supports), (t2, Outcome::Refutes)]
+    );
+    let missing = parse_verdicts(&s.board, exp, "T1=supports").unwrap_err();
+    assert!(missing.contains("no verdict for T2"), "{missing}");
+    let bare = parse_verdicts(&s.board, exp, "supports").unwrap_err();
+    assert!(bare.contains("T1=… T2=…"), "{bare}");
+    let typo = parse_verdicts(&s.board, exp, "T1=maybe T2=s").unwrap_err();
+    assert!(typo.contains("`maybe` is not a verdict"), "{typo}");
+    let stranger = parse_verdicts(&s.board, exp, "T9=s").unwrap_err();
+    assert!(stranger.contains("T1, T2"), "{stranger}");
+}
+
+#[test]
+fn an_amended_entry_reads_as_its_latest_text_everywhere() {
+    let mut log = declared();
+    let note = log.push(
+        "bo",
+        EventKind::Note {
+            text: "bo forgot to drain pay-3 first".into(),
+        },
+    );
+    let theory = log.push(
+        "bo",
+        EventKind::Theory {
+            text: "the pool is to blame".into(),
+        },
+    );
+    let s = log.state();
+    let blocking = |s: &Incident, events: &[Event]| {
+        crate::domain::postmortem::blame_check(s, events)
+            .iter()
+            .filter(|f| f.blocking)
+            .count()
+    };
+    assert_eq!(blocking(&s, &log.events), 2);
+    log.push(
+        "bo",
+        EventKind::Amended {
+            event: note,
+            text: "pay-3 was not drained before the deploy: the runbook has no such step".into(),
+        },
+    );
+    log.push(
+        "ana",
+        EventKind::Amended {
+            event: theory,
+            text: "the tokeniser pool is exhausted".into(),
+        },
+    );
+    let s = log.state();
+    assert_eq!(
+        blocking(&s, &log.events),
+        0,
+        "the advice works: amend, W again"
+    );
+    assert_eq!(
+        s.board.theory(theory).unwrap().text,
+        "the tokeniser pool is exhausted"
+    );
+    let ev = log.events.iter().find(|e| e.id == note).unwrap();
+    let line = crate::domain::describe::text_in(&s, ev);
+    assert!(
+        line.starts_with("[amended] pay-3 was not drained"),
+        "{line}"
+    );
+    let report = crate::domain::postmortem::report(&s, &log.events, log.now);
+    assert!(!report.contains("forgot"), "{report}");
+    assert!(report.contains("the runbook has no such step"), "{report}");
 }

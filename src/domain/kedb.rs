@@ -244,6 +244,7 @@ mod tests {
             at: DateTime::<Utc>::UNIX_EPOCH,
             recorded_at: None,
             author: "a".into(),
+            persona: None,
             kind,
         };
         let i1 = Uuid::now_v7();

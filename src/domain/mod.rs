@@ -1,8 +1,10 @@
 //! How warroom runs an incident, in code. Pure: no I/O and no clock reads; time is passed in.
 
+pub mod attention;
 pub mod board;
 pub mod comms;
 pub mod describe;
+pub mod entry;
 pub mod event;
 pub mod fatigue;
 pub mod handover;

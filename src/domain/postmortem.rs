@@ -10,7 +10,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::describe;
-use super::event::{Audience, Event, EventKind, Outcome, Role, TheoryStatus};
+use super::event::{Audience, Event, EventKind, Role, TheoryStatus};
 use super::incident::{Decision, Incident};
 use super::metrics::format_duration;
 
@@ -66,13 +66,15 @@ impl Aliases {
         };
         for ev in events {
             match &ev.kind {
-                EventKind::IncidentDeclared { .. } => note(&ev.author, Some(Role::Ic), &mut joined),
+                EventKind::IncidentDeclared { .. } => {
+                    note(ev.shown_author(), Some(Role::Ic), &mut joined)
+                }
                 EventKind::CommandHandedOver { to, .. } => {
-                    note(&ev.author, None, &mut joined);
+                    note(ev.shown_author(), None, &mut joined);
                     note(to, Some(Role::Ic), &mut joined);
                 }
                 EventKind::RoleAssigned { role, handle } => {
-                    note(&ev.author, None, &mut joined);
+                    note(ev.shown_author(), None, &mut joined);
                     note(handle, Some(*role), &mut joined);
                 }
                 EventKind::ResponderJoined { handle, .. }
@@ -80,10 +82,10 @@ impl Aliases {
                 | EventKind::DutyStarted { handle }
                 | EventKind::DutyEnded { handle }
                 | EventKind::AwakeSince { handle, .. } => {
-                    note(&ev.author, None, &mut joined);
+                    note(ev.shown_author(), None, &mut joined);
                     note(handle, None, &mut joined);
                 }
-                _ => note(&ev.author, None, &mut joined),
+                _ => note(ev.shown_author(), None, &mut joined),
             }
         }
         let mut names = BTreeMap::new();
@@ -173,8 +175,14 @@ static BLAME: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     .collect()
 });
 
-fn free_texts(ev: &Event) -> Vec<&str> {
+/// The free texts of an entry as it reads now: an amended entry's latest text; an
+/// amendment itself is read through the entry it amends.
+fn free_texts<'a>(incident: &'a Incident, ev: &'a Event) -> Vec<&'a str> {
     match &ev.kind {
+        EventKind::Amended { .. } => Vec::new(),
+        EventKind::Note { .. } | EventKind::Observation { .. } | EventKind::Theory { .. } => {
+            incident.current_text(ev).into_iter().collect()
+        }
         EventKind::CommandHandedOver { brief, .. } => {
             let mut v = vec![brief.current_state.as_str()];
             v.extend(brief.next_steps.iter().map(String::as_str));
@@ -224,7 +232,7 @@ pub fn blame_check(incident: &Incident, events: &[Event]) -> Vec<Finding> {
             describe::label(&ev.kind),
             ev.at.format("%H:%M UTC")
         );
-        for text in free_texts(ev) {
+        for text in free_texts(incident, ev) {
             check(spot.clone(), text);
         }
     }
@@ -412,11 +420,9 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
                     .map(|p| format!("T{}", p + 1))
             })
             .collect();
-        let outcome = match e.outcome {
+        let outcome = match b.result_of(e) {
             None => "no outcome recorded".to_string(),
-            Some(Outcome::Supports) => "supported the theory".to_string(),
-            Some(Outcome::Refutes) => "refuted the theory".to_string(),
-            Some(Outcome::Inconclusive) => "was inconclusive".to_string(),
+            Some(r) => r,
         };
         let notes = if e.notes.is_empty() {
             String::new()
@@ -500,7 +506,11 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
     }
 
     let _ = writeln!(w, "\n## Timeline (UTC)\n");
-    for ev in describe::in_time_order(events) {
+    // Amendments show through the entries they amend, which read as their latest text.
+    let story = events
+        .iter()
+        .filter(|e| !matches!(e.kind, EventKind::Amended { .. }));
+    for ev in describe::in_time_order(story) {
         let later = describe::recorded_later(ev)
             .map(|r| format!(" _(recorded {})_", r.format("%H:%M")))
             .unwrap_or_default();
@@ -508,7 +518,7 @@ pub fn report(incident: &Incident, events: &[Event], now: DateTime<Utc>) -> Stri
             w,
             "- {} — {} — {}: {}{later}",
             ev.at.format("%Y-%m-%d %H:%M:%S"),
-            a.of(&ev.author),
+            a.of(ev.shown_author()),
             describe::label(&ev.kind),
             a.scrub(&describe::text_in(incident, ev))
         );

@@ -30,6 +30,7 @@ impl EventKind {
             | EventKind::Note { text: reason }
             | EventKind::Observation { text: reason, .. }
             | EventKind::Theory { text: reason }
+            | EventKind::Amended { text: reason, .. }
             | EventKind::ActionItemAdded { text: reason, .. }
             | EventKind::HealthCheck { summary: reason }
             | EventKind::PrivacyStepDone { note: reason, .. }

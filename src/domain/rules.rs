@@ -82,6 +82,7 @@ impl Incident {
             at,
             recorded_at: None,
             author: author.to_string(),
+            persona: None,
             kind: kind.clone(),
         };
         check(self, &ev, author, &Rules::default())
@@ -188,9 +189,14 @@ pub fn check_sizes(kind: &EventKind) -> Result<(), Refusal> {
             at_most("the plan", plan, TEXT)?;
             few("the experiment's theories", tests.len())
         }
-        EventKind::ExperimentOutcome { notes, .. } | EventKind::PrivacyAssessed { notes, .. } => {
-            at_most("the notes", notes, TEXT)
+        EventKind::ExperimentOutcome {
+            notes, verdicts, ..
+        } => {
+            at_most("the notes", notes, TEXT)?;
+            few("the verdicts", verdicts.len())
         }
+        EventKind::PrivacyAssessed { notes, .. } => at_most("the notes", notes, TEXT),
+        EventKind::Amended { text, .. } => at_most("the text", text, TEXT),
         EventKind::PrivacyStepDone { note, .. } => at_most("the note", note, TEXT),
         EventKind::ChangeRequested { description } => at_most("the description", description, TEXT),
         EventKind::ResponderJoined { handle, skills } => {
@@ -339,6 +345,31 @@ fn check_times(
     }
 }
 
+/// A drill persona (the scripted person an act is shown as) is taken only on a drill, and
+/// must read as a handle. It changes nothing about who may: that is the author's.
+fn check_persona(state: &Incident, ev: &Event) -> Result<(), Refusal> {
+    let Some(p) = &ev.persona else {
+        return Ok(());
+    };
+    non_empty("the persona", p)?;
+    handle_ok("the persona", p)?;
+    if matches!(ev.kind, EventKind::IncidentDeclared { .. }) {
+        return refuse(
+            "an incident is declared in its declarer's own name: send the declaration \
+             without a persona"
+                .into(),
+        );
+    }
+    if !state.summary.drill {
+        return refuse(format!(
+            "only a drill's scripted acts carry a persona ({}), and this incident is not a \
+             drill: record it without one, under your own name",
+            super::describe::visible_line(p)
+        ));
+    }
+    Ok(())
+}
+
 /// Who may do what, for the README and help: (act, who may).
 pub const AUTHORITY: &[(&str, &str)] = &[
     (
@@ -379,6 +410,8 @@ fn allowed_when_closed(kind: &EventKind) -> bool {
             | EventKind::EventRedacted { .. }
             | EventKind::AccessGranted { .. }
             | EventKind::AccessRevoked { .. }
+            | EventKind::Amended { .. }
+            | EventKind::DutyEnded { .. }
     )
 }
 
@@ -404,6 +437,10 @@ fn commander_only(kind: &EventKind) -> Option<&'static str> {
     })
 }
 
+fn refuse<T>(message: String) -> Result<T, Refusal> {
+    Err(Refusal::refused(message))
+}
+
 fn non_empty(what: &str, s: &str) -> Result<(), Refusal> {
     if s.trim().is_empty() {
         Err(Refusal::refused(format!("{what} must not be empty")))
@@ -424,6 +461,7 @@ pub fn check(state: &Incident, ev: &Event, author: &str, rules: &Rules) -> Resul
     }
     check_sizes(kind)?;
     check_times(state, ev, now, rules)?;
+    check_persona(state, ev)?;
     if let EventKind::IncidentDeclared { title, .. } = kind {
         if declared {
             return Err(Refusal::refused("the incident is already declared"));
@@ -436,7 +474,7 @@ pub fn check(state: &Incident, ev: &Event, author: &str, rules: &Rules) -> Resul
     if state.summary.status == Status::Closed && !allowed_when_closed(kind) {
         return Err(Refusal::refused(
             "the incident is closed: reopen it first (a closed incident takes only action \
-             items, known-error links, access changes and redactions)",
+             items, known-error links, access changes, redactions and the end of duty)",
         ));
     }
     authority(state, kind, author, now, rules)?;
@@ -643,15 +681,17 @@ fn workflow(
                 None => Ok(()),
             }
         }
-        EventKind::ExperimentOutcome { experiment, .. } => {
-            match state.board.experiment(*experiment) {
-                None => refused(format!("no experiment {experiment} on this incident")),
-                Some(e) if !e.is_running() => {
-                    refused("that experiment already has an outcome".into())
-                }
-                Some(_) => Ok(()),
-            }
-        }
+        EventKind::ExperimentOutcome {
+            experiment,
+            outcome,
+            verdicts,
+            ..
+        } => match state.board.experiment(*experiment) {
+            None => refused(format!("no experiment {experiment} on this incident")),
+            Some(e) if !e.is_running() => refused("that experiment already has an outcome".into()),
+            Some(e) => check_verdicts(state, e, *outcome, verdicts),
+        },
+        EventKind::Amended { text, .. } => non_empty("the amended text", text),
         EventKind::ChangeRequested { description } => non_empty("the description", description),
         EventKind::ChangeDecided { request, .. } => {
             match state.change_requests.iter().find(|c| c.id == *request) {
@@ -729,6 +769,96 @@ fn workflow(
         }
         _ => Ok(()),
     }
+}
+
+/// An outcome gives each tested theory its own verdict; a single outcome is enough only
+/// for an experiment that tests one theory or none.
+fn check_verdicts(
+    state: &Incident,
+    e: &super::board::Experiment,
+    outcome: Option<super::event::Outcome>,
+    verdicts: &[super::event::Verdict],
+) -> Result<(), Refusal> {
+    let label = |t: uuid::Uuid| state.board.theory_label(t).unwrap_or_else(|| t.to_string());
+    let tested: Vec<String> = e.tests.iter().map(|t| label(*t)).collect();
+    if !verdicts.is_empty() && outcome.is_some() {
+        return refuse("give either one outcome or a verdict per theory, not both".into());
+    }
+    for (i, v) in verdicts.iter().enumerate() {
+        if !e.tests.contains(&v.theory) {
+            return refuse(format!(
+                "the experiment does not test {} (it tests {})",
+                label(v.theory),
+                if tested.is_empty() {
+                    "no theory".to_string()
+                } else {
+                    tested.join(", ")
+                }
+            ));
+        }
+        if verdicts[..i].iter().any(|w| w.theory == v.theory) {
+            return refuse(format!("{} has two verdicts; give one", label(v.theory)));
+        }
+    }
+    match (verdicts.is_empty(), outcome) {
+        (true, None) => refuse("say what the experiment showed: a verdict per theory".into()),
+        (true, Some(_)) if e.tests.len() > 1 => refuse(format!(
+            "the experiment tests {}: give a verdict for each (e.g. {}=supports {}=refutes), \
+             since one outcome for all would move a theory it may contradict",
+            tested.join(" and "),
+            tested[0],
+            tested[1]
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An event acting on an earlier one (a redaction, an amendment) must find it on this
+/// incident, of a kind it applies to; the store (or replica) looks the target up.
+pub fn check_target(
+    state: &Incident,
+    ev: &Event,
+    author: &str,
+    target_id: uuid::Uuid,
+    target: Option<&Event>,
+) -> Result<(), Refusal> {
+    match &ev.kind {
+        EventKind::EventRedacted { .. } => check_redaction_target(state.id(), target_id, target),
+        EventKind::Amended { .. } => check_amend_target(state, author, target_id, target),
+        _ => Ok(()),
+    }
+}
+
+/// Notes, observations and theories can be amended, by whoever wrote them or the IC.
+pub fn check_amend_target(
+    state: &Incident,
+    author: &str,
+    target_id: uuid::Uuid,
+    target: Option<&Event>,
+) -> Result<(), Refusal> {
+    let Some(t) = target.filter(|t| t.incident == state.id()) else {
+        return refuse(format!("no event {target_id} on this incident"));
+    };
+    if !matches!(
+        t.kind,
+        EventKind::Note { .. } | EventKind::Observation { .. } | EventKind::Theory { .. }
+    ) {
+        return refuse(format!(
+            "only notes, observations and theories can be amended, not a {}",
+            super::describe::label(&t.kind)
+        ));
+    }
+    if state.redactions.contains_key(&t.id) {
+        return refuse("that entry is redacted; record a new one instead".into());
+    }
+    let ic = state.commander() == Some(author);
+    if t.author != author && !ic {
+        return Err(Refusal::forbidden(format!(
+            "only {} (who wrote it) or the incident commander can amend it",
+            t.author
+        )));
+    }
+    Ok(())
 }
 
 /// The redaction's target must be an event of this incident that carries text; the store

@@ -39,6 +39,7 @@ impl Log {
             at: self.now,
             recorded_at: Some(self.now),
             author: author.into(),
+            persona: None,
             kind,
         }
     }
@@ -334,4 +335,177 @@ fn a_future_dated_event_does_not_keep_the_commander_alive() {
         reason: "ana is gone".into(),
     };
     assert_eq!(code(log.judge("bo", take)), None);
+}
+
+/// A board with two theories and an experiment testing both; returns (T1, T2, E1).
+fn two_theory_experiment(log: &mut Log) -> (Uuid, Uuid, Uuid) {
+    let t1 = log.push(
+        "bo",
+        EventKind::Theory {
+            text: "the deploy".into(),
+        },
+    );
+    let t2 = log.push(
+        "bo",
+        EventKind::Theory {
+            text: "the pool".into(),
+        },
+    );
+    let e = log.push(
+        "bo",
+        EventKind::Experiment {
+            plan: "roll back pay-3".into(),
+            tests: vec![t1, t2],
+        },
+    );
+    (t1, t2, e)
+}
+
+#[test]
+fn an_experiment_testing_several_theories_needs_a_verdict_for_each() {
+    use crate::domain::event::{Outcome, Verdict};
+    let mut log = Log::declared(false);
+    let (t1, t2, e) = two_theory_experiment(&mut log);
+    let single = EventKind::ExperimentOutcome {
+        experiment: e,
+        outcome: Some(Outcome::Supports),
+        verdicts: vec![],
+        notes: String::new(),
+    };
+    let refusal = log.judge("bo", single).unwrap_err();
+    assert!(refusal.message.contains("T1 and T2"), "{refusal}");
+    let stranger = log.push("bo", EventKind::Theory { text: "dns".into() });
+    let wrong = EventKind::ExperimentOutcome {
+        experiment: e,
+        outcome: None,
+        verdicts: vec![Verdict {
+            theory: stranger,
+            outcome: Outcome::Refutes,
+        }],
+        notes: String::new(),
+    };
+    let refusal = log.judge("bo", wrong).unwrap_err();
+    assert!(refusal.message.contains("does not test T3"), "{refusal}");
+    let twice = EventKind::ExperimentOutcome {
+        experiment: e,
+        outcome: None,
+        verdicts: vec![
+            Verdict {
+                theory: t1,
+                outcome: Outcome::Refutes,
+            },
+            Verdict {
+                theory: t1,
+                outcome: Outcome::Supports,
+            },
+        ],
+        notes: String::new(),
+    };
+    assert!(log.judge("bo", twice).is_err());
+    let each = EventKind::ExperimentOutcome {
+        experiment: e,
+        outcome: None,
+        verdicts: vec![
+            Verdict {
+                theory: t1,
+                outcome: Outcome::Refutes,
+            },
+            Verdict {
+                theory: t2,
+                outcome: Outcome::Supports,
+            },
+        ],
+        notes: String::new(),
+    };
+    assert_eq!(log.judge("bo", each), Ok(()));
+}
+
+#[test]
+fn only_the_author_or_the_ic_amends_and_only_text_entries() {
+    let mut log = Log::declared(false);
+    let note = log.push(
+        "bo",
+        EventKind::Note {
+            text: "cy broke it".into(),
+        },
+    );
+    let role = log.push(
+        "ana",
+        EventKind::RoleAssigned {
+            role: Role::Ol,
+            handle: "bo".into(),
+        },
+    );
+    let state = log.state();
+    let find = |id: Uuid| log.events.iter().find(|e| e.id == id);
+    assert!(check_amend_target(&state, "bo", note, find(note)).is_ok());
+    assert!(
+        check_amend_target(&state, "ana", note, find(note)).is_ok(),
+        "the IC"
+    );
+    let other = check_amend_target(&state, "cy", note, find(note)).unwrap_err();
+    assert_eq!(other.code, RefusalCode::Forbidden);
+    assert!(other.message.contains("bo"), "{other}");
+    assert!(check_amend_target(&state, "ana", role, find(role)).is_err());
+    assert!(check_amend_target(&state, "ana", Uuid::now_v7(), None).is_err());
+    let empty = EventKind::Amended {
+        event: note,
+        text: "  ".into(),
+    };
+    assert!(log.judge("bo", empty).is_err());
+    log.push(
+        "ana",
+        EventKind::EventRedacted {
+            event: note,
+            reason: "names a person".into(),
+        },
+    );
+    let state = log.state();
+    let target = log.events.iter().find(|e| e.id == note);
+    assert!(check_amend_target(&state, "bo", note, target).is_err());
+}
+
+#[test]
+fn a_persona_only_on_a_drill_and_only_a_handle() {
+    let with_persona = |log: &Log, persona: &str| {
+        let mut e = log.event("ana", EventKind::Note { text: "n".into() });
+        e.persona = Some(persona.into());
+        check(&log.state(), &e, "ana", &Rules::default())
+    };
+    let log = Log::declared(false);
+    let refused = with_persona(&log, "ops1").unwrap_err();
+    assert_eq!(refused.code, RefusalCode::Refused);
+    assert!(refused.message.contains("not a drill"), "{refused}");
+
+    let mut drill = Log {
+        id: Uuid::now_v7(),
+        events: Vec::new(),
+        now: log.now,
+    };
+    drill.push(
+        "ana",
+        EventKind::IncidentDeclared {
+            title: "Practice".into(),
+            severity: Severity::MINOR,
+            summary: String::new(),
+            drill: true,
+            restricted: false,
+        },
+    );
+    assert_eq!(with_persona(&drill, "ops1"), Ok(()));
+    assert!(with_persona(&drill, "two words").is_err());
+    assert!(with_persona(&drill, "").is_err());
+    // Authority stays the author's: a persona does not make an IC act anyone's.
+    let mut e = drill.event(
+        "bo",
+        EventKind::SeverityChanged {
+            severity: Severity::MAJOR,
+            reason: String::new(),
+        },
+    );
+    e.persona = Some("ana".into());
+    assert_eq!(
+        code(check(&drill.state(), &e, "bo", &Rules::default())),
+        Some(RefusalCode::Forbidden)
+    );
 }

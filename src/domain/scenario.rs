@@ -220,6 +220,7 @@ mod tests {
                     at: e.at,
                     recorded_at: None,
                     author: e.author.clone(),
+                    persona: None,
                     kind: e.kind.clone(),
                 });
             }
@@ -246,6 +247,7 @@ mod tests {
                     at: e.at,
                     recorded_at: None,
                     author: e.author.clone(),
+                    persona: None,
                     kind: e.kind.clone(),
                 })
                 .collect::<Vec<_>>(),

@@ -257,6 +257,7 @@ mod template_tests {
             at: now,
             recorded_at: None,
             author: "ana".into(),
+            persona: None,
             kind: crate::domain::event::EventKind::IncidentDeclared {
                 title: "Card payments failing".into(),
                 severity: Severity::MAJOR,

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use super::auth::Caller;
 use super::error::{ErrorBody, ErrorDetail};
 use super::routes;
+use crate::domain::attention::{Attention, Handed, Requests};
 use crate::domain::event::{Stage, Status};
 use crate::domain::incident::IncidentSummary;
 
@@ -48,6 +49,9 @@ impl Modify for BearerAuth {
         ErrorBody,
         ErrorDetail,
         IncidentSummary,
+        Attention,
+        Requests,
+        Handed,
         Stage,
         Status,
         routes::Health,

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -312,6 +312,7 @@ pub async fn declare(
     let mut events = vec![NewEvent {
         id: req.id,
         at,
+        persona: None,
         kind: EventKind::IncidentDeclared {
             title: req.title.trim().to_string(),
             severity,
@@ -324,6 +325,7 @@ pub async fn declare(
         events.push(NewEvent {
             id: started_event_id(req.id),
             at: start,
+            persona: None,
             kind: EventKind::ImpactStarted {},
         });
     }
@@ -346,10 +348,38 @@ pub async fn declare(
     Ok((status, Json(summary)).into_response())
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Long-poll: when the list is still the one `known` names, wait up to this many
+    /// seconds for any incident to change before answering.
+    #[param(minimum = 0, maximum = 60, example = 30)]
+    pub wait: Option<u64>,
+    /// The `ETag` of the list the caller already holds, as it was answered (quoted or
+    /// not); any other value answers at once.
+    pub known: Option<String>,
+}
+
+/// The caller's list as it is answered, and its version: a hash of those bytes.
+async fn list_body(state: &AppState, caller: &Caller) -> Result<(Vec<u8>, String), ApiError> {
+    let list = visible(state.store.incidents().await?, caller);
+    let body = serde_json::to_vec(&list)
+        .map_err(|e| ApiError::unavailable(format!("the list could not be written: {e}")))?;
+    let hash = Sha256::digest(&body);
+    let tag: String = hash[..16].iter().map(|b| format!("{b:02x}")).collect();
+    Ok((body, tag))
+}
+
 #[utoipa::path(
     get, path = "/api/v1/incidents",
+    params(ListQuery),
     responses(
-        (status = 200, description = "the incidents the caller may see", body = [IncidentSummary]),
+        (status = 200, description = "the incidents the caller may see; with `wait` and a \
+            current `known`, once one of them changes or the wait is over (then the same \
+            list again)", body = [IncidentSummary],
+            headers(("ETag" = String, description = "the version of this list for this caller; \
+                pass it back as `known` to wait for the next"))),
+        (status = 400, description = "a query parameter out of range", body = ErrorBody),
         (status = 401, description = "no valid token", body = ErrorBody),
         (status = 503, description = "the database is unavailable", body = ErrorBody)
     ),
@@ -358,8 +388,50 @@ pub async fn declare(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<IncidentSummary>>, ApiError> {
-    Ok(Json(visible(state.store.incidents().await?, &caller)))
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) =
+        query.map_err(|e| ApiError::bad_request(format!("bad query: {}", e.body_text())))?;
+    let wait = q.wait.unwrap_or(0);
+    if wait > MAX_WAIT_SECS {
+        return Err(ApiError::bad_request(format!(
+            "`wait` must be from 0 to {MAX_WAIT_SECS} seconds"
+        )));
+    }
+    let known = q.known.as_deref().map(|k| {
+        let k = k.trim();
+        let k = k.strip_prefix("W/").unwrap_or(k);
+        k.trim_matches('"').to_string()
+    });
+    // Subscribe before reading, so a change between the read and the wait still wakes us.
+    let mut wake = state.wake.subscribe_all();
+    wake.borrow_and_update();
+    let (mut body, mut tag) = list_body(&state, &caller).await?;
+    if wait > 0 && known.as_deref() == Some(tag.as_str()) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+        let mut shutdown = state.shutdown.clone();
+        loop {
+            tokio::select! {
+                changed = wake.changed() => if changed.is_err() { break },
+                _ = tokio::time::sleep_until(deadline) => break,
+                _ = shutdown.changed() => break,
+            }
+            // A change the caller may not see (a restricted incident) leaves their list as
+            // it was: keep waiting.
+            (body, tag) = list_body(&state, &caller).await?;
+            if known.as_deref() != Some(tag.as_str()) {
+                break;
+            }
+        }
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::ETAG, format!("\"{tag}\"")),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// The folded state of an incident, as the console shows it, with its digest.
@@ -533,6 +605,10 @@ pub struct NewEventBody {
     pub kind: String,
     /// When it happened, if not now; back-dating is normal.
     pub at: Option<DateTime<Utc>>,
+    /// On a drill only: the scripted person whose act this is, shown in place of the
+    /// author (who is still the token's handle, and whose role decides what is allowed).
+    #[schema(pattern = "^[^\\s]{1,64}$", example = "ops1")]
+    pub persona: Option<String>,
 }
 
 /// An event of an append, and whether it left its time to the server.
@@ -559,6 +635,16 @@ fn parse_new_event(
     for key in ["author", "seq", "recorded_at"] {
         m.remove(key);
     }
+    // A drill's scripted person; the rule book says whether the incident takes one.
+    let persona = match m.remove("persona") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(p)) => Some(p),
+        Some(_) => {
+            return Err(ApiError::invalid(format!(
+                "{what}: `persona` must be a string (a drill's scripted handle)"
+            )));
+        }
+    };
     let type_name = match m.remove("type") {
         Some(Value::String(t)) => t,
         Some(_) => {
@@ -579,7 +665,15 @@ fn parse_new_event(
     }
     let kind = EventKind::from_parts(&type_name, m)
         .map_err(|e| ApiError::invalid(format!("{what}: {e}")))?;
-    Ok((NewEvent { id, at, kind }, timeless))
+    Ok((
+        NewEvent {
+            id,
+            at,
+            persona,
+            kind,
+        },
+        timeless,
+    ))
 }
 
 #[utoipa::path(

@@ -24,6 +24,8 @@ pub use sqlite::SqliteStore;
 pub struct NewEvent {
     pub id: Uuid,
     pub at: DateTime<Utc>,
+    /// The drill persona the event is recorded for (see [`Event::persona`]).
+    pub persona: Option<String>,
     pub kind: EventKind,
 }
 
@@ -259,6 +261,7 @@ pub fn plan_append(
             at: ev.at,
             recorded_at: Some(now),
             author: author.to_string(),
+            persona: ev.persona.clone(),
             kind: ev.kind.clone(),
         };
         let refuse = |refusal: Refusal| StoreError::Refused {
@@ -266,13 +269,14 @@ pub fn plan_append(
             refusal,
         };
         rules::check(state, &event, author, rules).map_err(refuse)?;
-        if let EventKind::EventRedacted { event: target, .. } = &event.kind {
-            let found = match to_insert.iter().find(|e| e.id == *target) {
+        if let Some(target) = event.kind.refers_to() {
+            let found = match to_insert.iter().find(|e| e.id == target) {
                 Some(e) => Some(e.clone()),
-                None => stored(*target)?,
+                None => stored(target)?,
             };
-            rules::check_redaction_target(incident, *target, found.as_ref()).map_err(refuse)?;
-            if let Some(found) = found
+            rules::check_target(state, &event, author, target, found.as_ref()).map_err(refuse)?;
+            if let EventKind::EventRedacted { .. } = &event.kind
+                && let Some(found) = found
                 && let Some(clean) = found.kind.scrubbed()
             {
                 scrub.push((found, clean));
@@ -310,6 +314,12 @@ fn difference(stored: &Event, incident: Uuid, author: &str, new: &NewEvent) -> O
     }
     if stored.kind.type_name() != new.kind.type_name() {
         return Some(format!("a {}", stored.kind.type_name()));
+    }
+    if stored.persona != new.persona {
+        return Some(match &stored.persona {
+            Some(p) => format!("for the persona {p}"),
+            None => "without a persona".into(),
+        });
     }
     if stored.at != crate::domain::event::truncate_micros(new.at) {
         return Some(format!(

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::sqlite_log::{append_in, event_in, kind_from_row, save_summary, scrub_in};
+use super::sqlite_log::{append_in, body_of, event_in, kind_from_row, save_summary, scrub_in};
 use super::{Accepted, NewEvent, SqliteStore, StoreError};
 use crate::domain::event::EventKind;
 use crate::domain::event::{Event, format_time};
@@ -70,6 +70,7 @@ fn pending_in(conn: &Connection, incident: Option<Uuid>) -> Result<Vec<Pending>,
     for row in rows {
         let (id, inc, at, author, type_name, body, error, attempts, acked_seq) =
             row.map_err(StoreError::db)?;
+        let (kind, persona) = kind_from_row(&type_name, &body);
         let parse_id = |s: &str| {
             Uuid::parse_str(s).map_err(|e| StoreError::Invalid(format!("outbox id `{s}`: {e}")))
         };
@@ -83,7 +84,8 @@ fn pending_in(conn: &Connection, incident: Option<Uuid>) -> Result<Vec<Pending>,
                     .map_err(|e| StoreError::Invalid(format!("outbox time `{at}`: {e}")))?,
                 recorded_at: None,
                 author,
-                kind: kind_from_row(&type_name, &body),
+                persona,
+                kind,
             },
             rejected: error,
             attempts,
@@ -111,7 +113,7 @@ impl SqliteStore {
                 )
                 .map_err(StoreError::db)?;
             for ev in &events {
-                let body = serde_json::to_string(&ev.kind.fields()).map_err(StoreError::db)?;
+                let body = body_of(&ev.kind, ev.persona.as_deref())?;
                 stmt.execute(params![
                     ev.id.to_string(),
                     incident.to_string(),
@@ -146,6 +148,7 @@ impl SqliteStore {
                 let new = NewEvent {
                     id: ev.id,
                     at: ev.at,
+                    persona: ev.persona.clone(),
                     kind: ev.kind.clone(),
                 };
                 let result: Result<Vec<Accepted>, StoreError> =
@@ -316,7 +319,7 @@ fn mirror_in(conn: &Connection, incident: Uuid, events: &[Event]) -> Result<Mirr
             out.gap = true;
             break;
         }
-        let body = serde_json::to_string(&ev.kind.fields()).map_err(StoreError::db)?;
+        let body = body_of(&ev.kind, ev.persona.as_deref())?;
         insert
             .execute(params![
                 incident.to_string(),

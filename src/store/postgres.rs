@@ -13,7 +13,7 @@ use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row, Transaction};
 use uuid::Uuid;
 
-use super::sqlite_log::kind_from_row;
+use super::sqlite_log::{body_of, kind_from_row};
 use super::{
     Accepted, AppendHook, Folded, Judge, NewEvent, Store, StoreError, TokenInfo, catch_up, plan_on,
     resume,
@@ -23,7 +23,13 @@ use crate::domain::event::{Event, EventKind};
 use crate::domain::incident::{Incident, IncidentSummary};
 use crate::domain::rules::Rules;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/0001_init.sql"),
+    include_str!("migrations/postgres/0002_refold_summaries.sql"),
+];
+/// Schema versions after whose migration every stored summary is folded again from its
+/// events, because the summary gained fields SQL cannot fill in.
+const REFOLD_AT: &[usize] = &[2];
 const CHANNEL: &str = "warroom_events";
 /// An incident's events after a seq, in order, at most a limit.
 const EVENTS_AFTER: &str = "SELECT seq, id, at, recorded_at, author, type, body FROM events \
@@ -118,6 +124,9 @@ impl PgStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+            if REFOLD_AT.contains(&(i + 1)) {
+                Self::refold_summaries(&mut tx).await?;
+            }
             sqlx::query("INSERT INTO warroom_schema (version) VALUES ($1)")
                 .bind((i + 1) as i32)
                 .execute(&mut *tx)
@@ -125,6 +134,36 @@ impl PgStore {
                 .map_err(db)?;
         }
         tx.commit().await.map_err(db)
+    }
+
+    /// Folds every incident's summary again from its stored events, in the migration's
+    /// transaction. A placeholder row with no events is left alone.
+    async fn refold_summaries(tx: &mut Transaction<'_, Postgres>) -> Result<(), StoreError> {
+        let ids: Vec<Uuid> = sqlx::query("SELECT id FROM incidents")
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()
+            .map_err(db)?;
+        for id in ids {
+            let events = Self::events_tx(tx, id, 0, i64::MAX).await?;
+            if events.is_empty() {
+                continue;
+            }
+            let mut summary = IncidentSummary::new(id);
+            for ev in &events {
+                summary.apply(ev);
+            }
+            sqlx::query("UPDATE incidents SET summary = $2 WHERE id = $1")
+                .bind(id)
+                .bind(serde_json::to_string(&summary).map_err(StoreError::db)?)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+        }
+        Ok(())
     }
 
     async fn append_tx(
@@ -206,7 +245,7 @@ impl PgStore {
             return Ok(plan.accepted);
         }
         for ev in &plan.to_insert {
-            let body = serde_json::to_string(&ev.kind.fields()).map_err(StoreError::db)?;
+            let body = body_of(&ev.kind, ev.persona.as_deref())?;
             sqlx::query(
                 "INSERT INTO events (incident, seq, id, at, recorded_at, author, type, body) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -226,7 +265,7 @@ impl PgStore {
         folded.last_id = plan.to_insert.last().map(|e| e.id);
         if !plan.scrub.is_empty() {
             for (target, clean) in &plan.scrub {
-                let body = serde_json::to_string(&clean.fields()).map_err(StoreError::db)?;
+                let body = body_of(clean, target.persona.as_deref())?;
                 // Updated in place; the old row version is dead from this commit on and
                 // goes at the next VACUUM (see the README on redaction).
                 sqlx::query("UPDATE events SET body = $3 WHERE id = $1 AND incident = $2")
@@ -336,6 +375,7 @@ impl PgStore {
 fn event_from_row(incident: Uuid, r: &sqlx::postgres::PgRow) -> Result<Event, StoreError> {
     let type_name: String = r.try_get("type").map_err(db)?;
     let body: String = r.try_get("body").map_err(db)?;
+    let (kind, persona) = kind_from_row(&type_name, &body);
     Ok(Event {
         id: r.try_get("id").map_err(db)?,
         incident,
@@ -343,7 +383,8 @@ fn event_from_row(incident: Uuid, r: &sqlx::postgres::PgRow) -> Result<Event, St
         at: r.try_get("at").map_err(db)?,
         recorded_at: Some(r.try_get("recorded_at").map_err(db)?),
         author: r.try_get("author").map_err(db)?,
-        kind: kind_from_row(&type_name, &body),
+        persona,
+        kind,
     })
 }
 

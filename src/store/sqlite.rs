@@ -34,7 +34,12 @@ use std::collections::HashMap;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_init.sql"),
     include_str!("migrations/sqlite/0002_outbox_ack.sql"),
+    include_str!("migrations/sqlite/0003_refold_summaries.sql"),
 ];
+
+/// Schema versions after whose migration every stored summary is folded again from its
+/// events, because the summary gained fields SQL cannot fill in.
+const REFOLD_AT: &[usize] = &[3];
 
 struct Inner {
     path: PathBuf,
@@ -161,10 +166,35 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
                 i + 1
             ))
         })?;
+        if REFOLD_AT.contains(&(i + 1)) {
+            refold_summaries(&tx)?;
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)
             .map_err(StoreError::db)?;
     }
     tx.commit().map_err(StoreError::db)
+}
+
+/// Folds every incident's summary again from its stored events, in the migration's
+/// transaction. An incident with no stored event (a replica's placeholder) is left alone.
+fn refold_summaries(conn: &Connection) -> Result<(), StoreError> {
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM incidents")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(StoreError::db)?;
+    for id in ids {
+        let id = super::sqlite_log::parse_uuid(&id)?;
+        let events = events_in(conn, id, 0, usize::MAX)?;
+        if events.is_empty() {
+            continue;
+        }
+        let mut summary = IncidentSummary::new(id);
+        for ev in &events {
+            summary.apply(ev);
+        }
+        super::sqlite_log::save_summary(conn, &summary, summary.last_seq, true)?;
+    }
+    Ok(())
 }
 
 impl SqliteStore {

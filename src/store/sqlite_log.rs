@@ -21,7 +21,7 @@ pub(crate) fn scrub_in(
     clean: &EventKind,
 ) -> Result<(), StoreError> {
     let target = original.id;
-    let body = serde_json::to_string(&clean.fields()).map_err(StoreError::db)?;
+    let body = body_of(clean, original.persona.as_deref())?;
     conn.prepare_cached("UPDATE events SET body = ?3 WHERE id = ?1 AND incident = ?2")
         .and_then(|mut s| s.execute(params![target.to_string(), incident.to_string(), body]))
         .map_err(StoreError::db)?;
@@ -47,14 +47,32 @@ pub(super) fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
         .map_err(|e| StoreError::Invalid(format!("stored id `{s}` does not parse: {e}")))
 }
 
-/// Rebuilds a kind from stored columns; a stored body this version cannot read is shown as
-/// unknown rather than failing the whole read.
-pub(crate) fn kind_from_row(type_name: &str, body: &str) -> EventKind {
-    let fields: Map<String, Value> = serde_json::from_str(body).unwrap_or_default();
-    EventKind::from_parts(type_name, fields.clone()).unwrap_or(EventKind::Unknown {
+/// Where the `body` column keeps a drill persona, beside the kind's own fields (no kind
+/// has a field of that name: it is an envelope key).
+const PERSONA: &str = "persona";
+
+/// What the `body` column holds: the kind's fields, and the drill persona if there is one.
+pub(crate) fn body_of(kind: &EventKind, persona: Option<&str>) -> Result<String, StoreError> {
+    let mut fields = kind.fields();
+    if let Some(p) = persona {
+        fields.insert(PERSONA.into(), Value::String(p.to_string()));
+    }
+    serde_json::to_string(&fields).map_err(StoreError::db)
+}
+
+/// Rebuilds a kind and its drill persona from stored columns; a stored body this version
+/// cannot read is shown as unknown rather than failing the whole read.
+pub(crate) fn kind_from_row(type_name: &str, body: &str) -> (EventKind, Option<String>) {
+    let mut fields: Map<String, Value> = serde_json::from_str(body).unwrap_or_default();
+    let persona = match fields.remove(PERSONA) {
+        Some(Value::String(p)) => Some(p),
+        _ => None,
+    };
+    let kind = EventKind::from_parts(type_name, fields.clone()).unwrap_or(EventKind::Unknown {
         kind: type_name.to_string(),
         fields,
-    })
+    });
+    (kind, persona)
 }
 
 /// The incident's folded state as of its newest stored event: the kept one caught up, or
@@ -175,7 +193,7 @@ pub(crate) fn append_in(
         .map_err(StoreError::db)?;
     let (incident_text, recorded) = (incident.to_string(), format_time(now));
     for ev in &plan.to_insert {
-        let body = serde_json::to_string(&ev.kind.fields()).map_err(StoreError::db)?;
+        let body = body_of(&ev.kind, ev.persona.as_deref())?;
         insert
             .execute(params![
                 incident_text,
@@ -268,6 +286,7 @@ pub(crate) fn events_in(
     let mut out = Vec::new();
     for row in rows {
         let (seq, id, at, recorded_at, author, type_name, body) = row.map_err(StoreError::db)?;
+        let (kind, persona) = kind_from_row(&type_name, &body);
         out.push(Event {
             id: parse_uuid(&id)?,
             incident,
@@ -275,7 +294,8 @@ pub(crate) fn events_in(
             at: parse_time(&at)?,
             recorded_at: Some(parse_time(&recorded_at)?),
             author,
-            kind: kind_from_row(&type_name, &body),
+            persona,
+            kind,
         });
     }
     Ok(out)

@@ -16,6 +16,7 @@ fn declare(id: Uuid, at: DateTime<Utc>) -> NewEvent {
     NewEvent {
         id,
         at,
+        persona: None,
         kind: EventKind::IncidentDeclared {
             title: "Checkout errors".into(),
             severity: Severity::MAJOR,
@@ -30,6 +31,7 @@ fn note(text: &str, at: DateTime<Utc>) -> NewEvent {
     NewEvent {
         id: Uuid::now_v7(),
         at,
+        persona: None,
         kind: EventKind::Note { text: text.into() },
     }
 }
@@ -138,4 +140,36 @@ fn concurrent_writers_get_unique_contiguous_seqs() {
         .filter_map(|e| e.seq)
         .collect();
     assert_eq!(seqs, (1..=401).collect::<Vec<_>>());
+}
+
+#[test]
+fn summaries_written_before_attention_existed_are_refolded_on_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    let store = SqliteStore::open(&path, clock()).unwrap();
+    let inc = Uuid::now_v7();
+    let t = store.now();
+    let mut assign = note("-", t);
+    assign.kind = EventKind::RoleAssigned {
+        role: crate::domain::event::Role::Cl,
+        handle: "bo".into(),
+    };
+    store
+        .append_blocking(inc, "ana", vec![declare(inc, t), assign])
+        .unwrap();
+    let folded = store.incidents_blocking().unwrap().remove(0);
+    assert!(!folded.attention.is_empty(), "{folded:?}");
+    drop(store);
+
+    // As an older warroom left the file: schema v2, the summary without the new fields.
+    let mut old = serde_json::to_value(&folded).unwrap();
+    old.as_object_mut().unwrap().remove("attention");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute("UPDATE incidents SET summary = ?1", [old.to_string()])
+        .unwrap();
+    conn.pragma_update(None, "user_version", 2).unwrap();
+    drop(conn);
+
+    let store = SqliteStore::open(&path, clock()).unwrap();
+    assert_eq!(store.incidents_blocking().unwrap(), vec![folded]);
 }

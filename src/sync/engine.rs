@@ -18,12 +18,17 @@ use uuid::Uuid;
 use super::remote::{Remote, RemoteError};
 use crate::clock::Clock;
 use crate::domain::event::{EventKind, format_time};
+use crate::domain::incident::IncidentSummary;
 use crate::store::outbox::{Mirrored, Pending};
 use crate::store::{NewEvent, SqliteStore, Store, StoreError};
 
 const PUSH_BATCH: usize = 500;
 const PULL_PAGE: usize = 5000;
 const LAST_SYNC: &str = "last_sync";
+/// How long the console's long-polls wait on the server.
+const POLL_WAIT: Duration = Duration::from_secs(25);
+/// How often the list is asked again of a server that cannot long-poll it.
+const LIST_EVERY: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -196,6 +201,7 @@ impl Syncer {
             .map(|p| NewEvent {
                 id: p.event.id,
                 at: p.event.at,
+                persona: p.event.persona.clone(),
                 kind: p.event.kind.clone(),
             })
             .collect();
@@ -281,17 +287,27 @@ impl Syncer {
     /// Pulls every incident the server has, each up to date.
     pub async fn pull_all(&self) -> Result<usize, SyncError> {
         let remote = self.remote.incidents().await?;
-        let mut applied = 0;
-        for summary in remote {
+        let pulled = self.pull_listed(&remote).await?;
+        Ok(pulled.iter().map(|(_, n)| n).sum())
+    }
+
+    /// Brings every incident of the server's `list` up to date here; answers each incident
+    /// that got events, with how many.
+    async fn pull_listed(&self, list: &[IncidentSummary]) -> Result<Vec<(Uuid, usize)>, SyncError> {
+        let mut pulled = Vec::new();
+        for summary in list {
             let local = self.local_last_seq(summary.id).await?;
             if summary.last_seq > local {
-                applied += self.pull(summary.id, Duration::ZERO).await?.applied;
+                let applied = self.pull(summary.id, Duration::ZERO).await?.applied;
+                if applied > 0 {
+                    pulled.push((summary.id, applied));
+                }
             }
         }
         self.store
             .set_sync_value(LAST_SYNC, format_time(self.clock.now()))
             .await?;
-        Ok(applied)
+        Ok(pulled)
     }
 
     /// Push everything, then pull everything.
@@ -317,8 +333,11 @@ impl Syncer {
     }
 
     /// The console's background sync: pushes when told (`kick`) and on a backoff after
-    /// failures, long-polls the focused incident, refreshes the list now and then. Sends
-    /// the id of every incident that changed on `changed`, and the link on `status`.
+    /// failures, long-polls the focused incident and the incident list at once (the list
+    /// answers as soon as any incident the server has changes, so every incident stays
+    /// current within moments). Sends the id of every incident that changed on `changed`,
+    /// and the link on `status`. A server that does not version its list (an older one)
+    /// is listed again every `LIST_EVERY` instead.
     pub async fn run(
         self: Arc<Self>,
         kick: Arc<Notify>,
@@ -332,6 +351,8 @@ impl Syncer {
         if let Ok(s) = self.status(Link::Connecting).await {
             status.send_replace(s);
         }
+        // The version (ETag) of the server's list this replica has caught up with.
+        let mut known: Option<String> = None;
         let mut last_list = None::<tokio::time::Instant>;
         loop {
             let round = async {
@@ -345,17 +366,14 @@ impl Syncer {
                 // After a failure (a long-poll included) the round must reach the server,
                 // or a console with nothing to push would report Connected and retry at once.
                 let due = failures > 0
-                    || last_list.is_none_or(|t: tokio::time::Instant| {
-                        t.elapsed() > Duration::from_secs(30)
-                    });
+                    || known.is_none()
+                        && last_list.is_none_or(|t: tokio::time::Instant| t.elapsed() > LIST_EVERY);
                 if due {
-                    let before = Store::incidents(&self.store).await?;
-                    if self.pull_all().await? > 0 {
-                        let after = Store::incidents(&self.store).await?;
-                        for s in after.iter().filter(|s| !before.contains(s)) {
-                            let _ = changed.send(s.id);
-                        }
+                    let (list, tag) = self.remote.incidents_after(None, Duration::ZERO).await?;
+                    for (id, _) in self.pull_listed(&list).await? {
+                        let _ = changed.send(id);
                     }
+                    known = tag;
                     last_list = Some(tokio::time::Instant::now());
                 }
                 Ok::<(), SyncError>(())
@@ -392,42 +410,61 @@ impl Syncer {
             if let Ok(s) = self.status(link.clone()).await {
                 status.send_replace(s);
             }
-            // Connected: wait on the focused incident (a long-poll) or a kick; else back off.
-            let focused = *focus.borrow_and_update();
-            if failures == 0
-                && let Some(id) = focused
-            {
-                let polled = tokio::select! {
-                    got = self.pull(id, Duration::from_secs(25)) => Some(got),
-                    _ = kick.notified() => None,
-                    _ = focus.changed() => None,
-                };
-                match polled {
-                    Some(Ok(m)) => {
-                        poll_failures = 0;
-                        if m.applied > 0 {
-                            let _ = changed.send(id);
-                        }
-                    }
-                    Some(Err(e)) => {
-                        // The rest of the link may be fine (an incident this server does not
-                        // have, say): pause before asking again rather than spin.
-                        poll_failures += 1;
-                        failures = failures.max(1);
-                        tracing::warn!("long-poll of {id}: {e}");
-                        tokio::select! {
-                            _ = tokio::time::sleep(backoff(poll_failures)) => {}
-                            _ = kick.notified() => {}
-                            _ = focus.changed() => {}
-                        }
-                    }
-                    None => {}
-                }
-            } else {
+            if failures > 0 {
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = kick.notified() => {}
                     _ = focus.changed() => {}
+                }
+                continue;
+            }
+            // Connected: wait on the focused incident and on the list (long-polls), or a kick.
+            let focused = *focus.borrow_and_update();
+            let incident_poll = async {
+                match focused {
+                    Some(id) => (id, self.pull(id, POLL_WAIT).await),
+                    None => std::future::pending().await,
+                }
+            };
+            let list_poll = async {
+                match known.as_deref() {
+                    Some(k) => self.remote.incidents_after(Some(k), POLL_WAIT).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let polled = tokio::select! {
+                (id, got) = incident_poll => Some(got.map(|m| {
+                    if m.applied > 0 {
+                        let _ = changed.send(id);
+                    }
+                })),
+                got = list_poll => Some(match got {
+                    Ok((list, tag)) => self.pull_listed(&list).await.map(|pulled| {
+                        for (id, _) in pulled {
+                            let _ = changed.send(id);
+                        }
+                        known = tag;
+                    }),
+                    Err(e) => Err(e.into()),
+                }),
+                _ = kick.notified() => None,
+                _ = focus.changed() => None,
+                _ = tokio::time::sleep(LIST_EVERY), if known.is_none() => None,
+            };
+            match polled {
+                None => {}
+                Some(Ok(())) => poll_failures = 0,
+                Some(Err(e)) => {
+                    // The rest of the link may be fine (an incident this server does not
+                    // have, say): pause before asking again rather than spin.
+                    poll_failures += 1;
+                    failures = failures.max(1);
+                    tracing::warn!("long-poll: {e}");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff(poll_failures)) => {}
+                        _ = kick.notified() => {}
+                        _ = focus.changed() => {}
+                    }
                 }
             }
         }

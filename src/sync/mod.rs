@@ -433,13 +433,23 @@ impl Replica {
     ) -> Result<Recorded, ReplicaError> {
         let view = self.view(incident)?;
         for ev in &events {
-            if let EventKind::EventRedacted { event: target, .. } = &ev.kind {
+            if let Some(target) = ev.kind.refers_to() {
                 let found = view
                     .confirmed
                     .iter()
                     .chain(view.pending.iter().map(|p| &p.event))
-                    .find(|e| e.id == *target);
-                crate::domain::rules::check_redaction_target(incident, *target, found)
+                    .find(|e| e.id == target);
+                let probe = Event {
+                    id: ev.id,
+                    incident,
+                    seq: None,
+                    at: ev.at,
+                    recorded_at: None,
+                    author: author.to_string(),
+                    persona: ev.persona.clone(),
+                    kind: ev.kind.clone(),
+                };
+                crate::domain::rules::check_target(&view.state, &probe, author, target, found)
                     .map_err(|r| ReplicaError::Refused(r.to_string()))?;
             }
         }
@@ -466,6 +476,7 @@ impl Replica {
                     Uuid::now_v7()
                 },
                 at,
+                persona: None,
                 kind,
             })
             .collect();
@@ -549,6 +560,7 @@ impl Replica {
             let declare = NewEvent {
                 id: KEDB_ID,
                 at: now,
+                persona: None,
                 kind: EventKind::IncidentDeclared {
                     title: KEDB_TITLE.into(),
                     severity: Severity::MINOR,
@@ -573,18 +585,19 @@ fn check_all(
     events: &[NewEvent],
 ) -> Result<(), ReplicaError> {
     for ev in events {
-        state
-            .check(author, ev.at, &ev.kind)
-            .map_err(|r| ReplicaError::Refused(r.to_string()))?;
-        state.apply(&Event {
+        let event = Event {
             id: ev.id,
             incident,
             seq: None,
             at: ev.at,
             recorded_at: None,
             author: author.to_string(),
+            persona: ev.persona.clone(),
             kind: ev.kind.clone(),
-        });
+        };
+        crate::domain::rules::check(state, &event, author, &Default::default())
+            .map_err(|r| ReplicaError::Refused(r.to_string()))?;
+        state.apply(&event);
     }
     Ok(())
 }

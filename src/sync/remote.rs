@@ -154,6 +154,15 @@ impl Remote {
         req: reqwest::RequestBuilder,
         timeout: Duration,
     ) -> Result<Value, RemoteError> {
+        self.answer_tagged(req, timeout).await.map(|(v, _)| v)
+    }
+
+    /// The answer with its `ETag` header, when it has one.
+    async fn answer_tagged(
+        &self,
+        req: reqwest::RequestBuilder,
+        timeout: Duration,
+    ) -> Result<(Value, Option<String>), RemoteError> {
         let resp = req
             .bearer_auth(&self.token)
             .timeout(timeout)
@@ -173,6 +182,11 @@ impl Remote {
                 }
             })?;
         let status = resp.status();
+        let tag = resp
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let is_json = resp
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -198,9 +212,11 @@ impl Remote {
                 .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned())
         };
         match status {
-            s if s.is_success() => serde_json::from_slice(&bytes).map_err(|e| {
-                RemoteError::Incompatible(format!("the server's answer does not parse: {e}"))
-            }),
+            s if s.is_success() => serde_json::from_slice(&bytes)
+                .map(|v| (v, tag))
+                .map_err(|e| {
+                    RemoteError::Incompatible(format!("the server's answer does not parse: {e}"))
+                }),
             StatusCode::UNAUTHORIZED => Err(RemoteError::Unauthorized(message())),
             s => Err(RemoteError::Rejected {
                 status: s.as_u16(),
@@ -239,6 +255,29 @@ impl Remote {
             .await?;
         serde_json::from_value(v)
             .map_err(|e| RemoteError::Incompatible(format!("incident list: {e}")))
+    }
+
+    /// The incident list and its version (`ETag`). With `known` (the version the caller
+    /// holds) and a `wait`, a long-poll: answered once the list differs from `known`, or
+    /// when the wait is over.
+    pub async fn incidents_after(
+        &self,
+        known: Option<&str>,
+        wait: Duration,
+    ) -> Result<(Vec<IncidentSummary>, Option<String>), RemoteError> {
+        let mut query = vec![("wait", wait.as_secs().to_string())];
+        if let Some(k) = known {
+            query.push(("known", k.to_string()));
+        }
+        let (v, tag) = self
+            .answer_tagged(
+                self.client.get(self.url("/api/v1/incidents")).query(&query),
+                wait + Duration::from_secs(30),
+            )
+            .await?;
+        let list = serde_json::from_value(v)
+            .map_err(|e| RemoteError::Incompatible(format!("incident list: {e}")))?;
+        Ok((list, tag))
     }
 
     /// Declares from a pending `incident_declared` event (its id is the incident's).
@@ -290,6 +329,9 @@ impl Remote {
                 m.insert("id".into(), json!(e.id));
                 m.insert("type".into(), json!(e.kind.type_name()));
                 m.insert("at".into(), json!(crate::domain::event::format_time(e.at)));
+                if let Some(p) = &e.persona {
+                    m.insert("persona".into(), json!(p));
+                }
                 Value::Object(m)
             })
             .collect();

@@ -31,6 +31,8 @@ pub enum Action {
     // Incident picker
     Open,
     Declare,
+    /// Open the other incident that needs you most.
+    JumpToNeed,
     // Timeline
     AddNote,
     Search,
@@ -44,6 +46,10 @@ pub enum Action {
     SetDetected,
     SetImpactEnd,
     ToObservation,
+    /// Timeline: open the selected entry whole.
+    ShowEntry,
+    /// Timeline: rows by time or as logged.
+    ToggleOrder,
     // Roster
     AssignRole,
     ReleaseRole,
@@ -59,6 +65,8 @@ pub enum Action {
     // Timeline, on the selected entry
     Redact,
     DismissRejected,
+    /// Timeline or board: correct the selected note, observation or theory.
+    Amend,
     // Board
     AddObservation,
     AddTheory,
@@ -75,6 +83,8 @@ pub enum Action {
     ApplySuggestion,
     HealthCheck,
     AwakeSince,
+    /// Once the incident is resolved or closed, the IC ends everyone's duty.
+    StandDown,
     // Learn and Improve
     Resolve,
     WritePostmortem,
@@ -113,6 +123,7 @@ impl Action {
             Action::RequestChange => "ask the IC before touching production",
             Action::Open => "open the selected incident",
             Action::Declare => "declare a new incident",
+            Action::JumpToNeed => "open the other incident where something needs you",
             Action::AddNote => "add a note to the timeline",
             Action::Search => "search the timeline",
             Action::SearchNext => "next search match",
@@ -125,6 +136,8 @@ impl Action {
             Action::SetDetected => "set or correct the detection time",
             Action::SetImpactEnd => "set or correct the end of impact",
             Action::ToObservation => "turn the selected entry into an observation",
+            Action::ShowEntry => "open the selected entry whole (every field, full text)",
+            Action::ToggleOrder => "show entries by time or in the order they were logged",
             Action::AssignRole => "give a role to a responder",
             Action::ReleaseRole => "hand the selected role back to the IC",
             Action::Join => "add a responder to the incident",
@@ -139,6 +152,9 @@ impl Action {
             Action::GrantAccess => "let a responder see this restricted incident (IC)",
             Action::RevokeAccess => "take the selected responder's access away (IC)",
             Action::Redact => "redact the selected entry's text everywhere (IC)",
+            Action::Amend => {
+                "amend the selected note, observation or theory (its author or the IC)"
+            }
             Action::DismissRejected => "dismiss the selected refused change",
             Action::AddObservation => "add an observation",
             Action::AddTheory => "add a theory",
@@ -154,6 +170,9 @@ impl Action {
             Action::HealthCheck => "run and log a team health check",
             Action::AwakeSince => {
                 "record since when a responder has been awake (yourself, or anyone as IC)"
+            }
+            Action::StandDown => {
+                "stand the team down: end everyone's duty once resolved or closed (IC)"
             }
             Action::Resolve => "resolve: business impact has ended",
             Action::WritePostmortem => "write the blameless postmortem (after a blame check)",
@@ -192,6 +211,7 @@ impl Action {
             Action::RequestChange => "ask the IC",
             Action::Open => "open",
             Action::Declare => "declare",
+            Action::JumpToNeed => "what needs you",
             Action::AddNote => "note",
             Action::Search => "search",
             Action::SearchNext => "next match",
@@ -204,6 +224,8 @@ impl Action {
             Action::SetDetected => "detected",
             Action::SetImpactEnd => "impact end",
             Action::ToObservation => "→ observation",
+            Action::ShowEntry => "entry",
+            Action::ToggleOrder => "time / log order",
             Action::AssignRole => "assign role",
             Action::ReleaseRole => "release role",
             Action::Join => "join",
@@ -216,6 +238,7 @@ impl Action {
             Action::GrantAccess => "grant access",
             Action::RevokeAccess => "revoke access",
             Action::Redact => "redact",
+            Action::Amend => "amend",
             Action::DismissRejected => "dismiss refused",
             Action::AddObservation => "observation",
             Action::AddTheory => "theory",
@@ -230,6 +253,7 @@ impl Action {
             Action::ApplySuggestion => "do handover",
             Action::HealthCheck => "health check",
             Action::AwakeSince => "awake since",
+            Action::StandDown => "stand down",
             Action::Resolve => "resolve",
             Action::WritePostmortem => "postmortem",
             Action::SearchKnownErrors => "known errors",

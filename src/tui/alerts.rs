@@ -3,15 +3,17 @@
 //! or limit, a change request or a request for command waiting for the IC, the team's
 //! health check due, the next step of a possible privacy breach for the Policy Lead, a
 //! role just given to this responder, their request for command declined, and command
-//! taken without the IC's consent (told to everyone, the previous IC first).
+//! taken without the IC's consent (told to everyone, the previous IC first). The same,
+//! read from the incident list, for every other incident (`list_alerts`).
 
 use chrono::{DateTime, Utc};
 
 use super::authority;
 use super::data::IncidentData;
-use crate::domain::event::{PrivacyAssessment, Role, Status};
+use crate::domain::attention::{self, Need};
+use crate::domain::event::{Audience, PrivacyAssessment, Role, Status};
 use crate::domain::fatigue::{self, Level, Thresholds};
-use crate::domain::incident::Decision;
+use crate::domain::incident::{Decision, IncidentSummary};
 use crate::domain::metrics::format_duration;
 use crate::domain::privacy;
 
@@ -186,4 +188,73 @@ fn command_alerts(d: &IncidentData, me: &str, now: DateTime<Utc>, out: &mut Vec<
             reason,
         ));
     }
+}
+
+/// What needs `me` on the incidents of the list other than `open`, raised once each like
+/// the open incident's own alerts, and under the same keys, so opening that incident later
+/// does not raise them again.
+pub fn list_alerts(
+    incidents: &[IncidentSummary],
+    open: Option<uuid::Uuid>,
+    me: &str,
+    now: DateTime<Utc>,
+) -> Vec<Alert> {
+    let mut out = Vec::new();
+    for s in incidents.iter().filter(|s| Some(s.id) != open) {
+        let short = &s.short_id;
+        let a = &s.attention;
+        for need in attention::needs(s, me, now) {
+            match need {
+                Need::ChangeRequestsWaiting(_) => {
+                    for (id, who) in &a.change_requests.open {
+                        out.push((
+                            format!("change:{id}"),
+                            format!("{short}: {who} asks to change production"),
+                            format!("On “{}”; open it to decide.", s.title),
+                        ));
+                    }
+                }
+                Need::CommandRequestsWaiting(_) => {
+                    for (id, who) in &a.command_requests.open {
+                        out.push((
+                            format!("cmdreq:{id}"),
+                            format!("{short}: {who} asks for command"),
+                            format!("On “{}”; open it to answer.", s.title),
+                        ));
+                    }
+                }
+                Need::UpdateOverdue(audience) => {
+                    let Some(due) = a.updates_due.get(&audience) else {
+                        continue;
+                    };
+                    let who = match audience {
+                        Audience::Internal => "internal",
+                        Audience::External => "external",
+                    };
+                    out.push((
+                        format!("overdue:{short}:{who}:{due}"),
+                        format!("{short}: {who} status update overdue"),
+                        format!(
+                            "The next {who} update on “{}” was due at {}.",
+                            s.title,
+                            due.format("%H:%M UTC")
+                        ),
+                    ));
+                }
+                Need::RoleHandedToYou(role) => {
+                    let since = a
+                        .handed
+                        .get(&role)
+                        .map(|h| h.at.to_rfc3339())
+                        .unwrap_or_default();
+                    out.push((
+                        format!("role:{short}:{role}:{since}"),
+                        format!("{short}: you are now {}", role.title()),
+                        format!("You hold the {} role on “{}”.", role.code(), s.title),
+                    ));
+                }
+            }
+        }
+    }
+    out
 }

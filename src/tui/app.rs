@@ -16,11 +16,13 @@ use super::drafts::{Draft, audience_index};
 use super::incident;
 use super::keymap::{Key, Keymap, Section};
 use super::layout::Geometry;
+use super::overlay::detail::{self, DetailKey};
 use super::overlay::findings;
 use super::overlay::form::{FormOutcome, Purpose};
 use super::overlay::kedb::KedbKey;
 use super::pane::{board, comms, fatigue, roster, timeline};
 use super::picker;
+use crate::domain::attention::Need;
 use crate::domain::event::{Audience, Event};
 use crate::domain::fatigue::{Suggestion, Thresholds};
 use crate::domain::incident::IncidentSummary;
@@ -88,6 +90,8 @@ pub struct App {
     // The incident list (`picker`).
     pub incidents: Vec<IncidentSummary>,
     pub picker_selected: usize,
+    /// The incident under the list's cursor: the cursor follows it, not its row.
+    pub picker_id: Option<Uuid>,
     pub data: Option<IncidentData>,
     pub focus: Pane,
     /// The pane shown beside the timeline on medium-width screens.
@@ -116,6 +120,12 @@ pub struct App {
     /// Something unsafe about the link to the server (plain http:// to another machine),
     /// shown in the header for as long as the console runs.
     pub link_warning: Option<String>,
+    /// Ask this responder since when they have been awake when they join an incident (or
+    /// open one they are on duty on) with no awake time recorded. Off in a bare `App`
+    /// (tests drive the keys themselves); `tui::run` takes it from the config.
+    pub ask_awake: bool,
+    /// Incidents where that was asked already (Esc skips it for good).
+    pub awake_asked: std::collections::HashSet<Uuid>,
 }
 
 /// The console around a pane for one act: every field of `$app` a pane may use, borrowed
@@ -164,6 +174,7 @@ impl App {
             screen: Screen::Picker,
             incidents: Vec::new(),
             picker_selected: 0,
+            picker_id: None,
             data: None,
             focus: Pane::Timeline,
             side: Pane::Roster,
@@ -187,6 +198,8 @@ impl App {
             raised: std::collections::HashSet::new(),
             action_due: chrono::Duration::weeks(8),
             link_warning: None,
+            ask_awake: false,
+            awake_asked: std::collections::HashSet::new(),
         }
     }
 
@@ -238,14 +251,14 @@ impl App {
             }
             Msg::Tick(now) => {
                 self.now = now;
+                self.order_incidents();
+                self.maybe_ask_awake();
                 self.check_alerts(false)
             }
             Msg::Incidents(list) => {
                 self.incidents = list;
-                self.picker_selected = self
-                    .picker_selected
-                    .min(self.incidents.len().saturating_sub(1));
-                Vec::new()
+                self.order_incidents();
+                self.check_alerts(false)
             }
             Msg::Loaded {
                 id,
@@ -255,6 +268,7 @@ impl App {
             } => {
                 let fresh = full;
                 self.on_loaded(id, new, pending, full);
+                self.maybe_ask_awake();
                 let mut effects = self.check_alerts(fresh);
                 if fresh {
                     effects.push(Effect::LoadDrafts(id));
@@ -343,6 +357,7 @@ impl App {
             // News of an incident that is no longer open: nothing to show.
             return;
         }
+        let mut brief = None;
         if full {
             self.data = Some(IncidentData::new(id, new, pending));
             self.screen = Screen::Incident;
@@ -351,12 +366,43 @@ impl App {
             self.board_rows = [0; 3];
         } else if let Some(d) = &mut self.data {
             let confirmed_before = d.confirmed.len();
+            brief = detail::brief_for(&new, &self.handle);
             d.extend(new, pending);
             self.timeline.refilter_from(d, confirmed_before);
         }
         let height = self.timeline_height();
         self.timeline.after_load(self.data.as_ref(), height);
         self.tell_new_rejections();
+        if let Some(id) = brief {
+            // A handover to this responder opens its brief by itself.
+            let typing = self.editing;
+            detail::open_brief(
+                &mut self.overlay,
+                &mut self.message,
+                &mut self.raised,
+                typing,
+                id,
+            );
+        }
+    }
+
+    /// Once per incident, asks this responder since when they have been awake when they
+    /// are on duty on it with no awake time recorded (having just joined, from here or
+    /// elsewhere, or opened it). Waits while a form, an overlay or a draft has the keys.
+    fn maybe_ask_awake(&mut self) {
+        if !self.ask_awake
+            || self.screen != Screen::Incident
+            || self.editing
+            || !matches!(self.overlay, Overlay::None)
+        {
+            return;
+        }
+        let Some(d) = &self.data else { return };
+        if self.awake_asked.contains(&d.id) || !fatigue::awake_unknown(d, &self.handle) {
+            return;
+        }
+        self.awake_asked.insert(d.id);
+        fatigue::ask_awake(&mut ctx!(self));
     }
 
     /// A change the server refused says why in the status line, once; its row stays
@@ -388,7 +434,7 @@ impl App {
 
     /// The data row behind visible row `i`.
     pub fn row_index(&self, i: usize) -> Option<usize> {
-        self.timeline.row_index(i)
+        self.timeline.row_index(self.data.as_ref(), i)
     }
 
     pub fn selected_event(&self) -> Option<&Event> {
@@ -444,7 +490,9 @@ impl App {
     /// already holds are taken as known rather than announced.
     fn check_alerts(&mut self, opening: bool) -> Vec<Effect> {
         let mut effects = Vec::new();
-        for (key, title, body) in self.alerts() {
+        let open = self.data.as_ref().map(|d| d.id);
+        let others = alerts::list_alerts(&self.incidents, open, &self.handle, self.now);
+        for (key, title, body) in self.alerts().into_iter().chain(others) {
             if self.raised.contains(&key) {
                 continue;
             }
@@ -465,7 +513,19 @@ impl App {
         {
             return comms::edit_key(&mut ctx!(self), comms!(self), key);
         }
+        let clock = self.clock();
         match &mut self.overlay {
+            Overlay::Detail(entry) => {
+                let data = self.data.as_ref();
+                return match entry.handle_key(key, &self.keymap, data, clock, self.size) {
+                    DetailKey::Stay => Vec::new(),
+                    DetailKey::Close => {
+                        self.overlay = Overlay::None;
+                        Vec::new()
+                    }
+                    DetailKey::Quit => self.act(Action::Quit),
+                };
+            }
             Overlay::Form(form) => {
                 return match form.handle_key(key) {
                     FormOutcome::Editing => Vec::new(),
@@ -554,6 +614,7 @@ impl App {
                 self.use_local = !self.use_local;
                 return Vec::new();
             }
+            Action::JumpToNeed => return self.jump_to_need(),
             _ => {}
         }
         match self.screen {
@@ -561,12 +622,16 @@ impl App {
                 self.screen = Screen::Incident;
                 Vec::new()
             }
-            Screen::Picker => picker::act(
-                &mut ctx!(self),
-                &self.incidents,
-                &mut self.picker_selected,
-                action,
-            ),
+            Screen::Picker => {
+                let effects = picker::act(
+                    &mut ctx!(self),
+                    &self.incidents,
+                    &mut self.picker_selected,
+                    action,
+                );
+                self.picker_id = self.incidents.get(self.picker_selected).map(|i| i.id);
+                effects
+            }
             Screen::Incident => self.act_incident(action),
         }
     }
@@ -616,6 +681,8 @@ impl App {
             | Action::SetDetected
             | Action::SetImpactEnd
             | Action::ToObservation
+            | Action::ShowEntry
+            | Action::ToggleOrder
             | Action::Redact
             | Action::DismissRejected => {
                 return timeline::act(&mut ctx!(self), &mut self.timeline, height, action);
@@ -646,7 +713,10 @@ impl App {
             | Action::InsertTemplate
             | Action::ToggleFinal
             | Action::SendUpdate => return comms::act(&mut ctx!(self), comms!(self), action),
-            Action::ApplySuggestion | Action::HealthCheck | Action::AwakeSince => {
+            Action::ApplySuggestion
+            | Action::HealthCheck
+            | Action::AwakeSince
+            | Action::StandDown => {
                 return fatigue::act(&mut ctx!(self), self.fatigue_selected, action);
             }
             Action::ChangeSeverity
@@ -657,13 +727,65 @@ impl App {
             | Action::AddAction
             | Action::Privacy
             | Action::Stats => return incident::act(&mut ctx!(self), action),
+            Action::Amend => {
+                let target = match self.focus {
+                    Pane::Board => {
+                        board::selected_id(self.data.as_ref(), self.board_column, &self.board_rows)
+                    }
+                    _ => self
+                        .timeline
+                        .selected_event(self.data.as_ref())
+                        .map(|e| e.id),
+                };
+                match target {
+                    Some(id) => super::amend::open(&mut ctx!(self), id),
+                    None => ctx!(self).complain("select a note, observation or theory first"),
+                }
+            }
             Action::Quit
             | Action::Help
             | Action::ToggleTimeZone
+            | Action::JumpToNeed
             | Action::Open
             | Action::Declare => {}
         }
         Vec::new()
+    }
+
+    /// The list in the order it is shown (what needs this responder first), the cursor
+    /// kept on its incident.
+    fn order_incidents(&mut self) {
+        picker::order(
+            &mut self.incidents,
+            &self.handle,
+            self.now,
+            &mut self.picker_id,
+            &mut self.picker_selected,
+        );
+    }
+
+    /// The incidents other than the one on screen where something needs this responder,
+    /// each with what, most pressing first.
+    pub fn others_needing_me(&self) -> Vec<(&IncidentSummary, Vec<Need>)> {
+        let open = match self.screen {
+            Screen::Incident => self.data.as_ref().map(|d| d.id),
+            Screen::Picker => None,
+        };
+        picker::needing(&self.incidents, &self.handle, self.now, open)
+    }
+
+    /// Opens the incident, other than the one on screen, that needs this responder most.
+    fn jump_to_need(&mut self) -> Vec<Effect> {
+        let Some(id) = self.others_needing_me().first().map(|(s, _)| s.id) else {
+            self.say("nothing on another incident needs you");
+            return Vec::new();
+        };
+        self.picker_id = Some(id);
+        self.order_incidents();
+        vec![
+            Effect::LoadIncident { id, after: 0 },
+            Effect::Focus(Some(id)),
+        ]
     }
 
     /// Moving in the focused pane; a page is the timeline's height.
@@ -728,10 +850,13 @@ impl App {
             | Purpose::Theory
             | Purpose::Experiment
             | Purpose::Outcome { .. } => board::submit(&mut ctx!(self), &form),
+            Purpose::Amend { .. } => super::amend::submit(&mut ctx!(self), &form),
             Purpose::SendOverride { .. } | Purpose::Template => {
                 comms::submit(&mut ctx!(self), comms!(self), &form)
             }
-            Purpose::HealthCheck | Purpose::AwakeSince => fatigue::submit(&mut ctx!(self), &form),
+            Purpose::HealthCheck | Purpose::AwakeSince | Purpose::StandDown => {
+                fatigue::submit(&mut ctx!(self), &form)
+            }
             Purpose::Severity
             | Purpose::Stage
             | Purpose::Resolve

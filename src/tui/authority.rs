@@ -45,6 +45,7 @@ pub fn may(data: Option<&IncidentData>, handle: &str, action: Action) -> bool {
         | Action::ApplySuggestion
         | Action::Redact => ic,
         Action::GrantAccess | Action::RevokeAccess => ic && restricted,
+        Action::StandDown => crate::domain::fatigue::stand_down_refusal(&d.state, handle).is_none(),
         Action::SendUpdate => ic || holds(d, handle, Role::Cl),
         Action::Privacy => ic || holds(d, handle, Role::Pl),
         Action::AskCommand | Action::TakeCommand => !ic,

@@ -117,6 +117,7 @@ impl Ctx<'_> {
                 at: *at,
                 recorded_at: None,
                 author: self.handle.to_string(),
+                persona: None,
                 kind: kind.clone(),
             });
         }

@@ -1,15 +1,22 @@
 //! The open incident as the console holds it: the confirmed log, this replica's pending
 //! changes, and the state folded from both. New events are folded in as they arrive, so
 //! the cost of an update depends on what changed, not on how long the incident has run.
+//!
+//! Rows are numbered as recorded: the confirmed log in seq order, then the pending
+//! changes. The timeline shows them in time order by default (by when each fact happened,
+//! as [`describe::in_time_order`] sorts events), so the data also keeps the confirmed
+//! rows sorted by time, inserting each new one where it belongs, and places the few
+//! pending rows among them. Impact times corrected later are tracked the same way: each
+//! start of impact, detection or end of impact replaces the one recorded before it.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::describe;
 use crate::domain::event::{Event, EventKind};
 use crate::domain::incident::Incident;
-use crate::domain::metrics::Mark;
 use crate::sync::Pending;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +24,77 @@ pub enum RowStatus<'a> {
     Confirmed,
     Pending,
     Rejected(&'a str),
+}
+
+/// The order the timeline shows its rows in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Order {
+    /// By when each fact happened (its `at`), ties in the order they were recorded, so a
+    /// back-dated entry sits at its time.
+    #[default]
+    Time,
+    /// As recorded: the log's seq order, then this replica's pending changes.
+    Recorded,
+}
+
+impl Order {
+    pub fn toggled(self) -> Order {
+        match self {
+            Order::Time => Order::Recorded,
+            Order::Recorded => Order::Time,
+        }
+    }
+
+    /// How the pane's title names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Order::Time => "by time",
+            Order::Recorded => "as logged",
+        }
+    }
+}
+
+/// Where a row sorts in time order: its time, then its seq (pending rows, which have
+/// none, after confirmed ones), then its row number. The same order as
+/// [`describe::in_time_order`].
+pub type TimeKey = (DateTime<Utc>, i64, usize);
+
+/// Up to this many new rows are inserted one by one into the time order; more are sorted
+/// and merged in.
+const INSERT_ONE_BY_ONE: usize = 16;
+
+/// The three impact times, by index, for tracking corrections.
+fn impact_index(kind: &EventKind) -> Option<usize> {
+    match kind {
+        EventKind::ImpactStarted {} => Some(0),
+        EventKind::Detected {} => Some(1),
+        EventKind::ImpactEnded {} => Some(2),
+        _ => None,
+    }
+}
+
+/// Which impact-time events replaced which: each one replaces the last one recorded of
+/// its kind before it.
+#[derive(Clone, Debug, Default)]
+struct Supersession {
+    latest: [Option<Uuid>; 3],
+    /// A correction and the event it corrected.
+    corrects: HashMap<Uuid, Uuid>,
+    /// A corrected event and the correction that replaced it.
+    superseded_by: HashMap<Uuid, Uuid>,
+}
+
+impl Supersession {
+    fn note(&mut self, ev: &Event) {
+        let Some(i) = impact_index(&ev.kind) else {
+            return;
+        };
+        if let Some(before) = self.latest[i] {
+            self.corrects.insert(ev.id, before);
+            self.superseded_by.insert(before, ev.id);
+        }
+        self.latest[i] = Some(ev.id);
+    }
 }
 
 pub struct IncidentData {
@@ -27,18 +105,21 @@ pub struct IncidentData {
     pub pending: Vec<Pending>,
     /// Confirmed and pending together: what the panes show.
     pub state: Incident,
-    /// Impact-time events that corrected an earlier value.
-    pub corrections: HashSet<Uuid>,
-}
-
-fn correction(state: &Incident, ev: &Event) -> bool {
-    let mark = match ev.kind {
-        EventKind::ImpactStarted {} => Mark::Started,
-        EventKind::Detected {} => Mark::Detected,
-        EventKind::ImpactEnded {} => Mark::Ended,
-        _ => return false,
-    };
-    state.impact.get(mark).is_some()
+    /// Impact-time events that corrected an earlier value, with the event each corrected
+    /// (pending changes included).
+    pub corrections: HashMap<Uuid, Uuid>,
+    /// Impact-time events a later-recorded one of the same kind replaced, with the event
+    /// that replaced each (pending changes included).
+    pub superseded: HashMap<Uuid, Uuid>,
+    /// The same for the confirmed log alone.
+    base_supersession: Supersession,
+    /// Confirmed rows sorted by [`TimeKey`].
+    by_time: Vec<usize>,
+    /// Pending rows in time order: where each falls among `by_time` (before the
+    /// confirmed row at that index) and its index in `pending`.
+    pending_by_time: Vec<(usize, usize)>,
+    /// The row of each confirmed event.
+    rows_by_id: HashMap<Uuid, usize>,
 }
 
 impl IncidentData {
@@ -50,7 +131,12 @@ impl IncidentData {
             base: empty,
             confirmed: Vec::with_capacity(confirmed.len()),
             pending: Vec::new(),
-            corrections: HashSet::new(),
+            corrections: HashMap::new(),
+            superseded: HashMap::new(),
+            base_supersession: Supersession::default(),
+            by_time: Vec::with_capacity(confirmed.len()),
+            pending_by_time: Vec::new(),
+            rows_by_id: HashMap::with_capacity(confirmed.len()),
         };
         data.extend(confirmed, pending);
         data
@@ -63,14 +149,14 @@ impl IncidentData {
     /// Folds in newly confirmed events (in seq order) and replaces the pending list.
     pub fn extend(&mut self, new: Vec<Event>, pending: Vec<Pending>) {
         let last = self.last_seq();
+        let first_new = self.confirmed.len();
         let mut refold = false;
         for ev in new {
             if ev.seq.is_some_and(|s| s > last) || ev.seq.is_none() {
-                if correction(&self.base, &ev) {
-                    self.corrections.insert(ev.id);
-                }
+                self.base_supersession.note(&ev);
                 if let EventKind::EventRedacted { event: target, .. } = &ev.kind
-                    && let Some(t) = self.confirmed.iter_mut().find(|e| e.id == *target)
+                    && let Some(row) = self.rows_by_id.get(target).copied()
+                    && let Some(t) = self.confirmed.get_mut(row)
                     && let Some(clean) = t.kind.scrubbed()
                 {
                     // The text leaves memory too; the state is folded again from the
@@ -79,13 +165,46 @@ impl IncidentData {
                     refold = true;
                 }
                 self.base.apply(&ev);
+                self.rows_by_id.insert(ev.id, self.confirmed.len());
                 self.confirmed.push(ev);
             }
         }
         if refold {
             self.base = Incident::fold(self.id, &self.confirmed);
         }
+        self.place_in_time(first_new);
         self.set_pending(pending);
+    }
+
+    /// Puts confirmed rows `first..` into the time order.
+    fn place_in_time(&mut self, first: usize) {
+        let new = first..self.confirmed.len();
+        if new.len() <= INSERT_ONE_BY_ONE {
+            for row in new {
+                let key = self.time_key(row);
+                let at = self.by_time.partition_point(|&r| self.time_key(r) < key);
+                self.by_time.insert(at, row);
+            }
+            return;
+        }
+        // Many at once (opening an incident, catching up): sort them, then merge.
+        let mut keyed: Vec<(TimeKey, usize)> = new.map(|r| (self.time_key(r), r)).collect();
+        keyed.sort_unstable();
+        let added: Vec<usize> = keyed.into_iter().map(|(_, r)| r).collect();
+        let old = std::mem::take(&mut self.by_time);
+        let mut merged = Vec::with_capacity(old.len() + added.len());
+        let (mut a, mut b) = (old.into_iter().peekable(), added.into_iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(&x), Some(&y)) if self.time_key(x) <= self.time_key(y) => a.next(),
+                (Some(_), Some(_)) => b.next(),
+                (Some(_), None) => a.next(),
+                (None, Some(_)) => b.next(),
+                (None, None) => break,
+            };
+            merged.extend(next);
+        }
+        self.by_time = merged;
     }
 
     fn set_pending(&mut self, pending: Vec<Pending>) {
@@ -96,12 +215,22 @@ impl IncidentData {
             .filter(|p| p.acked_seq.is_none_or(|s| s > last))
             .collect();
         self.state = self.base.clone();
+        let mut supersession = self.base_supersession.clone();
         for p in self.pending.iter().filter(|p| p.rejected.is_none()) {
-            if correction(&self.state, &p.event) {
-                self.corrections.insert(p.event.id);
-            }
+            supersession.note(&p.event);
             self.state.apply(&p.event);
         }
+        self.corrections = supersession.corrects;
+        self.superseded = supersession.superseded_by;
+        let n = self.confirmed.len();
+        let mut placed: Vec<(usize, usize)> = (0..self.pending.len())
+            .map(|j| {
+                let key = self.time_key(n + j);
+                (self.by_time.partition_point(|&r| self.time_key(r) < key), j)
+            })
+            .collect();
+        placed.sort_by_key(|&(at, j)| (at, self.time_key(n + j)));
+        self.pending_by_time = placed;
     }
 
     /// Rows of the timeline: confirmed events, then pending ones.
@@ -123,6 +252,92 @@ impl IncidentData {
             None => RowStatus::Pending,
         };
         Some((&p.event, status))
+    }
+
+    /// Where row `row` sorts in time order.
+    pub fn time_key(&self, row: usize) -> TimeKey {
+        match self.row(row) {
+            Some((ev, _)) => (ev.at, ev.seq.unwrap_or(i64::MAX), row),
+            None => (DateTime::<Utc>::MAX_UTC, i64::MAX, row),
+        }
+    }
+
+    /// Where row `row` sorts in `order` (rows sort by these keys in that order).
+    pub fn order_key(&self, order: Order, row: usize) -> TimeKey {
+        match order {
+            Order::Time => self.time_key(row),
+            Order::Recorded => (DateTime::<Utc>::MIN_UTC, 0, row),
+        }
+    }
+
+    /// The row shown `k`-th in `order`.
+    pub fn ordered_row(&self, order: Order, k: usize) -> Option<usize> {
+        if k >= self.len() {
+            return None;
+        }
+        if order == Order::Recorded {
+            return Some(k);
+        }
+        let mut before = 0;
+        for (i, &(at, j)) in self.pending_by_time.iter().enumerate() {
+            match (at + i).cmp(&k) {
+                std::cmp::Ordering::Equal => return Some(self.confirmed.len() + j),
+                std::cmp::Ordering::Greater => break,
+                std::cmp::Ordering::Less => before += 1,
+            }
+        }
+        self.by_time.get(k - before).copied()
+    }
+
+    /// Where row `row` is shown in `order`: the inverse of [`IncidentData::ordered_row`].
+    pub fn position(&self, order: Order, row: usize) -> Option<usize> {
+        if row >= self.len() {
+            return None;
+        }
+        if order == Order::Recorded {
+            return Some(row);
+        }
+        let n = self.confirmed.len();
+        if row >= n {
+            let i = self
+                .pending_by_time
+                .iter()
+                .position(|&(_, j)| n + j == row)?;
+            return Some(self.pending_by_time[i].0 + i);
+        }
+        let key = self.time_key(row);
+        let c = self.by_time.partition_point(|&r| self.time_key(r) < key);
+        if self.by_time.get(c) != Some(&row) {
+            return None;
+        }
+        Some(c + self.pending_by_time.partition_point(|&(at, _)| at <= c))
+    }
+
+    /// The row of the newest recorded entry: this replica's latest change still on its
+    /// way, else the log's last entry (a refused change is not news).
+    pub fn newest_recorded(&self) -> Option<usize> {
+        let n = self.confirmed.len();
+        self.pending
+            .iter()
+            .rposition(|p| p.rejected.is_none())
+            .map(|j| n + j)
+            .or_else(|| n.checked_sub(1))
+            .or_else(|| self.len().checked_sub(1))
+    }
+
+    /// The row of an event, confirmed or pending.
+    pub fn row_of(&self, id: Uuid) -> Option<usize> {
+        self.rows_by_id.get(&id).copied().or_else(|| {
+            self.pending
+                .iter()
+                .position(|p| p.event.id == id)
+                .map(|j| self.confirmed.len() + j)
+        })
+    }
+
+    /// An event of the incident by its id, confirmed or pending.
+    pub fn find(&self, id: Uuid) -> Option<&Event> {
+        self.row_of(id).and_then(|r| self.row(r)).map(|(e, _)| e)
     }
 }
 
@@ -170,7 +385,7 @@ impl Filter {
             || self
                 .authors
                 .iter()
-                .any(|a| ev.author.to_ascii_lowercase() == *a);
+                .any(|a| ev.shown_author().to_ascii_lowercase() == *a);
         kind_ok && author_ok
     }
 
@@ -191,9 +406,200 @@ pub fn search_matches(ev: &Event, needle_lower: &str) -> bool {
     if needle_lower.is_empty() {
         return false;
     }
-    ev.author.to_ascii_lowercase().contains(needle_lower)
+    ev.shown_author()
+        .to_ascii_lowercase()
+        .contains(needle_lower)
         || describe::label(&ev.kind).contains(needle_lower)
         || describe::text(&ev.kind)
             .to_lowercase()
             .contains(needle_lower)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::domain::event::Severity;
+
+    const INCIDENT: Uuid = Uuid::from_u128(7);
+
+    fn t(minute: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 21, 0, 0).unwrap() + Duration::minutes(minute)
+    }
+
+    /// Event `seq`, happened at `at` minutes and recorded at `recorded` minutes.
+    fn ev(seq: i64, at: i64, recorded: i64, kind: EventKind) -> Event {
+        Event {
+            id: Uuid::from_u128(1000 + seq as u128),
+            incident: INCIDENT,
+            seq: Some(seq),
+            at: t(at),
+            recorded_at: Some(t(recorded)),
+            author: "maya".into(),
+            persona: None,
+            kind,
+        }
+    }
+
+    fn note(seq: i64, at: i64, recorded: i64) -> Event {
+        ev(
+            seq,
+            at,
+            recorded,
+            EventKind::Note {
+                text: format!("note {seq}"),
+            },
+        )
+    }
+
+    fn pending(id: u128, at: i64, kind: EventKind, rejected: bool) -> Pending {
+        Pending {
+            event: Event {
+                id: Uuid::from_u128(id),
+                incident: INCIDENT,
+                seq: None,
+                at: t(at),
+                recorded_at: None,
+                author: "maya".into(),
+                persona: None,
+                kind,
+            },
+            rejected: rejected.then(|| "refused".to_string()),
+            attempts: 0,
+            acked_seq: None,
+        }
+    }
+
+    fn declared() -> Event {
+        ev(
+            1,
+            0,
+            0,
+            EventKind::IncidentDeclared {
+                title: "Payments".into(),
+                severity: Severity::MAJOR,
+                summary: String::new(),
+                drill: false,
+                restricted: false,
+            },
+        )
+    }
+
+    /// The rows in time order, as their seqs (pending: 0).
+    fn seqs(d: &IncidentData, order: Order) -> Vec<i64> {
+        (0..d.len())
+            .map(|k| {
+                let row = d.ordered_row(order, k).unwrap();
+                d.row(row).unwrap().0.seq.unwrap_or(0)
+            })
+            .collect()
+    }
+
+    /// `ordered_row` and `position` are each other's inverse, and the time order is the
+    /// one `describe::in_time_order` gives the same events.
+    fn check_order(d: &IncidentData) {
+        for order in [Order::Time, Order::Recorded] {
+            for k in 0..d.len() {
+                let row = d.ordered_row(order, k).unwrap();
+                assert_eq!(d.position(order, row), Some(k), "{order:?} row {row}");
+            }
+            assert_eq!(d.ordered_row(order, d.len()), None);
+        }
+        let all = d.confirmed.iter().chain(d.pending.iter().map(|p| &p.event));
+        let expected: Vec<Uuid> = describe::in_time_order(all).iter().map(|e| e.id).collect();
+        let shown: Vec<Uuid> = (0..d.len())
+            .map(|k| d.row(d.ordered_row(Order::Time, k).unwrap()).unwrap().0.id)
+            .collect();
+        assert_eq!(shown, expected);
+    }
+
+    #[test]
+    fn back_dated_events_arriving_one_by_one_slot_in_at_their_time() {
+        let mut d = IncidentData::new(INCIDENT, vec![declared()], vec![]);
+        // Each arrives in its own load, recorded in seq order but happened out of order.
+        for e in [
+            note(2, 10, 10),
+            note(3, 5, 30),
+            note(4, 20, 31),
+            note(5, -3, 32),
+            note(6, 10, 33),
+        ] {
+            d.extend(vec![e], vec![]);
+            check_order(&d);
+        }
+        assert_eq!(seqs(&d, Order::Time), vec![5, 1, 3, 2, 6, 4]);
+        assert_eq!(seqs(&d, Order::Recorded), vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(d.newest_recorded(), Some(5), "seq 6 is the newest recorded");
+        assert_eq!(d.position(Order::Time, 5), Some(4));
+    }
+
+    #[test]
+    fn a_large_batch_is_merged_into_the_same_order() {
+        let mut one_by_one = IncidentData::new(INCIDENT, vec![declared()], vec![]);
+        let batch: Vec<Event> = (2..60).map(|s| note(s, (s * 37) % 50 - 10, s)).collect();
+        for e in batch.clone() {
+            one_by_one.extend(vec![e], vec![]);
+        }
+        let at_once = IncidentData::new(INCIDENT, [vec![declared()], batch].concat(), vec![]);
+        check_order(&one_by_one);
+        check_order(&at_once);
+        assert_eq!(seqs(&one_by_one, Order::Time), seqs(&at_once, Order::Time));
+    }
+
+    #[test]
+    fn pending_rows_sit_at_their_time_after_confirmed_ones_of_the_same_time() {
+        let d = IncidentData::new(
+            INCIDENT,
+            vec![declared(), note(2, 10, 10), note(3, 20, 20)],
+            vec![
+                pending(1, 10, EventKind::Note { text: "a".into() }, false),
+                pending(2, -5, EventKind::Note { text: "b".into() }, false),
+                pending(3, 30, EventKind::Note { text: "c".into() }, true),
+            ],
+        );
+        check_order(&d);
+        assert_eq!(seqs(&d, Order::Time), vec![0, 1, 2, 0, 3, 0]);
+        let first = d.ordered_row(Order::Time, 0).unwrap();
+        assert_eq!(d.row(first).unwrap().0.id, Uuid::from_u128(2));
+        // The newest recorded is the last pending change not refused.
+        assert_eq!(d.newest_recorded(), Some(4));
+    }
+
+    #[test]
+    fn a_corrected_impact_time_marks_the_one_it_replaced() {
+        let started = ev(2, -10, 1, EventKind::ImpactStarted {});
+        let detected = ev(3, -2, 2, EventKind::Detected {});
+        let mut d = IncidentData::new(
+            INCIDENT,
+            vec![declared(), started.clone(), detected],
+            vec![],
+        );
+        assert!(d.superseded.is_empty() && d.corrections.is_empty());
+
+        // The correction is recorded later but happened earlier: it sorts first.
+        let fix = ev(4, -15, 40, EventKind::ImpactStarted {});
+        d.extend(vec![fix.clone()], vec![]);
+        check_order(&d);
+        assert_eq!(d.superseded.get(&started.id), Some(&fix.id));
+        assert_eq!(d.corrections.get(&fix.id), Some(&started.id));
+        assert_eq!(seqs(&d, Order::Time), vec![4, 2, 3, 1]);
+
+        // A pending correction of the correction: marked at once, and gone with it.
+        let again = pending(9, -12, EventKind::ImpactStarted {}, false);
+        d.extend(vec![], vec![again.clone()]);
+        assert_eq!(d.superseded.get(&fix.id), Some(&again.event.id));
+        assert_eq!(d.corrections.get(&again.event.id), Some(&fix.id));
+        assert_eq!(d.superseded.get(&started.id), Some(&fix.id));
+        d.extend(vec![], vec![]);
+        assert_eq!(d.superseded.get(&fix.id), None);
+        assert_eq!(d.corrections.get(&again.event.id), None);
+
+        // A refused one replaces nothing.
+        d.extend(
+            vec![],
+            vec![pending(10, -11, EventKind::ImpactStarted {}, true)],
+        );
+        assert_eq!(d.superseded.get(&fix.id), None);
+    }
 }

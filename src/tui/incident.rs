@@ -198,7 +198,8 @@ pub fn submit(ctx: &mut Ctx, drafts: &mut [Draft; 2], form: &Answers) -> Vec<Eff
                         summary: form.value(SUMMARY),
                     },
                 )],
-                "resolved: the final internal and external messages are drafted in Comms (4)"
+                "resolved: the final internal and external messages are drafted in Comms (4); \
+                 stand the team down from Fatigue (5) once they are done"
                     .into(),
             );
             if effects.is_empty() {

@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod alerts;
+pub mod amend;
 pub mod app;
 pub mod authority;
 pub mod ctx;
@@ -151,6 +152,7 @@ async fn run_async(opts: Options) -> Result<()> {
     app.system_zone = true;
     app.thresholds = config.thresholds;
     app.action_due = config.action_due;
+    app.ask_awake = config.ask_awake;
     for problem in [keymap_problem, config_problem].into_iter().flatten() {
         tracing::warn!("{problem}");
         app.message = Some((problem, true));

@@ -10,11 +10,12 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
 
+use super::action::Action;
 use super::app::{App, Overlay, Pane, Screen};
 use super::ctx::{Look, severity_style};
 use super::footer::status_line;
 use super::keymap::Section;
-use super::overlay::{discipline, findings, form, help, stats};
+use super::overlay::{detail, discipline, findings, form, help, stats};
 use super::pane::{board, comms, fatigue, roster, timeline};
 use super::picker;
 use crate::domain::metrics::format_duration;
@@ -73,6 +74,7 @@ pub fn view(app: &App, f: &mut Frame) {
         Overlay::Stats => stats::draw(&app.incidents, f, area),
         Overlay::Findings(list) => findings::draw(list, f, area),
         Overlay::Kedb(search) => search.draw(f, area),
+        Overlay::Detail(entry) => detail::draw(&look, entry, f, area),
     }
 }
 
@@ -112,8 +114,14 @@ fn incident(app: &App, look: &Look, f: &mut Frame) {
         Pane::Comms => comms::HINTS,
         Pane::Fatigue => fatigue::HINTS,
     };
+    // Once the incident is over, the stand-down is offered first, whatever has the focus.
+    let hints: Vec<Action> = fatigue::stand_down_offered(look)
+        .then_some(Action::StandDown)
+        .into_iter()
+        .chain(hints.iter().copied())
+        .collect();
     f.render_widget(
-        Paragraph::new(status_line(look, Section::Pane(app.focus), hints)),
+        Paragraph::new(status_line(look, Section::Pane(app.focus), &hints)),
         a.status,
     );
 }
@@ -192,6 +200,12 @@ fn header(app: &App, look: &Look, f: &mut Frame, area: Rect) {
             Style::new().fg(Color::Black).bg(Color::Yellow),
         ));
     }
+    if let Some(text) = others_badge(app) {
+        second.push(alarm(
+            text,
+            Style::new().fg(Color::Black).bg(Color::Yellow).bold(),
+        ));
+    }
     let owed = s.next_updates();
     let word = |a: crate::domain::event::Audience| match a {
         crate::domain::event::Audience::Internal => "INT",
@@ -266,6 +280,29 @@ fn header(app: &App, look: &Look, f: &mut Frame, area: Rect) {
         Paragraph::new(vec![Line::from(top), Line::from(second)]),
         area,
     );
+}
+
+/// "⚑ 1 other needs you: k7m2qx 2 changes wait · ! opens": the incident that needs this
+/// responder most among the others, and the key that opens it.
+fn others_badge(app: &App) -> Option<String> {
+    let others = app.others_needing_me();
+    let (first, needs) = others.first()?;
+    let count = match others.len() {
+        1 => "1 other needs you".to_string(),
+        n => format!("{n} others need you"),
+    };
+    let mut text = format!(
+        "⚑ {count}: {} {}",
+        first.short_id,
+        picker::needs_text(needs)
+    );
+    let key = app
+        .keymap
+        .hint(Section::Global, super::action::Action::JumpToNeed);
+    if key != "-" {
+        text.push_str(&format!(" · {key} opens"));
+    }
+    Some(text)
 }
 
 fn tabs(app: &App, f: &mut Frame, area: Rect) {

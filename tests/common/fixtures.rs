@@ -67,6 +67,7 @@ pub fn scenario_events(
                 Recorded::OneSecondApart => start + Duration::seconds(i as i64),
             }),
             author: e.author,
+            persona: None,
             kind: e.kind,
         })
         .collect()

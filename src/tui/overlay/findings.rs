@@ -1,7 +1,7 @@
 //! The blame check's findings (after `W`): the postmortem names people by role, never by
 //! name, so before it is written its free text is checked for names and blame. What the
 //! check flags is listed here with where it stands and an excerpt, so the incident
-//! commander can rephrase it with a note and write again, or press `y` to write it anyway.
+//! commander can amend the passage and write again, or press `y` to write it anyway.
 //! Any other key closes it.
 
 use crossterm::event::{KeyCode, KeyEvent};
@@ -29,7 +29,7 @@ pub fn draw(findings: &[Finding], f: &mut Frame, area: Rect) {
     let block = Block::bordered()
         .title(" The blame check stopped the postmortem ")
         .title_bottom(
-            " rephrase with a note, then W again · y writes it anyway · any other key closes ",
+            " amend the passage (m on its row), then W again · y writes it anyway · any other key closes ",
         );
     let inner = block.inner(rect);
     f.render_widget(block, rect);

@@ -57,6 +57,10 @@ pub enum Purpose {
     Outcome {
         experiment: Uuid,
     },
+    /// Amending a note, observation or theory.
+    Amend {
+        event: Uuid,
+    },
     // Comms
     /// Send a draft that fails checks: the reason is recorded with it.
     SendOverride {
@@ -66,6 +70,8 @@ pub enum Purpose {
     // Fatigue
     HealthCheck,
     AwakeSince,
+    /// Ending the duty of those listed (everyone on duty, unless names are taken out).
+    StandDown,
     // The incident as a whole
     Severity,
     Stage,

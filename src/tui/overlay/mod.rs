@@ -1,9 +1,10 @@
-//! Boxes drawn over the panes, one at a time: the key help, a form being filled in, and
-//! the Learn side's overlays (the blame check's findings before a postmortem, the
-//! known-error search, TTD and TTR statistics, the IC's discipline questions). While one
-//! is open it has the keys; most close with any key, forms and the known-error search
-//! with Esc.
+//! Boxes drawn over the panes, one at a time: the key help, a form being filled in, one
+//! timeline entry whole, and the Learn side's overlays (the blame check's findings before
+//! a postmortem, the known-error search, TTD and TTR statistics, the IC's discipline
+//! questions). While one is open it has the keys; most close with any key, forms and the
+//! known-error search with Esc, the entry with Esc or q (other keys scroll it).
 
+pub mod detail;
 pub mod discipline;
 pub mod findings;
 pub mod form;
@@ -23,4 +24,6 @@ pub enum Overlay {
     Findings(Vec<crate::domain::postmortem::Finding>),
     /// Searching the known-error database.
     Kedb(Box<kedb::KedbSearch>),
+    /// One timeline entry, whole.
+    Detail(Box<detail::Detail>),
 }

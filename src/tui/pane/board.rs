@@ -10,7 +10,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use crate::domain::event::{Event, EventKind, Outcome, TheoryStatus};
+use crate::domain::event::{Event, EventKind, TheoryStatus};
 use crate::tui::action::Action;
 use crate::tui::ctx::{Ctx, Look};
 use crate::tui::data::IncidentData;
@@ -24,6 +24,7 @@ pub const HINTS: &[Action] = &[
     Action::AddTheory,
     Action::AddExperiment,
     Action::RecordOutcome,
+    Action::Amend,
     Action::Discipline,
     Action::Help,
 ];
@@ -56,6 +57,20 @@ pub fn navigate(
     }) as isize;
     let c = *column;
     rows[c] = (rows[c] as isize + delta).clamp(0, (n - 1).max(0)) as usize;
+}
+
+/// The id of the selected observation or theory (what `m` amends).
+pub fn selected_id(
+    data: Option<&IncidentData>,
+    column: usize,
+    rows: &[usize; 3],
+) -> Option<uuid::Uuid> {
+    let b = &data?.state.board;
+    match column {
+        0 => b.observations.get(rows[0]).map(|o| o.id),
+        1 => b.theories.get(rows[1]).map(|t| t.id),
+        _ => None,
+    }
 }
 
 /// The board's own acts, with the selected column and the selected row of each.
@@ -103,23 +118,51 @@ pub fn act(ctx: &mut Ctx, column: usize, rows: &[usize; 3], action: Action) -> V
             );
         }
         Action::RecordOutcome => {
-            let exp = state.board.experiments.get(rows[2]).filter(|_| column == 2);
+            // The selected experiment, or else the newest one still running.
+            let exp = match state.board.experiments.get(rows[2]).filter(|_| column == 2) {
+                Some(e) => Some(e),
+                None => state
+                    .board
+                    .experiments
+                    .iter()
+                    .rev()
+                    .find(|e| e.is_running()),
+            };
             match exp {
                 Some(e) if e.is_running() => {
                     let id = e.id;
+                    let label = state
+                        .board
+                        .experiment_label(id)
+                        .unwrap_or_else(|| "E?".into());
+                    let tested: Vec<String> = e
+                        .tests
+                        .iter()
+                        .filter_map(|t| state.board.theory_label(*t))
+                        .collect();
+                    let hint = if tested.len() > 1 {
+                        format!(
+                            "a verdict per theory: {} with s(upports) r(efutes) i(nconclusive)",
+                            tested
+                                .iter()
+                                .map(|t| format!("{t}=…"))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        )
+                    } else {
+                        "supports · refutes · inconclusive (s, r, i)".to_string()
+                    };
                     ctx.open_form(
-                        "Experiment outcome",
+                        format!("Outcome of {label}: {}", e.plan),
                         Purpose::Outcome { experiment: id },
                         vec![
-                            Field::line(OUTCOME, "", "supports · refutes · inconclusive"),
+                            Field::line(OUTCOME, "", hint),
                             Field::line(NOTES, "", "what you saw"),
                         ],
                     );
                 }
                 Some(_) => ctx.complain("that experiment already has an outcome"),
-                None => {
-                    ctx.complain("select a running experiment in the board's third column first")
-                }
+                None => ctx.complain("no experiment is running: plan one first"),
             }
         }
         Action::Discipline => *ctx.overlay = Overlay::Discipline,
@@ -201,24 +244,25 @@ pub fn submit(ctx: &mut Ctx, form: &Answers) -> Vec<Effect> {
             )
         }
         Purpose::Outcome { experiment } => {
-            let outcome = match form
-                .value(OUTCOME)
-                .trim()
-                .to_ascii_lowercase()
-                .chars()
-                .next()
-            {
-                Some('s') => Outcome::Supports,
-                Some('r') => Outcome::Refutes,
-                Some('i') => Outcome::Inconclusive,
-                _ => return ctx.refuse("outcome: supports, refutes or inconclusive".into()),
+            let Some(d) = ctx.data else {
+                return Vec::new();
             };
+            let Some(e) = d.state.board.experiment(experiment) else {
+                return ctx.refuse("that experiment is gone".into());
+            };
+            let (outcome, verdicts) =
+                match crate::domain::board::parse_verdicts(&d.state.board, e, &form.value(OUTCOME))
+                {
+                    Ok(v) => v,
+                    Err(e) => return ctx.refuse(e),
+                };
             ctx.record(
                 vec![(
                     now,
                     EventKind::ExperimentOutcome {
                         experiment,
                         outcome,
+                        verdicts,
                         notes: form.value(NOTES),
                     },
                 )],
@@ -283,18 +327,20 @@ pub fn draw(
                 _ => {
                     let e = &b.experiments[i];
                     let tests: Vec<String> = e.tests.iter().filter_map(|t| theory_no(*t)).collect();
-                    let (tag, style) = match e.outcome {
-                        None => ("running", Style::new().fg(Color::Yellow)),
-                        Some(Outcome::Supports) => ("supports", Style::new().fg(Color::Green)),
-                        Some(Outcome::Refutes) => ("refutes", Style::new().fg(Color::Red)),
-                        Some(Outcome::Inconclusive) => {
-                            ("inconclusive", Style::new().fg(Color::DarkGray))
+                    let (tag, style) = match b.result_of(e) {
+                        None => ("running".to_string(), Style::new().fg(Color::Yellow)),
+                        Some(r) if e.outcome_before_verdicts.is_some() => {
+                            (r, Style::new().fg(Color::Magenta))
                         }
+                        Some(r) => (r, Style::new().fg(Color::Cyan)),
                     };
-                    (
-                        format!("E{} [{tag}] {}: {}", i + 1, tests.join(","), e.plan),
-                        style,
-                    )
+                    // A concluded experiment's verdicts name its theories already.
+                    let line = if e.is_running() {
+                        format!("E{} [{tag}] {}: {}", i + 1, tests.join(","), e.plan)
+                    } else {
+                        format!("E{} [{tag}] {}", i + 1, e.plan)
+                    };
+                    (line, style)
                 }
             }
         };

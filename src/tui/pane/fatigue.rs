@@ -2,7 +2,9 @@
 //! their role, the commander first, turning yellow past the warning and red past the limit
 //! (the thresholds come from the config). Tired people make mistakes during long incidents,
 //! so the pane suggests handovers to someone fresh, carried out with one key, and reminds
-//! the IC when the team's health check is due.
+//! the IC when the team's health check is due. Once the incident is resolved or closed,
+//! the IC stands the team down here (`D`): everyone's duty ends, listed before it is done.
+//! A responder who joins with no awake time recorded is asked for it, once.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -12,13 +14,14 @@ use ratatui::widgets::Paragraph;
 
 use super::roster;
 use crate::domain::describe::clip;
-use crate::domain::event::{EventKind, Role};
+use crate::domain::event::{EventKind, Role, Status};
 use crate::domain::fatigue::{self, Level, Suggestion, Thresholds};
 use crate::domain::metrics::format_duration;
 use crate::tui::action::Action;
 use crate::tui::ctx::{Ctx, Look};
 use crate::tui::data::IncidentData;
 use crate::tui::effect::Effect;
+use crate::tui::keymap::Section;
 use crate::tui::overlay::Overlay;
 use crate::tui::overlay::form::{Answers, Field, Purpose};
 
@@ -36,6 +39,8 @@ const HEALTH: &str = "How is the team?";
 // The fields of the awake-since form.
 const WHO: &str = "Responder";
 const SINCE: &str = "Awake since";
+// The field of the stand-down form.
+const STANDING_DOWN: &str = "Stand down";
 
 /// Suggested handovers, most pressing first.
 pub fn suggestions(
@@ -99,22 +104,78 @@ pub fn act(ctx: &mut Ctx, selected: usize, action: Action) -> Vec<Effect> {
                 .nth(selected)
                 .map(|s| s.from)
                 .unwrap_or_else(|| ctx.handle.to_string());
-            ctx.open_form(
-                "Awake since",
-                Purpose::AwakeSince,
-                vec![
-                    Field::line(WHO, &who, "yourself, or anyone as IC"),
-                    Field::line(SINCE, "", "e.g. 06:30 (local), -16h, 2026-11-26T06:30:00Z"),
-                ],
-            );
-            // The time is what there is to type; the responder is prefilled (up to change it).
-            if let Overlay::Form(form) = &mut *ctx.overlay {
-                form.focus = 1;
+            open_awake(ctx, "Awake since", &who);
+        }
+        Action::StandDown => {
+            let Some(d) = ctx.data else {
+                return Vec::new();
+            };
+            if let Some(why) = fatigue::stand_down_refusal(&d.state, ctx.handle) {
+                ctx.complain(why);
+                return Vec::new();
             }
+            let who = fatigue::on_duty(&d.state);
+            if who.is_empty() {
+                ctx.say("nobody is on duty: there is no one to stand down");
+                return Vec::new();
+            }
+            ctx.open_form(
+                format!("Stand down: end the duty of {}", who.join(", ")),
+                Purpose::StandDown,
+                vec![Field::line(
+                    STANDING_DOWN,
+                    &who.join(" "),
+                    "enter stands them down · take a name out to keep them on · esc cancels",
+                )],
+            );
         }
         _ => {}
     }
     Vec::new()
+}
+
+/// Whether the footer offers the stand-down: the incident is over, this responder
+/// commands it, and someone is still on duty.
+pub fn stand_down_offered(look: &Look) -> bool {
+    look.data
+        .is_some_and(|d| look.may(Action::StandDown) && !fatigue::on_duty(&d.state).is_empty())
+}
+
+/// Opens the awake-since form for `who`, the time field ready to type in.
+fn open_awake(ctx: &mut Ctx, title: &str, who: &str) {
+    ctx.open_form(
+        title,
+        Purpose::AwakeSince,
+        vec![
+            Field::line(WHO, who, "yourself, or anyone as IC"),
+            Field::line(SINCE, "", "e.g. 06:30 (local), -16h, 2026-11-26T06:30:00Z"),
+        ],
+    );
+    // The time is what there is to type; the responder is prefilled (up to change it).
+    if let Overlay::Form(form) = &mut *ctx.overlay {
+        form.focus = 1;
+    }
+}
+
+/// Whether to ask this console's responder since when they have been awake: they are on
+/// duty on the active incident and no awake time is recorded for them.
+pub fn awake_unknown(data: &IncidentData, handle: &str) -> bool {
+    data.state.summary.status == Status::Active
+        && data
+            .state
+            .responders
+            .get(handle)
+            .is_some_and(|r| r.is_present() && r.on_duty_since.is_some() && r.awake_since.is_none())
+}
+
+/// Asks this console's responder, on joining, since when they have been awake (Esc skips).
+pub fn ask_awake(ctx: &mut Ctx) {
+    let me = ctx.handle.to_string();
+    open_awake(
+        ctx,
+        "You are on duty: since when have you been awake? (esc skips)",
+        &me,
+    );
 }
 
 /// A submitted health check or awake-since time.
@@ -156,6 +217,40 @@ pub fn submit(ctx: &mut Ctx, form: &Answers) -> Vec<Effect> {
                 }
                 Err(e) => ctx.refuse(e),
             }
+        }
+        Purpose::StandDown => {
+            let Some(d) = ctx.data else {
+                return Vec::new();
+            };
+            let on_duty = fatigue::on_duty(&d.state);
+            let listed = form.value(STANDING_DOWN);
+            let mut who: Vec<String> = Vec::new();
+            for name in listed.split([' ', ',']).filter(|n| !n.is_empty()) {
+                if !on_duty.iter().any(|h| h == name) {
+                    return ctx.refuse(format!(
+                        "{} is not on duty; on duty: {}",
+                        crate::domain::describe::visible_line(name),
+                        on_duty.join(", ")
+                    ));
+                }
+                if !who.iter().any(|h| h == name) {
+                    who.push(name.to_string());
+                }
+            }
+            if who.is_empty() {
+                return ctx.refuse("name who stands down, or esc to cancel".into());
+            }
+            let what = format!(
+                "stood down: {} (joining again puts them back on duty)",
+                who.join(", ")
+            );
+            let now = ctx.now;
+            ctx.record(
+                who.into_iter()
+                    .map(|handle| (now, EventKind::DutyEnded { handle }))
+                    .collect(),
+                what,
+            )
         }
         _ => Vec::new(),
     }
@@ -209,6 +304,27 @@ pub fn draw(look: &Look, selected: usize, f: &mut Frame, area: Rect, focused: bo
     }
     let suggestions = suggestions(look.data, now, look.thresholds);
     lines.push(Line::from(""));
+    let on_duty = fatigue::on_duty(s);
+    if s.summary.status != Status::Active && !on_duty.is_empty() {
+        let key = look.keymap.hint(Section::Global, Action::StandDown);
+        let text = if look.may(Action::StandDown) {
+            format!(
+                "The incident is {}: {key} stands the team down ({} on duty)",
+                s.summary.status.as_str(),
+                on_duty.len()
+            )
+        } else {
+            format!(
+                "The incident is {}; the IC stands the team down ({} on duty)",
+                s.summary.status.as_str(),
+                on_duty.len()
+            )
+        };
+        lines.push(Line::from(Span::styled(
+            clip(&text, w),
+            Style::new().fg(Color::Black).bg(Color::Green),
+        )));
+    }
     if suggestions.is_empty() {
         lines.push(Line::from(Span::styled(
             "No handover needed now.",

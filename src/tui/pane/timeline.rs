@@ -1,11 +1,16 @@
-//! The timeline pane (1): everything that happened on the incident, in order, one line per
-//! entry with its time, author, kind and text. Changes the server has not confirmed yet are
-//! marked ⧗, refused ones ✗ with the reason until dismissed. The incident commander
-//! follows it live (the newest entry stays on the last line), searches and filters it by
-//! kind and author, jumps to a time, adds notes, sets when impact started, was detected and
-//! ended, turns an entry into an observation for the board, and redacts an entry's text
-//! everywhere when a secret was pasted into it.
+//! The timeline pane (1): everything that happened on the incident, one line per entry
+//! with its time, author, kind and text. Entries show in the order things happened (by
+//! their time, so a start of impact found later sits where it belongs, marked with when
+//! it was recorded), or as logged (`O` switches). Changes the server has not confirmed
+//! yet are marked ⧗, refused ones ✗ with the reason until dismissed; a corrected impact
+//! time reads "(fix)" and the one it replaced is struck through, naming its successor.
+//! The incident commander follows it live (the newest recorded entry stays selected and
+//! in sight), opens any entry whole (enter), searches and filters it by kind and author,
+//! jumps to a time, adds notes, sets when impact started, was detected and ended, turns an
+//! entry into an observation for the board, and redacts an entry's text everywhere when a
+//! secret was pasted into it.
 
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -13,18 +18,21 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::board;
-use crate::domain::describe::{self, clip};
+use crate::domain::describe::{self, clip, visible_line};
 use crate::domain::event::{Event, EventKind};
 use crate::domain::metrics::Mark;
 use crate::tui::action::Action;
 use crate::tui::ctx::{Ctx, Look};
-use crate::tui::data::{Filter, IncidentData, RowStatus, search_matches};
+use crate::tui::data::{Filter, IncidentData, Order, RowStatus, search_matches};
 use crate::tui::effect::Effect;
+use crate::tui::overlay::Overlay;
+use crate::tui::overlay::detail::Detail;
 use crate::tui::overlay::form::{Answers, Field, Purpose};
 
 /// What the footer offers while the timeline has the focus.
 pub const HINTS: &[Action] = &[
     Action::AddNote,
+    Action::ShowEntry,
     Action::SetImpactStart,
     Action::SetDetected,
     Action::SetImpactEnd,
@@ -43,15 +51,18 @@ const TIME: &str = "Time";
 const WHEN: &str = "When";
 const REASON: &str = "Reason";
 
-/// Where the timeline stands: the selection, the scroll, following, filter and search.
+/// Where the timeline stands: the order, the selection, the scroll, following, filter
+/// and search.
 #[derive(Clone, Debug, Default)]
 pub struct TimelineState {
     /// Index into the visible rows.
     pub selected: usize,
     pub offset: usize,
     pub follow: bool,
+    /// By time (the default) or as logged.
+    pub order: Order,
     pub filter: Filter,
-    /// Row indices that pass the filter; `None` when there is no filter.
+    /// Row indices that pass the filter, in `order`; `None` when there is no filter.
     pub filtered: Option<Vec<usize>>,
     pub search: Option<String>,
 }
@@ -75,20 +86,54 @@ impl TimelineState {
     }
 
     /// The data row behind visible row `i`.
-    pub fn row_index(&self, i: usize) -> Option<usize> {
+    pub fn row_index(&self, data: Option<&IncidentData>, i: usize) -> Option<usize> {
         match &self.filtered {
             Some(rows) => rows.get(i).copied(),
-            None => Some(i),
+            None => data?.ordered_row(self.order, i),
+        }
+    }
+
+    /// The visible row showing data row `row`, if it is shown.
+    pub fn visible_index(&self, data: Option<&IncidentData>, row: usize) -> Option<usize> {
+        let d = data?;
+        match &self.filtered {
+            Some(rows) => {
+                let key = d.order_key(self.order, row);
+                let i = rows.partition_point(|&r| d.order_key(self.order, r) < key);
+                (rows.get(i) == Some(&row)).then_some(i)
+            }
+            None => d.position(self.order, row),
         }
     }
 
     pub fn selected_event<'a>(&self, data: Option<&'a IncidentData>) -> Option<&'a Event> {
         let d = data?;
-        d.row(self.row_index(self.selected)?).map(|(e, _)| e)
+        d.row(self.row_index(data, self.selected)?).map(|(e, _)| e)
     }
 
-    /// Scrolls so the selection is on screen, `height` rows high; following, the newest
-    /// entry sits on the last line.
+    /// The visible row of the newest recorded entry that passes the filter: what
+    /// following selects, wherever it falls in time.
+    fn newest_visible(&self, data: Option<&IncidentData>) -> Option<usize> {
+        let d = data?;
+        let newest = d.newest_recorded()?;
+        if self.filtered.is_none() {
+            return d.position(self.order, newest);
+        }
+        (0..=newest)
+            .rev()
+            .filter(|r| d.row(*r).is_some_and(|(e, _)| self.filter.matches(e)))
+            .find_map(|r| self.visible_index(data, r))
+    }
+
+    /// Following: the newest recorded entry is selected.
+    fn select_newest(&mut self, data: Option<&IncidentData>) {
+        self.selected = self
+            .newest_visible(data)
+            .unwrap_or_else(|| self.visible_rows(data).saturating_sub(1));
+    }
+
+    /// Scrolls so the selection is on screen, `height` rows high; following the last row,
+    /// the newest entry sits on the last line.
     pub fn keep_selection_visible(&mut self, data: Option<&IncidentData>, height: usize) {
         if self.selected < self.offset {
             self.offset = self.selected;
@@ -104,22 +149,26 @@ impl TimelineState {
     }
 
     /// An incident's rows changed from confirmed row `first` on (pending rows confirmed,
-    /// others added): the filter checks them again.
+    /// others added): the filter checks them again, and each that passes takes its place
+    /// in the order shown.
     pub fn refilter_from(&mut self, data: &IncidentData, first: usize) {
+        let order = self.order;
         if let Some(rows) = &mut self.filtered {
             rows.retain(|i| *i < first);
-            let filter = &self.filter;
-            rows.extend(
-                (first..data.len())
-                    .filter(|i| data.row(*i).is_some_and(|(e, _)| filter.matches(e))),
-            );
+            for row in first..data.len() {
+                if data.row(row).is_some_and(|(e, _)| self.filter.matches(e)) {
+                    let key = data.order_key(order, row);
+                    let at = rows.partition_point(|&r| data.order_key(order, r) < key);
+                    rows.insert(at, row);
+                }
+            }
         }
     }
 
     /// After a load: following selects the newest entry, and the selection stays on a row.
     pub fn after_load(&mut self, data: Option<&IncidentData>, height: usize) {
         if self.follow {
-            self.selected = self.visible_rows(data).saturating_sub(1);
+            self.select_newest(data);
         }
         self.selected = self.selected.min(self.visible_rows(data).saturating_sub(1));
         self.keep_selection_visible(data, height);
@@ -164,7 +213,7 @@ impl TimelineState {
             } else {
                 (start + n - step % n) % n
             };
-            let row = self.row_index(i)?;
+            let row = self.row_index(ctx.data, i)?;
             d.row(row)
                 .filter(|(e, _)| search_matches(e, &needle))
                 .map(|_| i)
@@ -180,19 +229,38 @@ impl TimelineState {
         }
     }
 
+    /// The rows passing `filter`, in the order shown.
+    fn filtered_rows(&self, d: &IncidentData, filter: &Filter) -> Vec<usize> {
+        (0..d.len())
+            .filter_map(|k| d.ordered_row(self.order, k))
+            .filter(|r| d.row(*r).is_some_and(|(e, _)| filter.matches(e)))
+            .collect()
+    }
+
     fn apply_filter(&mut self, data: Option<&IncidentData>, height: usize, filter: Filter) {
         self.filtered = if filter.is_empty() {
             None
         } else {
-            data.map(|d| {
-                (0..d.len())
-                    .filter(|i| d.row(*i).is_some_and(|(e, _)| filter.matches(e)))
-                    .collect()
-            })
+            data.map(|d| self.filtered_rows(d, &filter))
         };
         self.filter = filter;
-        self.selected = self.visible_rows(data).saturating_sub(1);
         self.follow = true;
+        self.select_newest(data);
+        self.keep_selection_visible(data, height);
+    }
+
+    /// Shows the rows by time or as logged; the selected entry stays selected.
+    pub fn toggle_order(&mut self, data: Option<&IncidentData>, height: usize) {
+        let selected_row = self.row_index(data, self.selected);
+        self.order = self.order.toggled();
+        if let (Some(_), Some(d)) = (&self.filtered, data) {
+            self.filtered = Some(self.filtered_rows(d, &self.filter));
+        }
+        if self.follow {
+            self.select_newest(data);
+        } else if let Some(i) = selected_row.and_then(|r| self.visible_index(data, r)) {
+            self.selected = i;
+        }
         self.keep_selection_visible(data, height);
     }
 }
@@ -236,10 +304,21 @@ pub fn act(ctx: &mut Ctx, t: &mut TimelineState, height: usize, action: Action) 
         Action::Follow => {
             t.follow = !t.follow;
             if t.follow {
-                t.selected = t.visible_rows(ctx.data).saturating_sub(1);
+                t.select_newest(ctx.data);
                 t.keep_selection_visible(ctx.data, height);
             }
         }
+        Action::ToggleOrder => {
+            t.toggle_order(ctx.data, height);
+            ctx.say(match t.order {
+                Order::Time => "timeline by time: back-dated entries sit at their time",
+                Order::Recorded => "timeline as logged: entries in the order they were recorded",
+            });
+        }
+        Action::ShowEntry => match t.selected_event(ctx.data) {
+            Some(ev) => *ctx.overlay = Overlay::Detail(Box::new(Detail::new(ev.id))),
+            None => ctx.complain("select a timeline entry first"),
+        },
         Action::SetImpactStart | Action::SetDetected | Action::SetImpactEnd => {
             let Some(d) = ctx.data else {
                 return Vec::new();
@@ -273,7 +352,7 @@ pub fn act(ctx: &mut Ctx, t: &mut TimelineState, height: usize, action: Action) 
         Action::Redact => return redact(ctx, t),
         Action::DismissRejected => {
             let rejected = ctx.data.and_then(|d| {
-                let i = t.row_index(t.selected)?;
+                let i = t.row_index(ctx.data, t.selected)?;
                 match d.row(i)? {
                     (ev, RowStatus::Rejected(_)) => Some((d.id, ev.id)),
                     _ => None,
@@ -307,7 +386,7 @@ fn redact(ctx: &mut Ctx, t: &TimelineState) -> Vec<Effect> {
         "Redact the {} at {} by {}",
         describe::label(&ev.kind),
         ev.at.format("%H:%M"),
-        ev.author
+        ev.author_label()
     );
     ctx.open_form(
         what,
@@ -350,7 +429,7 @@ pub fn submit(ctx: &mut Ctx, t: &mut TimelineState, height: usize, form: &Answer
                 ctx.close_overlay();
                 let d = ctx.data;
                 let target = (0..t.visible_rows(d)).find(|i| {
-                    t.row_index(*i)
+                    t.row_index(d, *i)
                         .and_then(|r| d.and_then(|d| d.row(r)))
                         .is_some_and(|(e, _)| e.at >= at)
                 });
@@ -395,7 +474,7 @@ pub fn submit(ctx: &mut Ctx, t: &mut TimelineState, height: usize, form: &Answer
 /// The pane's title: how many rows it shows, the filter and search, following, the zone.
 pub fn title(look: &Look, t: &TimelineState) -> String {
     let rows = t.visible_rows(look.data);
-    let mut title = format!(" 1 Timeline ({rows}) ");
+    let mut title = format!(" 1 Timeline ({rows}) [{}] ", t.order.name());
     if !t.filter.is_empty() {
         title.push_str(&format!("[{}] ", t.filter.describe()));
     }
@@ -414,7 +493,9 @@ pub fn title(look: &Look, t: &TimelineState) -> String {
 }
 
 /// Draws the rows on screen (only those are formatted, so a long incident costs no more
-/// than a short one).
+/// than a short one). Each row reads: status mark, time, author, kind, then the marks that
+/// must stay in sight (recorded later, a correction, replaced by a correction), then the
+/// text, which is what gets cut on a narrow terminal.
 pub fn draw(look: &Look, t: &TimelineState, f: &mut Frame, area: Rect, focused: bool) {
     let Some(d) = look.data else { return };
     let h = area.height as usize;
@@ -422,20 +503,18 @@ pub fn draw(look: &Look, t: &TimelineState, f: &mut Frame, area: Rect, focused: 
     let mut lines = Vec::with_capacity(h);
     let needle = t.search.as_ref().map(|s| s.to_lowercase());
     for vi in t.offset..(t.offset + h).min(t.visible_rows(look.data)) {
-        let Some((ev, status)) = t.row_index(vi).and_then(|i| d.row(i)) else {
+        let Some((ev, status)) = t.row_index(look.data, vi).and_then(|i| d.row(i)) else {
             continue;
         };
-        let mut label = describe::label(&ev.kind).to_string();
-        if d.corrections.contains(&ev.id) {
-            label.push_str(" (fix)");
-        }
+        let label = describe::label(&ev.kind);
         let text = describe::text_in(&d.state, ev);
-        let (mark, style) = match status {
+        let superseded_by = d.superseded.get(&ev.id).and_then(|id| d.find(*id));
+        let (mark, mut style) = match status {
             RowStatus::Confirmed => (" ", Style::new()),
             RowStatus::Pending => ("⧗", Style::new().fg(Color::DarkGray).italic()),
             RowStatus::Rejected(_) => ("✗", Style::new().fg(Color::Red)),
         };
-        let kind_style = match &ev.kind {
+        let mut kind_style = match &ev.kind {
             EventKind::ImpactStarted {} | EventKind::Detected {} | EventKind::ImpactEnded {} => {
                 Style::new().fg(Color::Yellow).bold()
             }
@@ -444,21 +523,36 @@ pub fn draw(look: &Look, t: &TimelineState, f: &mut Frame, area: Rect, focused: 
             EventKind::Unknown { .. } => Style::new().fg(Color::DarkGray),
             _ => Style::new().fg(Color::Cyan),
         };
-        let mut body = text;
+        if superseded_by.is_some() {
+            style = style.fg(Color::DarkGray);
+            kind_style = Style::new().fg(Color::DarkGray);
+        }
+        let mut body = visible_line(&text).into_owned();
         if let RowStatus::Rejected(reason) = status {
-            body = format!("{body}  — REJECTED: {reason}");
+            body = format!("{body}  — REJECTED: {}", visible_line(reason));
         }
         let prefix = format!(
             "{mark}{} {:<9} ",
             look.clock.show(ev.at, false),
-            clip(&ev.author, 9)
+            clip(&visible_line(ev.shown_author()), 9)
         );
-        let rest = w.saturating_sub(prefix.chars().count() + 13);
-        let mut line = Line::from(vec![
+        let mut room = w.saturating_sub(prefix.chars().count() + 13);
+        let mut spans = vec![
             Span::styled(prefix, style),
-            Span::styled(format!("{:<12} ", clip(&label, 12)), kind_style),
-            Span::styled(clip(&body, rest), style),
-        ]);
+            Span::styled(format!("{:<12} ", clip(label, 12)), kind_style),
+        ];
+        for (text, mark_style) in marks(look, d, ev, superseded_by) {
+            let shown = clip(&text, room);
+            room = room.saturating_sub(shown.chars().count());
+            spans.push(Span::styled(shown, mark_style));
+        }
+        let body_style = if superseded_by.is_some() {
+            style.add_modifier(Modifier::CROSSED_OUT)
+        } else {
+            style
+        };
+        spans.push(Span::styled(clip(&body, room), body_style));
+        let mut line = Line::from(spans);
         let hit = needle.as_deref().is_some_and(|n| search_matches(ev, n));
         if focused && vi == t.selected {
             line = line.style(Style::new().add_modifier(Modifier::REVERSED));
@@ -474,4 +568,41 @@ pub fn draw(look: &Look, t: &TimelineState, f: &mut Frame, area: Rect, focused: 
         )));
     }
     f.render_widget(Paragraph::new(lines), area);
+}
+
+/// The marks a row carries before its text: when a back-dated entry was recorded, that an
+/// impact time corrects an earlier one, and what replaced a corrected one.
+fn marks(
+    look: &Look,
+    d: &IncidentData,
+    ev: &Event,
+    superseded_by: Option<&Event>,
+) -> Vec<(String, Style)> {
+    let mut out = Vec::new();
+    if let Some(by) = superseded_by {
+        out.push((
+            format!("superseded by {} ", short_time(look, by.at, ev.at)),
+            Style::new().fg(Color::DarkGray).italic(),
+        ));
+    }
+    if d.corrections.contains_key(&ev.id) {
+        out.push(("(fix) ".to_string(), Style::new().fg(Color::Yellow).bold()));
+    }
+    if let Some(recorded) = describe::recorded_later(ev) {
+        out.push((
+            format!("↶ rec {} ", short_time(look, recorded, ev.at)),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    out
+}
+
+/// `t` as hours and minutes, with the date when it is not the day of `beside`.
+pub fn short_time(look: &Look, t: DateTime<Utc>, beside: DateTime<Utc>) -> String {
+    let full = look.clock.show(t, true);
+    let same_day = full.get(..5) == look.clock.show(beside, true).get(..5);
+    match full.get(6..) {
+        Some(hm) if same_day => hm.to_string(),
+        _ => full,
+    }
 }

@@ -1,0 +1,4 @@
+-- v3: incident summaries carry what waits for whom (roles, open requests, updates due,
+-- roles just handed over). No table changes: after this step warroom folds every stored
+-- summary again from its events (`refold_summaries` in sqlite.rs), so incidents whose
+-- summary was written by an older version get the new fields too.
