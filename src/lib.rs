@@ -12,4 +12,5 @@ pub mod server;
 pub mod store;
 pub mod sync;
 pub mod tui;
+pub mod verbs;
 pub mod webhook;

@@ -586,7 +586,7 @@ async fn ids_times_and_sizes_out_of_bounds_are_422_naming_what_to_fix() {
         (
             "a long handle",
             json!({ "id": Uuid::now_v7(), "type": "responder_joined", "handle": "h".repeat(65) }),
-            "the handle is 65 characters long; at most 64",
+            "is not a usable handle: a handle is one word of 1 to 64",
         ),
         (
             "an action item due in 9999",

@@ -302,7 +302,8 @@ fn log_adds_notes_that_events_prints_as_json_lines_in_seq_order() {
 
     let out = room.ok("bo", &["log", &id, "rolled", "back", "the", "deploy"]);
     assert_eq!(out.trim(), format!("noted on {id} (#2)"));
-    let out = room.ok("cy", &["log", &id, "-- errors falling"]);
+    // A note that starts with a dash follows `--`, as with any Unix command.
+    let out = room.ok("cy", &["log", &id, "--", "-- errors falling"]);
     assert_eq!(out.trim(), format!("noted on {id} (#3)"));
 
     let events = room.events(&id);
@@ -806,6 +807,42 @@ fn severities_lists_the_three_levels_in_order() {
         "{out}"
     );
     assert!(room.files().is_empty());
+}
+
+#[test]
+fn a_bad_handle_is_refused_by_as_and_by_token_create_with_the_rule_books_message() {
+    let room = Room::new();
+    let long = "h".repeat(65);
+    for bad in ["two words", "-rf", "mal\u{1b}[2Jlory", "", long.as_str()] {
+        // `--as=` so that a handle starting with `-` reaches warroom, not the parser.
+        let out = common::warroom(room.path())
+            .arg(format!("--as={bad}"))
+            .args(["declare", "--title", "x", "--severity", "2"])
+            .output()
+            .expect("the binary runs");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "--as {bad:?}: {err}");
+        let rule = warroom::domain::rules::check_handle("--as", bad).unwrap_err();
+        assert_eq!(err, format!("warroom: {}\n", rule.message), "--as {bad:?}");
+
+        if bad.is_empty() {
+            continue;
+        }
+        let out = common::warroom(room.path())
+            .args(["--as", "ana", "token", "create", "--", bad])
+            .output()
+            .expect("the binary runs");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "token create {bad:?}: {err}");
+        let rule = warroom::domain::rules::check_handle("the token's handle", bad).unwrap_err();
+        assert_eq!(
+            err,
+            format!("warroom: {}\n", rule.message),
+            "token create {bad:?}"
+        );
+        assert!(!err.contains('\u{1b}'), "shown visibly: {err}");
+    }
+    assert!(room.files().is_empty(), "nothing made: {:?}", room.files());
 }
 
 #[test]

@@ -102,7 +102,17 @@ impl Tmux {
     /// Looks at the screen until `what` holds, for at most `PATIENCE`, pausing `POLL`
     /// between looks; answers the screen it held on, or panics with the last one.
     fn wait_until(&self, description: &str, what: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + PATIENCE;
+        self.wait_within(PATIENCE, description, what)
+    }
+
+    /// As [`Tmux::wait_until`], for at most `patience`.
+    fn wait_within(
+        &self,
+        patience: Duration,
+        description: &str,
+        what: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + patience;
         loop {
             let screen = self.screen();
             if what(&screen) {
@@ -110,13 +120,56 @@ impl Tmux {
             }
             if Instant::now() > deadline {
                 panic!(
-                    "gave up after {PATIENCE:?} waiting for {description} (pane dead: {}); \
+                    "gave up after {patience:?} waiting for {description} (pane dead: {}); \
                      the screen:\n{screen}",
                     self.pane_dead()
                 );
             }
             std::thread::sleep(POLL);
         }
+    }
+
+    /// A console in a detached session of a server of its own, 100×30, in `dir` (where
+    /// the server's socket and config go): `warroom ARGS`, under `sh` so that its exit
+    /// status shows on the screen when it quits.
+    fn console(dir: &Path, args: &[&str]) -> Tmux {
+        // Should the pane's program end all the same, remain-on-exit keeps its last screen.
+        let conf = dir.join("tmux.conf");
+        std::fs::write(&conf, "set -g remain-on-exit on\n").unwrap();
+        let unique = format!(
+            "warroom-e2e-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        let tmux = Tmux {
+            socket: unique.clone(),
+            socket_dir: dir.to_path_buf(),
+            session: unique,
+        };
+        // Given as separate arguments, tmux runs the program itself, with no shell in between.
+        let mut command = vec![
+            "-f",
+            conf.to_str().unwrap(),
+            "new-session",
+            "-d",
+            "-s",
+            &tmux.session,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "sh",
+            "-c",
+            RUN_AND_SAY_HOW_IT_ENDED,
+            "sh",
+            common::BIN,
+        ];
+        command.extend_from_slice(args);
+        tmux.run(&command);
+        tmux
     }
 }
 
@@ -149,8 +202,8 @@ fn cli(data: &Path, handle: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
-#[test]
-fn a_note_typed_in_the_console_is_on_the_record() {
+/// These tests drive the console through tmux: without it, they say so and fail.
+fn require_tmux() {
     let tmux_ok = common::clean_command(TMUX)
         .arg("-V")
         .output()
@@ -160,6 +213,11 @@ fn a_note_typed_in_the_console_is_on_the_record() {
         "this test drives the console through tmux, and `tmux` is not installed or not on \
          PATH (install it, e.g. `apt-get install tmux`)"
     );
+}
+
+#[test]
+fn a_note_typed_in_the_console_is_on_the_record() {
+    require_tmux();
 
     let dir = tempfile::tempdir().expect("a temp dir");
     let data = dir.path().join("data");
@@ -179,46 +237,10 @@ fn a_note_typed_in_the_console_is_on_the_record() {
     let short = short.trim().to_string();
     assert!(!short.is_empty(), "declare prints the short id");
 
-    // Should the pane's program end all the same, remain-on-exit keeps its last screen.
-    let conf = dir.path().join("tmux.conf");
-    std::fs::write(&conf, "set -g remain-on-exit on\n").unwrap();
-    let unique = format!(
-        "warroom-e2e-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
+    let tmux = Tmux::console(
+        dir.path(),
+        &["--data-dir", data_s, "--as", "ana", "--incident", &short],
     );
-    let tmux = Tmux {
-        socket: unique.clone(),
-        socket_dir: dir.path().to_path_buf(),
-        session: unique,
-    };
-    // Given as separate arguments, tmux runs the program itself, with no shell in between.
-    tmux.run(&[
-        "-f",
-        conf.to_str().unwrap(),
-        "new-session",
-        "-d",
-        "-s",
-        &tmux.session,
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "sh",
-        "-c",
-        RUN_AND_SAY_HOW_IT_ENDED,
-        "sh",
-        common::BIN,
-        "--data-dir",
-        data_s,
-        "--as",
-        "ana",
-        "--incident",
-        &short,
-    ]);
 
     tmux.wait_until("the timeline", |s| {
         s.contains("Timeline (1)") && s.contains("Checkout latency spikes")
@@ -276,4 +298,85 @@ fn a_note_typed_in_the_console_is_on_the_record() {
         "confirmed: {:?}",
         notes[0]
     );
+}
+
+/// How soon what another process wrote must be on the console's screen, counted from the
+/// moment that process finished: the console looks four times a second, so this leaves
+/// room for a machine busy with other work.
+const LIVE: Duration = Duration::from_secs(5);
+
+#[test]
+fn a_solo_console_shows_what_another_process_writes_to_its_data_dir() {
+    require_tmux();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let data = dir.path().join("data");
+    let data_s = data.to_str().expect("a UTF-8 temp path");
+    let short = cli(
+        &data,
+        "ana",
+        &[
+            "declare",
+            "--title",
+            "Checkout latency spikes",
+            "--severity",
+            "2",
+        ],
+    );
+    let short = short.trim().to_string();
+
+    let tmux = Tmux::console(
+        dir.path(),
+        &["--data-dir", data_s, "--as", "ana", "--incident", &short],
+    );
+    tmux.wait_until("the timeline", |s| {
+        s.contains("Timeline (1)") && s.contains("Checkout latency spikes")
+    });
+    tmux.wait_until("the awake-since question", |s| {
+        s.contains("since when have you been awake")
+    });
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_until("the question gone", |s| {
+        !s.contains("since when have you been awake")
+    });
+
+    // Another terminal on the same data dir: a note, then a role.
+    let note = "pool full 200/200";
+    cli(&data, "ana", &["log", &short, note]);
+    let written = Instant::now();
+    tmux.wait_within(LIVE, "the note written elsewhere", |s| {
+        s.contains("Timeline (2)") && s.contains(note)
+    });
+    let note_shown = written.elapsed();
+    cli(&data, "ana", &["assign", &short, "ol", "tomas"]);
+    tmux.send_keys(&["2"]);
+    tmux.wait_within(LIVE, "the role given elsewhere", |s| {
+        s.contains("Timeline (3)") && s.lines().any(|l| l.contains("OL") && l.contains("tomas"))
+    });
+
+    // The incident list too: an incident declared elsewhere joins it.
+    tmux.send_keys(&["Escape"]);
+    tmux.wait_until("the incident list", |s| s.contains(" Incidents "));
+    let other = cli(
+        &data,
+        "bo",
+        &[
+            "declare",
+            "--title",
+            "Search index stale",
+            "--severity",
+            "3",
+        ],
+    );
+    let written = Instant::now();
+    tmux.wait_within(LIVE, "the incident declared elsewhere", |s| {
+        s.contains("Search index stale") && s.contains(other.trim())
+    });
+    eprintln!(
+        "shown after {note_shown:?} (the note) and {:?} (the new incident)",
+        written.elapsed()
+    );
+
+    tmux.send_keys(&["q"]);
+    let screen = tmux.wait_until("the console to quit", |s| exit_status(s).is_some());
+    assert_eq!(exit_status(&screen), Some("0"), "the screen:\n{screen}");
 }

@@ -107,6 +107,13 @@ fn form_error(app: &App) -> Option<String> {
     }
 }
 
+fn chooser_title(app: &App) -> Option<String> {
+    match &app.overlay {
+        Overlay::Choose(c) => Some(c.title.clone()),
+        _ => None,
+    }
+}
+
 fn form_title(app: &App) -> Option<String> {
     match &app.overlay {
         Overlay::Form(f) => Some(f.title.clone()),
@@ -570,11 +577,11 @@ fn an_outcome_is_recorded_on_the_selected_running_experiment() {
     assert_eq!(app.board_rows[2], 2);
     press(&mut app, 'r');
     assert_eq!(
-        form_title(&app).as_deref(),
+        chooser_title(&app).as_deref(),
         Some("Outcome of E3: Halve the pool on pay-3 and watch the queue")
     );
-    type_text(&mut app, "supports");
-    enter(&mut app);
+    // One key gives the verdict on the one theory it tests; then the notes.
+    press(&mut app, 's');
     type_text(&mut app, "queue grew again");
     let (_, kind) = recorded(&enter(&mut app));
     // One theory tested: the one verdict is that theory's.
@@ -615,24 +622,20 @@ fn an_experiment_testing_two_theories_takes_a_verdict_for_each() {
     // From anywhere on the board, `r` takes the newest running experiment.
     press(&mut app, 'r');
     assert_eq!(
-        form_title(&app).as_deref(),
+        chooser_title(&app).as_deref(),
         Some("Outcome of E3: Roll back pay-3 and halve its pool")
     );
-    type_text(&mut app, "supports");
-    assert!(enter(&mut app).is_empty()); // to Notes
-    assert!(
-        enter(&mut app).is_empty(),
-        "one verdict for two theories is refused"
-    );
-    let err = form_error(&app).unwrap();
-    assert!(err.contains("T1=… T3=…"), "{err}");
-    // Back to the first field, replace the text with a verdict per theory.
-    app.update(key(KeyCode::BackTab));
-    for _ in 0.."supports".len() {
-        app.update(key(KeyCode::Backspace));
-    }
-    type_text(&mut app, "T1=r T3=s");
-    app.update(key(KeyCode::Tab));
+    // A key per theory, in the order they are asked: T1, then T3.
+    press(&mut app, 'x');
+    let Overlay::Choose(chooser) = &app.overlay else {
+        panic!("no chooser");
+    };
+    assert_eq!(chooser.error.as_deref(), Some("press one of s, r, i"));
+    press(&mut app, 's');
+    // Backspace takes an answer back.
+    app.update(key(KeyCode::Backspace));
+    press(&mut app, 'r');
+    press(&mut app, 's');
     let (_, kind) = recorded(&enter(&mut app));
     assert_eq!(
         kind,
@@ -693,11 +696,17 @@ fn handing_over_prefills_a_brief_with_open_theories_and_people() {
     let mut app = loaded_as("jonas", demo_events());
     press(&mut app, '2');
     assert!(press(&mut app, 'h').is_empty());
+    // `h` asks who takes command; Ctrl-E opens the whole brief to edit first.
+    type_text(&mut app, "tomas");
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('e'),
+        KeyModifiers::CONTROL,
+    )));
     let Overlay::Form(form) = &app.overlay else {
         panic!("no form");
     };
     assert_eq!(form.title, "Hand over command");
-    assert_eq!(form.value(0), "", "the new IC is left to the user");
+    assert_eq!(form.value(0), "tomas", "the new IC as typed");
     let brief = form.value(1);
     let open = app.data.as_ref().unwrap().state.board.theories[2]
         .text
@@ -718,8 +727,7 @@ fn handing_over_prefills_a_brief_with_open_theories_and_people() {
         "{brief}"
     );
 
-    // The new IC, then Ctrl-S from the brief posts it.
-    type_text(&mut app, "tomas");
+    // Ctrl-S from the brief posts it.
     app.update(key(KeyCode::Tab));
     let effects = app.update(Msg::Key(KeyEvent::new(
         KeyCode::Char('s'),
@@ -1183,4 +1191,192 @@ fn awake_since_in_the_future_or_for_another_non_ic_is_refused_in_the_form() {
             since: now() - Duration::hours(3),
         }
     );
+}
+
+// ---- forms that do not trap the hand ------------------------------------------------
+
+/// The open form's value of the field labelled `label`.
+fn form_value(app: &App, label: &str) -> String {
+    match &app.overlay {
+        Overlay::Form(f) => f.value(label),
+        _ => panic!("no form is open"),
+    }
+}
+
+/// The symbols drawn reversed on the screen row below the one holding `label`.
+fn reversed_below(app: &App, label: &str, w: u16, h: u16) -> String {
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("a terminal");
+    terminal.draw(|f| view::view(app, f)).expect("draws");
+    let buf = terminal.backend().buffer().clone();
+    let row = |y: u16| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>();
+    let y = (0..h)
+        .find(|y| row(*y).contains(label))
+        .unwrap_or_else(|| panic!("no {label} on screen"));
+    (0..w)
+        .filter(|x| {
+            buf[(*x, y + 1)]
+                .modifier
+                .contains(ratatui::style::Modifier::REVERSED)
+        })
+        .map(|x| buf[(x, y + 1)].symbol())
+        .collect::<String>()
+}
+
+#[test]
+fn a_prefilled_value_is_selected_and_the_first_key_replaces_it() {
+    let mut app = loaded_as("jonas", demo_events());
+    let severity = app.data.as_ref().unwrap().state.summary.severity.level();
+    assert_eq!(severity, 2, "the demo is a SEV2");
+    press(&mut app, 'S');
+    assert_eq!(form_value(&app, "Severity"), "2");
+    // The selection shows: the value is drawn reversed.
+    let shown = reversed_below(&app, "Severity", 80, 24);
+    assert!(shown.starts_with('2'), "reversed: {shown:?}");
+    press(&mut app, '1');
+    assert_eq!(form_value(&app, "Severity"), "1", "replaced, not 21");
+    let shown = reversed_below(&app, "Severity", 80, 24);
+    assert!(!shown.contains('1'), "no longer selected: {shown:?}");
+    enter(&mut app);
+    let (_, kind) = recorded(&enter(&mut app));
+    assert!(
+        matches!(kind, EventKind::SeverityChanged { severity, .. } if severity.level() == 1),
+        "{kind:?}"
+    );
+
+    // An arrow key, Home or End keeps the value to edit it.
+    press(&mut app, 'S');
+    app.update(key(KeyCode::End));
+    press(&mut app, '1');
+    assert_eq!(form_value(&app, "Severity"), "21");
+    app.update(key(KeyCode::Home));
+    press(&mut app, '3');
+    assert_eq!(form_value(&app, "Severity"), "321");
+
+    // A handle filled in for you goes the same way: jonas's own handle, replaced.
+    let mut app = loaded_as("jonas", demo_events());
+    press(&mut app, '2');
+    press(&mut app, 'j');
+    assert_eq!(form_value(&app, "Handle"), "jonas");
+    type_text(&mut app, "lee");
+    assert_eq!(form_value(&app, "Handle"), "lee");
+    enter(&mut app);
+    let (_, kind) = recorded(&enter(&mut app));
+    assert_eq!(
+        kind,
+        EventKind::ResponderJoined {
+            handle: "lee".into(),
+            skills: vec![],
+        }
+    );
+}
+
+#[test]
+fn esc_on_a_changed_form_asks_before_discarding_and_an_untouched_one_closes() {
+    let mut app = demo();
+    press(&mut app, 'n');
+    assert!(app.update(key(KeyCode::Esc)).is_empty());
+    assert!(
+        matches!(app.overlay, Overlay::None),
+        "untouched: closed at once"
+    );
+    assert_eq!(app.screen, Screen::Incident);
+
+    press(&mut app, 'n');
+    type_text(&mut app, "pool full");
+    assert!(app.update(key(KeyCode::Esc)).is_empty());
+    let Overlay::Form(form) = &app.overlay else {
+        panic!("the form stays open to ask")
+    };
+    assert!(form.asking_to_discard);
+    assert!(
+        render(&app, 80, 24).contains("discard what you typed? y/n"),
+        "{}",
+        render(&app, 80, 24)
+    );
+    // n goes back to the text, kept whole.
+    press(&mut app, 'n');
+    assert_eq!(form_value(&app, "Note"), "pool full");
+    assert!(!render(&app, 80, 24).contains("discard what you typed"));
+    type_text(&mut app, " again");
+    // y discards: closed, nothing recorded, still in the incident.
+    app.update(key(KeyCode::Esc));
+    assert!(press(&mut app, 'y').is_empty());
+    assert!(matches!(app.overlay, Overlay::None));
+    assert_eq!(app.screen, Screen::Incident);
+}
+
+#[test]
+fn esc_in_a_timeline_search_or_filter_clears_it_and_stays_in_the_incident() {
+    let mut app = demo();
+    let all = app.visible_rows();
+    press(&mut app, '/');
+    type_text(&mut app, "Tokeniser");
+    enter(&mut app);
+    assert_eq!(app.timeline.search.as_deref(), Some("Tokeniser"));
+    let found = app.selected_event().map(|e| e.id);
+    assert!(
+        app.update(key(KeyCode::Esc)).is_empty(),
+        "no reload, no list"
+    );
+    assert_eq!(app.screen, Screen::Incident, "still in the incident");
+    assert_eq!(app.timeline.search, None);
+    assert_eq!(app.selected_event().map(|e| e.id), found, "selection kept");
+
+    press(&mut app, 'f');
+    type_text(&mut app, "kind:theory");
+    enter(&mut app);
+    assert_eq!(app.visible_rows(), 3);
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.screen, Screen::Incident);
+    assert_eq!(app.visible_rows(), all, "every entry again");
+    let (msg, _) = app.message.clone().expect("a message");
+    assert!(msg.contains("cleared"), "{msg}");
+
+    // With nothing to clear, Esc goes back to the list as before.
+    assert_eq!(app.update(key(KeyCode::Esc)), vec![Effect::LoadIncidents]);
+    assert_eq!(app.screen, Screen::Picker);
+}
+
+#[test]
+fn the_privacy_assessment_starts_empty_and_needs_a_choice() {
+    let mut app = loaded_as("jonas", demo_events());
+    press(&mut app, 'V');
+    assert_eq!(form_title(&app).as_deref(), Some("Privacy"));
+    assert_eq!(form_value(&app, "Record"), "", "no answer is given for you");
+    enter(&mut app);
+    assert!(
+        enter(&mut app).is_empty(),
+        "nothing recorded without a choice"
+    );
+    let err = form_error(&app).expect("the form says what to choose");
+    assert!(err.contains("choose") && err.contains("none"), "{err}");
+    app.update(key(KeyCode::BackTab));
+    type_text(&mut app, "none");
+    enter(&mut app);
+    let (_, kind) = recorded(&enter(&mut app));
+    assert!(
+        matches!(
+            kind,
+            EventKind::PrivacyAssessed {
+                assessment: warroom::domain::event::PrivacyAssessment::NoPersonalInformation,
+                ..
+            }
+        ),
+        "{kind:?}"
+    );
+}
+
+#[test]
+fn a_handle_typed_in_a_form_is_judged_by_the_one_rule() {
+    for bad in ["two words", "-rf", "mal\u{1b}[2Jlory"] {
+        let mut app = loaded_as("jonas", demo_events());
+        press(&mut app, '2');
+        press(&mut app, 'j');
+        type_text(&mut app, bad);
+        enter(&mut app);
+        assert!(enter(&mut app).is_empty(), "{bad:?} is not recorded");
+        let rule = warroom::domain::rules::check_handle("the responder", bad).unwrap_err();
+        assert_eq!(form_error(&app), Some(rule.message), "{bad:?}");
+    }
 }

@@ -3,10 +3,10 @@
 use anyhow::{Result, bail};
 use uuid::Uuid;
 
+use super::Ctx;
 use super::output::{self, visible_line, with_visible_errors};
-use super::{Ctx, ImpactMark};
 use crate::domain::IncidentSummary;
-use crate::domain::event::{EventKind, Severity, Status};
+use crate::domain::event::{Severity, Status};
 use crate::domain::scenario::{BUILT_IN, Scenario};
 use crate::store::NewEvent;
 use crate::sync::{Recorded, Replica};
@@ -139,25 +139,6 @@ pub fn show(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
     })
 }
 
-pub fn log(ctx: &Ctx, reference: &str, text: &str) -> Result<()> {
-    with_visible_errors(|| {
-        if text.trim().is_empty() {
-            bail!("the note is empty");
-        }
-        let (replica, summary) = open_for_write(ctx, reference)?;
-        let r = replica.record(
-            summary.id,
-            vec![(
-                ctx.now(),
-                EventKind::Note {
-                    text: text.trim().to_string(),
-                },
-            )],
-        )?;
-        say_recorded("noted", &summary.short_id, &r)
-    })
-}
-
 pub fn events(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
     with_visible_errors(|| {
         let (replica, summary) = open_existing(ctx, reference)?;
@@ -274,23 +255,6 @@ fn entry_block(
     }
     // Lines that only pad are left bare.
     out.lines().map(|l| format!("{}\n", l.trim_end())).collect()
-}
-
-pub fn impact(ctx: &Ctx, reference: &str, mark: ImpactMark, at: &str) -> Result<()> {
-    with_visible_errors(|| {
-        let at = ctx.parse_time(at)?;
-        if at > ctx.now() + chrono::Duration::minutes(1) {
-            bail!("that time is in the future; impact times record what has happened");
-        }
-        let (replica, summary) = open_for_write(ctx, reference)?;
-        let (kind, what) = match mark {
-            ImpactMark::Started => (EventKind::ImpactStarted {}, "start of impact set"),
-            ImpactMark::Detected => (EventKind::Detected {}, "detection set"),
-            ImpactMark::Ended => (EventKind::ImpactEnded {}, "end of impact set"),
-        };
-        let r = replica.record(summary.id, vec![(at, kind)])?;
-        say_recorded(what, &summary.short_id, &r)
-    })
 }
 
 /// The demo incident this replica already holds, if it is still active: a drill with the

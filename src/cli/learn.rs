@@ -8,120 +8,19 @@ use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use super::Ctx;
 use super::incidents::emit;
 use super::output::{self, visible_line, with_visible_errors};
-use super::{Ctx, PrivacyArg};
 use crate::config::Config;
-use crate::domain::event::{EventKind, PrivacyAssessment, Role, Status};
+use crate::domain::event::{EventKind, Role, Status};
 use crate::domain::metrics::{Distribution, format_duration, histogram, stats};
-use crate::domain::{kedb, postmortem, privacy};
+use crate::domain::{kedb, postmortem};
 use crate::sync::Recorded;
 
 use super::incidents::open_for_write as open;
 
 fn done(what: &str, short: &str, r: Recorded) -> Result<()> {
     super::incidents::say_recorded(what, short, &r)
-}
-
-pub fn resolve(ctx: &Ctx, reference: &str, summary: &str) -> Result<()> {
-    with_visible_errors(|| {
-        let (replica, inc) = open(ctx, reference)?;
-        let r = replica.record(
-            inc.id,
-            vec![(
-                ctx.now(),
-                EventKind::Resolved {
-                    summary: summary.to_string(),
-                },
-            )],
-        )?;
-        done("resolved", &inc.short_id, r)?;
-        eprintln!(
-            "Send the final messages: `warroom comms template final-internal --incident {0}` and \
-             `warroom comms template final-external --incident {0}`.",
-            inc.short_id
-        );
-        offer_stand_down(&replica, &inc);
-        if inc.severity.is_major() {
-            eprintln!(
-                "A {} incident needs a postmortem: assign a Postmortem Owner before closing it.",
-                inc.severity
-            );
-        }
-        Ok(())
-    })
-}
-
-pub fn close(ctx: &Ctx, reference: &str, reason: &str) -> Result<()> {
-    with_visible_errors(|| {
-        let (replica, inc) = open(ctx, reference)?;
-        let r = replica.record(
-            inc.id,
-            vec![(
-                ctx.now(),
-                EventKind::Closed {
-                    reason: reason.to_string(),
-                },
-            )],
-        )?;
-        done("closed", &inc.short_id, r)?;
-        offer_stand_down(&replica, &inc);
-        Ok(())
-    })
-}
-
-/// After a resolve or a close: who is still on duty, and how to stand them down.
-fn offer_stand_down(replica: &crate::sync::Replica, inc: &crate::domain::IncidentSummary) {
-    let Ok(view) = replica.view(inc.id) else {
-        return;
-    };
-    let who = crate::domain::fatigue::on_duty(&view.state);
-    if !who.is_empty() && view.state.commander() == Some(replica.handle().as_str()) {
-        eprintln!(
-            "Still on duty: {}. Stand them down with `warroom stand-down {}`.",
-            visible_line(&who.join(", ")),
-            inc.short_id
-        );
-    }
-}
-
-pub fn reopen(ctx: &Ctx, reference: &str, reason: &str) -> Result<()> {
-    with_visible_errors(|| {
-        let (replica, inc) = open(ctx, reference)?;
-        let r = replica.record(
-            inc.id,
-            vec![(
-                ctx.now(),
-                EventKind::Reopened {
-                    reason: reason.to_string(),
-                },
-            )],
-        )?;
-        done("reopened", &inc.short_id, r)
-    })
-}
-
-pub fn assign(ctx: &Ctx, reference: &str, role: &str, handle: &str) -> Result<()> {
-    with_visible_errors(|| {
-        let Some(role) = Role::parse(role) else {
-            bail!("`{role}` is not a role: IC, CL, PL, OL or PO");
-        };
-        let (replica, inc) = open(ctx, reference)?;
-        let kind = if role == Role::Ic {
-            let brief = replica.view(inc.id)?.state.draft_brief(ctx.now());
-            EventKind::CommandHandedOver {
-                to: handle.to_string(),
-                brief,
-            }
-        } else {
-            EventKind::RoleAssigned {
-                role,
-                handle: handle.to_string(),
-            }
-        };
-        let r = replica.record(inc.id, vec![(ctx.now(), kind)])?;
-        done(&format!("{} → {handle}", role.title()), &inc.short_id, r)
-    })
 }
 
 /// Writes the blameless postmortem; refuses while the text still blames, unless forced.
@@ -557,80 +456,6 @@ pub fn kedb_link(ctx: &Ctx, key: &str, reference: &str) -> Result<()> {
             )],
         )?;
         done(&format!("linked {}", e.key), &inc.short_id, r)
-    })
-}
-
-pub fn privacy_cmd(
-    ctx: &Ctx,
-    reference: &str,
-    assess: Option<PrivacyArg>,
-    step: Option<u8>,
-    note: &str,
-) -> Result<()> {
-    with_visible_errors(|| {
-        let (replica, inc) = open(ctx, reference)?;
-        if let Some(a) = assess {
-            let assessment = match a {
-                PrivacyArg::NotAssessed => PrivacyAssessment::NotAssessed,
-                PrivacyArg::None => PrivacyAssessment::NoPersonalInformation,
-                PrivacyArg::PossibleBreach => PrivacyAssessment::PossibleBreach,
-            };
-            let r = replica.record(
-                inc.id,
-                vec![(
-                    ctx.now(),
-                    EventKind::PrivacyAssessed {
-                        assessment,
-                        notes: note.to_string(),
-                    },
-                )],
-            )?;
-            done("privacy assessed", &inc.short_id, r)?;
-            if assessment == PrivacyAssessment::PossibleBreach {
-                let state = replica.view(inc.id)?.state;
-                let pl = state.roster.holder(Role::Pl).unwrap_or("the IC");
-                output::tell(&format!(
-                    "A possible breach: the Policy Lead ({pl}) leads the six breach steps. Step 1: {}.",
-                    privacy::STEPS[0]
-                ));
-            }
-        }
-        if let Some(n) = step {
-            let r = replica.record(
-                inc.id,
-                vec![(
-                    ctx.now(),
-                    EventKind::PrivacyStepDone {
-                        step: n,
-                        note: note.to_string(),
-                    },
-                )],
-            )?;
-            done(&format!("privacy step {n}"), &inc.short_id, r)?;
-        }
-        let state = replica.view(inc.id)?.state;
-        let mut out = format!(
-            "Privacy on {}: {}\n",
-            inc.short_id,
-            match state.privacy {
-                PrivacyAssessment::NotAssessed =>
-                    "NOT YET ASSESSED (every incident needs an assessment)",
-                PrivacyAssessment::NoPersonalInformation => "no personal information involved",
-                PrivacyAssessment::PossibleBreach => "POSSIBLE BREACH",
-            }
-        );
-        if state.privacy == PrivacyAssessment::PossibleBreach {
-            for (i, name) in privacy::STEPS.iter().enumerate() {
-                let n = i as u8 + 1;
-                let when = state
-                    .privacy_steps
-                    .get(&n)
-                    .map(|t| format!("done {}", t.format("%Y-%m-%d %H:%M UTC")))
-                    .unwrap_or_else(|| "open".into());
-                out.push_str(&format!("  {n}. {name}: {when}\n"));
-            }
-        }
-        emit(&out)
     })
 }
 

@@ -1,8 +1,7 @@
 //! The command line: parses, then hands off to one function per subcommand.
 
-pub mod authority;
+mod acts;
 mod comms_cmds;
-mod fatigue_cmds;
 mod incidents;
 mod learn;
 mod output;
@@ -18,6 +17,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::clock::{Clock, SystemClock};
 use crate::domain::time::parse_when;
 use crate::sync::Replica;
+pub use crate::verbs::{AudienceArg, CommandAnswer, ImpactMark, PrivacyArg, Verb};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -69,15 +69,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "WARROOM_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Print JSON instead of text (lists, reports; for acts, the events recorded)
+    #[arg(long, global = true)]
+    pub json: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum ImpactMark {
-    Started,
-    Detected,
-    Ended,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -86,14 +83,10 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum CommandAnswer {
-    Accept,
-    Decline,
-}
-
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    #[command(flatten)]
+    Act(Verb),
     /// Declare a new incident; prints its short id alone on stdout
     Declare {
         /// One line saying what is wrong, e.g. "Card payments failing at checkout"
@@ -113,44 +106,14 @@ pub enum Command {
         restricted: bool,
     },
     /// List incidents, newest first
-    Incidents {
-        #[arg(long)]
-        json: bool,
-    },
+    Incidents,
     /// Show an incident's folded state
     Show {
         /// Short id, UUID, or a unique prefix of either
         incident: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Add a note to an incident's timeline
-    Log {
-        incident: String,
-        /// The note (several words are joined with spaces)
-        #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
-        text: Vec<String>,
     },
     /// Print an incident's events in order (JSON Lines with --json)
-    Events {
-        incident: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Set or correct start of impact, detection or end of impact
-    Impact {
-        incident: String,
-        #[arg(value_enum)]
-        mark: ImpactMark,
-        /// When it happened [default: now]; back-dating is fine
-        #[arg(
-            long,
-            value_name = "TIME",
-            default_value = "now",
-            allow_hyphen_values = true
-        )]
-        at: String,
-    },
+    Events { incident: String },
     /// Seed a realistic demo incident (the first hour of an outage)
     Demo {
         /// Only seed it and print its short id
@@ -169,94 +132,6 @@ pub enum Command {
         /// Delete changes the server refused (they are listed first)
         #[arg(long)]
         drop_rejected: bool,
-    },
-    /// Give a role to a responder (IC hands over command with a drafted brief)
-    Assign {
-        incident: String,
-        /// IC, CL, PL, OL or PO
-        role: String,
-        handle: String,
-    },
-    /// Record since when a responder has been awake (yourself, or anyone as IC), for the
-    /// fatigue clocks
-    Awake {
-        incident: String,
-        /// When they woke up: `06:30`, `-18h`, `2026-11-27T06:30:00Z`, ... (not in the future,
-        /// at most a week ago)
-        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
-        since: String,
-        /// Whose time it is [default: yourself]; another's needs the IC
-        #[arg(long, value_name = "HANDLE")]
-        who: Option<String>,
-    },
-    /// End the duty of everyone still on a resolved or closed incident (IC); prints who was
-    /// stood down. Joining again starts a responder's duty again
-    StandDown { incident: String },
-    /// Ask the incident commander for command (they accept or decline)
-    AskCommand {
-        incident: String,
-        /// Why you should take over (fresh, closer to the problem...)
-        #[arg(long, default_value = "")]
-        reason: String,
-    },
-    /// Take command without the IC's consent: only after the IC has been silent on the
-    /// incident for a while (15 minutes unless the server says otherwise); everyone is told
-    TakeCommand {
-        incident: String,
-        /// Why (e.g. "the IC's laptop died")
-        #[arg(long)]
-        reason: String,
-    },
-    /// IC: accept (hand over command, with a drafted brief) or decline a request for command
-    AnswerCommand {
-        incident: String,
-        #[arg(value_enum)]
-        answer: CommandAnswer,
-        /// Whose request, when several are waiting
-        #[arg(long, value_name = "HANDLE")]
-        from: Option<String>,
-        #[arg(long, default_value = "")]
-        reason: String,
-    },
-    /// IC: let a responder see a restricted incident
-    Grant { incident: String, handle: String },
-    /// IC: take a restricted incident away from a responder
-    RevokeAccess { incident: String, handle: String },
-    /// IC: remove the text of an entry everywhere (a secret, personal data); the entry stays
-    /// on the timeline marked redacted with the reason
-    Redact {
-        incident: String,
-        /// The event: its id, a unique prefix of it, or #SEQ (see `warroom events`)
-        event: String,
-        #[arg(long)]
-        reason: String,
-    },
-    /// Correct the text of a note, observation or theory (its author or the IC); the entry
-    /// keeps its place and reads as the new text, marked amended
-    Amend {
-        incident: String,
-        /// The event: its id, a unique prefix of it, or #SEQ (see `warroom events`)
-        event: String,
-        /// The corrected text (`-` reads it from stdin)
-        text: String,
-    },
-    /// Resolve an incident: business impact has ended (needs the end of impact)
-    Resolve {
-        incident: String,
-        #[arg(long, default_value = "")]
-        summary: String,
-    },
-    /// Close a resolved incident (severity 1 and 2 need a Postmortem Owner first)
-    Close {
-        incident: String,
-        #[arg(long, default_value = "")]
-        reason: String,
-    },
-    /// Reopen a resolved or closed incident
-    Reopen {
-        incident: String,
-        #[arg(long, default_value = "")]
-        reason: String,
     },
     /// Write the blameless postmortem report (Markdown)
     Postmortem {
@@ -278,13 +153,9 @@ pub enum Command {
         /// Only those past their due date and not done
         #[arg(long)]
         overdue: bool,
-        #[arg(long)]
-        json: bool,
     },
     /// TTD and TTR across incidents, by severity (drills left out)
     Stats {
-        #[arg(long)]
-        json: bool,
         /// Only incidents declared since this time, e.g. 2026-01-01 or -30d
         #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
         since: Option<String>,
@@ -293,18 +164,6 @@ pub enum Command {
     Kedb {
         #[command(subcommand)]
         action: KedbCmd,
-    },
-    /// Assess privacy and track the six breach steps
-    Privacy {
-        incident: String,
-        /// Record the assessment
-        #[arg(long, value_enum)]
-        assess: Option<PrivacyArg>,
-        /// Mark breach step N (1-6) done
-        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=6))]
-        step: Option<u8>,
-        #[arg(long, default_value = "")]
-        note: String,
     },
     /// Play a scripted drill into a new incident marked as a drill (no name: list them)
     Drill {
@@ -363,14 +222,6 @@ pub enum Command {
     },
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum PrivacyArg {
-    NotAssessed,
-    /// No personal information involved
-    None,
-    PossibleBreach,
-}
-
 #[derive(Subcommand, Debug)]
 pub enum ActionCmd {
     /// Add an action item: an owner role and a due date (default: some weeks after resolution)
@@ -409,8 +260,6 @@ pub enum KedbCmd {
     Search {
         #[arg(required = true, num_args = 1..)]
         query: Vec<String>,
-        #[arg(long)]
-        json: bool,
     },
     Show {
         key: String,
@@ -420,12 +269,6 @@ pub enum KedbCmd {
         key: String,
         incident: String,
     },
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum AudienceArg {
-    Internal,
-    External,
 }
 
 #[derive(Subcommand, Debug)]
@@ -442,9 +285,6 @@ pub enum CommsAction {
         /// The incident's severity: the title must carry it
         #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
         severity: Option<u8>,
-        /// Print the verdict as JSON
-        #[arg(long)]
-        json: bool,
     },
     /// Print a template: first, update, external, final-internal or final-external
     Template {
@@ -533,18 +373,11 @@ impl Ctx {
     }
 }
 
+/// Who this run acts as (`--as`, `WARROOM_AS`, else the login name), by the one rule for
+/// handles (`rules::check_handle`).
 fn valid_handle(h: &str) -> Result<String> {
     let h = h.trim();
-    if h.is_empty()
-        || h.len() > 64
-        || h.starts_with('-')
-        || h.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        bail!(
-            "`{}` is not a usable handle: 1 to 64 characters, no spaces or control characters",
-            crate::domain::describe::visible_line(h)
-        );
-    }
+    crate::domain::rules::check_handle("--as", h).map_err(|r| anyhow::anyhow!(r.message))?;
     Ok(h.to_string())
 }
 
@@ -581,6 +414,7 @@ pub fn run(cli: Cli) -> Result<()> {
         // Once per run; the console shows it in its header instead.
         eprintln!("warroom: warning: {warning}");
     }
+    let json = cli.json;
     let ctx = Ctx {
         data_dir,
         handle,
@@ -613,25 +447,14 @@ pub fn run(cli: Cli) -> Result<()> {
             started_at.as_deref(),
             restricted,
         ),
-        Some(Command::Incidents { json }) => incidents::list(&ctx, json),
-        Some(Command::Show { incident, json }) => incidents::show(&ctx, &incident, json),
-        Some(Command::Log { incident, text }) => incidents::log(&ctx, &incident, &text.join(" ")),
-        Some(Command::Events { incident, json }) => incidents::events(&ctx, &incident, json),
-        Some(Command::Impact { incident, mark, at }) => {
-            incidents::impact(&ctx, &incident, mark, &at)
-        }
+        Some(Command::Act(verb)) => acts::run(&ctx, &verb, json),
+        Some(Command::Incidents) => incidents::list(&ctx, json),
+        Some(Command::Show { incident }) => incidents::show(&ctx, &incident, json),
+        Some(Command::Events { incident }) => incidents::events(&ctx, &incident, json),
         Some(Command::Demo { no_tui, restricted }) => {
             let short = incidents::demo(&ctx, restricted)?;
             if no_tui { Ok(()) } else { console(Some(short)) }
         }
-        Some(Command::Assign {
-            incident,
-            role,
-            handle,
-        }) => learn::assign(&ctx, &incident, &role, &handle),
-        Some(Command::Resolve { incident, summary }) => learn::resolve(&ctx, &incident, &summary),
-        Some(Command::Close { incident, reason }) => learn::close(&ctx, &incident, &reason),
-        Some(Command::Reopen { incident, reason }) => learn::reopen(&ctx, &incident, &reason),
         Some(Command::Postmortem {
             incident,
             out,
@@ -646,8 +469,8 @@ pub fn run(cli: Cli) -> Result<()> {
             } => learn::action_add(&ctx, &incident, &text, &owner, due.as_deref()),
             ActionCmd::Done { incident, item } => learn::action_done(&ctx, &incident, &item),
         },
-        Some(Command::Actions { overdue, json }) => learn::actions(&ctx, overdue, json),
-        Some(Command::Stats { json, since }) => learn::stats_cmd(&ctx, json, since.as_deref()),
+        Some(Command::Actions { overdue }) => learn::actions(&ctx, overdue, json),
+        Some(Command::Stats { since }) => learn::stats_cmd(&ctx, json, since.as_deref()),
         Some(Command::Kedb { action }) => match action {
             KedbCmd::Add {
                 symptom,
@@ -663,16 +486,10 @@ pub fn run(cli: Cli) -> Result<()> {
                 incident.as_deref(),
                 from_postmortem.as_deref(),
             ),
-            KedbCmd::Search { query, json } => learn::kedb_search(&ctx, &query.join(" "), json),
+            KedbCmd::Search { query } => learn::kedb_search(&ctx, &query.join(" "), json),
             KedbCmd::Show { key } => learn::kedb_show(&ctx, &key),
             KedbCmd::Link { key, incident } => learn::kedb_link(&ctx, &key, &incident),
         },
-        Some(Command::Privacy {
-            incident,
-            assess,
-            step,
-            note,
-        }) => learn::privacy_cmd(&ctx, &incident, assess, step, &note),
         Some(Command::Drill {
             scenario,
             speed,
@@ -684,7 +501,6 @@ pub fn run(cli: Cli) -> Result<()> {
                 audience,
                 final_message,
                 severity,
-                json,
             } => comms_cmds::check(&file, audience, final_message, severity, json),
             CommsAction::Template { name, incident } => {
                 comms_cmds::template(&ctx, &name, incident.as_deref())
@@ -738,44 +554,6 @@ pub fn run(cli: Cli) -> Result<()> {
                 server_cmds::token_revoke(&ctx, &handle, db.as_deref())
             }
         },
-        Some(Command::Awake {
-            incident,
-            since,
-            who,
-        }) => fatigue_cmds::awake(&ctx, &incident, &since, who.as_deref()),
-        Some(Command::StandDown { incident }) => fatigue_cmds::stand_down(&ctx, &incident),
-        Some(Command::AskCommand { incident, reason }) => {
-            authority::ask_command(&ctx, &incident, &reason)
-        }
-        Some(Command::TakeCommand { incident, reason }) => {
-            authority::take_command(&ctx, &incident, &reason)
-        }
-        Some(Command::AnswerCommand {
-            incident,
-            answer,
-            from,
-            reason,
-        }) => authority::answer_command(
-            &ctx,
-            &incident,
-            answer == CommandAnswer::Accept,
-            from.as_deref(),
-            &reason,
-        ),
-        Some(Command::Grant { incident, handle }) => authority::grant(&ctx, &incident, &handle),
-        Some(Command::RevokeAccess { incident, handle }) => {
-            authority::revoke_access(&ctx, &incident, &handle)
-        }
-        Some(Command::Redact {
-            incident,
-            event,
-            reason,
-        }) => authority::redact(&ctx, &incident, &event, &reason),
-        Some(Command::Amend {
-            incident,
-            event,
-            text,
-        }) => authority::amend(&ctx, &incident, &event, &text),
         Some(Command::Sync { drop_rejected }) => incidents::sync(&ctx, drop_rejected),
         Some(Command::Status) => incidents::status(&ctx),
         Some(Command::Severities) => incidents::emit(&output::severities()),

@@ -163,17 +163,12 @@ async fn reload_tls_on_hangup(tls: server::listen::TlsConfig, files: server::Tls
     }
 }
 
-fn valid_token_handle(handle: &str) -> Result<()> {
-    if handle.trim().is_empty()
-        || handle.len() > 64
-        || handle.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        bail!(
-            "`{}` is not a usable handle: 1 to 64 characters, no spaces or control characters",
-            crate::domain::describe::visible_line(handle)
-        );
-    }
-    Ok(())
+/// The handle a token is made for, by the one rule for handles (`rules::check_handle`).
+fn valid_token_handle(handle: &str) -> Result<&str> {
+    let handle = handle.trim();
+    crate::domain::rules::check_handle("the token's handle", handle)
+        .map_err(|r| anyhow::anyhow!(r.message))?;
+    Ok(handle)
 }
 
 /// The server's store for token commands. Only `token create` may create it (so tokens
@@ -198,7 +193,7 @@ async fn open_for_tokens(
 }
 
 pub fn token_create(ctx: &Ctx, handle: &str, read_only: bool, db: Option<&str>) -> Result<()> {
-    valid_token_handle(handle)?;
+    let handle = valid_token_handle(handle)?;
     runtime()?.block_on(async {
         let store = open_for_tokens(ctx, db, true).await?;
         let token = new_token();

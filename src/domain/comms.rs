@@ -199,8 +199,9 @@ struct Bullets {
 /// link or address in angle brackets (`<https://status.example.com>`).
 static BLANK: LazyLock<Regex> = LazyLock::new(|| re(r"<[^<>\s](?:[^<>\n]{0,198}[^<>\s])?>"));
 
-fn blanks_in(text: &str) -> impl Iterator<Item = &str> {
-    BLANK.find_iter(text).map(|m| m.as_str()).filter(|b| {
+fn blank_matches(text: &str) -> impl Iterator<Item = regex::Match<'_>> {
+    BLANK.find_iter(text).filter(|m| {
+        let b = m.as_str();
         let inner = &b[1..b.len() - 1];
         let lower = inner.to_ascii_lowercase();
         !(lower.starts_with("http://")
@@ -209,6 +210,23 @@ fn blanks_in(text: &str) -> impl Iterator<Item = &str> {
             || (!inner.contains(char::is_whitespace) && inner.contains('@')))
             && inner.chars().any(char::is_alphabetic)
     })
+}
+
+fn blanks_in(text: &str) -> impl Iterator<Item = &str> {
+    blank_matches(text).map(|m| m.as_str())
+}
+
+/// Where each blank sits in `line`, as character columns from its `<` to just past its
+/// `>`, in order: what the draft editor's Tab jumps to and selects.
+pub fn blank_columns(line: &str) -> Vec<(usize, usize)> {
+    blank_matches(line)
+        .map(|m| {
+            (
+                line[..m.start()].chars().count(),
+                line[..m.end()].chars().count(),
+            )
+        })
+        .collect()
 }
 
 fn has_blank(line: &str) -> bool {

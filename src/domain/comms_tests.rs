@@ -285,6 +285,20 @@ fn every_blank_left_is_listed_by_its_text() {
 }
 
 #[test]
+fn blank_columns_count_characters_and_skip_what_is_no_blank() {
+    // “–” and “≥” are one character each, more than one byte.
+    let line = "SEV2 – <how many> ≥ <a> and <https://x.example> then <what users see>";
+    let cols = blank_columns(line);
+    let found: Vec<String> = cols
+        .iter()
+        .map(|(a, b)| line.chars().skip(*a).take(b - a).collect())
+        .collect();
+    assert_eq!(found, vec!["<how many>", "<a>", "<what users see>"]);
+    assert_eq!(cols[0], (7, 17));
+    assert!(blank_columns("latency < 200ms and > 100ms").is_empty());
+}
+
+#[test]
 fn an_untouched_template_names_every_blank() {
     let text = UNTOUCHED_UPDATE
         .replace("{severity}", "SEV2")

@@ -126,17 +126,33 @@ pub mod limits {
     pub const UNKNOWN_JSON: usize = 16 * 1024;
 }
 
-/// A handle names a person: printable, no spaces.
-fn handle_ok(what: &str, h: &str) -> Result<(), Refusal> {
-    at_most(what, h, limits::HANDLE)?;
-    if h.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        Err(Refusal::refused(format!(
-            "{what} `{}` must be one word of printable characters",
-            super::describe::visible_line(h)
-        )))
-    } else {
-        Ok(())
+/// What makes a handle usable, said in every refusal of one.
+pub const HANDLE_RULE: &str = "a handle is one word of 1 to 64 printable characters: no spaces, \
+     no control characters, not starting with `-`";
+
+/// The one rule for handles, wherever a handle is given: a console form (assign, join,
+/// hand over, grant, awake since), the CLI's `--as` and its handle arguments, `warroom token
+/// create`, and every event the rule book judges. A handle names a person: one word of
+/// printable characters (nothing that [`visible_line`](super::describe::visible_line) would
+/// have to show escaped), at most [`limits::HANDLE`] of them, and not starting with `-`, so
+/// it can be typed as a command-line argument. `what` names it in the refusal ("the
+/// responder", "--as").
+pub fn check_handle(what: &str, handle: &str) -> Result<(), Refusal> {
+    if handle.is_empty() {
+        return Err(Refusal::refused(format!("{what} is empty: {HANDLE_RULE}")));
     }
+    let shown = super::describe::visible_line(handle);
+    let printable = matches!(shown, std::borrow::Cow::Borrowed(_));
+    if !printable
+        || handle.chars().count() > limits::HANDLE
+        || handle.starts_with('-')
+        || handle.contains(char::is_whitespace)
+    {
+        return Err(Refusal::refused(format!(
+            "{what} `{shown}` is not a usable handle: {HANDLE_RULE}"
+        )));
+    }
+    Ok(())
 }
 
 fn at_most(what: &str, s: &str, max: usize) -> Result<(), Refusal> {
@@ -200,7 +216,7 @@ pub fn check_sizes(kind: &EventKind) -> Result<(), Refusal> {
         EventKind::PrivacyStepDone { note, .. } => at_most("the note", note, TEXT),
         EventKind::ChangeRequested { description } => at_most("the description", description, TEXT),
         EventKind::ResponderJoined { handle, skills } => {
-            handle_ok("the handle", handle)?;
+            check_handle("the handle", handle)?;
             few("the skills", skills.len())?;
             skills
                 .iter()
@@ -212,9 +228,9 @@ pub fn check_sizes(kind: &EventKind) -> Result<(), Refusal> {
         | EventKind::AwakeSince { handle, .. }
         | EventKind::RoleAssigned { handle, .. }
         | EventKind::AccessGranted { handle }
-        | EventKind::AccessRevoked { handle } => handle_ok("the handle", handle),
+        | EventKind::AccessRevoked { handle } => check_handle("the handle", handle),
         EventKind::CommandHandedOver { to, brief } => {
-            handle_ok("the new commander's handle", to)?;
+            check_handle("the new commander's handle", to)?;
             at_most("the brief's current state", &brief.current_state, TEXT)?;
             few("the brief's next steps", brief.next_steps.len())?;
             few("the brief's people", brief.people.len())?;
@@ -352,7 +368,7 @@ fn check_persona(state: &Incident, ev: &Event) -> Result<(), Refusal> {
         return Ok(());
     };
     non_empty("the persona", p)?;
-    handle_ok("the persona", p)?;
+    check_handle("the persona", p)?;
     if matches!(ev.kind, EventKind::IncidentDeclared { .. }) {
         return refuse(
             "an incident is declared in its declarer's own name: send the declaration \

@@ -509,3 +509,46 @@ fn a_persona_only_on_a_drill_and_only_a_handle() {
         Some(RefusalCode::Forbidden)
     );
 }
+
+#[test]
+fn one_rule_for_handles_with_one_message() {
+    for good in ["ana", "maya.k", "o'brien", "ops-1", "名前", &"h".repeat(64)] {
+        assert_eq!(check_handle("the responder", good), Ok(()), "{good}");
+    }
+    for bad in [
+        "two words",
+        "tab\there",
+        "mal\u{1b}[2Jlory",
+        "rtl\u{202e}x",
+        "-rf",
+        &"h".repeat(65),
+    ] {
+        let refusal = check_handle("the responder", bad).unwrap_err();
+        assert_eq!(refusal.code, RefusalCode::Refused);
+        assert!(
+            refusal.message.starts_with("the responder `")
+                && refusal.message.contains("is not a usable handle")
+                && refusal.message.ends_with(HANDLE_RULE),
+            "{bad:?}: {}",
+            refusal.message
+        );
+        assert!(
+            !refusal.message.contains(['\u{1b}', '\u{202e}', '\t']),
+            "shown visibly: {}",
+            refusal.message
+        );
+    }
+    let empty = check_handle("--as", "").unwrap_err();
+    assert_eq!(empty.message, format!("--as is empty: {HANDLE_RULE}"));
+    // The rule book judges the handles events carry by the same rule.
+    let joined = EventKind::ResponderJoined {
+        handle: "-rf".into(),
+        skills: vec![],
+    };
+    let refusal = check_sizes(&joined).unwrap_err();
+    assert_eq!(
+        refusal,
+        check_handle("the handle", "-rf").unwrap_err(),
+        "the same refusal"
+    );
+}

@@ -177,6 +177,54 @@ impl Template {
     }
 }
 
+impl Template {
+    /// A new update from `last`, the last one sent to the same audience: its facts kept
+    /// (the summary, the status, the impact, the numbers, the cause), and what time makes
+    /// stale brought up to date as this template has it now: the title line (the severity
+    /// may have changed), how long impact has lasted ("ongoing for 1h 05m") and the clock
+    /// time the next update is promised at. A next update promised "in 30 minutes" stays.
+    pub fn follow_up(
+        self,
+        last: &str,
+        incident: &super::incident::Incident,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> String {
+        static CLOCK_TIME: LazyLock<Regex> =
+            LazyLock::new(|| re(r"(?i)\b\d{1,2}[:h]\d{2}(?:\s*UTC)?\b"));
+        static ONGOING: LazyLock<Regex> =
+            LazyLock::new(|| re(r"(?i)\bongoing for (?:\d+d \d+h|\d+h \d{2}m|\d+m|\d+s)"));
+        let fresh = self.render(incident, now);
+        let title = fresh.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let next_at = (now + chrono::Duration::minutes(30))
+            .format("%H:%M UTC")
+            .to_string();
+        let ongoing = incident
+            .impact
+            .started
+            .filter(|_| incident.impact.ended.is_none())
+            .map(|t| format!("ongoing for {}", super::metrics::format_duration(now - t)));
+        let (mut titled, mut promised) = (false, false);
+        let mut out: Vec<String> = Vec::new();
+        for line in last.lines() {
+            if !titled && !line.trim().is_empty() {
+                titled = true;
+                out.push(title.to_string());
+                continue;
+            }
+            let mut line = line.to_string();
+            if !promised && NEXT_UPDATE.is_match(&line) {
+                promised = true;
+                line = CLOCK_TIME.replace(&line, next_at.as_str()).into_owned();
+            }
+            if let Some(o) = &ongoing {
+                line = ONGOING.replace_all(&line, o.as_str()).into_owned();
+            }
+            out.push(line);
+        }
+        out.join("\n")
+    }
+}
+
 /// The time a draft promises the next update, read from its next-update line: a clock
 /// time (today, or tomorrow if it has passed; in `local` when no zone is given) or
 /// "in 30 minutes".
@@ -316,6 +364,43 @@ mod template_tests {
             },
         );
         assert!(v.passed(), "{:#?}", v.failed().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_follow_up_keeps_the_facts_and_brings_the_title_and_times_up_to_date() {
+        use crate::domain::event::{Event, EventKind};
+        let start = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 26, 21, 0, 0)
+            .unwrap();
+        let event = |n: u128, kind: EventKind| Event {
+            id: uuid::Uuid::from_u128(n),
+            incident: uuid::Uuid::nil(),
+            seq: Some(n as i64),
+            at: start,
+            recorded_at: None,
+            author: "ana".into(),
+            persona: None,
+            kind,
+        };
+        let declared = event(
+            1,
+            EventKind::IncidentDeclared {
+                title: "Card payments failing".into(),
+                severity: Severity::MAJOR,
+                summary: String::new(),
+                drill: false,
+                restricted: false,
+            },
+        );
+        let started = event(2, EventKind::ImpactStarted {});
+        let inc = crate::domain::incident::Incident::fold(uuid::Uuid::nil(), [&declared, &started]);
+        let last = "SEV3 – Card payments slow\n\nA third of card payments fail.\n\nImpact: customers cannot pay by card (ongoing for 20m).\nRoot cause: a full pool.\nNext update at 21:50 UTC in #inc-pay.";
+        let now = start + chrono::Duration::minutes(65);
+        let text = Template::Update.follow_up(last, &inc, now);
+        assert_eq!(
+            text,
+            "SEV2 – Card payments failing\n\nA third of card payments fail.\n\nImpact: customers cannot pay by card (ongoing for 1h 05m).\nRoot cause: a full pool.\nNext update at 22:35 UTC in #inc-pay."
+        );
     }
 
     #[test]

@@ -197,6 +197,32 @@ fn refold_summaries(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Tells whether anything was committed to a store's file since it last looked, by
+/// SQLite's `PRAGMA data_version` on a connection of its own, which changes whenever
+/// another connection commits, in this process or any other. A look reads the WAL index
+/// in shared memory and touches no page of the database, so it costs microseconds and may
+/// be taken several times a second.
+pub struct CommitWatch {
+    conn: Connection,
+    path: PathBuf,
+    seen: i64,
+}
+
+impl CommitWatch {
+    /// Whether a commit happened since the last look (or since the watch began).
+    pub fn changed(&mut self) -> Result<bool, StoreError> {
+        let now = data_version(&self.conn, &self.path)?;
+        let changed = now != self.seen;
+        self.seen = now;
+        Ok(changed)
+    }
+}
+
+fn data_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+    conn.pragma_query_value(None, "data_version", |r| r.get(0))
+        .map_err(|e| StoreError::Unavailable(format!("cannot watch {}: {e}", path.display())))
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path`, migrating it to this version.
     pub fn open(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
@@ -352,6 +378,18 @@ impl SqliteStore {
         self.write(work)
             .blocking_recv()
             .unwrap_or_else(|_| Err(StoreError::Unavailable("the writer stopped".into())))
+    }
+
+    /// Watches the file for commits by any connection, this process's writer and other
+    /// warroom processes alike (see [`CommitWatch`]).
+    pub fn watch_commits(&self) -> Result<CommitWatch, StoreError> {
+        let conn = open_connection(&self.inner.path, false)?;
+        let seen = data_version(&conn, &self.inner.path)?;
+        Ok(CommitWatch {
+            conn,
+            path: self.inner.path.clone(),
+            seen,
+        })
     }
 
     /// Runs `f` on a reader connection (WAL: readers never wait for the writer).

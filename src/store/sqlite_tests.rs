@@ -173,3 +173,32 @@ fn summaries_written_before_attention_existed_are_refolded_on_opening() {
     let store = SqliteStore::open(&path, clock()).unwrap();
     assert_eq!(store.incidents_blocking().unwrap(), vec![folded]);
 }
+
+#[test]
+fn a_commit_watch_sees_commits_from_this_store_and_from_another_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    let store = SqliteStore::open(&path, clock()).unwrap();
+    let mut watch = store.watch_commits().unwrap();
+    assert!(!watch.changed().unwrap(), "nothing committed yet");
+
+    // Reading commits nothing.
+    store.incidents_blocking().unwrap();
+    assert!(!watch.changed().unwrap());
+
+    let inc = Uuid::now_v7();
+    let t = store.now();
+    store
+        .append_blocking(inc, "ana", vec![declare(inc, t)])
+        .unwrap();
+    assert!(watch.changed().unwrap(), "this store's writer committed");
+    assert!(!watch.changed().unwrap(), "seen once");
+
+    // Another opening of the file stands for another process: its commits show too.
+    let other = SqliteStore::open(&path, clock()).unwrap();
+    other
+        .append_blocking(inc, "bo", vec![note("from elsewhere", t)])
+        .unwrap();
+    assert!(watch.changed().unwrap(), "another connection committed");
+    assert!(!watch.changed().unwrap());
+}

@@ -58,6 +58,10 @@ pub enum Action {
     HandOver,
     ApproveChange,
     DenyChange,
+    /// From any pane, the IC approves the change request that has waited longest.
+    ApproveWaiting,
+    /// From any pane, the IC denies the change request that has waited longest.
+    DenyWaiting,
     AskCommand,
     TakeCommand,
     GrantAccess,
@@ -65,6 +69,8 @@ pub enum Action {
     // Timeline, on the selected entry
     Redact,
     DismissRejected,
+    /// `:` — any act on the open incident, typed as on the command line.
+    CommandLine,
     /// Timeline or board: correct the selected note, observation or theory.
     Amend,
     // Board
@@ -100,7 +106,7 @@ impl Action {
         match self {
             Action::Quit => "quit warroom",
             Action::Help => "show or hide this help",
-            Action::Back => "close the overlay, or go back to the incident list",
+            Action::Back => "close, clear a timeline search or filter, or go to the list",
             Action::FocusNext => "focus the next pane",
             Action::FocusPrev => "focus the previous pane",
             Action::FocusTimeline => "focus the timeline",
@@ -147,11 +153,18 @@ impl Action {
                 "approve the selected change request, or hand command to who asked (IC)"
             }
             Action::DenyChange => "deny the selected change request or request for command (IC)",
+            Action::ApproveWaiting => {
+                "approve the change request waiting longest, from any pane (IC)"
+            }
+            Action::DenyWaiting => {
+                "deny the change request waiting longest, with a reason, from any pane (IC)"
+            }
             Action::AskCommand => "ask the IC for command",
             Action::TakeCommand => "take command, only after the IC has been silent a while",
             Action::GrantAccess => "let a responder see this restricted incident (IC)",
             Action::RevokeAccess => "take the selected responder's access away (IC)",
             Action::Redact => "redact the selected entry's text everywhere (IC)",
+            Action::CommandLine => "type any act as on the command line (`:assign ol tomas`)",
             Action::Amend => {
                 "amend the selected note, observation or theory (its author or the IC)"
             }
@@ -233,11 +246,14 @@ impl Action {
             Action::HandOver => "hand over",
             Action::ApproveChange => "approve",
             Action::DenyChange => "deny",
+            Action::ApproveWaiting => "approve waiting",
+            Action::DenyWaiting => "deny waiting",
             Action::AskCommand => "ask command",
             Action::TakeCommand => "take command",
             Action::GrantAccess => "grant access",
             Action::RevokeAccess => "revoke access",
             Action::Redact => "redact",
+            Action::CommandLine => "command",
             Action::Amend => "amend",
             Action::DismissRejected => "dismiss refused",
             Action::AddObservation => "observation",

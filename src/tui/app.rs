@@ -10,12 +10,14 @@ use uuid::Uuid;
 use super::action::Action;
 use super::alerts::{self, Alert};
 use super::authority;
+use super::command::CommandKey;
 use super::ctx::{Clock, Ctx};
 use super::data::IncidentData;
 use super::drafts::{Draft, audience_index};
 use super::incident;
 use super::keymap::{Key, Keymap, Section};
 use super::layout::Geometry;
+use super::overlay::choose::ChooseOutcome;
 use super::overlay::detail::{self, DetailKey};
 use super::overlay::findings;
 use super::overlay::form::{FormOutcome, Purpose};
@@ -62,6 +64,8 @@ pub enum Msg {
     Link(LinkStatus),
     /// Sync brought something new for this incident.
     Changed(Uuid),
+    /// Something was committed to the replica (solo mode: maybe by another process).
+    StoreChanged,
     /// The known-error database, for a search.
     KnownErrors(Vec<crate::domain::kedb::KnownError>),
     /// The blame check stopped the postmortem: what to rephrase.
@@ -103,6 +107,9 @@ pub struct App {
     pub roster_selected: usize,
     pub board_column: usize,
     pub board_rows: [usize; 3],
+    /// Each board column follows its newest item: nothing chosen in it yet, or its last
+    /// item selected.
+    pub board_follow: [bool; 3],
     pub link: LinkStatus,
     pub message: Option<(String, bool)>,
     pub quit: bool,
@@ -111,6 +118,8 @@ pub struct App {
     pub audience: Audience,
     /// Keys go to the draft editor.
     pub editing: bool,
+    /// Checks of the comms checklist scrolled above the first shown.
+    pub comms_scroll: usize,
     pub thresholds: Thresholds,
     pub fatigue_selected: usize,
     /// Alerts already raised, so each notifies once.
@@ -126,6 +135,8 @@ pub struct App {
     pub ask_awake: bool,
     /// Incidents where that was asked already (Esc skips it for good).
     pub awake_asked: std::collections::HashSet<Uuid>,
+    /// Lines typed on the `:` command line, oldest first (kept across runs).
+    pub command_history: Vec<String>,
 }
 
 /// The console around a pane for one act: every field of `$app` a pane may use, borrowed
@@ -184,6 +195,7 @@ impl App {
             roster_selected: 0,
             board_column: 0,
             board_rows: [0; 3],
+            board_follow: [true; 3],
             link: LinkStatus::solo(),
             message: None,
             quit: false,
@@ -193,6 +205,7 @@ impl App {
             ],
             audience: Audience::Internal,
             editing: false,
+            comms_scroll: 0,
             thresholds: Thresholds::default(),
             fatigue_selected: 0,
             raised: std::collections::HashSet::new(),
@@ -200,6 +213,7 @@ impl App {
             link_warning: None,
             ask_awake: false,
             awake_asked: std::collections::HashSet::new(),
+            command_history: Vec::new(),
         }
     }
 
@@ -326,6 +340,7 @@ impl App {
                 self.link = status;
                 Vec::new()
             }
+            Msg::StoreChanged => self.reload(),
             Msg::Changed(id) => {
                 let mut effects = vec![Effect::LoadIncidents];
                 if let Some(d) = &self.data
@@ -364,10 +379,19 @@ impl App {
             self.timeline = TimelineState::following();
             self.roster_selected = 0;
             self.board_rows = [0; 3];
+            self.board_follow = [true; 3];
+            self.comms_scroll = 0;
         } else if let Some(d) = &mut self.data {
             let confirmed_before = d.confirmed.len();
+            let board_before = board::lens(Some(d));
             brief = detail::brief_for(&new, &self.handle);
             d.extend(new, pending);
+            board::follow_new(
+                Some(d),
+                board_before,
+                &mut self.board_rows,
+                &self.board_follow,
+            );
             self.timeline.refilter_from(d, confirmed_before);
         }
         let height = self.timeline_height();
@@ -526,6 +550,28 @@ impl App {
                     DetailKey::Quit => self.act(Action::Quit),
                 };
             }
+            Overlay::Command(line) => {
+                let data = self.data.as_ref();
+                return match line.handle_key(key, &self.command_history, data) {
+                    CommandKey::Typing => Vec::new(),
+                    CommandKey::Close => {
+                        self.overlay = Overlay::None;
+                        Vec::new()
+                    }
+                    CommandKey::Submit => self.submit_command(),
+                };
+            }
+            Overlay::Choose(chooser) => {
+                return match chooser.handle_key(key) {
+                    ChooseOutcome::Choosing => Vec::new(),
+                    ChooseOutcome::Cancel => {
+                        self.overlay = Overlay::None;
+                        Vec::new()
+                    }
+                    ChooseOutcome::Submit => self.submit_chosen(false),
+                    ChooseOutcome::More => self.submit_chosen(true),
+                };
+            }
             Overlay::Form(form) => {
                 return match form.handle_key(key) {
                     FormOutcome::Editing => Vec::new(),
@@ -615,6 +661,10 @@ impl App {
                 return Vec::new();
             }
             Action::JumpToNeed => return self.jump_to_need(),
+            Action::CommandLine if self.data.is_some() => {
+                self.overlay = Overlay::Command(Box::default());
+                return Vec::new();
+            }
             _ => {}
         }
         match self.screen {
@@ -646,7 +696,11 @@ impl App {
         let height = self.timeline_height();
         match action {
             Action::Back => {
-                if self.zoom {
+                if self.focus == Pane::Timeline && self.timeline.narrowed() {
+                    // Esc in a search or filter clears it; the incident stays open.
+                    self.timeline.widen(self.data.as_ref(), height);
+                    self.say("search and filter cleared: showing every entry");
+                } else if self.zoom {
                     self.zoom = false;
                 } else {
                     self.screen = Screen::Picker;
@@ -694,6 +748,8 @@ impl App {
             | Action::HandOver
             | Action::ApproveChange
             | Action::DenyChange
+            | Action::ApproveWaiting
+            | Action::DenyWaiting
             | Action::RequestChange
             | Action::AskCommand
             | Action::TakeCommand
@@ -746,6 +802,7 @@ impl App {
             | Action::Help
             | Action::ToggleTimeZone
             | Action::JumpToNeed
+            | Action::CommandLine
             | Action::Open
             | Action::Declare => {}
         }
@@ -809,6 +866,7 @@ impl App {
                 data,
                 &mut self.board_column,
                 &mut self.board_rows,
+                &mut self.board_follow,
                 action,
                 delta,
             ),
@@ -816,7 +874,63 @@ impl App {
                 let n = fatigue::suggestions(data, self.now, &self.thresholds).len();
                 fatigue::navigate(n, &mut self.fatigue_selected, delta);
             }
-            Pane::Comms => {}
+            Pane::Comms => {
+                let pane = self
+                    .geometry()
+                    .pane_rects()
+                    .into_iter()
+                    .find(|(p, _)| *p == Pane::Comms);
+                if let Some((_, rect)) = pane {
+                    let draft = &self.drafts[audience_index(self.audience)];
+                    comms::scroll_checks(draft, self.editing, rect, &mut self.comms_scroll, delta);
+                }
+            }
+        }
+    }
+
+    /// Enter on the `:` line: the act is planned and recorded, and the line remembered.
+    fn submit_command(&mut self) -> Vec<Effect> {
+        let mut overlay = std::mem::replace(&mut self.overlay, Overlay::None);
+        match &mut overlay {
+            Overlay::Command(line) => {
+                let effects = super::command::submit(&mut ctx!(self), line);
+                if effects.is_empty() {
+                    // Not done: the line stays open with its reason.
+                    self.overlay = overlay;
+                } else {
+                    let typed = line.text.trim().to_string();
+                    if self.command_history.last() != Some(&typed) {
+                        self.command_history.push(typed);
+                    }
+                    let excess = self
+                        .command_history
+                        .len()
+                        .saturating_sub(super::command::HISTORY);
+                    self.command_history.drain(..excess);
+                }
+                effects
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// An answered chooser goes to whoever opened it; `more` (Ctrl-E) asks for the act's
+    /// whole form instead.
+    fn submit_chosen(&mut self, more: bool) -> Vec<Effect> {
+        let Overlay::Choose(chooser) = &self.overlay else {
+            return Vec::new();
+        };
+        let picked = chooser.picked();
+        match picked.purpose {
+            Purpose::Outcome { .. } => board::submit_picked(&mut ctx!(self), &picked),
+            Purpose::SendOverride { .. } => {
+                comms::submit_picked(&mut ctx!(self), comms!(self), &picked)
+            }
+            _ if more => {
+                roster::expand_picked(&mut ctx!(self), &picked);
+                Vec::new()
+            }
+            _ => roster::submit_picked(&mut ctx!(self), &picked),
         }
     }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::action::Action;
 use super::data::IncidentData;
 use crate::domain::event::Role;
-use crate::domain::incident::Decision;
+use crate::domain::incident::{ChangeRequest, Decision};
 use crate::domain::roles::Handover;
 
 /// How long the header keeps shouting that command was taken.
@@ -38,6 +38,8 @@ pub fn may(data: Option<&IncidentData>, handle: &str, action: Action) -> bool {
         | Action::HandOver
         | Action::ApproveChange
         | Action::DenyChange
+        | Action::ApproveWaiting
+        | Action::DenyWaiting
         | Action::ChangeSeverity
         | Action::ChangeStage
         | Action::Resolve
@@ -65,6 +67,19 @@ pub fn command_taken_recently(
         .last()
         .filter(|h| h.taken_because.is_some())
         .filter(|h| now - h.at < Duration::minutes(TAKEN_ALARM))
+}
+
+/// The undecided change request that has waited longest, with its label (`C2`: the
+/// second asked), whoever commands.
+pub fn longest_waiting_change(data: Option<&IncidentData>) -> Option<(String, &ChangeRequest)> {
+    let d = data?;
+    d.state
+        .change_requests
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.decision == Decision::Pending)
+        .min_by_key(|(i, c)| (c.at, *i))
+        .map(|(i, c)| (format!("C{}", i + 1), c))
 }
 
 /// Change requests and requests for command waiting for `handle`, when they command.

@@ -2,8 +2,8 @@
 //! the responder's local time), who the responder is, the open incident, the status line,
 //! and the one slot for a form or overlay. Every change the incident commander makes is
 //! checked here against the incident's rule book before it is sent, so a refused change
-//! says why in the open form, which stays open to fix it, instead of failing at the
-//! server.
+//! says why in the open form (or chooser), which stays open to fix it, instead of failing
+//! at the server.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use ratatui::style::{Color, Style};
@@ -15,6 +15,7 @@ use super::data::IncidentData;
 use super::effect::Effect;
 use super::keymap::Keymap;
 use super::overlay::Overlay;
+use super::overlay::choose::Chooser;
 use super::overlay::form::{Field, Form, Purpose};
 use super::pane::Pane;
 use crate::domain::event::{Event, EventKind, Severity};
@@ -92,6 +93,11 @@ impl Ctx<'_> {
         *self.overlay = Overlay::Form(Box::new(Form::new(title, purpose, fields)));
     }
 
+    /// Opens a quick chooser: one key per answer, then a line of text.
+    pub fn open_chooser(&mut self, chooser: Chooser) {
+        *self.overlay = Overlay::Choose(Box::new(chooser));
+    }
+
     pub fn close_overlay(&mut self) {
         *self.overlay = Overlay::None;
     }
@@ -129,10 +135,12 @@ impl Ctx<'_> {
         }]
     }
 
-    /// Says why a submission cannot go through: in the open form, or the status line.
+    /// Says why a submission cannot go through: in the open form or chooser, or the status
+    /// line.
     pub fn refuse(&mut self, reason: String) -> Vec<Effect> {
         match &mut *self.overlay {
             Overlay::Form(form) => form.error = Some(reason),
+            Overlay::Choose(chooser) => chooser.error = Some(reason),
             _ => self.complain(reason),
         }
         Vec::new()

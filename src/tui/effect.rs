@@ -62,5 +62,7 @@ pub enum Effect {
         title: String,
         body: String,
     },
+    /// Keep a line typed on the `:` command line in the history file.
+    RememberCommand(String),
     Quit,
 }

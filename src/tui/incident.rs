@@ -97,28 +97,21 @@ pub fn act(ctx: &mut Ctx, action: Action) -> Vec<Effect> {
             ],
         ),
         Action::Privacy => {
+            // Nothing is filled in: an assessment is a choice someone makes, never a default.
             let next = privacy::next_step(&state.privacy_steps);
-            let (value, hint) = match (state.privacy, next) {
-                (PrivacyAssessment::PossibleBreach, Some(n)) => (
-                    format!("step {n}"),
-                    format!(
-                        "next breach step {n}: {}",
-                        privacy::STEPS[usize::from(n) - 1]
-                    ),
+            let hint = match (state.privacy, next) {
+                (PrivacyAssessment::PossibleBreach, Some(n)) => format!(
+                    "step {n} records the next breach step: {}",
+                    privacy::STEPS[usize::from(n) - 1]
                 ),
-                (PrivacyAssessment::PossibleBreach, None) => {
-                    ("".into(), "all six breach steps are done".into())
-                }
-                _ => (
-                    "none".into(),
-                    "none (no personal information) · breach (possible breach) · step N".into(),
-                ),
+                (PrivacyAssessment::PossibleBreach, None) => "all six breach steps are done".into(),
+                _ => "none (no personal information) · breach (possible breach) · step N".into(),
             };
             ctx.open_form(
                 "Privacy",
                 Purpose::Privacy,
                 vec![
-                    Field::line(RECORD, &value, hint),
+                    Field::line(RECORD, "", hint),
                     Field::line(NOTE, "", "optional"),
                 ],
             );
@@ -246,6 +239,13 @@ pub fn submit(ctx: &mut Ctx, drafts: &mut [Draft; 2], form: &Answers) -> Vec<Eff
         }
         Purpose::Privacy => {
             let word = form.value(RECORD).trim().to_ascii_lowercase();
+            if word.is_empty() {
+                return ctx.refuse(
+                    "choose: none (no personal information), breach (possible breach), \
+                     or step N"
+                        .into(),
+                );
+            }
             let kind = if let Some(n) = word.strip_prefix("step").map(str::trim) {
                 match n.parse::<u8>() {
                     Ok(step) => EventKind::PrivacyStepDone {

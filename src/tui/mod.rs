@@ -1,5 +1,6 @@
 //! The console: `warroom` with no subcommand. One loop receives terminal input, ticks,
-//! sync news and finished work on one channel, updates the state and redraws; disk,
+//! sync news (in solo mode, what other warroom processes commit to the same data dir,
+//! `live.rs`) and finished work on one channel, updates the state and redraws; disk,
 //! network and timers run on tasks so the loop never waits on them.
 
 pub mod action;
@@ -7,14 +8,19 @@ pub mod alerts;
 pub mod amend;
 pub mod app;
 pub mod authority;
+pub mod command;
 pub mod ctx;
 pub mod data;
 pub mod drafts;
 pub mod effect;
+pub mod fit;
 pub mod footer;
+pub mod header;
+pub mod history;
 pub mod incident;
 pub mod keymap;
 pub mod layout;
+pub mod live;
 pub mod overlay;
 pub mod pane;
 pub mod picker;
@@ -153,6 +159,7 @@ async fn run_async(opts: Options) -> Result<()> {
     app.thresholds = config.thresholds;
     app.action_due = config.action_due;
     app.ask_awake = config.ask_awake;
+    app.command_history = history::load(&opts.data_dir);
     for problem in [keymap_problem, config_problem].into_iter().flatten() {
         tracing::warn!("{problem}");
         app.message = Some((problem, true));
@@ -167,6 +174,10 @@ async fn run_async(opts: Options) -> Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let (focus_tx, focus_rx) = watch::channel::<Option<Uuid>>(None);
 
+    if !replica.is_shared() {
+        // Solo: what other warroom processes write to this data dir shows within a second.
+        live::spawn(replica.store(), tx.clone());
+    }
     if let Some((syncer, kick, learned, token)) = syncer {
         if !learned {
             // Started offline on first use: learn the token's handle once the server answers.
@@ -343,6 +354,10 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
         } => match drafts::save(&worker.data_dir, incident, audience, &text) {
             Ok(()) => return,
             Err(e) => Msg::Recorded(Err(format!("the draft could not be saved: {e}"))),
+        },
+        Effect::RememberCommand(line) => match history::remember(&worker.data_dir, &line) {
+            Ok(()) => return,
+            Err(e) => Msg::Recorded(Err(format!("the command history could not be saved: {e}"))),
         },
         Effect::LoadDrafts(id) => Msg::Drafts {
             id,

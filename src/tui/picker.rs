@@ -16,12 +16,14 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::action::Action;
 use super::ctx::{Ctx, Look, severity_style};
 use super::effect::Effect;
+use super::fit;
 use super::footer::status_line;
+use super::header;
 use super::keymap::Section;
 use super::overlay::Overlay;
 use super::overlay::form::{Answers, Field, Purpose};
 use crate::domain::attention::{self, Need};
-use crate::domain::describe::clip;
+use crate::domain::describe::visible_line;
 use crate::domain::event::Severity;
 use crate::domain::incident::IncidentSummary;
 use crate::domain::metrics::format_duration;
@@ -39,8 +41,8 @@ const STARTED: &str = "Impact started";
 
 /// Widest the "needs you" column gets; longer text ends in …
 const NEEDS_WIDTH: usize = 30;
-/// Columns a row takes before the "needs you" column and the title.
-const FIXED: usize = 64;
+/// Widest a commander's name gets in the list.
+const NAME_WIDTH: usize = 12;
 
 /// Orders `incidents` for `me` at `now` and keeps the cursor on its incident: `selected`
 /// is the incident under the cursor and `row` where it now is. When that incident is gone
@@ -116,7 +118,7 @@ pub fn act(
             Purpose::Declare,
             vec![
                 Field::line(TITLE, "", "what is wrong, in one line"),
-                Field::line(SEVERITY, "2", "1 critical · 2 major · 3 minor"),
+                Field::line(SEVERITY, "", "1 critical · 2 major · 3 minor: choose one"),
                 Field::line(SUMMARY, "", "current state and impact, a sentence or two"),
                 Field::line(STARTED, "", "e.g. 21:40 or -15m; empty if unknown"),
             ],
@@ -140,7 +142,7 @@ pub fn submit(ctx: &mut Ctx, form: &Answers) -> Vec<Effect> {
         .and_then(Severity::new)
     {
         Ok(s) => s,
-        Err(_) => return ctx.refuse("severity must be 1, 2 or 3".into()),
+        Err(_) => return ctx.refuse("choose the severity: 1, 2 or 3".into()),
     };
     let title = form.value(TITLE);
     if title.is_empty() {
@@ -164,6 +166,91 @@ pub fn submit(ctx: &mut Ctx, form: &Answers) -> Vec<Effect> {
     }]
 }
 
+// The list's columns, in order.
+const COL_ID: usize = 0;
+const COL_SEV: usize = 1;
+const COL_STATUS: usize = 2;
+const COL_STAGE: usize = 3;
+const COL_AGE: usize = 4;
+const COL_IC: usize = 5;
+const COL_NEEDS: usize = 6;
+const COL_TITLE: usize = 7;
+
+/// One incident's row, column by column, as text.
+type Cells = [String; 8];
+
+fn cells(look: &Look, inc: &IncidentSummary) -> Cells {
+    let age = inc
+        .declared_at
+        .map(|d| format_duration(look.now - d))
+        .unwrap_or_default();
+    let ic = inc
+        .commander
+        .as_deref()
+        .map(|c| format!("IC {}", visible_line(c)))
+        .unwrap_or_default();
+    let drill = if inc.drill { "[DRILL] " } else { "" };
+    [
+        inc.short_id.clone(),
+        inc.severity.to_string(),
+        inc.status.as_str().to_string(),
+        inc.stage.title().to_string(),
+        age,
+        ic,
+        needs_text(&attention::needs(inc, look.handle, look.now)),
+        format!("{drill}{}", visible_line(&inc.title)),
+    ]
+}
+
+/// How wide each column is drawn (`None`: left out) for `rows` in `width` columns: each as
+/// wide as its widest cell, what needs you and the commander's name capped, and the title
+/// taking the rest. When a row does not fit, the stage goes first, then the age, names and
+/// what needs you are cut shorter and the status goes, so the title keeps 30 columns;
+/// then the title is cut to 20; the severity and the id go last.
+fn columns(rows: &[Cells], width: usize) -> [Option<usize>; 8] {
+    let widest = |c: usize| {
+        rows.iter()
+            .map(|r| fit::text_width(&r[c]))
+            .max()
+            .unwrap_or(0)
+    };
+    let cap = |c: usize, most: usize| widest(c).min(most);
+    let mut forms: Vec<Vec<(usize, u16)>> = vec![
+        vec![(widest(COL_ID), 95)],
+        vec![(widest(COL_SEV) + 2, 100)],
+        vec![(widest(COL_STATUS), 60)],
+        vec![(widest(COL_STAGE), 30)],
+        vec![(widest(COL_AGE), 40)],
+        vec![(cap(COL_IC, 3 + NAME_WIDTH), 50), (cap(COL_IC, 3 + 8), 70)],
+        vec![(cap(COL_NEEDS, NEEDS_WIDTH), 55), (cap(COL_NEEDS, 16), 90)],
+        vec![
+            (widest(COL_TITLE), 10),
+            (cap(COL_TITLE, 30), 65),
+            (cap(COL_TITLE, 20), 85),
+        ],
+    ];
+    // A column with nothing in it takes no room.
+    for f in forms.iter_mut() {
+        if f.iter().all(|(w, _)| *w == 0) {
+            f.clear();
+        }
+    }
+    let measures: Vec<fit::Measure> = forms
+        .into_iter()
+        .map(|forms| fit::Measure { forms, join: 1 })
+        .collect();
+    let chosen = fit::choose(&measures, width);
+    let spare = width.saturating_sub(fit::used(&measures, &chosen));
+    let mut out = [None; 8];
+    for (c, choice) in chosen.into_iter().enumerate() {
+        out[c] = choice.map(|k| measures[c].forms[k].0);
+    }
+    if let Some(w) = &mut out[COL_TITLE] {
+        *w += spare;
+    }
+    out
+}
+
 /// Draws the list with its title line and footer.
 pub fn draw(
     look: &Look,
@@ -180,14 +267,25 @@ pub fn draw(
     ])
     .areas(area);
     let now = look.now;
-    let link = link.describe(now);
-    f.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(" warroom ", Style::new().reversed().bold()),
-            Span::raw(format!(" incidents · you are {} · {link}", look.handle)),
-        ])),
-        title,
+    // Who you are and the link to the server stay whole, the rest goes first.
+    let (line, _) = fit::fit(
+        vec![
+            fit::Part::one(
+                vec![Span::styled(" warroom ", Style::new().reversed().bold())],
+                60,
+                " ",
+            ),
+            fit::Part::one(vec![Span::raw("incidents")], 20, " · "),
+            fit::Part::one(
+                vec![Span::raw(format!("you are {}", visible_line(look.handle)))],
+                130,
+                " · ",
+            ),
+            header::link_part(link, look.clock, now),
+        ],
+        usize::from(title.width),
     );
+    f.render_widget(Paragraph::new(line), title);
     let block = Block::bordered().title(" Incidents ");
     let inner = block.inner(list);
     f.render_widget(block, list);
@@ -200,56 +298,30 @@ pub fn draw(
     } else {
         let h = inner.height as usize;
         let offset = selected.saturating_sub(h.saturating_sub(1));
-        let needs: Vec<String> = incidents
-            .iter()
-            .map(|i| needs_text(&attention::needs(i, look.handle, now)))
-            .collect();
-        // The column shows only while something needs you, as wide as its longest text.
-        let needs_width = needs
-            .iter()
-            .map(|t| t.chars().count())
-            .max()
-            .unwrap_or(0)
-            .min(NEEDS_WIDTH);
-        let needs_room = if needs_width > 0 { needs_width + 1 } else { 0 };
-        // A narrow list gives the stage's room to what needs you, so titles still show.
-        let width = inner.width as usize;
-        let show_stage = needs_width == 0 || width >= FIXED + needs_room + 24;
-        let fixed = if show_stage { FIXED } else { FIXED - 17 };
+        let rows: Vec<Cells> = incidents.iter().map(|i| cells(look, i)).collect();
+        let widths = columns(&rows, usize::from(inner.width));
         let mut lines = Vec::new();
-        for (i, inc) in incidents.iter().enumerate().skip(offset).take(h) {
-            let age = inc
-                .declared_at
-                .map(|d| format_duration(now - d))
-                .unwrap_or_default();
-            let ic = inc.commander.clone().unwrap_or_default();
-            let drill = if inc.drill { "[DRILL] " } else { "" };
-            let mut spans = vec![
-                Span::raw(format!("{:<7}", inc.short_id)),
-                Span::styled(format!(" {} ", inc.severity), severity_style(inc.severity)),
-                Span::raw(format!(
-                    " {:<8}{} {:>7}  IC {:<10} ",
-                    inc.status.as_str(),
-                    if show_stage {
-                        format!(" {:<16}", inc.stage.title())
-                    } else {
-                        String::new()
-                    },
-                    age,
-                    clip(&ic, 10),
-                )),
-            ];
-            if needs_width > 0 {
-                spans.push(Span::styled(
-                    format!("{:<needs_width$} ", clip(&needs[i], needs_width)),
-                    Style::new().fg(Color::Yellow).bold(),
-                ));
+        for (i, row) in rows.iter().enumerate().skip(offset).take(h) {
+            let inc = &incidents[i];
+            let mut spans = Vec::new();
+            for (c, w) in widths.iter().enumerate() {
+                let Some(w) = *w else { continue };
+                let text = &row[c];
+                let span = match c {
+                    COL_SEV => Span::styled(format!(" {text} "), severity_style(inc.severity)),
+                    COL_AGE => Span::raw(format!("{:>w$}", fit::clip(text, w))),
+                    COL_NEEDS => Span::styled(
+                        format!("{:<w$}", fit::clip(text, w)),
+                        Style::new().fg(Color::Yellow).bold(),
+                    ),
+                    // The title's cell is the rest of the line; it ends in … when cut.
+                    _ => Span::raw(format!("{:<w$}", fit::clip(text, w))),
+                };
+                if !spans.is_empty() {
+                    spans.push(Span::raw(" "));
+                }
+                spans.push(span);
             }
-            // The rest of the line is the title's; it ends in … when cut.
-            spans.push(Span::raw(clip(
-                &format!("{drill}{}", inc.title),
-                width.saturating_sub(fixed + needs_room).max(8),
-            )));
             let mut line = Line::from(spans);
             if i == selected {
                 line = line.style(Style::new().add_modifier(Modifier::REVERSED));
@@ -258,6 +330,6 @@ pub fn draw(
         }
         f.render_widget(Paragraph::new(lines), inner);
     }
-    let hints = status_line(look, Section::Picker, HINTS);
+    let hints = status_line(look, Section::Picker, HINTS, usize::from(status.width));
     f.render_widget(Paragraph::new(hints), status);
 }

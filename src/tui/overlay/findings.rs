@@ -26,11 +26,20 @@ pub fn draw(findings: &[Finding], f: &mut Frame, area: Rect) {
         area.height.saturating_sub(2).max(3),
     );
     f.render_widget(Clear, rect);
+    // The keys in full where they fit, in short on a narrow terminal.
+    let keys = [
+        " amend the passage (m on its row), then W again · y writes it anyway · any other key closes ",
+        " m amends a passage, then W · y writes it anyway · any other key closes ",
+        " y writes it anyway · any other key closes ",
+    ];
+    let room = usize::from(rect.width.saturating_sub(2));
+    let keys = keys
+        .iter()
+        .find(|k| crate::tui::fit::text_width(k) <= room)
+        .unwrap_or(&keys[2]);
     let block = Block::bordered()
         .title(" The blame check stopped the postmortem ")
-        .title_bottom(
-            " amend the passage (m on its row), then W again · y writes it anyway · any other key closes ",
-        );
+        .title_bottom(*keys);
     let inner = block.inner(rect);
     f.render_widget(block, rect);
     let mut lines = Vec::new();

@@ -11,6 +11,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui_textarea::TextArea;
 
+use crate::domain::describe::visible;
+use crate::domain::entry::wrap;
 use crate::domain::kedb::{KnownError, search};
 use crate::tui::layout::centered;
 
@@ -110,29 +112,36 @@ impl KedbSearch {
                 Style::new().fg(Color::DarkGray),
             )));
         }
+        // Each entry wrapped under its key, so a workaround shows whole on 80 columns.
+        let text = usize::from(list.width).saturating_sub(10).max(1);
         for (n, i) in self.hits.iter().enumerate() {
             let Some(e) = self.entries.get(*i) else {
                 continue;
             };
-            let mut head = Line::from(vec![
-                Span::styled(format!("{:<10}", e.key), Style::new().bold()),
-                Span::raw(e.symptom.clone()),
-            ]);
-            if n == self.selected {
-                head = head.style(Style::new().add_modifier(Modifier::REVERSED));
+            for (k, part) in wrap(&visible(&e.symptom), text).into_iter().enumerate() {
+                let key = if k == 0 { e.key.as_str() } else { "" };
+                let mut head = Line::from(vec![
+                    Span::styled(format!("{key:<10}"), Style::new().bold()),
+                    Span::raw(part),
+                ]);
+                if n == self.selected {
+                    head = head.style(Style::new().add_modifier(Modifier::REVERSED));
+                }
+                lines.push(head);
             }
-            lines.push(head);
-            if !e.workaround.is_empty() {
-                lines.push(Line::from(Span::styled(
-                    format!("          workaround: {}", e.workaround),
-                    Style::new().fg(Color::Green),
-                )));
-            }
-            if !e.root_cause.is_empty() {
-                lines.push(Line::from(Span::styled(
-                    format!("          cause: {}", e.root_cause),
-                    Style::new().fg(Color::DarkGray),
-                )));
+            for (label, value, style) in [
+                ("workaround", &e.workaround, Style::new().fg(Color::Green)),
+                ("cause", &e.root_cause, Style::new().fg(Color::DarkGray)),
+            ] {
+                if value.is_empty() {
+                    continue;
+                }
+                let said = format!("{label}: {}", visible(value));
+                lines.extend(
+                    wrap(&said, text)
+                        .into_iter()
+                        .map(|l| Line::from(Span::styled(format!("{:10}{l}", ""), style))),
+                );
             }
         }
         f.render_widget(Paragraph::new(lines), list);

@@ -7,15 +7,20 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use uuid::Uuid;
 
+use crate::domain::describe::{clip, visible};
+use crate::domain::entry::wrap;
 use crate::domain::event::{Event, EventKind, TheoryStatus};
 use crate::tui::action::Action;
 use crate::tui::ctx::{Ctx, Look};
 use crate::tui::data::IncidentData;
 use crate::tui::effect::Effect;
+use crate::tui::fit;
 use crate::tui::overlay::Overlay;
+use crate::tui::overlay::choose::{Chooser, Entry, Picked, Question};
 use crate::tui::overlay::form::{Answers, Field, Purpose};
 
 /// What the footer offers while the board has the focus.
@@ -37,11 +42,24 @@ const TESTS: &str = "Tests";
 const OUTCOME: &str = "Outcome";
 const NOTES: &str = "Notes";
 
-/// Moves the selection: left and right between columns, the rest within the column.
+/// A verdict on a theory, by the key that gives it.
+const VERDICTS: [(char, &str); 3] = [('s', "supports"), ('r', "refutes"), ('i', "inconclusive")];
+
+/// How many items each column holds: observations, theories, experiments.
+pub fn lens(data: Option<&IncidentData>) -> [usize; 3] {
+    data.map_or([0; 3], |d| {
+        let b = &d.state.board;
+        [b.observations.len(), b.theories.len(), b.experiments.len()]
+    })
+}
+
+/// Moves the selection: left and right between columns, the rest within the column. A
+/// column follows its newest item (`follow`) until a move in it selects another.
 pub fn navigate(
     data: Option<&IncidentData>,
     column: &mut usize,
     rows: &mut [usize; 3],
+    follow: &mut [bool; 3],
     action: Action,
     delta: isize,
 ) {
@@ -50,13 +68,28 @@ pub fn navigate(
         Action::Right => *column = (*column + 1).min(2),
         _ => {}
     }
-    let n = data.map_or(0, |d| match *column {
-        0 => d.state.board.observations.len(),
-        1 => d.state.board.theories.len(),
-        _ => d.state.board.experiments.len(),
-    }) as isize;
     let c = *column;
+    let n = lens(data)[c] as isize;
     rows[c] = (rows[c] as isize + delta).clamp(0, (n - 1).max(0)) as usize;
+    if delta != 0 {
+        follow[c] = rows[c] as isize + 1 >= n;
+    }
+}
+
+/// After new items arrived (`before`: how many each column held), a column that follows
+/// its newest item (its last one selected, or nothing chosen in it yet) selects the newest.
+pub fn follow_new(
+    data: Option<&IncidentData>,
+    before: [usize; 3],
+    rows: &mut [usize; 3],
+    follow: &[bool; 3],
+) {
+    let after = lens(data);
+    for c in 0..3 {
+        if after[c] > before[c] && follow[c] {
+            rows[c] = after[c] - 1;
+        }
+    }
 }
 
 /// The id of the selected observation or theory (what `m` amends).
@@ -135,31 +168,24 @@ pub fn act(ctx: &mut Ctx, column: usize, rows: &[usize; 3], action: Action) -> V
                         .board
                         .experiment_label(id)
                         .unwrap_or_else(|| "E?".into());
-                    let tested: Vec<String> = e
-                        .tests
-                        .iter()
-                        .filter_map(|t| state.board.theory_label(*t))
-                        .collect();
-                    let hint = if tested.len() > 1 {
-                        format!(
-                            "a verdict per theory: {} with s(upports) r(efutes) i(nconclusive)",
-                            tested
-                                .iter()
-                                .map(|t| format!("{t}=…"))
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        )
-                    } else {
-                        "supports · refutes · inconclusive (s, r, i)".to_string()
-                    };
-                    ctx.open_form(
+                    // One key per verdict, a question per theory it tests (an old
+                    // experiment that names none takes one verdict), then the notes.
+                    let mut chooser = Chooser::new(
                         format!("Outcome of {label}: {}", e.plan),
                         Purpose::Outcome { experiment: id },
-                        vec![
-                            Field::line(OUTCOME, "", hint),
-                            Field::line(NOTES, "", "what you saw"),
-                        ],
                     );
+                    for t in &e.tests {
+                        let text = state.board.theory(*t).map_or("", |t| t.text.as_str());
+                        let name = state.board.theory_label(*t).unwrap_or_else(|| "T?".into());
+                        chooser = chooser.ask(Question::new(
+                            format!("{name} {}", clip(text, 40)),
+                            &VERDICTS,
+                        ));
+                    }
+                    if e.tests.is_empty() {
+                        chooser = chooser.ask(Question::new("Outcome", &VERDICTS));
+                    }
+                    ctx.open_chooser(chooser.then(Entry::new(NOTES, "optional: what you saw")));
                 }
                 Some(_) => ctx.complain("that experiment already has an outcome"),
                 None => ctx.complain("no experiment is running: plan one first"),
@@ -179,7 +205,7 @@ pub fn observe_entry(ctx: &mut Ctx, ev: &Event) {
         Purpose::Observation {
             from_event: Some(ev.id),
         },
-        vec![Field::line(OBSERVED, &text, "edit to state what was seen")],
+        vec![Field::line(OBSERVED, &text, "edit to state what was seen").to_edit()],
     );
 }
 
@@ -244,36 +270,74 @@ pub fn submit(ctx: &mut Ctx, form: &Answers) -> Vec<Effect> {
             )
         }
         Purpose::Outcome { experiment } => {
-            let Some(d) = ctx.data else {
-                return Vec::new();
-            };
-            let Some(e) = d.state.board.experiment(experiment) else {
-                return ctx.refuse("that experiment is gone".into());
-            };
-            let (outcome, verdicts) =
-                match crate::domain::board::parse_verdicts(&d.state.board, e, &form.value(OUTCOME))
-                {
-                    Ok(v) => v,
-                    Err(e) => return ctx.refuse(e),
-                };
-            ctx.record(
-                vec![(
-                    now,
-                    EventKind::ExperimentOutcome {
-                        experiment,
-                        outcome,
-                        verdicts,
-                        notes: form.value(NOTES),
-                    },
-                )],
-                "outcome recorded".into(),
-            )
+            record_outcome(ctx, experiment, &form.value(OUTCOME), form.value(NOTES))
         }
         _ => Vec::new(),
     }
 }
 
-/// Draws the three columns, each scrolled to keep its selection in view.
+/// An answered outcome chooser: the verdict keys, theory by theory, and the notes.
+pub fn submit_picked(ctx: &mut Ctx, picked: &Picked) -> Vec<Effect> {
+    let Purpose::Outcome { experiment } = picked.purpose else {
+        return Vec::new();
+    };
+    let Some(d) = ctx.data else {
+        return Vec::new();
+    };
+    let Some(e) = d.state.board.experiment(experiment) else {
+        return ctx.refuse("that experiment is gone".into());
+    };
+    // Read as typed would be: `T1=s T3=r`, or the one verdict of an experiment that
+    // names no theory.
+    let input = if e.tests.is_empty() {
+        picked.keys.iter().collect::<String>()
+    } else {
+        e.tests
+            .iter()
+            .zip(&picked.keys)
+            .map(|(t, k)| {
+                let name = d
+                    .state
+                    .board
+                    .theory_label(*t)
+                    .unwrap_or_else(|| "T?".into());
+                format!("{name}={k}")
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    record_outcome(ctx, experiment, &input, picked.text.clone())
+}
+
+/// The outcome of `experiment` from its verdicts as written (`supports`, `T1=s T3=r`).
+fn record_outcome(ctx: &mut Ctx, experiment: Uuid, verdicts: &str, notes: String) -> Vec<Effect> {
+    let Some(d) = ctx.data else {
+        return Vec::new();
+    };
+    let Some(e) = d.state.board.experiment(experiment) else {
+        return ctx.refuse("that experiment is gone".into());
+    };
+    let (outcome, verdicts) =
+        match crate::domain::board::parse_verdicts(&d.state.board, e, verdicts) {
+            Ok(v) => v,
+            Err(e) => return ctx.refuse(e),
+        };
+    ctx.record(
+        vec![(
+            ctx.now,
+            EventKind::ExperimentOutcome {
+                experiment,
+                outcome,
+                verdicts,
+                notes,
+            },
+        )],
+        "outcome recorded".into(),
+    )
+}
+
+/// Draws the three columns, each scrolled so its selected item shows whole, the items
+/// wrapped to the column's width (an arrow in the title says more are above or below).
 pub fn draw(
     look: &Look,
     column: usize,
@@ -296,17 +360,9 @@ pub fn draw(
             .position(|t| t.id == id)
             .map(|i| format!("T{}", i + 1))
     };
+    let lens = lens(look.data);
     for (c, rect) in cols.iter().enumerate() {
-        let block = Block::new()
-            .borders(Borders::RIGHT)
-            .title(Span::styled(titles[c].clone(), Style::new().bold()));
-        let inner = block.inner(*rect);
-        f.render_widget(block, *rect);
-        let len = match c {
-            0 => b.observations.len(),
-            1 => b.theories.len(),
-            _ => b.experiments.len(),
-        };
+        let len = lens[c];
         // Only the items that can be on screen are formatted.
         let item = |i: usize| -> (String, Style) {
             match c {
@@ -344,20 +400,44 @@ pub fn draw(
                 }
             }
         };
-        let h = inner.height as usize;
-        let sel = rows[c];
-        // Wrapped items: keep the selected one in view by starting a little before it.
-        let start = sel
-            .saturating_sub(h.saturating_sub(1) / 2)
-            .min(len.saturating_sub(1));
-        let mut text = Text::default();
-        for i in start..len.min(start + h) {
-            let (s, mut style) = item(i);
-            if focused && column == c && i == sel {
+        let block = |title: String| {
+            Block::new()
+                .borders(Borders::RIGHT)
+                .title(Span::styled(title, Style::new().bold()))
+        };
+        let inner = block(titles[c].clone()).inner(*rect);
+        let width = usize::from(inner.width);
+        let h = usize::from(inner.height);
+        let wrapped = |i: usize| wrap(&visible(&item(i).0), width);
+        let sel = rows[c].min(len.saturating_sub(1));
+        let start = fit::first_shown(|i| wrapped(i).len(), len, sel, h);
+        let mut lines: Vec<Line> = Vec::new();
+        let mut end = start;
+        while end < len && lines.len() < h {
+            let (_, mut style) = item(end);
+            if focused && column == c && end == sel {
                 style = style.add_modifier(Modifier::REVERSED);
             }
-            text.lines.push(Line::from(Span::styled(s, style)));
+            let shown = wrapped(end);
+            let whole = lines.len() + shown.len() <= h;
+            lines.extend(
+                shown
+                    .into_iter()
+                    .map(|l| Line::from(Span::styled(l, style))),
+            );
+            if whole {
+                end += 1;
+            }
         }
-        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+        lines.truncate(h);
+        let mut title = titles[c].clone();
+        if start > 0 {
+            title.push_str(" ↑");
+        }
+        if end < len {
+            title.push_str(" ↓");
+        }
+        f.render_widget(block(title), *rect);
+        f.render_widget(Paragraph::new(lines), inner);
     }
 }

@@ -7,15 +7,18 @@
 //! to the audience's webhook. The top line says when the next update is due, in red when
 //! it is overdue.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui_textarea::{CursorMove, TextArea};
 
 use super::Pane;
-use crate::domain::comms::DraftKind;
+use crate::domain::comms::{DraftKind, Rule, Verdict, blank_columns};
+use crate::domain::describe::visible;
+use crate::domain::entry::wrap;
 use crate::domain::event::{Audience, EventKind, Severity, Status};
 use crate::domain::incident::Incident;
 use crate::domain::metrics::format_duration;
@@ -24,6 +27,8 @@ use crate::tui::action::Action;
 use crate::tui::ctx::{Ctx, Look};
 use crate::tui::drafts::{Draft, audience_index};
 use crate::tui::effect::Effect;
+use crate::tui::fit;
+use crate::tui::overlay::choose::{Chooser, Entry, Picked};
 use crate::tui::overlay::form::{Answers, Field, Purpose};
 
 /// What the footer offers while comms has the focus.
@@ -115,10 +120,23 @@ pub fn start_final_messages(
     }
 }
 
-/// Keys while editing: all go to the editor but Esc, which stops editing.
+/// Keys while editing: all go to the editor but Esc, which stops editing, Tab and
+/// Shift-Tab, which select the next or previous blank left from a template (`<how
+/// many>`) so typing replaces it, and Ctrl-S, which sends.
 pub fn edit_key(ctx: &mut Ctx, mut c: Comms, key: KeyEvent) -> Vec<Effect> {
     if key.code == KeyCode::Esc {
         *c.editing = false;
+        return Vec::new();
+    }
+    if key.code == KeyCode::Char('s') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        *c.editing = false;
+        return act(ctx, c, Action::SendUpdate);
+    }
+    if matches!(key.code, KeyCode::Tab | KeyCode::BackTab) {
+        let forward = key.code == KeyCode::Tab;
+        if !select_blank(&mut c.draft_mut().editor, forward) {
+            ctx.say("no <…> blank left to fill in: ctrl-s sends");
+        }
         return Vec::new();
     }
     let changed = c.draft_mut().editor.input(key);
@@ -127,6 +145,45 @@ pub fn edit_key(ctx: &mut Ctx, mut c: Comms, key: KeyEvent) -> Vec<Effect> {
     }
     c.recheck(severity(ctx));
     c.save_effect(ctx)
+}
+
+/// Selects the next blank after the cursor (or, backwards, the one before the selection
+/// or cursor), round to the first (or last) at the end; false if none is left.
+fn select_blank(editor: &mut TextArea<'static>, forward: bool) -> bool {
+    let blanks: Vec<(usize, usize, usize)> = editor
+        .lines()
+        .iter()
+        .enumerate()
+        .flat_map(|(row, line)| {
+            blank_columns(line)
+                .into_iter()
+                .map(move |(start, end)| (row, start, end))
+        })
+        .collect();
+    let cursor = editor.cursor();
+    let cursor = (cursor.0, cursor.1);
+    let chosen = if forward {
+        blanks
+            .iter()
+            .find(|(row, start, _)| (*row, *start) >= cursor)
+            .or(blanks.first())
+    } else {
+        let from = editor.selection_range().map_or(cursor, |(start, _)| start);
+        blanks
+            .iter()
+            .rev()
+            .find(|(row, start, _)| (*row, *start) < from)
+            .or(blanks.last())
+    };
+    let Some(&(row, start, end)) = chosen else {
+        return false;
+    };
+    let at = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+    editor.cancel_selection();
+    editor.move_cursor(CursorMove::Jump(at(row), at(start)));
+    editor.start_selection();
+    editor.move_cursor(CursorMove::Jump(at(row), at(end)));
+    true
 }
 
 /// The comms pane's own acts.
@@ -173,7 +230,14 @@ pub fn act(ctx: &mut Ctx, mut c: Comms, action: Action) -> Vec<Effect> {
             ctx.open_form(
                 format!("Start from a template{replacing}"),
                 Purpose::Template,
-                vec![Field::line(TEMPLATE, suggested.name(), names.join(" · "))],
+                vec![Field::line(
+                    TEMPLATE,
+                    suggested.name(),
+                    format!(
+                        "{}; update and external start from the last one sent",
+                        names.join(" · ")
+                    ),
+                )],
             );
         }
         Action::SendUpdate => {
@@ -183,18 +247,25 @@ pub fn act(ctx: &mut Ctx, mut c: Comms, action: Action) -> Vec<Effect> {
                 let audience = *c.audience;
                 return send(ctx, c, audience, None);
             } else {
-                let failed: Vec<&str> = c.draft().verdict.failed().map(|r| r.id).collect();
-                ctx.open_form(
-                    format!("Send with {} failed check(s)?", failed.len()),
+                // Each failing check in words: what it wants, and what to do about it.
+                let failed: Vec<String> = c
+                    .draft()
+                    .verdict
+                    .failed()
+                    .map(|r| format!("✗ {}: {}", r.label, r.hint))
+                    .collect();
+                let chooser = Chooser::new(
+                    format!("Send with {} failing check(s)?", failed.len()),
                     Purpose::SendOverride {
                         audience: *c.audience,
                     },
-                    vec![Field::line(
-                        REASON,
-                        "",
-                        format!("why send without: {}", failed.join(", ")),
-                    )],
-                );
+                )
+                .about(failed)
+                .then(Entry::new(
+                    REASON,
+                    "why it goes out as it is; kept with the update",
+                ));
+                ctx.open_chooser(chooser);
             }
         }
         _ => {}
@@ -205,18 +276,31 @@ pub fn act(ctx: &mut Ctx, mut c: Comms, action: Action) -> Vec<Effect> {
 /// A submitted comms form.
 pub fn submit(ctx: &mut Ctx, c: Comms, form: &Answers) -> Vec<Effect> {
     match form.purpose {
-        Purpose::SendOverride { audience } => {
-            let reason = form.value(REASON);
-            if reason.is_empty() {
-                return ctx.refuse("give the reason for sending with failed checks".into());
-            }
-            send(ctx, c, audience, Some(reason))
-        }
+        Purpose::SendOverride { audience } => send_anyway(ctx, c, audience, form.value(REASON)),
         Purpose::Template => apply_template(ctx, c, &form.value(TEMPLATE)),
         _ => Vec::new(),
     }
 }
 
+/// An answered send prompt: the reason to send a draft that fails checks.
+pub fn submit_picked(ctx: &mut Ctx, c: Comms, picked: &Picked) -> Vec<Effect> {
+    let Purpose::SendOverride { audience } = picked.purpose else {
+        return Vec::new();
+    };
+    send_anyway(ctx, c, audience, picked.text.clone())
+}
+
+/// Sends a draft that fails checks, the reason kept with it.
+fn send_anyway(ctx: &mut Ctx, c: Comms, audience: Audience, reason: String) -> Vec<Effect> {
+    if reason.is_empty() {
+        return ctx.refuse("give the reason for sending with failed checks".into());
+    }
+    send(ctx, c, audience, Some(reason))
+}
+
+/// Starts the draft from template `name`; an update to an audience already written to
+/// starts from the last update sent to it instead, its facts kept and its title and times
+/// brought up to date. The first blank is selected, so typing replaces it.
 fn apply_template(ctx: &mut Ctx, mut c: Comms, name: &str) -> Vec<Effect> {
     let Some(t) = Template::parse(name) else {
         let names: Vec<&str> = Template::ALL.iter().map(|t| t.name()).collect();
@@ -225,7 +309,30 @@ fn apply_template(ctx: &mut Ctx, mut c: Comms, name: &str) -> Vec<Effect> {
     let Some(d) = ctx.data else {
         return Vec::new();
     };
-    let text = t.render(&d.state, ctx.now);
+    let last = d
+        .state
+        .comms
+        .iter()
+        .rev()
+        .find(|sent| sent.audience == t.audience())
+        .filter(|_| t.kind() == DraftKind::Update && t != Template::First);
+    let (text, said) = match last {
+        Some(sent) => (
+            t.follow_up(&sent.text, &d.state, ctx.now),
+            format!(
+                "started from the update sent at {}: its title and times brought up to \
+                 date; change what has changed",
+                ctx.clock.show(sent.at, false)
+            ),
+        ),
+        None => (
+            t.render(&d.state, ctx.now),
+            format!(
+                "{} template: type over each <…>, tab to the next, ctrl-s sends",
+                t.name()
+            ),
+        ),
+    };
     ctx.close_overlay();
     *c.audience = t.audience();
     let severity = severity(ctx);
@@ -233,9 +340,10 @@ fn apply_template(ctx: &mut Ctx, mut c: Comms, name: &str) -> Vec<Effect> {
     let draft = c.draft_mut();
     draft.kind = t.kind();
     draft.replace(&text, audience, severity);
+    select_blank(&mut draft.editor, true);
     *ctx.focus = Pane::Comms;
     *c.editing = true;
-    ctx.say(format!("{} template: fill in every <...>", t.name()));
+    ctx.say(said);
     c.save_effect(ctx)
 }
 
@@ -285,12 +393,15 @@ fn send(
     effects
 }
 
-/// Draws the due line, the shown draft's editor and its checks (beside it when wide).
+/// Draws the due line, the shown draft's editor and its checks: beside it when wide,
+/// under it when narrow, failing ones first and scrolled by `scroll`; while the draft is
+/// edited on a narrow pane, the editor takes the width and the checks a line above it.
 pub fn draw(
     look: &Look,
     drafts: &[Draft; 2],
     audience: Audience,
     editing: bool,
+    scroll: usize,
     f: &mut Frame,
     area: Rect,
 ) {
@@ -330,22 +441,11 @@ pub fn draw(
         ])),
         top,
     );
-    let wide = rest.width >= 70;
-    let (editor_area, check_area) = if wide {
-        let [l, r] = Layout::horizontal([Constraint::Min(30), Constraint::Length(38)]).areas(rest);
-        (l, r)
-    } else {
-        let n = draft.verdict.rules.len() as u16;
-        let [t, b] = Layout::vertical([
-            Constraint::Min(3),
-            Constraint::Length(n.min(rest.height / 2)),
-        ])
-        .areas(rest);
-        (t, b)
-    };
+    let at = areas(rest, draft.verdict.rules.len(), editing);
+    let (editor_area, check_area) = (at.editor, at.checks);
     let mut editor = draft.editor.clone();
     let title = if editing {
-        " draft (editing: esc to stop) "
+        " draft (editing: tab next <…> · ctrl-s send · esc stop) "
     } else {
         " draft (e to edit) "
     };
@@ -359,39 +459,214 @@ pub fn draw(
         editor.set_cursor_style(Style::new());
     }
     f.render_widget(&editor, editor_area);
-    let verdict = &draft.verdict;
-    let mut lines = Vec::new();
+    if at.summary {
+        f.render_widget(
+            Paragraph::new(summary(&draft.verdict, check_area.width)),
+            check_area,
+        );
+    } else {
+        let lines = checklist(&draft.verdict, check_area, at.beside, scroll);
+        f.render_widget(Paragraph::new(lines), check_area);
+    }
+}
+
+/// The checklist beside the editor from this width, under it on narrower panes.
+const BESIDE: u16 = 70;
+/// While the draft is being edited on a pane narrower than this, the editor takes the
+/// whole width and the checks one line.
+const EDITING_BESIDE: u16 = 100;
+/// The width of the checklist beside the editor.
+const CHECKS_WIDTH: u16 = 38;
+
+/// Where the editor and the checks go below the due line.
+struct Areas {
+    editor: Rect,
+    checks: Rect,
+    /// The checks beside the editor, each failing one with what to do about it.
+    beside: bool,
+    /// The checks as one line: how many pass, and which fail.
+    summary: bool,
+}
+
+fn areas(rest: Rect, rules: usize, editing: bool) -> Areas {
+    if editing && rest.width < EDITING_BESIDE {
+        let [checks, editor] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(rest);
+        return Areas {
+            editor,
+            checks,
+            beside: false,
+            summary: true,
+        };
+    }
+    if rest.width >= BESIDE {
+        let [editor, checks] =
+            Layout::horizontal([Constraint::Min(30), Constraint::Length(CHECKS_WIDTH)]).areas(rest);
+        return Areas {
+            editor,
+            checks,
+            beside: true,
+            summary: false,
+        };
+    }
+    // The count line and one line per check, in at most half the height.
+    let n = u16::try_from(rules + 1).unwrap_or(u16::MAX);
+    let [editor, checks] = Layout::vertical([
+        Constraint::Min(3),
+        Constraint::Length(n.min(rest.height / 2)),
+    ])
+    .areas(rest);
+    Areas {
+        editor,
+        checks,
+        beside: false,
+        summary: false,
+    }
+}
+
+/// "checks 5/10 — failing: title, summary, status, …", fitted to `width`.
+fn summary(verdict: &Verdict, width: u16) -> Line<'static> {
     let passed = verdict.rules.iter().filter(|r| r.passed).count();
-    if wide {
-        let head = if verdict.passed() {
-            Span::styled(
-                format!("READY {passed}/{}", verdict.rules.len()),
-                Style::new().fg(Color::Green).bold(),
-            )
-        } else {
-            Span::styled(
-                format!("{passed}/{} checks pass", verdict.rules.len()),
-                Style::new().fg(Color::Yellow).bold(),
-            )
-        };
-        lines.push(Line::from(head));
-    }
-    for r in &verdict.rules {
-        let (mark, style) = if r.passed {
-            ("✓", Style::new().fg(Color::Green))
-        } else {
-            ("✗", Style::new().fg(Color::Red))
-        };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{mark} "), style),
-            Span::raw(r.label),
-        ]));
-        if !r.passed && wide {
-            lines.push(Line::from(Span::styled(
-                format!("  {}", r.hint),
-                Style::new().fg(Color::DarkGray),
-            )));
+    let total = verdict.rules.len();
+    let (text, style) = if verdict.passed() {
+        (
+            format!("checks {passed}/{total} — ready to send"),
+            Style::new().fg(Color::Green).bold(),
+        )
+    } else {
+        let failing: Vec<String> = verdict.failed().map(|r| r.id.replace('_', " ")).collect();
+        (
+            format!("checks {passed}/{total} — failing: {}", failing.join(", ")),
+            Style::new().fg(Color::Yellow).bold(),
+        )
+    };
+    Line::from(Span::styled(fit::clip(&text, usize::from(width)), style))
+}
+
+/// Each check as drawn `width` wide, failing ones first: its mark and label and, with
+/// `hints`, what a failing one asks for.
+fn check_lines(verdict: &Verdict, width: usize, hints: bool) -> Vec<Vec<Line<'static>>> {
+    let mut rules: Vec<&Rule> = verdict.rules.iter().collect();
+    rules.sort_by_key(|r| r.passed);
+    let text = width.saturating_sub(2).max(1);
+    rules
+        .into_iter()
+        .map(|r| {
+            let (mark, style) = if r.passed {
+                ("✓", Style::new().fg(Color::Green))
+            } else {
+                ("✗", Style::new().fg(Color::Red))
+            };
+            let mut lines: Vec<Line> = wrap(r.label, text)
+                .into_iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let lead = if i == 0 {
+                        format!("{mark} ")
+                    } else {
+                        "  ".into()
+                    };
+                    Line::from(vec![Span::styled(lead, style), Span::raw(l)])
+                })
+                .collect();
+            if hints && !r.passed {
+                let grey = Style::new().fg(Color::DarkGray);
+                lines.extend(
+                    wrap(&visible(&r.hint), text)
+                        .into_iter()
+                        .map(|l| Line::from(Span::styled(format!("  {l}"), grey))),
+                );
+            }
+            lines
+        })
+        .collect()
+}
+
+/// How many checks, of `heights` rows each, show from `scroll` in `rows` rows, keeping a
+/// row for "N more" while any are left below.
+fn shown_checks(heights: &[usize], scroll: usize, rows: usize) -> usize {
+    let mut used = 0;
+    let mut shown = 0;
+    for (k, h) in heights.iter().enumerate().skip(scroll) {
+        let more = usize::from(k + 1 < heights.len());
+        if used + h + more > rows {
+            break;
         }
+        used += h;
+        shown += 1;
     }
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), check_area);
+    shown
+}
+
+/// The furthest the checklist scrolls: to where the last checks fill its `rows`.
+fn max_scroll(heights: &[usize], rows: usize) -> usize {
+    let mut used = 0;
+    let mut first = heights.len();
+    while first > 0 && used + heights[first - 1] <= rows {
+        used += heights[first - 1];
+        first -= 1;
+    }
+    first.min(heights.len().saturating_sub(1))
+}
+
+/// The checklist in `area`: how many pass, then the checks from `scroll` on, failing ones
+/// first, and how many more are above or below.
+fn checklist(verdict: &Verdict, area: Rect, hints: bool, scroll: usize) -> Vec<Line<'static>> {
+    let checks = check_lines(verdict, usize::from(area.width), hints);
+    let heights: Vec<usize> = checks.iter().map(Vec::len).collect();
+    let rows = usize::from(area.height).saturating_sub(1);
+    let scroll = scroll.min(max_scroll(&heights, rows));
+    let passed = verdict.rules.iter().filter(|r| r.passed).count();
+    let total = verdict.rules.len();
+    let mut head = vec![if verdict.passed() {
+        Span::styled(
+            format!("READY {passed}/{total}"),
+            Style::new().fg(Color::Green).bold(),
+        )
+    } else {
+        Span::styled(
+            format!("{passed}/{total} checks pass"),
+            Style::new().fg(Color::Yellow).bold(),
+        )
+    }];
+    let grey = Style::new().fg(Color::DarkGray);
+    if scroll > 0 {
+        head.push(Span::styled(format!(" · ↑ {scroll} more"), grey));
+    }
+    let mut lines = vec![Line::from(head)];
+    let mut shown = shown_checks(&heights, scroll, rows);
+    for check in checks.iter().skip(scroll).take(shown) {
+        lines.extend(check.iter().cloned());
+    }
+    if shown == 0 && scroll < checks.len() {
+        // A check taller than the list: as much of it as fits.
+        lines.extend(checks[scroll].iter().take(rows.saturating_sub(1)).cloned());
+        shown = 1;
+    }
+    let below = checks.len().saturating_sub(scroll + shown);
+    if below > 0 {
+        lines.push(Line::from(Span::styled(
+            format!("↓ {below} more · ↑↓ scroll"),
+            grey,
+        )));
+    }
+    lines
+}
+
+/// Scrolls the checklist of `draft` by `delta` checks, as far as there are checks to
+/// show, in the comms pane at `pane` (its border included).
+pub fn scroll_checks(draft: &Draft, editing: bool, pane: Rect, scroll: &mut usize, delta: isize) {
+    let inner = Block::bordered().inner(pane);
+    let [_, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+    let at = areas(rest, draft.verdict.rules.len(), editing);
+    if at.summary {
+        return;
+    }
+    let heights: Vec<usize> = check_lines(&draft.verdict, usize::from(at.checks.width), at.beside)
+        .iter()
+        .map(Vec::len)
+        .collect();
+    let most = max_scroll(&heights, usize::from(at.checks.height).saturating_sub(1));
+    let now = (*scroll).min(most) as isize;
+    *scroll = now.saturating_add(delta).clamp(0, most as isize) as usize;
 }

@@ -153,7 +153,7 @@ fn open_awake(ctx: &mut Ctx, title: &str, who: &str) {
     );
     // The time is what there is to type; the responder is prefilled (up to change it).
     if let Overlay::Form(form) = &mut *ctx.overlay {
-        form.focus = 1;
+        form.focus_on(1);
     }
 }
 
@@ -193,8 +193,8 @@ pub fn submit(ctx: &mut Ctx, form: &Answers) -> Vec<Effect> {
         }
         Purpose::AwakeSince => {
             let handle = form.value(WHO);
-            if handle.is_empty() {
-                return ctx.refuse("say who has been awake".into());
+            if let Err(r) = crate::domain::rules::check_handle("the responder", &handle) {
+                return ctx.refuse(r.message);
             }
             let typed = form.value(SINCE);
             if typed.is_empty() {

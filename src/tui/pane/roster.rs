@@ -16,14 +16,17 @@ use ratatui::widgets::Paragraph;
 use uuid::Uuid;
 
 use super::Pane;
-use crate::domain::describe::clip;
+use crate::domain::describe::{clip, visible_line};
 use crate::domain::event::{EventKind, HandoverBrief, PrivacyAssessment, Role};
 use crate::domain::incident::Decision;
 use crate::domain::metrics::format_duration;
+use crate::domain::rules::check_handle;
 use crate::tui::action::Action;
 use crate::tui::ctx::{Ctx, Look};
 use crate::tui::data::IncidentData;
 use crate::tui::effect::Effect;
+use crate::tui::keymap::Section;
+use crate::tui::overlay::choose::{Chooser, Entry, Picked, Question};
 use crate::tui::overlay::form::{Answers, Field, Purpose};
 
 /// What the footer offers while the roster has the focus.
@@ -101,20 +104,7 @@ pub fn act(ctx: &mut Ctx, selected: usize, action: Action) -> Vec<Effect> {
     let row = rows(ctx.data).get(selected).cloned();
     let ic = state.commander().unwrap_or("-").to_string();
     match action {
-        Action::AssignRole => {
-            let role = match &row {
-                Some(RosterRow::Role(r)) => r.code().to_string(),
-                _ => String::new(),
-            };
-            ctx.open_form(
-                "Assign a role",
-                Purpose::AssignRole,
-                vec![
-                    Field::line(ROLE, &role, "IC, CL, PL, OL or PO"),
-                    Field::line(RESPONDER, "", "their handle"),
-                ],
-            );
-        }
+        Action::AssignRole => open_assign(ctx),
         Action::ReleaseRole => match row {
             Some(RosterRow::Role(role)) => {
                 return ctx.record(
@@ -149,7 +139,34 @@ pub fn act(ctx: &mut Ctx, selected: usize, action: Action) -> Vec<Effect> {
             }
             _ => ctx.complain("select a responder first"),
         },
-        Action::HandOver => open_handover(ctx, "", &state.draft_brief(now)),
+        Action::HandOver => open_quick_handover(ctx),
+        Action::ApproveWaiting | Action::DenyWaiting => {
+            let approve = action == Action::ApproveWaiting;
+            match crate::tui::authority::longest_waiting_change(ctx.data) {
+                Some((label, c)) => {
+                    let title = format!("{label} {}: {}", c.author, c.description);
+                    let (request, title) = (c.id, visible_line(&title).into_owned());
+                    ctx.open_form(
+                        if approve {
+                            format!("Approve {}", clip(&title, 70))
+                        } else {
+                            format!("Deny {}", clip(&title, 70))
+                        },
+                        Purpose::Decide { request, approve },
+                        vec![Field::line(
+                            REASON,
+                            "",
+                            if approve {
+                                "optional; enter approves"
+                            } else {
+                                "why not: told to who asked; enter denies"
+                            },
+                        )],
+                    );
+                }
+                None => ctx.say("no change request is waiting"),
+            }
+        }
         Action::ApproveChange | Action::DenyChange => match row {
             Some(RosterRow::Change(id)) => {
                 let approve = action == Action::ApproveChange;
@@ -240,6 +257,186 @@ pub fn open_handover(ctx: &mut Ctx, to: &str, brief: &HandoverBrief) {
     );
 }
 
+/// The roles by the key that picks each in the assign chooser.
+const ROLE_KEYS: [(char, Role); 5] = [
+    ('i', Role::Ic),
+    ('c', Role::Cl),
+    ('p', Role::Pl),
+    ('o', Role::Ol),
+    ('m', Role::Po),
+];
+
+/// The responders on the incident, for Tab to complete a handle from; `but` left out.
+fn handles(ctx: &Ctx, but: &str) -> Vec<String> {
+    let Some(d) = ctx.data else {
+        return Vec::new();
+    };
+    d.state
+        .present_responders()
+        .map(|r| r.handle.clone())
+        .filter(|h| h != but)
+        .collect()
+}
+
+/// `a`: one key picks the role, then the handle (Tab completes it from the responders).
+fn open_assign(ctx: &mut Ctx) {
+    let Some(d) = ctx.data else { return };
+    let holders: Vec<String> = ROLE_KEYS
+        .iter()
+        .map(|(_, r)| format!("{} {}", r.code(), d.state.roster.holder(*r).unwrap_or("-")))
+        .collect();
+    let options: Vec<(char, String)> = ROLE_KEYS
+        .iter()
+        .map(|(k, r)| (*k, r.code().to_string()))
+        .collect();
+    let chooser = Chooser::new("Assign a role", Purpose::AssignRole)
+        .about(vec![format!("now: {}", holders.join(" · "))])
+        .ask(Question {
+            label: "Role".into(),
+            options,
+        })
+        .then(
+            Entry::new(RESPONDER, "their handle; tab completes from the responders")
+                .completing(handles(ctx, "")),
+        );
+    ctx.open_chooser(chooser);
+}
+
+/// `h`: the new IC's handle (Tab completes it), handed the brief drafted from the
+/// incident; Ctrl-E opens the whole brief to edit first.
+fn open_quick_handover(ctx: &mut Ctx) {
+    let Some(d) = ctx.data else { return };
+    let brief = d.state.draft_brief(ctx.now);
+    let mut about = vec![
+        "The brief, drafted from the incident:".to_string(),
+        format!("  {}", brief.current_state.trim()),
+    ];
+    if let Some(first) = brief.next_steps.first() {
+        let more = match brief.next_steps.len() {
+            1 => String::new(),
+            n => format!(" (+{} more)", n - 1),
+        };
+        about.push(format!("  next: {first}{more}"));
+    }
+    if !brief.people.is_empty() {
+        about.push(format!("  people: {}", brief.people.join(", ")));
+    }
+    let me = ctx.handle.to_string();
+    let chooser = Chooser::new("Hand over command", Purpose::HandOver)
+        .about(about)
+        .then(
+            Entry::new(
+                NEW_IC,
+                "who takes command; tab completes from the responders",
+            )
+            .completing(handles(ctx, &me)),
+        )
+        .or_more("edit the brief first");
+    ctx.open_chooser(chooser);
+}
+
+/// An answered roster chooser: a role assigned, or command handed over with the drafted
+/// brief.
+pub fn submit_picked(ctx: &mut Ctx, picked: &Picked) -> Vec<Effect> {
+    match picked.purpose {
+        Purpose::AssignRole => {
+            let role = picked
+                .keys
+                .first()
+                .and_then(|k| ROLE_KEYS.iter().find(|(key, _)| key == k))
+                .map(|(_, r)| r.code())
+                .unwrap_or_default();
+            assign(ctx, role, &picked.text)
+        }
+        Purpose::HandOver => {
+            let Some(d) = ctx.data else {
+                return Vec::new();
+            };
+            let brief = d.state.draft_brief(ctx.now);
+            hand_over(ctx, picked.text.clone(), brief)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Ctrl-E in the handover chooser: the whole form, the handle as typed.
+pub fn expand_picked(ctx: &mut Ctx, picked: &Picked) {
+    if picked.purpose != Purpose::HandOver {
+        return;
+    }
+    let Some(d) = ctx.data else { return };
+    let brief = d.state.draft_brief(ctx.now);
+    open_handover(ctx, &picked.text, &brief);
+}
+
+/// The role named `role` (a code such as `OL`) given to `handle`; the IC's role is a
+/// handover.
+fn assign(ctx: &mut Ctx, role: &str, handle: &str) -> Vec<Effect> {
+    let Some(role) = Role::parse(role) else {
+        return ctx.refuse(format!("`{role}` is not a role: IC, CL, PL, OL or PO"));
+    };
+    if let Err(r) = check_handle("the responder", handle) {
+        return ctx.refuse(r.message);
+    }
+    let handle = handle.to_string();
+    let what = format!("{} → {handle}", role.title());
+    let kind = if role == Role::Ic {
+        EventKind::CommandHandedOver {
+            to: handle,
+            brief: HandoverBrief::default(),
+        }
+    } else {
+        EventKind::RoleAssigned { role, handle }
+    };
+    ctx.record(vec![(ctx.now, kind)], what)
+}
+
+/// Command handed to `to` with `brief`.
+fn hand_over(ctx: &mut Ctx, to: String, brief: HandoverBrief) -> Vec<Effect> {
+    if let Err(r) = check_handle("the new incident commander", &to) {
+        return ctx.refuse(r.message);
+    }
+    let what = format!("command handed over to {to}");
+    ctx.record(
+        vec![(ctx.now, EventKind::CommandHandedOver { to, brief })],
+        what,
+    )
+}
+
+/// "C2 waits: raise the pool · Y approve N deny": the change request waiting longest for
+/// this responder's answer as IC, with the keys that answer it from anywhere (as bound
+/// where the focus is, `section`); then shorter, "C2 waits · Y approve N deny" and "C2 ·
+/// Y/N", for the header to fit. Nothing when none waits or another commands.
+pub fn waiting_change_alarm(look: &Look, section: Section) -> Option<Vec<String>> {
+    if look.waiting_for_me() == 0 {
+        return None;
+    }
+    let (label, c) = crate::tui::authority::longest_waiting_change(look.data)?;
+    let what = clip(&visible_line(&c.description), 40);
+    let keys: Vec<(String, &str)> = [
+        (Action::ApproveWaiting, "approve"),
+        (Action::DenyWaiting, "deny"),
+    ]
+    .into_iter()
+    .map(|(a, word)| (look.keymap.hint(section, a), word))
+    .filter(|(key, _)| key != "-")
+    .collect();
+    if keys.is_empty() {
+        return Some(vec![
+            format!("{label} waits: {what}"),
+            format!("{label} waits"),
+        ]);
+    }
+    let words: Vec<String> = keys.iter().map(|(k, w)| format!("{k} {w}")).collect();
+    let bare: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+    let words = words.join(" ");
+    Some(vec![
+        format!("{label} waits: {what} · {words}"),
+        format!("{label} waits · {words}"),
+        format!("{label} · {}", bare.join("/")),
+    ])
+}
+
 /// y / x on a request for command: accepting opens the handover with a drafted brief.
 fn answer_command_request(ctx: &mut Ctx, request: Uuid, accept: bool) {
     let Some(d) = ctx.data else { return };
@@ -277,29 +474,11 @@ fn answer_command_request(ctx: &mut Ctx, request: Uuid, accept: bool) {
 pub fn submit(ctx: &mut Ctx, form: &Answers) -> Vec<Effect> {
     let now = ctx.now;
     match form.purpose {
-        Purpose::AssignRole => {
-            let (role, handle) = (form.value(ROLE), form.value(RESPONDER));
-            let Some(role) = Role::parse(&role) else {
-                return ctx.refuse(format!("`{role}` is not a role: IC, CL, PL, OL or PO"));
-            };
-            if handle.is_empty() || handle.contains(char::is_whitespace) {
-                return ctx.refuse("give the responder's handle (no spaces)".into());
-            }
-            let what = format!("{} → {handle}", role.title());
-            let kind = if role == Role::Ic {
-                EventKind::CommandHandedOver {
-                    to: handle,
-                    brief: HandoverBrief::default(),
-                }
-            } else {
-                EventKind::RoleAssigned { role, handle }
-            };
-            ctx.record(vec![(now, kind)], what)
-        }
+        Purpose::AssignRole => assign(ctx, &form.value(ROLE), &form.value(RESPONDER)),
         Purpose::Join => {
             let handle = form.value(HANDLE);
-            if handle.is_empty() || handle.contains(char::is_whitespace) {
-                return ctx.refuse("give the responder's handle (no spaces)".into());
+            if let Err(r) = check_handle("the responder", &handle) {
+                return ctx.refuse(r.message);
             }
             let skills = form
                 .value(SKILLS)
@@ -313,18 +492,11 @@ pub fn submit(ctx: &mut Ctx, form: &Answers) -> Vec<Effect> {
                 what,
             )
         }
-        Purpose::HandOver => {
-            let to = form.value(NEW_IC);
-            if to.is_empty() || to.contains(char::is_whitespace) {
-                return ctx.refuse("name the new incident commander (their handle)".into());
-            }
-            let brief = HandoverBrief::from_text(&form.value(BRIEF));
-            let what = format!("command handed over to {to}");
-            ctx.record(
-                vec![(now, EventKind::CommandHandedOver { to, brief })],
-                what,
-            )
-        }
+        Purpose::HandOver => hand_over(
+            ctx,
+            form.value(NEW_IC),
+            HandoverBrief::from_text(&form.value(BRIEF)),
+        ),
         Purpose::ChangeRequest => ctx.record(
             vec![(
                 now,
@@ -370,8 +542,8 @@ pub fn submit(ctx: &mut Ctx, form: &Answers) -> Vec<Effect> {
         }
         Purpose::GrantAccess => {
             let handle = form.value(RESPONDER);
-            if handle.is_empty() || handle.contains(char::is_whitespace) {
-                return ctx.refuse("name the responder (their handle)".into());
+            if let Err(r) = check_handle("the responder", &handle) {
+                return ctx.refuse(r.message);
             }
             let what = format!("{handle} may now see this incident");
             ctx.record(vec![(now, EventKind::AccessGranted { handle })], what)

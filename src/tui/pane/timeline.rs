@@ -76,6 +76,29 @@ impl TimelineState {
         }
     }
 
+    /// Whether a search or a filter is on (Esc clears them before leaving the incident).
+    pub fn narrowed(&self) -> bool {
+        self.search.is_some() || !self.filter.is_empty()
+    }
+
+    /// Drops the search and the filter; the selected entry stays selected (the newest,
+    /// when following).
+    pub fn widen(&mut self, data: Option<&IncidentData>, height: usize) {
+        self.search = None;
+        if self.filter.is_empty() {
+            return;
+        }
+        let selected_row = self.row_index(data, self.selected);
+        self.filter = Filter::default();
+        self.filtered = None;
+        if self.follow {
+            self.select_newest(data);
+        } else if let Some(i) = selected_row.and_then(|r| self.visible_index(data, r)) {
+            self.selected = i;
+        }
+        self.keep_selection_visible(data, height);
+    }
+
     /// How many rows the timeline shows (after the filter).
     pub fn visible_rows(&self, data: Option<&IncidentData>) -> usize {
         match (&self.filtered, data) {

@@ -1,0 +1,208 @@
+//! Tests of `verbs`: the `:` line's grammar and what each verb plans.
+
+use super::*;
+use crate::domain::event::{Outcome, Verdict};
+use chrono::{Duration, TimeZone};
+
+fn at(minute: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 27, 3, 0, 0).unwrap() + Duration::minutes(minute)
+}
+
+/// An incident with a theory pair, an experiment testing both, a change request and a
+/// responder, commanded by ana.
+fn incident() -> (Incident, Vec<Event>) {
+    let id = Uuid::now_v7();
+    let mut events = Vec::new();
+    let mut push = |author: &str, kind: EventKind| {
+        let n = events.len() as i64;
+        events.push(Event {
+            id: Uuid::now_v7(),
+            incident: id,
+            seq: Some(n + 1),
+            at: at(n),
+            recorded_at: Some(at(n)),
+            author: author.into(),
+            persona: None,
+            kind,
+        });
+        events.last().map(|e| e.id).unwrap()
+    };
+    push(
+        "ana",
+        EventKind::IncidentDeclared {
+            title: "Checkout errors".into(),
+            severity: Severity::MAJOR,
+            summary: String::new(),
+            drill: false,
+            restricted: false,
+        },
+    );
+    push(
+        "bo",
+        EventKind::ResponderJoined {
+            handle: "bo".into(),
+            skills: vec![],
+        },
+    );
+    let t1 = push(
+        "bo",
+        EventKind::Theory {
+            text: "deploy".into(),
+        },
+    );
+    let t2 = push(
+        "bo",
+        EventKind::Theory {
+            text: "pool".into(),
+        },
+    );
+    push(
+        "bo",
+        EventKind::Experiment {
+            plan: "roll back".into(),
+            tests: vec![t1, t2],
+        },
+    );
+    push(
+        "bo",
+        EventKind::ChangeRequested {
+            description: "roll back pay-3".into(),
+        },
+    );
+    (Incident::fold(id, &events), events)
+}
+
+fn plan_as(me: &str, line: &str) -> Result<Plan, String> {
+    let (state, events) = incident();
+    let verb = parse_line(line, &state.id().to_string())?;
+    let no_files = |p: &str| Err(format!("no file {p} here"));
+    let scene = Scene {
+        state: &state,
+        events: events.iter().collect(),
+        me,
+        now: at(30),
+        local: FixedOffset::east_opt(0).unwrap(),
+        read: &no_files,
+    };
+    verb.plan(&scene)
+}
+
+fn one_kind(plan: Plan) -> EventKind {
+    assert_eq!(plan.events.len(), 1, "{plan:?}");
+    plan.events.into_iter().next().unwrap().1
+}
+
+#[test]
+fn words_split_as_a_shell_would() {
+    assert_eq!(
+        split_words(r#"log "rolled back" pay-3 'it''s' a\ b"#).unwrap(),
+        vec!["log", "rolled back", "pay-3", "its", "a b"]
+    );
+    assert!(split_words("log \"open").is_err());
+    assert!(split_words("   ").unwrap().is_empty());
+}
+
+#[test]
+fn the_line_takes_the_command_lines_words_without_the_incident() {
+    let kind = one_kind(plan_as("ana", "log rolled back pay-3").unwrap());
+    assert_eq!(
+        kind,
+        EventKind::Note {
+            text: "rolled back pay-3".into()
+        }
+    );
+    let kind = one_kind(plan_as("ana", "assign ol bo").unwrap());
+    assert_eq!(
+        kind,
+        EventKind::RoleAssigned {
+            role: Role::Ol,
+            handle: "bo".into()
+        }
+    );
+    let plan = plan_as("ana", "approve").unwrap();
+    assert!(
+        plan.said.contains("approved C1 (bo's change)"),
+        "{}",
+        plan.said
+    );
+    let kind = one_kind(plan_as("bo", "outcome E1 T1=refutes T2=s --notes 'same errors'").unwrap());
+    let EventKind::ExperimentOutcome {
+        verdicts, notes, ..
+    } = kind
+    else {
+        panic!("not an outcome");
+    };
+    assert_eq!(notes, "same errors");
+    assert_eq!(
+        verdicts.iter().map(|v| v.outcome).collect::<Vec<_>>(),
+        vec![Outcome::Refutes, Outcome::Supports]
+    );
+    let _: Vec<Verdict> = verdicts;
+}
+
+#[test]
+fn mistakes_get_one_sentence() {
+    let unknown = plan_as("ana", "frobnicate now").unwrap_err();
+    assert!(unknown.contains("`frobnicate` is not an act"), "{unknown}");
+    let missing = plan_as("ana", "deny C1").unwrap_err();
+    assert!(missing.contains("--reason"), "{missing}");
+    assert!(!missing.contains('\n'), "{missing}");
+    let role = plan_as("ana", "assign boss bo").unwrap_err();
+    assert!(role.contains("`boss` is not a role"), "{role}");
+    let one = plan_as("bo", "outcome supports").unwrap_err();
+    assert!(one.contains("T1=… T2=…"), "{one}");
+    let theory = plan_as("bo", "experiment try it --tests T9").unwrap_err();
+    assert!(theory.contains("`T9` is not a theory"), "{theory}");
+    let none = plan_as("ana", "approve C7").unwrap_err();
+    assert!(none.contains("no change request C7"), "{none}");
+    let file = plan_as("ana", "send update.txt").unwrap_err();
+    assert!(file.contains("no file update.txt"), "{file}");
+    let empty = plan_as("ana", "").unwrap_err();
+    assert!(empty.contains("type a verb"), "{empty}");
+}
+
+#[test]
+fn every_name_is_a_verb_the_parser_knows() {
+    let (state, _) = incident();
+    for name in NAMES {
+        let e = parse_line(name, &state.id().to_string());
+        if let Err(e) = e {
+            assert!(!e.contains("is not an act"), "{name}: {e}");
+            assert!(!e.contains("unrecognized subcommand"), "{name}: {e}");
+        }
+    }
+}
+
+#[test]
+fn an_update_that_fails_its_checks_needs_an_override() {
+    let (state, events) = incident();
+    let draft = "SEV2 – Checkout errors\n\nSomething is wrong.\n";
+    let read = |_: &str| Ok(draft.to_string());
+    let scene = Scene {
+        state: &state,
+        events: events.iter().collect(),
+        me: "ana",
+        now: at(30),
+        local: FixedOffset::east_opt(0).unwrap(),
+        read: &read,
+    };
+    let refused = parse_line("send u.txt", &state.id().to_string())
+        .unwrap()
+        .plan(&scene)
+        .unwrap_err();
+    assert!(refused.contains("--override"), "{refused}");
+    let sent = parse_line("send u.txt --override 'the checker is wrong'", "x")
+        .unwrap()
+        .plan(&scene)
+        .unwrap();
+    let EventKind::CommsSent {
+        override_reason,
+        checklist,
+        ..
+    } = one_kind(sent)
+    else {
+        panic!("not an update");
+    };
+    assert_eq!(override_reason.as_deref(), Some("the checker is wrong"));
+    assert!(!checklist.failed.is_empty());
+}
