@@ -568,6 +568,9 @@ fn an_outcome_is_recorded_on_the_selected_running_experiment() {
     app.update(key(KeyCode::Right));
     app.update(key(KeyCode::Right));
     assert_eq!(app.board_column, 2);
+    // The column opened on its newest experiment; the first one is finished.
+    assert_eq!(app.board_rows[2], 2);
+    app.update(key(KeyCode::Home));
     press(&mut app, 'r');
     assert!(matches!(app.overlay, Overlay::None));
     let (msg, error) = app.message.clone().unwrap();
@@ -664,7 +667,17 @@ fn m_amends_the_selected_theory_and_the_board_shows_the_latest_text() {
     press(&mut app, '3');
     app.update(key(KeyCode::Right));
     assert_eq!(app.board_column, 1);
-    let theory = app.data.as_ref().unwrap().state.board.theories[0].clone();
+    // The column opened on its newest theory.
+    let theory = app
+        .data
+        .as_ref()
+        .unwrap()
+        .state
+        .board
+        .theories
+        .last()
+        .unwrap()
+        .clone();
     press(&mut app, 'm');
     let Overlay::Form(form) = &app.overlay else {
         panic!("no amend form: {:?}", app.message);

@@ -378,7 +378,8 @@ impl App {
             self.screen = Screen::Incident;
             self.timeline = TimelineState::following();
             self.roster_selected = 0;
-            self.board_rows = [0; 3];
+            // Each board column opens on its newest item, and follows what arrives.
+            self.board_rows = board::lens(self.data.as_ref()).map(|n| n.saturating_sub(1));
             self.board_follow = [true; 3];
             self.comms_scroll = 0;
         } else if let Some(d) = &mut self.data {
