@@ -23,6 +23,17 @@
 //! [webhooks]              # Slack-compatible incoming webhooks, per audience
 //! internal = "https://hooks.example/T000/B000/XXXX"
 //! external = "https://hooks.example/T000/B000/YYYY"
+//!
+//! [paging]                # teams to page (solo mode; `serve --config` for the server)
+//! attempts = 10           # tries per page (5xx, 429 and network errors are retried)
+//! retry_after = "1s"      # the pause after the first failed try; it doubles, up to 1m
+//! [paging.teams.dba]
+//! provider = "opsgenie"
+//! api_key = "..."         # the key of an API integration of the team
+//! base_url = "https://api.eu.opsgenie.com"   # optional: a regional endpoint
+//! [paging.teams.payments]
+//! provider = "pagerduty"
+//! routing_key = "..."     # an Events API v2 integration's key
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -45,6 +56,8 @@ pub struct Config {
     /// Whether the console asks, once, since when you have been awake when you join an
     /// incident (or open one you are on duty on) with no awake time recorded.
     pub ask_awake: bool,
+    /// The teams this machine pages (see `crate::paging`).
+    pub paging: crate::paging::PagingConfig,
 }
 
 impl Default for Config {
@@ -57,6 +70,7 @@ impl Default for Config {
             webhook_external: None,
             action_due: Duration::weeks(8),
             ask_awake: true,
+            paging: crate::paging::PagingConfig::default(),
         }
     }
 }
@@ -72,6 +86,8 @@ struct File {
     webhooks: Webhooks,
     #[serde(default)]
     postmortem: Postmortem,
+    #[serde(default)]
+    paging: crate::paging::RawPaging,
 }
 
 #[derive(Deserialize, Default)]
@@ -178,6 +194,8 @@ impl Config {
                     .filter(|d| *d > Duration::zero())
                     .ok_or_else(|| format!("{file}: [postmortem] action_due = \"{v}\" is not a duration (e.g. \"8w\")"))?,
             },
+            paging: crate::paging::PagingConfig::from_raw(parsed.paging, file)
+                .map_err(|e| format!("{file}: {e}"))?,
         })
     }
 
@@ -226,6 +244,24 @@ mod tests {
         assert_eq!(c.thresholds.awake_warn, Duration::hours(12));
         assert_eq!(c.thresholds.health_check_every, Duration::minutes(45));
         assert_eq!(c.webhook_internal.as_deref(), Some("http://127.0.0.1:9/x"));
+    }
+
+    #[test]
+    fn paging_teams_are_read_and_a_missing_key_is_named() {
+        let c = Config::parse(
+            "[paging.teams.dba]\nprovider = \"opsgenie\"\napi_key = \"k1\"\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert_eq!(c.paging.describe(), "dba (Opsgenie)");
+        let e =
+            Config::parse("[paging.teams.dba]\nprovider = \"pagerduty\"\n", "c.toml").unwrap_err();
+        assert!(
+            e.starts_with("c.toml:")
+                && e.contains("[paging.teams.dba]")
+                && e.contains("routing_key"),
+            "{e}"
+        );
     }
 
     #[test]

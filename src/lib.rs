@@ -8,6 +8,7 @@ pub mod domain;
 pub mod drill;
 pub mod files;
 pub mod notify;
+pub mod paging;
 pub mod server;
 pub mod store;
 pub mod sync;

@@ -297,6 +297,16 @@ pub enum Verb {
     /// IC: end the duty of everyone still on a resolved or closed incident; joining again
     /// starts a responder's duty again
     StandDown { incident: String },
+    /// IC or OL: page a team through its Opsgenie or PagerDuty ([paging.teams.TEAM] in the
+    /// config: yours in solo mode, the server's in shared mode); resolving the incident
+    /// closes the page
+    Page {
+        incident: String,
+        team: String,
+        /// What the page says [default: the incident's title]
+        #[arg(long, value_name = "TEXT")]
+        message: Option<String>,
+    },
 }
 
 /// Every verb's name, as typed: for completion and for telling acts from other commands.
@@ -332,6 +342,7 @@ pub const NAMES: &[&str] = &[
     "close",
     "reopen",
     "stand-down",
+    "page",
 ];
 
 /// What the planner needs besides the verb: the incident as this machine holds it, who
@@ -526,6 +537,7 @@ impl Verb {
             | Verb::Resolve { incident, .. }
             | Verb::Close { incident, .. }
             | Verb::Reopen { incident, .. }
+            | Verb::Page { incident, .. }
             | Verb::StandDown { incident } => incident,
         }
     }
@@ -1030,6 +1042,25 @@ impl Verb {
                 },
                 "reopened",
             ),
+            Verb::Page { team, message, .. } => {
+                let team = team.trim().to_string();
+                crate::domain::rules::check_handle("the team", &team).map_err(|r| r.message)?;
+                let message = message
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|m| !m.is_empty())
+                    .unwrap_or(s.summary.title.trim())
+                    .to_string();
+                Plan::one(
+                    now,
+                    EventKind::PageRequested {
+                        team: team.clone(),
+                        provider: None,
+                        message,
+                    },
+                    format!("paged {team}"),
+                )
+            }
             Verb::StandDown { .. } => {
                 if let Some(why) = crate::domain::fatigue::stand_down_refusal(s, scene.me) {
                     return Err(why);

@@ -206,3 +206,23 @@ fn an_update_that_fails_its_checks_needs_an_override() {
     assert_eq!(override_reason.as_deref(), Some("the checker is wrong"));
     assert!(!checklist.failed.is_empty());
 }
+
+#[test]
+fn a_page_names_its_team_and_says_the_title_unless_told_otherwise() {
+    let kind = one_kind(plan_as("ana", "page dba").unwrap());
+    assert_eq!(
+        kind,
+        EventKind::PageRequested {
+            team: "dba".into(),
+            provider: None,
+            message: "Checkout errors".into(),
+        }
+    );
+    let kind = one_kind(plan_as("ana", "page dba --message 'need a DBA now'").unwrap());
+    assert!(
+        matches!(&kind, EventKind::PageRequested { message, .. } if message == "need a DBA now"),
+        "{kind:?}"
+    );
+    let e = plan_as("ana", "page 'two words'").unwrap_err();
+    assert!(e.contains("the team"), "{e}");
+}

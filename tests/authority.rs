@@ -985,17 +985,26 @@ async fn run_authority_table(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
     let state = &shown["state"];
     assert_eq!(state["summary"]["commander"], "bob", "{state}");
     assert_eq!(state["roster"]["commander"], "bob");
-    let handovers = state["roster"]["handovers"].as_array().expect("handovers");
+    let handovers = state["roster"]["handovers"]["latest"]
+        .as_array()
+        .expect("handovers");
     let taken = handovers.last().expect("the take is a handover");
     assert_eq!(taken["from"], "alice");
     assert_eq!(taken["to"], "bob");
     assert_eq!(taken["taken_because"], marks.take_reason.as_str());
     assert_eq!(state["summary"]["severity"], 2);
     assert_eq!(state["summary"]["status"], "active");
-    let redaction = &state["redactions"][&marks.redacted];
+    let redaction = state["redactions"]["latest"]
+        .as_array()
+        .expect("redactions")
+        .iter()
+        .find(|r| r["event"] == marks.redacted.as_str())
+        .expect("the redaction");
     assert_eq!(redaction["by"], "alice", "{state}");
     assert_eq!(redaction["reason"], "a credential was pasted");
-    let requests = state["command_requests"].as_array().expect("requests");
+    let requests = state["command_requests"]["latest"]
+        .as_array()
+        .expect("requests");
     let declined = requests
         .iter()
         .find(|r| r["id"] == marks.request_for_command.as_str())
@@ -1676,7 +1685,12 @@ fn a_redaction_leaves_no_trace_on_the_server_or_any_replica() {
     // The server: the entry keeps its place, without its text, marked redacted.
     let shown = rt.block_on(api.state(incident, ALICE));
     let digest = shown["digest"].as_str().expect("a digest").to_string();
-    let marked = &shown["state"]["redactions"][note_id.to_string()];
+    let marked = shown["state"]["redactions"]["latest"]
+        .as_array()
+        .expect("redactions")
+        .iter()
+        .find(|r| r["event"] == note_id.to_string())
+        .expect("the redacted note");
     assert_eq!(marked["by"], "alice", "{}", shown["state"]);
     assert_eq!(marked["reason"], reason);
     let page = rt.block_on(api.page(incident, BOB, 0));

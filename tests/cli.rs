@@ -1113,3 +1113,161 @@ fn events_for_people_print_each_entry_whole_under_its_row() {
     let joined = row("tomas joined (payments, postgres)");
     assert!(lines[joined + 1].contains('#'), "{text}");
 }
+
+/// Texts the long log cycles through: plain, non-ASCII that is safe to print, text that
+/// would steer a terminal (escape, C1 and bidi controls), and two lines.
+const LONG_LOG_TEXTS: [&str; 4] = [
+    "replica lag on shard 12, failing over",
+    "café – “quoted” 日本語 → ok",
+    "owned\u{1b}]0;title\u{7} then \u{9b}31m and \u{202e}reversed",
+    "first line of a note\nits second line",
+];
+
+/// A solo data dir holding one incident of `notes` notes after its declaration, written
+/// straight through the store (seconds apart from 2026-11-26 21:00 UTC, each recorded
+/// within a minute of it, so none reads as back-dated), and a resolution its rule book
+/// refuses, left in the outbox.
+/// Answers the short id and the confirmed events as the store holds them.
+fn long_log(room: &Room, notes: usize) -> (String, Vec<warroom::domain::event::Event>) {
+    use std::sync::Arc;
+    use warroom::clock::ManualClock;
+    use warroom::domain::event::{EventKind, Severity};
+    use warroom::store::{NewEvent, SqliteStore};
+
+    let start: DateTime<Utc> = "2026-11-26T21:00:00Z".parse().unwrap();
+    let at = |i: usize| start + chrono::Duration::seconds(i as i64);
+    let clock = Arc::new(ManualClock::new(start));
+    let store = SqliteStore::open(room.db(), clock.clone()).unwrap();
+    let incident = uuid::Uuid::now_v7();
+    let mut kinds = vec![EventKind::IncidentDeclared {
+        title: "A long night".into(),
+        severity: Severity::MAJOR,
+        summary: String::new(),
+        drill: false,
+        restricted: false,
+    }];
+    kinds.extend((0..notes).map(|i| EventKind::Note {
+        text: format!("{} #{i}", LONG_LOG_TEXTS[i % LONG_LOG_TEXTS.len()]),
+    }));
+    let events: Vec<NewEvent> = kinds
+        .into_iter()
+        .enumerate()
+        .map(|(i, kind)| NewEvent {
+            id: if i == 0 {
+                incident
+            } else {
+                uuid::Uuid::now_v7()
+            },
+            at: at(i),
+            persona: None,
+            kind,
+        })
+        .collect();
+    for (n, batch) in events.chunks(50).enumerate() {
+        clock.set(at(n * 50 + batch.len() - 1) + chrono::Duration::seconds(1));
+        store
+            .append_blocking(incident, "ana", batch.to_vec())
+            .unwrap();
+    }
+    let refused = NewEvent {
+        id: uuid::Uuid::now_v7(),
+        at: at(notes + 1),
+        persona: None,
+        kind: EventKind::Resolved {
+            summary: "done".into(),
+        },
+    };
+    store.outbox_add(incident, "ana", vec![refused]).unwrap();
+    let stored = store.all_events(incident).unwrap();
+    store.close();
+    let short = warroom::domain::ids::short_id(&incident);
+    (short, stored)
+}
+
+/// Whether `text` holds a character that would steer a terminal.
+fn steers(text: &str) -> bool {
+    text.chars().any(|c| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
+#[test]
+fn events_json_prints_a_long_log_whole_one_line_per_event_in_order() {
+    let room = Room::new();
+    let notes = 3000;
+    let (id, stored) = long_log(&room, notes);
+    let out = room.ok("reader", &["events", &id, "--json"]);
+    assert!(out.ends_with('\n'));
+    assert!(!steers(&out), "raw control characters in the JSON");
+    let lines: Vec<&str> = out.lines().collect();
+    // Every confirmed event once, in seq order, then the refused change still kept here.
+    assert_eq!(lines.len(), notes + 2, "one line per event");
+    for (line, want) in lines.iter().zip(&stored) {
+        let got: warroom::domain::event::Event =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not an event ({e}): {line}"));
+        assert_eq!(&got, want);
+        // The line is the envelope as the API writes it.
+        assert_eq!(
+            serde_json::from_str::<Value>(line).unwrap(),
+            serde_json::to_value(want).unwrap()
+        );
+    }
+    let refused: Value = serde_json::from_str(lines[notes + 1]).unwrap();
+    assert_eq!(refused["type"], "resolved");
+    assert_eq!(refused["seq"], Value::Null);
+    // Text that would steer a terminal is escaped, and parses back to exactly what was
+    // written.
+    let hostile: Value = serde_json::from_str(lines[3]).unwrap();
+    assert_eq!(hostile["text"], format!("{} #2", LONG_LOG_TEXTS[2]));
+    assert!(lines[3].contains("\\u009b31m"), "{}", lines[3]);
+    assert!(lines[2].contains("“quoted” 日本語"), "{}", lines[2]);
+}
+
+#[test]
+fn events_text_prints_a_long_log_as_before_one_row_per_event_in_time_order() {
+    let room = Room::new();
+    let notes = 3000;
+    let (id, _) = long_log(&room, notes);
+    let out = room.ok("reader", &["events", &id]);
+    assert!(!steers(&out), "raw control characters in the text");
+    let head: Vec<&str> = out.lines().take(7).collect();
+    assert_eq!(
+        head,
+        [
+            "    #1  2026-11-26 21:00:00  ana        declared     declared SEV2 (major): A long night",
+            "    #2  2026-11-26 21:00:01  ana        note         replica lag on shard 12, failing over #0",
+            "    #3  2026-11-26 21:00:02  ana        note         café – “quoted” 日本語 → ok #1",
+            "    #4  2026-11-26 21:00:03  ana        note         owned\\x1b]0;title\\x07 then \\u{9b}31m and \\u{202e}reversed #2",
+            "    #5  2026-11-26 21:00:04  ana        note         first line of a note",
+            "        text              its second line #3",
+            "    #6  2026-11-26 21:00:05  ana        note         replica lag on shard 12, failing over #4",
+        ]
+    );
+    // One row per event, in the order things happened (here seq order), the refused
+    // resolution last with its reason; under each two-line note, its second line.
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with('#'))
+        .collect();
+    assert_eq!(rows.len(), notes + 2);
+    for (i, row) in rows.iter().take(notes + 1).enumerate() {
+        assert!(
+            row.trim_start().starts_with(&format!("#{} ", i + 1)),
+            "row {i}: {row}"
+        );
+    }
+    let last = rows[notes + 1];
+    assert!(last.trim_start().starts_with("#-"), "{last}");
+    assert!(
+        last.contains("[REJECTED: event ")
+            && last.contains(": record the end of impact before resolving"),
+        "{last}"
+    );
+    let blocks = out
+        .lines()
+        .filter(|l| l.starts_with("        text              its second line #"))
+        .count();
+    assert_eq!(blocks, notes / LONG_LOG_TEXTS.len());
+    assert_eq!(out.lines().count(), rows.len() + blocks);
+}

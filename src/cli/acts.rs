@@ -30,20 +30,36 @@ pub fn read_input(path: &str) -> Result<String, String> {
 pub fn run(ctx: &Ctx, verb: &Verb, json: bool) -> Result<()> {
     with_visible_errors(|| {
         let (replica, inc) = open_for_write(ctx, verb.incident())?;
-        let view = replica.view(inc.id)?;
         let me = replica.handle();
         let now = ctx.now();
-        let all = view.events();
-        let before: HashSet<uuid::Uuid> = all.iter().map(|e| e.id).collect();
+        // Only a verb naming an entry (by id or #SEQ) needs the log; the others plan on the
+        // state alone, which is read without it.
+        let (state, all, pending) = if matches!(verb, Verb::Redact { .. } | Verb::Amend { .. }) {
+            let view = replica.view(inc.id)?;
+            let all = view.events();
+            let last = view.confirmed.last().and_then(|e| e.seq).unwrap_or(0);
+            (view.state, all, (last, view.pending))
+        } else {
+            let current = replica.current(inc.id)?;
+            (
+                current.state,
+                Vec::new(),
+                (current.last_seq, current.pending),
+            )
+        };
+        // What was there before: confirmed up to this seq, and these pending changes.
+        let (before_seq, pending) = pending;
+        let before: HashSet<uuid::Uuid> = pending.iter().map(|p| p.event.id).collect();
         let scene = Scene {
-            state: &view.state,
+            state: &state,
             events: all.iter().collect(),
             me: &me,
             now,
             local: Local.offset_from_utc_datetime(&now.naive_utc()).fix(),
             read: &read_input,
         };
-        let plan = verb.plan(&scene).map_err(anyhow::Error::msg)?;
+        let mut plan = verb.plan(&scene).map_err(anyhow::Error::msg)?;
+        let paging = super::page::prepare(ctx, &replica, &state, &mut plan.events)?;
         if plan.events.is_empty() && matches!(verb, Verb::Privacy { .. }) {
             // Nothing to assess or mark: where privacy stands.
             return privacy_status(&replica, &inc);
@@ -66,10 +82,18 @@ pub fn run(ctx: &Ctx, verb: &Verb, json: bool) -> Result<()> {
             if let Recorded::Rejected(reason) = &r {
                 bail!("{} on {} was refused: {reason}", plan.said, inc.short_id);
             }
-            let recorded: Vec<Event> = replica
-                .view(inc.id)?
-                .events()
+            let confirmed = replica
+                .store()
+                .events_blocking(inc.id, before_seq, usize::MAX)?;
+            let pending = replica.store().outbox(Some(inc.id))?;
+            let recorded: Vec<Event> = confirmed
                 .into_iter()
+                .chain(
+                    pending
+                        .into_iter()
+                        .filter(|p| p.rejected.is_none())
+                        .map(|p| p.event),
+                )
                 .filter(|e| !before.contains(&e.id) && e.author == me)
                 .collect();
             let mut out = String::new();
@@ -101,7 +125,8 @@ pub fn run(ctx: &Ctx, verb: &Verb, json: bool) -> Result<()> {
         } else {
             say_recorded(&plan.said, &inc.short_id, &r)?;
         }
-        after(verb, &replica, &inc)
+        after(verb, &replica, &inc)?;
+        super::page::deliver(&replica, &inc, verb, paging)
     })
 }
 
@@ -132,7 +157,7 @@ fn after(verb: &Verb, replica: &Replica, inc: &crate::domain::IncidentSummary) -
 
 /// After a resolve or a close: who is still on duty, and how to stand them down.
 fn offer_stand_down(replica: &Replica, inc: &crate::domain::IncidentSummary) {
-    let Ok(view) = replica.view(inc.id) else {
+    let Ok(view) = replica.current(inc.id) else {
         return;
     };
     let who = crate::domain::fatigue::on_duty(&view.state);
@@ -146,7 +171,7 @@ fn offer_stand_down(replica: &Replica, inc: &crate::domain::IncidentSummary) {
 }
 
 fn privacy_status(replica: &Replica, inc: &crate::domain::IncidentSummary) -> Result<()> {
-    let state = replica.view(inc.id)?.state;
+    let state = replica.current(inc.id)?.state;
     if state.privacy == PrivacyAssessment::PossibleBreach && state.privacy_steps.is_empty() {
         let pl = state.roster.holder(Role::Pl).unwrap_or("the IC");
         output::tell(&format!(

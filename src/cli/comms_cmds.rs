@@ -97,7 +97,7 @@ pub fn template(ctx: &Ctx, name: &str, incident: Option<&str>) -> Result<()> {
                     bail!("no incident matches `{reference}`: there are no incidents yet");
                 };
                 let summary = replica.resolve(reference)?;
-                replica.view(summary.id)?.state
+                replica.current(summary.id)?.state
             }
             None => crate::domain::incident::Incident::new(uuid::Uuid::nil()),
         };

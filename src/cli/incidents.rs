@@ -16,11 +16,9 @@ use crate::sync::{Recorded, Replica};
 /// the renderings show user text on one line where they must, this catches the rest.
 /// JSON from [`output::json_pretty`] has nothing left for it to show.
 pub(super) fn emit(text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    out.write_all(output::visible(text).as_bytes())?;
-    out.flush()?;
-    Ok(())
+    let mut out = output::Out::stdout();
+    out.text(&output::visible(text))?;
+    Ok(out.finish()?)
 }
 
 /// Says what was recorded; `what` may quote a handle or other text someone typed.
@@ -115,7 +113,9 @@ pub fn list(ctx: &Ctx, json: bool) -> Result<()> {
                 "No incidents yet. Declare one: warroom declare --title \"...\" --severity 2"
             );
         } else {
-            emit(&output::incident_table(&incidents, ctx.now()))?;
+            let mut out = output::Out::stdout();
+            output::incident_table(&mut out, &incidents, ctx.now())?;
+            out.finish()?;
         }
         Ok(())
     })
@@ -124,7 +124,8 @@ pub fn list(ctx: &Ctx, json: bool) -> Result<()> {
 pub fn show(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
     with_visible_errors(|| {
         let (replica, summary) = open_existing(ctx, reference)?;
-        let view = replica.view(summary.id)?;
+        // The state alone, from the latest snapshot: the log is not read whole.
+        let view = replica.current(summary.id)?;
         if json {
             let mut value = serde_json::to_value(&view.state)?;
             if let Some(m) = value.as_object_mut() {
@@ -140,22 +141,14 @@ pub fn show(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
 }
 
 pub fn events(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
+    use std::io::Write;
     with_visible_errors(|| {
         let (replica, summary) = open_existing(ctx, reference)?;
-        let view = replica.view(summary.id)?;
-        let mut out = std::io::stdout().lock();
-        use std::io::Write;
         if json {
-            // The log as stored: in seq order, then what is still pending.
-            for ev in view
-                .confirmed
-                .iter()
-                .chain(view.pending.iter().map(|p| &p.event))
-            {
-                writeln!(out, "{}", output::json_line(ev)?)?;
-            }
-            return Ok(());
+            return print_log_json(&replica, summary.id);
         }
+        let mut out = output::Out::stdout();
+        let view = replica.view(summary.id)?;
         // For people: in the order things happened, each back-dated entry marked with
         // when it was recorded, and under each row what the row leaves out.
         let all = view
@@ -189,9 +182,54 @@ pub fn events(ctx: &Ctx, reference: &str, json: bool) -> Result<()> {
                 "{}",
                 output::event_line(&view.state, ev, mark.as_deref())
             )?;
-            out.write_all(entry_block(&lookup, ev, width).as_bytes())?;
+            out.text(&entry_block(&lookup, ev, width))?;
         }
-        Ok(())
+        Ok(out.finish()?)
+    })
+}
+
+/// `events --json`: the log as stored, in seq order, then what is still pending, one JSON
+/// line per event. Reading (SQLite, each row decoded) and writing (JSON to stdout) run on
+/// two threads that hand events over in batches, so neither waits for the other; no more
+/// than a few batches are held at once. A closed pipe stops the writer, and then the reader.
+fn print_log_json(replica: &Replica, incident: Uuid) -> Result<()> {
+    use crate::domain::event::Event;
+    const BATCH: usize = 256;
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Event>>(4);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> Result<()> {
+            let mut out = output::Out::stdout();
+            for batch in receive {
+                for ev in &batch {
+                    out.json_line(ev)?;
+                }
+            }
+            Ok(out.finish()?)
+        });
+        let mut batch = Vec::with_capacity(BATCH);
+        let read = replica
+            .store()
+            .each_event(incident, |ev| -> Result<(), anyhow::Error> {
+                batch.push(ev);
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    // Refused only when the writer has stopped; its error says why.
+                    send.send(full)
+                        .map_err(|_| anyhow::anyhow!("the output stopped"))?;
+                }
+                Ok(())
+            })
+            .and_then(|pending| {
+                batch.extend(pending.into_iter().map(|p| p.event));
+                send.send(batch)
+                    .map_err(|_| anyhow::anyhow!("the output stopped"))
+            });
+        drop(send);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("writing the events failed")));
+        // The writer's error (a closed pipe) comes first: the reader's follows from it.
+        written.and(read)
     })
 }
 
@@ -273,7 +311,7 @@ fn active_demo(replica: &Replica, scenario: &Scenario) -> Result<Option<Incident
             && summary.status == Status::Active
             && summary.title == scenario.title
             && summary.restricted == scenario.restricted
-            && replica.view(summary.id)?.state.declared_by.as_deref() == Some(declarer.as_str())
+            && replica.current(summary.id)?.state.declared_by.as_deref() == Some(declarer.as_str())
         {
             return Ok(Some(summary));
         }

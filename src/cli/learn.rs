@@ -83,7 +83,7 @@ pub fn action_add(
         }
         let explicit = due.map(parse_date).transpose()?;
         let (replica, inc) = open(ctx, reference)?;
-        let state = replica.view(inc.id)?.state;
+        let state = replica.current(inc.id)?.state;
         let due = match explicit {
             Some(d) => d,
             None => {
@@ -117,7 +117,7 @@ pub fn action_add(
 pub fn action_done(ctx: &Ctx, reference: &str, item: &str) -> Result<()> {
     with_visible_errors(|| {
         let (replica, inc) = open(ctx, reference)?;
-        let state = replica.view(inc.id)?.state;
+        let state = replica.current(inc.id)?.state;
         let number = item
             .trim()
             .trim_start_matches(['A', 'a'])
@@ -166,7 +166,7 @@ pub fn actions(ctx: &Ctx, overdue: bool, json: bool) -> Result<()> {
         let today = ctx.now().date_naive();
         let mut rows = Vec::new();
         for inc in replica.incidents()? {
-            let state = replica.view(inc.id)?.state;
+            let state = replica.current(inc.id)?.state;
             for (i, a) in state.action_items.iter().enumerate() {
                 let late = a.done_at.is_none() && a.due < today;
                 if overdue && !late {
@@ -301,7 +301,7 @@ pub fn kedb_add(
             incidents.push(inc.id);
             if from_postmortem.is_some() {
                 // From a postmortem: the incident's title as symptom, its supported theories as cause.
-                let state = replica.view(inc.id)?.state;
+                let state = replica.current(inc.id)?.state;
                 if symptom.is_empty() {
                     symptom = state.summary.title.clone();
                 }
@@ -492,7 +492,7 @@ pub fn drill(ctx: &Ctx, scenario: Option<&str>, speed: f64, restricted: bool) ->
             );
             let _ = std::io::stdout().write_all(line.as_bytes());
         })?;
-        let state = replica.view(d.incident)?.state;
+        let state = replica.current(d.incident)?.state;
         if state.summary.status == Status::Active {
             eprintln!("The script is done; the incident is yours to resolve.");
         }

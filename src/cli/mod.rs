@@ -1,10 +1,12 @@
 //! The command line: parses, then hands off to one function per subcommand.
 
 mod acts;
+mod alerts;
 mod comms_cmds;
 mod incidents;
 mod learn;
 mod output;
+mod page;
 mod server_cmds;
 
 use std::path::PathBuf;
@@ -65,7 +67,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "WARROOM_KEYMAP", value_name = "FILE")]
     pub keymap: Option<PathBuf>,
 
-    /// The console: a settings file [default: ~/.config/warroom/config.toml]
+    /// A settings file: the console's, and the teams to page ([paging]; `serve` reads
+    /// only those) [default: ~/.config/warroom/config.toml]
     #[arg(long, global = true, env = "WARROOM_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -90,20 +93,48 @@ pub enum Command {
     /// Declare a new incident; prints its short id alone on stdout
     Declare {
         /// One line saying what is wrong, e.g. "Card payments failing at checkout"
-        #[arg(long)]
-        title: String,
-        /// 1 critical, 2 major, 3 minor (see `warroom severities`)
-        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
-        severity: u8,
+        #[arg(long, required_unless_present = "from_alert")]
+        title: Option<String>,
+        /// 1 critical, 2 major, 3 minor (see `warroom severities`); from an alert, its
+        /// severity label when this is left out
+        #[arg(
+            long,
+            value_parser = clap::value_parser!(u8).range(1..=3),
+            required_unless_present = "from_alert"
+        )]
+        severity: Option<u8>,
         /// A sentence or two on the current state and impact
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", conflicts_with = "from_alert")]
         summary: String,
         /// When impact started, if known: `21:40`, `-15m`, `2026-11-26T21:40:00Z`, ...
-        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        #[arg(
+            long,
+            value_name = "TIME",
+            allow_hyphen_values = true,
+            conflicts_with = "from_alert"
+        )]
         started_at: Option<String>,
         /// Only you and whoever the IC grants can see it (security and privacy incidents)
         #[arg(long)]
         restricted: bool,
+        /// Declare from an alert (its id or a unique prefix of its fingerprint, see
+        /// `warroom alerts`): its name and summary, detection when it fired, the alert
+        /// linked (shared mode)
+        #[arg(long, value_name = "ALERT", conflicts_with = "title")]
+        from_alert: Option<String>,
+    },
+    /// The alerts the server holds, firing first (shared mode)
+    Alerts {
+        /// Resolved alerts too
+        #[arg(long)]
+        all: bool,
+    },
+    /// Attach an alert to an incident: later alerts of its group reach its timeline
+    LinkAlert {
+        /// Short id, UUID, or a unique prefix of either
+        incident: String,
+        /// The alert's id or a unique prefix of its fingerprint
+        alert: String,
     },
     /// List incidents, newest first
     Incidents,
@@ -317,6 +348,8 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     /// Shared mode: the server and token.
     pub server: Option<(String, String)>,
+    /// The settings file given (`--config`); `None`: the user's.
+    pub config: Option<PathBuf>,
 }
 
 impl Ctx {
@@ -420,6 +453,7 @@ pub fn run(cli: Cli) -> Result<()> {
         handle,
         clock: Arc::new(SystemClock),
         server,
+        config: cli.config.clone(),
     };
     let console = |incident: Option<String>| {
         crate::tui::run(crate::tui::Options {
@@ -434,19 +468,28 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => console(cli.incident.clone()),
         Some(Command::Declare {
+            from_alert: Some(alert),
+            severity,
+            restricted,
+            ..
+        }) => alerts::declare_from(&ctx, &alert, severity, restricted),
+        Some(Command::Declare {
             title,
             severity,
             summary,
             started_at,
             restricted,
+            from_alert: None,
         }) => incidents::declare(
             &ctx,
-            &title,
-            severity,
+            title.as_deref().unwrap_or_default(),
+            severity.unwrap_or_default(),
             &summary,
             started_at.as_deref(),
             restricted,
         ),
+        Some(Command::Alerts { all }) => alerts::list(&ctx, all, json),
+        Some(Command::LinkAlert { incident, alert }) => alerts::link(&ctx, &incident, &alert),
         Some(Command::Act(verb)) => acts::run(&ctx, &verb, json),
         Some(Command::Incidents) => incidents::list(&ctx, json),
         Some(Command::Show { incident }) => incidents::show(&ctx, &incident, json),
@@ -542,6 +585,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     idle_timeout: std::time::Duration::from_secs(idle_timeout),
                 },
                 json_logs: log_format == LogFormat::Json,
+                paging: server_cmds::paging_config(cli.config.as_deref())?,
             };
             server_cmds::serve(&ctx, listen, db.as_deref(), settings)
         }

@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Write;
+use std::io::Write as _;
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -17,11 +18,11 @@ use serde::Serialize;
 
 use crate::domain::describe::{self, clip};
 pub use crate::domain::describe::{visible, visible_line};
-use crate::domain::event::{Event, Role, TheoryStatus};
+use crate::domain::event::{Event, Role, TheoryStatus, format_time};
 use crate::domain::incident::{Incident, IncidentSummary};
 use crate::domain::metrics::format_duration;
 use crate::domain::severity;
-use crate::sync::View;
+use crate::sync::Current;
 
 /// User text over several lines, each line after the first indented by `indent` so it
 /// reads as part of its block, and shown visibly.
@@ -75,6 +76,73 @@ pub fn json_line<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     Ok(terminal_json(serde_json::to_string(value)?))
 }
 
+/// How much [`Out`] gathers before it writes: a long listing goes out in blocks of this
+/// size rather than one write per line.
+const OUT_BLOCK: usize = 32 * 1024;
+
+/// Standard output for commands that print a lot (`events`, `incidents`, `stats`,
+/// `postmortem`): written in blocks of [`OUT_BLOCK`] bytes, flushed by [`Out::finish`].
+/// A reader that goes away (`warroom events x | head`) ends the next write with
+/// `BrokenPipe`, which the command hands back and `main` leaves unsaid.
+pub struct Out {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    /// One JSON line, reused from line to line.
+    line: Vec<u8>,
+}
+
+impl Out {
+    pub fn stdout() -> Out {
+        Out {
+            out: std::io::BufWriter::with_capacity(OUT_BLOCK, std::io::stdout().lock()),
+            line: Vec::new(),
+        }
+    }
+
+    /// Text as it is: the caller has shown what needs showing.
+    pub fn text(&mut self, text: &str) -> std::io::Result<()> {
+        self.out.write_all(text.as_bytes())
+    }
+
+    /// `value` as one line of JSON and a line break, as [`json_line`] makes it.
+    pub fn json_line<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, value)?;
+        // serde_json escapes C0 controls; anything else that steers a terminal is DEL or
+        // starts with 0xC2 (C1) or 0xE2 (bidi): without those bytes the line is safe as is.
+        let suspect = self.line.iter().fold(false, |found, &b| {
+            found | (b < 0x20) | (b == 0x7f) | (b == 0xc2) | (b == 0xe2)
+        });
+        if suspect {
+            let json = String::from_utf8_lossy(&self.line).into_owned();
+            self.text(&terminal_json(json))?;
+        } else {
+            self.out.write_all(&self.line)?;
+        }
+        self.text("\n")?;
+        Ok(())
+    }
+
+    /// Writes out what is gathered.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// `write!` into it keeps a closed pipe's error as it is (an `io::Error`).
+impl std::io::Write for Out {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// A message for stderr, on one line with every control character shown.
 pub fn tell(message: &str) {
     eprintln!("{}", visible_line(message));
@@ -85,13 +153,19 @@ fn hm(t: Option<DateTime<Utc>>) -> String {
         .unwrap_or_else(|| "not set".into())
 }
 
-pub fn incident_table(incidents: &[IncidentSummary], now: DateTime<Utc>) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
+/// The incident list as a table, written row by row to `out` (each row shown as
+/// [`visible`] shows text).
+pub fn incident_table(
+    out: &mut Out,
+    incidents: &[IncidentSummary],
+    now: DateTime<Utc>,
+) -> std::io::Result<()> {
+    writeln!(
         out,
         "{:<7} {:<5} {:<9} {:<17} {:>9}  {:<12} TITLE",
         "ID", "SEV", "STATUS", "STAGE", "AGE", "IC"
-    );
+    )?;
+    let mut row = String::new();
     for i in incidents {
         let age = i
             .declared_at
@@ -103,8 +177,9 @@ pub fn incident_table(incidents: &[IncidentSummary], now: DateTime<Utc>) -> Stri
         } else {
             title.into_owned()
         };
+        row.clear();
         let _ = writeln!(
-            out,
+            row,
             "{:<7} {:<5} {:<9} {:<17} {:>9}  {:<12} {}",
             i.short_id,
             i.severity.label(),
@@ -114,8 +189,20 @@ pub fn incident_table(incidents: &[IncidentSummary], now: DateTime<Utc>) -> Stri
             clip(&visible_line(i.commander.as_deref().unwrap_or("-")), 12),
             title
         );
+        out.text(&visible(&row))?;
     }
-    out
+    Ok(())
+}
+
+/// `2026-11-26 21:40:00`: the date and time of [`format_time`] without its fraction, which
+/// costs a fraction of formatting by pattern (`events` writes one per row).
+fn to_the_second(t: DateTime<Utc>) -> String {
+    use chrono::Datelike;
+    let full = format_time(t);
+    match (full.get(..10), full.get(11..19)) {
+        (Some(date), Some(time)) if (0..=9999).contains(&t.year()) => format!("{date} {time}"),
+        _ => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+    }
 }
 
 /// One event on one line, whatever its text holds.
@@ -128,7 +215,7 @@ pub fn event_line(state: &Incident, ev: &Event, mark: Option<&str>) -> String {
     let width = if ev.persona.is_some() { 24 } else { 10 };
     let mut line = format!(
         "{seq:>6}  {}  {:<10} {:<12} {}",
-        ev.at.format("%Y-%m-%d %H:%M:%S"),
+        to_the_second(ev.at),
         clip(&visible_line(&ev.author_label()), width),
         describe::label(&ev.kind),
         visible_line(&describe::text_in(state, ev))
@@ -139,7 +226,7 @@ pub fn event_line(state: &Incident, ev: &Event, mark: Option<&str>) -> String {
     line
 }
 
-pub fn incident_report(view: &View, now: DateTime<Utc>) -> String {
+pub fn incident_report(view: &Current, now: DateTime<Utc>) -> String {
     let s = &view.state;
     let sum = &s.summary;
     let mut out = String::new();
@@ -254,7 +341,7 @@ pub fn incident_report(view: &View, now: DateTime<Utc>) -> String {
     let _ = writeln!(
         out,
         "Events            {} confirmed, {} pending, {} rejected",
-        view.confirmed.len(),
+        view.last_seq,
         view.pending.len() - rejected,
         rejected
     );
@@ -286,6 +373,23 @@ mod tests {
     /// Every kind of character that steers a terminal, between ordinary words.
     const HOSTILE: &str =
         "a\u{1b}]0;owned\u{7}b\u{1b}[2Jc\rd\u{0}e\u{7f}f\u{9b}31mg\u{202e}h\u{2066}i\nj\tk";
+
+    #[test]
+    fn a_row_shows_its_time_to_the_second_as_the_pattern_does() {
+        use chrono::TimeZone;
+        let pattern = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+        let mut t = Utc.with_ymd_and_hms(2026, 2, 28, 23, 59, 58).unwrap();
+        for i in 0..2000 {
+            t += chrono::Duration::microseconds(3_600_000_007 * i + 999_999);
+            assert_eq!(to_the_second(t), pattern(t));
+        }
+        for t in [
+            Utc.with_ymd_and_hms(-1, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap(),
+        ] {
+            assert_eq!(to_the_second(t), pattern(t));
+        }
+    }
 
     #[test]
     fn ordinary_text_is_printed_as_it_is_without_a_copy() {

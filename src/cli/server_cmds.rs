@@ -61,6 +61,17 @@ pub struct ServeSettings {
     pub tls: Option<server::TlsFiles>,
     pub limits: server::ConnectionLimits,
     pub json_logs: bool,
+    /// The teams this server pages: the `[paging]` of `--config FILE`.
+    pub paging: crate::paging::PagingConfig,
+}
+
+/// The teams the server pages: the `[paging]` of `--config FILE`, or of the user's
+/// config file when there is one. A file that cannot be used stops the start, saying why.
+pub fn paging_config(file: Option<&Path>) -> Result<crate::paging::PagingConfig> {
+    let mut paging = super::page::load_paging(file)?;
+    // Refusals name it so to clients, who cannot see the file.
+    paging.source = "this server's config".into();
+    Ok(paging)
 }
 
 /// Logs go to stderr: one line per request, database errors, start and stop. `RUST_LOG`
@@ -106,6 +117,7 @@ pub fn serve(
         let options = server::Options {
             limits: settings.limits,
             tls: tls.clone(),
+            paging: settings.paging,
         };
         let running = server::start_with(listen, store, clock, options)
             .await

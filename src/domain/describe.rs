@@ -48,6 +48,10 @@ pub fn label(kind: &EventKind) -> &str {
         EventKind::AccessRevoked { .. } => "access",
         EventKind::EventRedacted { .. } => "redaction",
         EventKind::Amended { .. } => "amended",
+        EventKind::AlertLinked { .. } => "alert",
+        EventKind::AlertObserved { .. } => "observation",
+        EventKind::PageRequested { .. } => "page",
+        EventKind::PageDelivery { .. } => "page",
         EventKind::Unknown { .. } => "unknown",
     }
 }
@@ -226,9 +230,55 @@ pub fn text(kind: &EventKind) -> String {
         EventKind::KnownErrorRecorded { key, symptom, .. } => {
             format!("{key}: {}", first_line(symptom))
         }
+        EventKind::AlertLinked {
+            fingerprint,
+            name,
+            summary,
+            ..
+        } => with_reason(
+            format!("alert linked: {} ({fingerprint})", alert_name(name)),
+            summary,
+        ),
+        EventKind::AlertObserved {
+            status,
+            name,
+            summary,
+            ..
+        } => alert_observed(*status, name, summary),
+        EventKind::PageRequested {
+            team,
+            provider,
+            message,
+        } => super::page::requested_text(team, *provider, message),
+        EventKind::PageDelivery {
+            team,
+            provider,
+            status,
+            request_id,
+            error,
+            attempts,
+            ..
+        } => super::page::delivery_text(team, *provider, *status, request_id, error, *attempts),
         EventKind::Unknown { kind, .. } => {
             format!("({kind}: recorded by a newer warroom; update to see it)")
         }
+    }
+}
+
+fn alert_name(name: &str) -> &str {
+    let name = first_line(name);
+    if name.is_empty() { "an alert" } else { name }
+}
+
+/// How an alert's firing or resolution reads as an observation: `alert firing: NAME —
+/// SUMMARY`, `alert resolved: NAME`.
+pub fn alert_observed(status: super::alert::AlertStatus, name: &str, summary: &str) -> String {
+    let head = format!("alert {}: {}", status.as_str(), alert_name(name));
+    let summary = first_line(summary);
+    if summary.is_empty() || status == super::alert::AlertStatus::Resolved {
+        head
+    } else {
+        format!("{head} — {summary}")
     }
 }
 
@@ -371,6 +421,17 @@ fn shown(text: &str, keep_lines: bool) -> Cow<'_, str> {
         '\n' | '\t' => !keep_lines,
         _ => c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'),
     };
+    // One pass over the bytes settles most text: whatever `steers` catches is a C0
+    // control, DEL, or a character whose UTF-8 starts with 0xC2 (C1 controls) or 0xE2
+    // (the bidi controls).
+    let suspect = |b: u8| match b {
+        b'\n' | b'\t' => !keep_lines,
+        0..=0x1f | 0x7f | 0xc2 | 0xe2 => true,
+        _ => false,
+    };
+    if !text.bytes().any(suspect) {
+        return Cow::Borrowed(text);
+    }
     let Some(first) = text.find(steers) else {
         return Cow::Borrowed(text);
     };

@@ -408,6 +408,59 @@ fn kind_parts(look: &Lookup, ev: &Event, out: &mut Parts) {
             out.text("entry", look.entry(*event));
             out.text("new text", text.as_str());
         }
+        EventKind::AlertLinked {
+            alert,
+            fingerprint,
+            name,
+            summary,
+        } => {
+            out.text("alert", name.as_str());
+            out.text("summary", summary.as_str());
+            out.text("fingerprint", fingerprint.as_str());
+            out.text("alert id", alert.to_string());
+        }
+        EventKind::AlertObserved {
+            alert,
+            fingerprint,
+            status,
+            name,
+            summary,
+        } => {
+            out.text("alert", name.as_str());
+            out.text("status", status.as_str());
+            out.text("summary", summary.as_str());
+            out.text("fingerprint", fingerprint.as_str());
+            out.text("alert id", alert.to_string());
+        }
+        EventKind::PageRequested {
+            team,
+            provider,
+            message,
+        } => {
+            out.text("team", team.as_str());
+            out.text(
+                "provider",
+                provider.map(|p| p.name()).unwrap_or("as the sender has it"),
+            );
+            out.text("message", message.as_str());
+        }
+        EventKind::PageDelivery {
+            page,
+            team,
+            provider,
+            status,
+            request_id,
+            error,
+            attempts,
+        } => {
+            out.text("page", look.entry(*page));
+            out.text("team", team.as_str());
+            out.text("provider", provider.map(|p| p.name()).unwrap_or("-"));
+            out.text("status", status.as_str());
+            out.text("request id", request_id.as_str());
+            out.text("error", error.as_str());
+            out.text("attempts", attempts.to_string());
+        }
         EventKind::Unknown { kind, fields } => {
             out.text("type", kind.as_str());
             out.text(

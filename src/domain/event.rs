@@ -524,6 +524,56 @@ pub enum EventKind {
         event: Uuid,
         text: String,
     },
+    /// A responder attaches an alert (see `domain::alert`) to the incident: alerts of its
+    /// group that fire or resolve later reach the incident's timeline.
+    AlertLinked {
+        alert: Uuid,
+        fingerprint: String,
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        summary: String,
+    },
+    /// An alert of a group linked to the incident fired or resolved: recorded by the server
+    /// under the handle of the token that delivered the alert, and shown as an observation.
+    /// Unlike an observation a person writes, it does not put its author on the response.
+    AlertObserved {
+        alert: Uuid,
+        fingerprint: String,
+        status: super::alert::AlertStatus,
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        summary: String,
+    },
+    /// The IC (or the Operations Lead) pages a team through its paging provider. Whoever
+    /// holds the team's keys sends it (see `domain::page`): the provider is the one the
+    /// requester knew of, if any.
+    PageRequested {
+        team: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider: Option<super::page::Provider>,
+        #[serde(default)]
+        message: String,
+    },
+    /// What became of sending a page (or of closing it once the incident was resolved),
+    /// recorded by whoever sent it: the server, as `warroom`, in shared mode.
+    PageDelivery {
+        page: Uuid,
+        team: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider: Option<super::page::Provider>,
+        status: super::page::PageStatus,
+        /// The provider's id of the request (Opsgenie's `requestId`, PagerDuty's
+        /// `dedup_key`).
+        #[serde(default)]
+        request_id: String,
+        /// Why it failed, in the provider's words where it gave some.
+        #[serde(default)]
+        error: String,
+        #[serde(default)]
+        attempts: u32,
+    },
     /// A kind this version does not know: kept whole, shown as unknown.
     #[serde(skip)]
     Unknown {
@@ -578,6 +628,10 @@ pub const KNOWN_TYPES: &[&str] = &[
     "access_revoked",
     "event_redacted",
     "amended",
+    "alert_linked",
+    "alert_observed",
+    "page_requested",
+    "page_delivery",
 ];
 
 /// A `"type"` name must look like one of ours to be kept as unknown: lower snake case.
@@ -639,6 +693,10 @@ impl EventKind {
             EventKind::AccessRevoked { .. } => 37,
             EventKind::EventRedacted { .. } => 38,
             EventKind::Amended { .. } => 39,
+            EventKind::AlertLinked { .. } => 40,
+            EventKind::AlertObserved { .. } => 41,
+            EventKind::PageRequested { .. } => 42,
+            EventKind::PageDelivery { .. } => 43,
             EventKind::Unknown { .. } => usize::MAX,
         }
     }
@@ -663,6 +721,30 @@ impl EventKind {
             Err(format!(
                 "`{type_name}` is not an event type (expected lower_snake_case, e.g. `note`)"
             ))
+        }
+    }
+
+    /// As [`EventKind::from_parts`], for what a store kept: never an error. Fields that do
+    /// not make the known kind they name, or a type this version cannot take, are kept
+    /// whole as [`EventKind::Unknown`]. Reads borrow the fields, so they are not copied.
+    pub fn from_stored(type_name: &str, mut fields: Map<String, Value>) -> Self {
+        if KNOWN_TYPES.contains(&type_name) {
+            fields.insert("type".into(), Value::String(type_name.to_string()));
+            let value = Value::Object(fields);
+            if let Ok(kind) = EventKind::deserialize(&value) {
+                return kind;
+            }
+            fields = match value {
+                Value::Object(mut m) => {
+                    m.remove("type");
+                    m
+                }
+                _ => Map::new(),
+            };
+        }
+        EventKind::Unknown {
+            kind: type_name.to_string(),
+            fields,
         }
     }
 
@@ -699,6 +781,7 @@ impl EventKind {
             | EventKind::CommsSent { text, .. }
             | EventKind::ActionItemAdded { text, .. }
             | EventKind::HealthCheck { summary: text }
+            | EventKind::PageRequested { message: text, .. }
             | EventKind::Amended { text, .. } => Some(text),
             EventKind::Experiment { plan, .. } => Some(plan),
             EventKind::ChangeRequested { description } => Some(description),
@@ -755,33 +838,77 @@ impl Event {
     }
 }
 
+/// One value of the envelope as [`Event`] writes it.
+enum Envelope<'a> {
+    Text(&'a str),
+    Id(Uuid),
+    Seq(i64),
+    Null,
+    /// Left out (an event with no persona).
+    Absent,
+}
+
+impl Serialize for Envelope<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Envelope::Text(t) => s.serialize_str(t),
+            Envelope::Id(id) => {
+                s.serialize_str(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()))
+            }
+            Envelope::Seq(n) => s.serialize_i64(*n),
+            Envelope::Null | Envelope::Absent => s.serialize_unit(),
+        }
+    }
+}
+
+/// One JSON object: the envelope and the kind's own fields side by side, keys in sorted
+/// order (as a JSON map keeps them), a field named like an envelope key left out. Written
+/// straight to the serializer: a page of events or `warroom events --json` makes no map
+/// per event.
 impl Serialize for Event {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = Map::new();
-        m.insert("id".into(), Value::String(self.id.to_string()));
-        m.insert("incident".into(), Value::String(self.incident.to_string()));
-        m.insert(
-            "seq".into(),
-            self.seq.map(Value::from).unwrap_or(Value::Null),
-        );
-        m.insert("at".into(), Value::String(format_time(self.at)));
-        m.insert(
-            "recorded_at".into(),
-            self.recorded_at
-                .map(|t| Value::String(format_time(t)))
-                .unwrap_or(Value::Null),
-        );
-        m.insert("author".into(), Value::String(self.author.clone()));
-        if let Some(p) = &self.persona {
-            m.insert("persona".into(), Value::String(p.clone()));
-        }
-        m.insert("type".into(), Value::String(self.kind.type_name().into()));
-        for (k, v) in self.kind.fields() {
-            if !ENVELOPE.contains(&k.as_str()) && k != "type" {
-                m.insert(k, v);
+        use serde::ser::SerializeMap;
+        let at = format_time(self.at);
+        let recorded_at = self.recorded_at.map(format_time);
+        // In key order.
+        let envelope = [
+            ("at", Envelope::Text(&at)),
+            ("author", Envelope::Text(&self.author)),
+            ("id", Envelope::Id(self.id)),
+            ("incident", Envelope::Id(self.incident)),
+            (
+                "persona",
+                self.persona
+                    .as_deref()
+                    .map_or(Envelope::Absent, Envelope::Text),
+            ),
+            (
+                "recorded_at",
+                recorded_at
+                    .as_deref()
+                    .map_or(Envelope::Null, Envelope::Text),
+            ),
+            ("seq", self.seq.map_or(Envelope::Null, Envelope::Seq)),
+            ("type", Envelope::Text(self.kind.type_name())),
+        ];
+        let fields = self.kind.fields();
+        let mut fields = fields
+            .iter()
+            .filter(|(k, _)| !ENVELOPE.contains(&k.as_str()) && *k != "type")
+            .peekable();
+        let mut m = s.serialize_map(None)?;
+        for (key, value) in &envelope {
+            while let Some((k, v)) = fields.next_if(|(k, _)| k.as_str() < *key) {
+                m.serialize_entry(k, v)?;
+            }
+            if !matches!(value, Envelope::Absent) {
+                m.serialize_entry(key, value)?;
             }
         }
-        Value::Object(m).serialize(s)
+        for (k, v) in fields {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
     }
 }
 
@@ -842,7 +969,29 @@ pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// RFC 3339 in UTC with microseconds: fixed width, so text order is time order.
 pub fn format_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    use chrono::{Datelike, Timelike};
+    let (year, nanos) = (t.year(), t.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        // A year chrono writes with a sign or more digits, or a leap second.
+        return t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    }
+    // Every event is written with two times (stores, pages, `events --json`): digits by
+    // hand, the same text as the format above at a fraction of its cost.
+    let mut out = String::with_capacity(27);
+    let mut digits = |n: u32, width: u32, then: char| {
+        for place in (0..width).rev() {
+            out.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
+        }
+        out.push(then);
+    };
+    digits(year.unsigned_abs(), 4, '-');
+    digits(t.month(), 2, '-');
+    digits(t.day(), 2, 'T');
+    digits(t.hour(), 2, ':');
+    digits(t.minute(), 2, ':');
+    digits(t.second(), 2, '.');
+    digits(nanos / 1000, 6, 'Z');
+    out
 }
 
 #[cfg(test)]

@@ -138,6 +138,33 @@ fn sample_kinds() -> Vec<EventKind> {
             event: u,
             text: "the pool, not the deploy".into(),
         },
+        EventKind::AlertLinked {
+            alert: u,
+            fingerprint: "a1b2c3d4e5f60718".into(),
+            name: "HighErrorRate".into(),
+            summary: "5% of checkouts fail".into(),
+        },
+        EventKind::AlertObserved {
+            alert: u,
+            fingerprint: "a1b2c3d4e5f60718".into(),
+            status: crate::domain::alert::AlertStatus::Resolved,
+            name: "HighErrorRate".into(),
+            summary: String::new(),
+        },
+        EventKind::PageRequested {
+            team: "dba".into(),
+            provider: Some(crate::domain::page::Provider::Opsgenie),
+            message: "need a DBA for the failover".into(),
+        },
+        EventKind::PageDelivery {
+            page: u,
+            team: "dba".into(),
+            provider: Some(crate::domain::page::Provider::Pagerduty),
+            status: crate::domain::page::PageStatus::Failed,
+            request_id: String::new(),
+            error: "Invalid routing key".into(),
+            attempts: 1,
+        },
     ]
 }
 
@@ -172,6 +199,13 @@ fn scrubbing_removes_every_written_word_and_nothing_else() {
             summary: secret.into(),
             drill: false,
             restricted: true,
+        },
+        EventKind::AlertObserved {
+            alert: Uuid::nil(),
+            fingerprint: "ab".into(),
+            status: crate::domain::alert::AlertStatus::Firing,
+            name: secret.into(),
+            summary: secret.into(),
         },
     ];
     for k in kinds {
@@ -241,6 +275,31 @@ fn a_known_kind_with_bad_fields_is_an_error() {
 }
 
 #[test]
+fn a_stored_kind_reads_back_as_itself_or_whole_as_unknown() {
+    for kind in sample_kinds() {
+        let name = kind.type_name().to_string();
+        assert_eq!(EventKind::from_stored(&name, kind.fields()), kind);
+    }
+    let mut bad = Map::new();
+    bad.insert("severity".into(), json!(7));
+    bad.insert("title".into(), json!("x"));
+    assert_eq!(
+        EventKind::from_stored("incident_declared", bad.clone()),
+        EventKind::Unknown {
+            kind: "incident_declared".into(),
+            fields: bad.clone()
+        }
+    );
+    assert_eq!(
+        EventKind::from_stored("Not A Type!", bad.clone()),
+        EventKind::Unknown {
+            kind: "Not A Type!".into(),
+            fields: bad
+        }
+    );
+}
+
+#[test]
 fn a_brief_survives_its_text_form() {
     let b = HandoverBrief {
         current_state: "Stable, watching.".into(),
@@ -288,4 +347,120 @@ fn a_persona_is_an_envelope_key_only_when_there_is_one() {
     );
     assert_eq!(back.shown_author(), "ops1");
     assert_eq!(back.author_label(), "ops1 (drill)");
+}
+
+#[test]
+fn times_are_written_as_the_rfc_3339_format_writes_them() {
+    use chrono::TimeZone;
+    let by_format = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    let mut times = vec![
+        Utc.with_ymd_and_hms(2026, 11, 26, 21, 40, 0).unwrap(),
+        Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap()
+            + chrono::Duration::nanoseconds(999_999_999),
+        Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(-1, 1, 1, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap(),
+        // A leap second.
+        Utc.from_utc_datetime(
+            &NaiveDate::from_ymd_opt(2016, 12, 31)
+                .unwrap()
+                .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
+                .unwrap(),
+        ),
+    ];
+    let mut t = Utc.with_ymd_and_hms(2026, 2, 27, 23, 59, 58).unwrap();
+    for i in 0..5000 {
+        t += chrono::Duration::microseconds(7_919_993 * i + 1) + chrono::Duration::nanoseconds(i);
+        times.push(t);
+    }
+    for t in times {
+        assert_eq!(format_time(t), by_format(t), "{t:?}");
+    }
+    assert_eq!(
+        format_time(
+            Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap() + chrono::Duration::microseconds(89)
+        ),
+        "2026-03-04T05:06:07.000089Z"
+    );
+}
+
+/// The envelope and the kind's fields gathered in one map, as events were written before
+/// `Event` wrote them straight to the serializer.
+fn through_a_map(ev: &Event) -> String {
+    let mut m = Map::new();
+    m.insert("id".into(), json!(ev.id.to_string()));
+    m.insert("incident".into(), json!(ev.incident.to_string()));
+    m.insert("seq".into(), ev.seq.map(Value::from).unwrap_or(Value::Null));
+    m.insert("at".into(), json!(format_time(ev.at)));
+    m.insert(
+        "recorded_at".into(),
+        ev.recorded_at
+            .map(|t| json!(format_time(t)))
+            .unwrap_or(Value::Null),
+    );
+    m.insert("author".into(), json!(ev.author));
+    if let Some(p) = &ev.persona {
+        m.insert("persona".into(), json!(p));
+    }
+    m.insert("type".into(), json!(ev.kind.type_name()));
+    for (k, v) in ev.kind.fields() {
+        if !ENVELOPE.contains(&k.as_str()) && k != "type" {
+            m.insert(k, v);
+        }
+    }
+    serde_json::to_string(&Value::Object(m)).unwrap()
+}
+
+#[test]
+fn an_event_is_written_as_one_sorted_object_of_envelope_and_fields() {
+    let mut kinds = sample_kinds();
+    // Fields named like envelope keys, and fields sorting before, between and after them.
+    let fields = json!({
+        "a": 1, "at": "x", "author": "x", "b": [1, "two"], "id": "x", "incident": "x",
+        "j": null, "persona": "x", "q": {"z": 1, "a": 2}, "recorded_at": "x", "seq": 9,
+        "t": "\u{1b}[2J", "type": "x", "zz": true
+    });
+    kinds.push(EventKind::Unknown {
+        kind: "future_kind".into(),
+        fields: fields.as_object().unwrap().clone(),
+    });
+    kinds.push(EventKind::Unknown {
+        kind: "bare".into(),
+        fields: Map::new(),
+    });
+    let t = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::microseconds(1_234_567);
+    for kind in kinds {
+        for (seq, recorded_at, persona) in [
+            (Some(12), Some(t), None),
+            (None, None, Some("ops1".to_string())),
+            (Some(1), Some(t), Some("maya".to_string())),
+        ] {
+            let ev = Event {
+                id: Uuid::now_v7(),
+                incident: Uuid::now_v7(),
+                seq,
+                at: t,
+                recorded_at,
+                author: "kim".into(),
+                persona,
+                kind: kind.clone(),
+            };
+            let written = serde_json::to_string(&ev).unwrap();
+            assert_eq!(written, through_a_map(&ev));
+            let shadowed = ev
+                .kind
+                .fields()
+                .keys()
+                .any(|k| ENVELOPE.contains(&k.as_str()) || k == "type");
+            if !shadowed {
+                assert_eq!(serde_json::from_str::<Event>(&written).unwrap(), ev);
+            }
+            let pretty = serde_json::to_string_pretty(&ev).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Value>(&pretty).unwrap(),
+                serde_json::from_str::<Value>(&written).unwrap()
+            );
+        }
+    }
 }

@@ -300,6 +300,9 @@ pub struct Incident {
     /// Amended entries by event id: their latest text.
     #[serde(default)]
     pub amendments: BTreeMap<Uuid, Amendment>,
+    /// Teams paged, in the order they were paged, with what became of each page.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pages: Vec<super::page::Page>,
 }
 
 impl Incident {
@@ -327,6 +330,7 @@ impl Incident {
             commander_active_at: None,
             redactions: BTreeMap::new(),
             amendments: BTreeMap::new(),
+            pages: Vec::new(),
         }
     }
 
@@ -381,9 +385,15 @@ impl Incident {
         // responder who left and writes again is not rejoined by it: that takes a join).
         // On a drill, that is the scripted person the act is shown as.
         let shown = ev.shown_author();
+        // An alert's observation is the monitoring's, and a page's delivery its sender's,
+        // not a person's: they join nobody.
         if !shown.is_empty()
             && self.summary.declared_at.is_some()
             && !self.responders.contains_key(shown)
+            && !matches!(
+                ev.kind,
+                EventKind::AlertObserved { .. } | EventKind::PageDelivery { .. }
+            )
         {
             self.join(shown, at);
         }
@@ -695,6 +705,50 @@ impl Incident {
                 );
                 true
             }
+            EventKind::AlertLinked { .. } => true,
+            EventKind::AlertObserved {
+                status,
+                name,
+                summary,
+                ..
+            } => {
+                self.board.observations.push(Observation {
+                    id: ev.id,
+                    at,
+                    author: shown.to_string(),
+                    text: super::describe::alert_observed(*status, name, summary),
+                    from_event: None,
+                });
+                true
+            }
+            EventKind::PageRequested {
+                team,
+                provider,
+                message,
+            } => {
+                super::page::requested(&mut self.pages, ev, team, *provider, message);
+                true
+            }
+            EventKind::PageDelivery {
+                page,
+                provider,
+                status,
+                request_id,
+                error,
+                attempts,
+                ..
+            } => super::page::delivered(
+                &mut self.pages,
+                ev,
+                super::page::Delivery {
+                    page: *page,
+                    provider: *provider,
+                    status: *status,
+                    request_id,
+                    error,
+                    attempts: *attempts,
+                },
+            ),
             EventKind::Unknown { .. } => {
                 self.unknown_events += 1;
                 true
@@ -733,8 +787,23 @@ impl Incident {
 
     /// A digest of the whole state: equal on every machine that folded the same log.
     pub fn digest(&self) -> String {
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
-        let hash = Sha256::digest(&bytes);
+        /// Hashes the JSON as it is written, without holding it whole.
+        struct Hashing(Sha256);
+        impl std::io::Write for Hashing {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.update(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, Hashing(Sha256::new()));
+        // Writing to memory fails only on a map with non-string keys, which the state has
+        // none of; it would hash what was written so far, as `to_vec` gave an empty one.
+        let _ = serde_json::to_writer(&mut out, self);
+        let _ = std::io::Write::flush(&mut out);
+        let hash = out.into_parts().0.0.finalize();
         hash.iter().map(|b| format!("{b:02x}")).collect()
     }
 

@@ -1,9 +1,11 @@
 //! How warroom runs an incident, in code. Pure: no I/O and no clock reads; time is passed in.
 
+pub mod alert;
 pub mod attention;
 pub mod board;
 pub mod comms;
 pub mod describe;
+pub mod document;
 pub mod entry;
 pub mod event;
 pub mod fatigue;
@@ -12,6 +14,7 @@ pub mod ids;
 pub mod incident;
 pub mod kedb;
 pub mod metrics;
+pub mod page;
 pub mod postmortem;
 pub mod privacy;
 pub mod redact;

@@ -77,6 +77,16 @@ impl EventKind {
                 *workaround = gone();
                 true
             }
+            EventKind::PageRequested { message, .. } => {
+                *message = gone();
+                true
+            }
+            EventKind::AlertLinked { name, summary, .. }
+            | EventKind::AlertObserved { name, summary, .. } => {
+                *name = gone();
+                *summary = gone();
+                true
+            }
             EventKind::Unknown { fields, .. } => {
                 fields.clear();
                 true
@@ -94,7 +104,8 @@ impl EventKind {
             | EventKind::ActionItemDone { .. }
             | EventKind::AccessGranted { .. }
             | EventKind::AccessRevoked { .. }
-            | EventKind::EventRedacted { .. } => false,
+            | EventKind::EventRedacted { .. }
+            | EventKind::PageDelivery { .. } => false,
         };
         had_text.then_some(k)
     }

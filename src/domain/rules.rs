@@ -124,6 +124,8 @@ pub mod limits {
     pub const ITEMS: usize = 64;
     /// All the fields of an event kind this version does not know, as JSON.
     pub const UNKNOWN_JSON: usize = 16 * 1024;
+    /// A page's message (PagerDuty takes a summary of at most 1024 characters).
+    pub const PAGE_MESSAGE: usize = 1024;
 }
 
 /// What makes a handle usable, said in every refusal of one.
@@ -280,6 +282,36 @@ pub fn check_sizes(kind: &EventKind) -> Result<(), Refusal> {
             at_most("the workaround", workaround, TEXT)?;
             few("the linked incidents", incidents.len())
         }
+        EventKind::AlertLinked {
+            fingerprint,
+            name,
+            summary,
+            ..
+        }
+        | EventKind::AlertObserved {
+            fingerprint,
+            name,
+            summary,
+            ..
+        } => {
+            at_most("the alert's fingerprint", fingerprint, HANDLE)?;
+            at_most("the alert's name", name, TITLE)?;
+            at_most("the alert's summary", summary, TEXT)
+        }
+        EventKind::PageRequested { team, message, .. } => {
+            check_handle("the team", team)?;
+            at_most("the page's message", message, limits::PAGE_MESSAGE)
+        }
+        EventKind::PageDelivery {
+            team,
+            request_id,
+            error,
+            ..
+        } => {
+            check_handle("the team", team)?;
+            at_most("the provider's request id", request_id, TITLE)?;
+            at_most("the delivery error", error, TEXT)
+        }
         EventKind::Unknown { fields, .. } => {
             let n = serde_json::to_string(fields).map(|s| s.len()).unwrap_or(0);
             if n > limits::UNKNOWN_JSON {
@@ -390,7 +422,7 @@ fn check_persona(state: &Incident, ev: &Event) -> Result<(), Refusal> {
 pub const AUTHORITY: &[(&str, &str)] = &[
     (
         "note, observation, theory, experiment, outcome, theory status, change request, \
-         impact times, action items, known-error links",
+         impact times, action items, known-error links, alert links",
         "anyone on the response",
     ),
     (
@@ -410,6 +442,10 @@ pub const AUTHORITY: &[(&str, &str)] = &[
     ),
     ("send a status update", "the Communications Lead or the IC"),
     (
+        "page a team (Opsgenie, PagerDuty)",
+        "the incident commander or the Operations Lead",
+    ),
+    (
         "privacy assessment and breach steps",
         "the Policy Lead or the IC",
     ),
@@ -428,6 +464,7 @@ fn allowed_when_closed(kind: &EventKind) -> bool {
             | EventKind::AccessRevoked { .. }
             | EventKind::Amended { .. }
             | EventKind::DutyEnded { .. }
+            | EventKind::PageDelivery { .. }
     )
 }
 
@@ -472,7 +509,10 @@ pub fn check(state: &Incident, ev: &Event, author: &str, rules: &Rules) -> Resul
     let kind = &ev.kind;
     let now = ev.recorded_at.unwrap_or(ev.at);
     let declared = state.summary.declared_at.is_some();
-    if declared && !state.summary.can_see(author) {
+    // A page's delivery is recorded by whoever sends it: in shared mode the server itself,
+    // which holds no membership (clients may not send one, `server/paging.rs`).
+    if declared && !state.summary.can_see(author) && !matches!(kind, EventKind::PageDelivery { .. })
+    {
         return Err(Refusal::hidden(state.id()));
     }
     check_sizes(kind)?;
@@ -538,6 +578,13 @@ fn authority(
             Err(Refusal::forbidden(format!(
                 "only the Policy Lead ({}) or the incident commander ({ic}) records privacy steps",
                 state.roster.holder(Role::Pl).unwrap_or(ic)
+            )))
+        }
+        EventKind::PageRequested { .. } if !holds(Role::Ol) && !is_ic => {
+            Err(Refusal::forbidden(format!(
+                "only the incident commander ({ic}) or the Operations Lead ({}) pages a team; \
+                 ask them",
+                state.roster.holder(Role::Ol).unwrap_or(ic)
             )))
         }
         EventKind::ResponderJoined { handle, .. } => self_or_ic(handle, "record a join"),
@@ -773,6 +820,24 @@ fn workflow(
                 ))
             } else {
                 Ok(())
+            }
+        }
+        EventKind::PageRequested { team, .. } => {
+            non_empty("the team", team)?;
+            if state.summary.status != Status::Active {
+                refused(format!(
+                    "the incident is {}: reopen it before paging a team",
+                    state.summary.status.as_str()
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        EventKind::PageDelivery { page, .. } => {
+            if state.pages.iter().any(|p| p.id == *page) {
+                Ok(())
+            } else {
+                refused(format!("no page {page} on this incident"))
             }
         }
         EventKind::EventRedacted { event, reason } => {

@@ -552,3 +552,113 @@ fn one_rule_for_handles_with_one_message() {
         "the same refusal"
     );
 }
+
+fn page_to(team: &str) -> EventKind {
+    EventKind::PageRequested {
+        team: team.into(),
+        provider: None,
+        message: "need a DBA".into(),
+    }
+}
+
+fn delivery(page: Uuid, status: crate::domain::page::PageStatus) -> EventKind {
+    EventKind::PageDelivery {
+        page,
+        team: "dba".into(),
+        provider: Some(crate::domain::page::Provider::Opsgenie),
+        status,
+        request_id: "r1".into(),
+        error: String::new(),
+        attempts: 1,
+    }
+}
+
+#[test]
+fn only_the_ic_or_the_operations_lead_pages_and_only_while_active() {
+    use crate::domain::page::PageStatus;
+    let mut log = Log::declared(false);
+    log.push(
+        "bo",
+        EventKind::Note {
+            text: "here".into(),
+        },
+    );
+    let refused = log.judge("bo", page_to("dba")).unwrap_err();
+    assert_eq!(refused.code, RefusalCode::Forbidden);
+    assert!(
+        refused.message.contains("Operations Lead"),
+        "{}",
+        refused.message
+    );
+    log.push(
+        "ana",
+        EventKind::RoleAssigned {
+            role: Role::Ol,
+            handle: "bo".into(),
+        },
+    );
+    assert_eq!(log.judge("bo", page_to("dba")), Ok(()), "the OL pages");
+    let page = log.push("ana", page_to("dba"));
+    assert_eq!(
+        code(log.judge("ana", page_to("two words"))),
+        Some(RefusalCode::Refused),
+        "a team is one word"
+    );
+    let long = EventKind::PageRequested {
+        team: "dba".into(),
+        provider: None,
+        message: "x".repeat(limits::PAGE_MESSAGE + 1),
+    };
+    assert_eq!(code(log.judge("ana", long)), Some(RefusalCode::Refused));
+
+    // The sender records the outcome, whoever it is; only of a page that exists.
+    assert_eq!(
+        code(log.judge("warroom", delivery(Uuid::now_v7(), PageStatus::Delivered))),
+        Some(RefusalCode::Refused)
+    );
+    log.push("warroom", delivery(page, PageStatus::Delivered));
+
+    log.push("ana", EventKind::ImpactEnded {});
+    log.push(
+        "ana",
+        EventKind::Resolved {
+            summary: String::new(),
+        },
+    );
+    let refused = log.judge("ana", page_to("dba")).unwrap_err();
+    assert!(refused.message.contains("reopen"), "{}", refused.message);
+    log.push(
+        "ana",
+        EventKind::RoleAssigned {
+            role: Role::Po,
+            handle: "bo".into(),
+        },
+    );
+    log.push(
+        "ana",
+        EventKind::Closed {
+            reason: String::new(),
+        },
+    );
+    // A close at the provider may come after the incident was closed.
+    assert_eq!(
+        log.judge("warroom", delivery(page, PageStatus::Resolved)),
+        Ok(())
+    );
+}
+
+#[test]
+fn the_sender_records_deliveries_on_a_restricted_incident_it_is_no_member_of() {
+    use crate::domain::page::PageStatus;
+    let mut log = Log::declared(true);
+    let page = log.push("ana", page_to("dba"));
+    assert_eq!(
+        log.judge("warroom", delivery(page, PageStatus::Delivered)),
+        Ok(())
+    );
+    assert_eq!(
+        code(log.judge("warroom", page_to("dba"))),
+        Some(RefusalCode::Hidden),
+        "nothing else"
+    );
+}

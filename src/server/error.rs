@@ -17,7 +17,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `malformed_json`, `unauthorized`, `forbidden`, `not_found`,
-    /// `too_large`, `invalid_event`, `invalid_request`, `refused` (the rule book says no in
+    /// `too_large`, `invalid_event`, `invalid_request`, `invalid_alert` (an alert whose times
+    /// cannot be), `refused` (the rule book says no in
     /// the incident's current state), `unavailable`, `internal`.
     pub code: String,
     pub message: String,

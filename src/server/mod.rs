@@ -1,9 +1,11 @@
 //! `warroom serve`: REST API v1 over a store, with long-poll wakeups.
 
+pub mod alerts;
 pub mod auth;
 pub mod error;
 pub mod listen;
 pub mod openapi;
+pub mod paging;
 pub mod routes;
 pub mod wake;
 
@@ -27,6 +29,8 @@ use wake::Wakeups;
 pub struct Options {
     pub limits: ConnectionLimits,
     pub tls: Option<listen::TlsConfig>,
+    /// The teams this server pages (`[paging]` of `serve --config FILE`); none by default.
+    pub paging: crate::paging::PagingConfig,
 }
 
 /// Filled in by the token check, read by the request log: who made the request.
@@ -94,6 +98,8 @@ pub struct AppState {
     pub tokens: Arc<auth::TokenCache>,
     /// Flips to true when the server is shutting down, ending long-polls at once.
     pub shutdown: watch::Receiver<bool>,
+    /// Sends the pages clients request (`paging.rs`).
+    pub paging: Arc<crate::paging::Pager>,
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
@@ -112,6 +118,11 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(routes::readyz))
         .route("/api/v1/openapi.json", get(openapi::serve))
         .route("/api/v1/me", get(routes::me))
+        .route("/api/v1/alerts", get(alerts::list).post(alerts::generic))
+        .route(
+            "/api/v1/alerts/alertmanager",
+            axum::routing::post(alerts::alertmanager),
+        )
         .route("/api/v1/incidents", get(routes::list).post(routes::declare))
         .route("/api/v1/incidents/{id}", get(routes::show))
         .route(
@@ -183,7 +194,9 @@ pub async fn start_with(
         clock,
         tokens: Arc::default(),
         shutdown: shutdown.clone(),
+        paging: paging::pager(options.paging),
     };
+    paging::recover(&state);
     let app = router(state);
     let task = tokio::spawn(listen::serve(
         listener,

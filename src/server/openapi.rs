@@ -6,10 +6,15 @@ use utoipa::{Modify, OpenApi};
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 
+use super::alerts;
 use super::auth::Caller;
 use super::error::{ErrorBody, ErrorDetail};
 use super::routes;
+use crate::domain::alert::{
+    Alert, AlertStatus, AlertmanagerAlert, AlertmanagerMessage, AlertmanagerVersion, GenericAlert,
+};
 use crate::domain::attention::{Attention, Handed, Requests};
+use crate::domain::document::{IncidentDocument, LatestItems};
 use crate::domain::event::{Stage, Status};
 use crate::domain::incident::IncidentSummary;
 
@@ -32,7 +37,9 @@ impl Modify for BearerAuth {
         version = "1",
         description = "Shared incident state for warroom consoles. Every fact is an immutable \
                        event; appends are idempotent by client-made event id and durable when \
-                       answered. Bodies are limited to 1 MiB and 1000 events per append."
+                       answered. Bodies are limited to 1 MiB and 1000 events per append. \
+                       Alerts from Alertmanager's webhook or warroom's own alert shape are \
+                       kept by fingerprint and reach the incidents their group is linked to."
     ),
     paths(
         routes::healthz,
@@ -43,7 +50,10 @@ impl Modify for BearerAuth {
         routes::declare,
         routes::show,
         routes::events,
-        routes::append
+        routes::append,
+        alerts::alertmanager,
+        alerts::generic,
+        alerts::list
     ),
     components(schemas(
         ErrorBody,
@@ -60,10 +70,19 @@ impl Modify for BearerAuth {
         routes::Visibility,
         routes::NewEventBody,
         routes::IncidentState,
+        IncidentDocument,
+        LatestItems,
         routes::EventsPage,
         routes::AppendRequest,
         routes::AppendResponse,
-        routes::AcceptedEvent
+        routes::AcceptedEvent,
+        alerts::AlertList,
+        Alert,
+        AlertStatus,
+        AlertmanagerMessage,
+        AlertmanagerAlert,
+        AlertmanagerVersion,
+        GenericAlert
     )),
     modifiers(&BearerAuth)
 )]

@@ -18,8 +18,9 @@ use uuid::Uuid;
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody};
+use crate::domain::document::{IncidentDocument, LATEST};
 use crate::domain::event::{Event, EventKind, Severity};
-use crate::domain::incident::{Incident, IncidentSummary};
+use crate::domain::incident::IncidentSummary;
 use crate::store::{Accepted, NewEvent, resolve};
 
 /// Largest request body the API reads.
@@ -365,7 +366,11 @@ async fn list_body(state: &AppState, caller: &Caller) -> Result<(Vec<u8>, String
     let list = visible(state.store.incidents().await?, caller);
     let body = serde_json::to_vec(&list)
         .map_err(|e| ApiError::unavailable(format!("the list could not be written: {e}")))?;
-    let hash = Sha256::digest(&body);
+    // The firing alerts count too: a console waiting on the list shows them.
+    let mut hasher = Sha256::new();
+    hasher.update(&body);
+    hasher.update(super::alerts::list_version(state, &list).await?);
+    let hash = hasher.finalize();
     let tag: String = hash[..16].iter().map(|b| format!("{b:02x}")).collect();
     Ok((body, tag))
 }
@@ -434,14 +439,18 @@ pub async fn list(
         .into_response())
 }
 
-/// The folded state of an incident, as the console shows it, with its digest.
+/// The folded state of an incident, bounded whatever the length of its history, with the
+/// digest of the whole state.
 #[derive(Serialize, ToSchema)]
 pub struct IncidentState {
-    /// Equal on every machine that folded the same events.
+    /// The digest of the whole folded state (every list whole, not only the latest items
+    /// `state` holds): equal on every machine that folded the same events, as
+    /// `warroom show --json` prints it.
     pub digest: String,
-    /// The whole folded state (summary, impact times, roster, responders, board, ...).
-    #[schema(value_type = Object)]
-    pub state: Incident,
+    /// The state: everything but the lists whole, and of each list (board items, change
+    /// requests, updates, handovers...) its total and its latest 20. The events endpoint
+    /// pages through all of them, up to `state.summary.last_seq`.
+    pub state: IncidentDocument,
 }
 
 #[utoipa::path(
@@ -461,11 +470,16 @@ pub async fn show(
     Path(reference): Path<String>,
 ) -> Result<Json<IncidentState>, ApiError> {
     let summary = find_incident(&state, &caller, &reference).await?;
-    let events = state.store.events_after(summary.id, 0, usize::MAX).await?;
-    let folded = Incident::fold(summary.id, &events);
+    // Kept in memory by the store and caught up event by event; the digest once per seq.
+    let current = state
+        .store
+        .state(summary.id)
+        .await?
+        .filter(|c| c.state.summary.can_see(&caller.handle))
+        .ok_or_else(|| ApiError::not_found(format!("no incident {}", summary.id)))?;
     Ok(Json(IncidentState {
-        digest: folded.digest(),
-        state: folded,
+        digest: current.digest,
+        state: current.state.document(LATEST),
     }))
 }
 
@@ -510,7 +524,7 @@ pub async fn events(
     caller: Caller,
     Path(reference): Path<String>,
     query: Result<Query<EventsQuery>, QueryRejection>,
-) -> Result<Json<EventsPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(q) =
         query.map_err(|e| ApiError::bad_request(format!("bad query: {}", e.body_text())))?;
     let after = q.after.unwrap_or(0);
@@ -545,8 +559,16 @@ pub async fn events(
                 _ = tokio::time::sleep_until(deadline) => break,
                 _ = shutdown.changed() => break,
             }
-            // Access may have been taken away while waiting: the incident is gone for
-            // this caller from that moment.
+            // The append read its events once for every waiter after the same seq.
+            let page = wake.borrow_and_update().page.clone();
+            if let Some(page) = page.filter(|p| p.after == after && p.count <= limit) {
+                // Access may have been taken away while waiting: the incident is gone
+                // for this caller from that moment.
+                if !page.summary.can_see(&caller.handle) {
+                    return Err(ApiError::not_found(format!("no incident {id}")));
+                }
+                return Ok(json_body(page.body.clone()));
+            }
             find_incident(&state, &caller, &id.to_string()).await?;
             events = state.store.events_after(id, after, limit).await?;
             if !events.is_empty() {
@@ -564,7 +586,14 @@ pub async fn events(
             .await?
             .map_or(summary.last_seq, |s| s.last_seq),
     };
-    Ok(Json(EventsPage { events, last_seq }))
+    let body = serde_json::to_vec(&EventsPage { events, last_seq })
+        .map_err(|e| ApiError::unavailable(format!("the events could not be written: {e}")))?;
+    Ok(json_body(Bytes::from(body)))
+}
+
+/// A JSON body already written (a page shared by every waiter of an append, or one of our own).
+fn json_body(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -754,9 +783,24 @@ pub async fn append(
             e
         })
         .collect();
+    let pages = super::paging::check_append(&state, &events)?;
+    let links = super::alerts::links_in(&events);
     let accepted: Vec<Accepted> = state.store.append(id, &caller.handle, events).await?;
-    if let Some(last) = accepted.iter().map(|a| a.seq).max() {
-        state.wake.notify(id, last);
+    super::alerts::link_all(&state, id, &links).await?;
+    if pages {
+        super::paging::settle_later(&state, id);
+    }
+    // The new events have contiguous seqs; retries in the batch keep their earlier ones.
+    let fresh = accepted.iter().filter(|a| !a.duplicate).map(|a| a.seq);
+    match (fresh.clone().min(), fresh.max()) {
+        (Some(first), Some(last)) => state
+            .wake
+            .appended(state.store.clone(), id, first - 1, last),
+        _ => {
+            if let Some(last) = accepted.iter().map(|a| a.seq).max() {
+                state.wake.notify(id, last);
+            }
+        }
     }
     Ok(Json(AppendResponse {
         accepted: accepted

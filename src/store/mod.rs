@@ -1,8 +1,10 @@
 //! Persistence behind one trait. SQLite is the embedded default (a solo console, a replica,
 //! or a server on one machine); PostgreSQL serves teams that run several servers.
 
+pub mod alerts;
 pub mod outbox;
 pub mod postgres;
+pub mod snapshot;
 pub mod sqlite;
 pub mod sqlite_log;
 mod sqlite_writer;
@@ -124,11 +126,41 @@ pub trait Store: Send + Sync + 'static {
         ids: &[Uuid],
     ) -> Result<std::collections::HashMap<Uuid, DateTime<Utc>>, StoreError>;
 
+    /// The incident's folded state as of its newest stored event, with its digest; `None`
+    /// for an incident with no stored event. The backends keep it in memory between calls
+    /// and catch it up from the log, or start from the latest snapshot (`snapshot.rs`);
+    /// this default folds the whole log.
+    async fn state(&self, incident: Uuid) -> Result<Option<CurrentState>, StoreError> {
+        let events = self.events_after(incident, 0, usize::MAX).await?;
+        if events.is_empty() {
+            return Ok(None);
+        }
+        let state = Incident::fold(incident, &events);
+        Ok(Some(CurrentState {
+            digest: state.digest(),
+            state: std::sync::Arc::new(state),
+        }))
+    }
+
     /// Whether the database answers a trivial query now (for `/readyz`).
     async fn ready(&self) -> Result<(), StoreError>;
 
     /// A short name of the backend for logs and start-up lines.
     fn describe(&self) -> String;
+
+    /// Where the server keeps alerts from monitoring (`store/alerts.rs`); `None` for a
+    /// store that keeps none, whose server then answers the alert endpoints 503.
+    fn alert_store(&self) -> Option<&dyn alerts::AlertStore> {
+        None
+    }
+}
+
+/// An incident's folded state and the digest of it (see [`Store::state`]).
+#[derive(Clone, Debug)]
+pub struct CurrentState {
+    pub state: std::sync::Arc<Incident>,
+    /// [`Incident::digest`] of `state`.
+    pub digest: String,
 }
 
 /// Told of each append: the incident and its newest seq. The nil id means "anything may
@@ -258,7 +290,8 @@ pub fn plan_append(
             id: ev.id,
             incident,
             seq: Some(state.summary.last_seq + 1),
-            at: ev.at,
+            // As stored, so the state kept is the fold of the stored log.
+            at: crate::domain::event::truncate_micros(ev.at),
             recorded_at: Some(now),
             author: author.to_string(),
             persona: ev.persona.clone(),
@@ -340,10 +373,32 @@ pub struct Folds {
     map: std::sync::Mutex<std::collections::HashMap<Uuid, Folded>>,
 }
 
-/// A folded state and the id of the last event folded into it.
+/// A folded state and the id of the last event folded into it. The state is shared with
+/// readers serving it (`Store::state`); an append changes its own copy if one is still
+/// reading (`Arc::make_mut`).
 pub struct Folded {
-    pub state: Incident,
+    pub state: std::sync::Arc<Incident>,
     pub last_id: Option<Uuid>,
+    /// The seq of the stored snapshot this state was resumed from or last saved as (0:
+    /// none), to know when the next one is due.
+    pub snapshot_seq: i64,
+    /// The digest of the state at a seq, once a reader computed it.
+    pub digest: Option<(i64, String)>,
+}
+
+impl Folded {
+    pub fn new(state: Incident, last_id: Option<Uuid>) -> Folded {
+        Folded {
+            state: std::sync::Arc::new(state),
+            last_id,
+            snapshot_seq: 0,
+            digest: None,
+        }
+    }
+
+    pub fn seq(&self) -> i64 {
+        self.state.summary.last_seq
+    }
 }
 
 /// What a store judges appends with: the rule book's settings and the kept states.
@@ -395,6 +450,91 @@ impl Folds {
             .unwrap_or_else(|e| e.into_inner())
             .remove(&incident);
     }
+
+    /// Puts `folded` back unless a state of the same incident at least as new is kept (a
+    /// reader offering what it folded, while an append may have put a newer one).
+    pub fn offer(&self, folded: Folded) {
+        let newer_kept = self
+            .map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&folded.state.id())
+            .is_some_and(|k| k.seq() >= folded.seq());
+        if !newer_kept {
+            self.put(folded);
+        }
+    }
+
+    /// What is kept of `incident`, against the stored log's newest seq and event id.
+    pub fn look(&self, incident: Uuid, seq: i64, last_id: Option<Uuid>) -> Look {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(&incident) {
+            Some(k) if k.seq() == seq && k.last_id == last_id => Look::Current {
+                state: k.state.clone(),
+                digest: k
+                    .digest
+                    .as_ref()
+                    .filter(|(at, _)| *at == seq)
+                    .map(|(_, d)| d.clone()),
+            },
+            Some(k) if k.seq() < seq => Look::Behind {
+                seq: k.seq(),
+                last_id: k.last_id,
+            },
+            _ => Look::Missing,
+        }
+    }
+
+    /// Folds `tail` (the stored events after `seq`, whose event is `last_id`) into the kept
+    /// state of `incident` if it is still at that seq; answers whether it was. A tail
+    /// holding a redaction changed earlier events: the kept state is forgotten instead,
+    /// to be folded again from the scrubbed log.
+    pub fn advance(&self, incident: Uuid, seq: i64, last_id: Option<Uuid>, tail: &[Event]) -> bool {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(kept) = map.get_mut(&incident) else {
+            return false;
+        };
+        if kept.seq() != seq || kept.last_id != last_id {
+            return false;
+        }
+        if snapshot::scrubs(tail) {
+            map.remove(&incident);
+            return false;
+        }
+        catch_up(kept, tail);
+        true
+    }
+
+    /// Keeps the digest a reader computed of the kept state at `seq`.
+    pub fn remember_digest(&self, incident: Uuid, seq: i64, digest: String) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = map.get_mut(&incident).filter(|k| k.seq() == seq) {
+            k.digest = Some((seq, digest));
+        }
+    }
+
+    /// Whether a state of `incident` older than `seq` is kept (told of an append made by
+    /// another instance).
+    pub fn behind(&self, incident: Uuid, seq: i64) -> bool {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&incident)
+            .is_some_and(|k| k.seq() < seq)
+    }
+}
+
+/// What [`Folds::look`] found.
+pub enum Look {
+    /// The kept state is the stored log's: served as it is (with its digest, if known).
+    Current {
+        state: std::sync::Arc<Incident>,
+        digest: Option<String>,
+    },
+    /// A state of an older seq is kept: the events after it are to be folded in.
+    Behind { seq: i64, last_id: Option<Uuid> },
+    /// Nothing usable is kept (none, or one ahead of what was read of the log).
+    Missing,
 }
 
 /// Whether a kept state can be caught up to the stored log: it must not be ahead of it,
@@ -414,10 +554,7 @@ pub fn resume(
     id_at_kept_seq: Option<Uuid>,
 ) -> Folded {
     kept.filter(|k| kept_state_holds(k, stored_last_seq, id_at_kept_seq))
-        .unwrap_or_else(|| Folded {
-            state: Incident::new(incident),
-            last_id: None,
-        })
+        .unwrap_or_else(|| Folded::new(Incident::new(incident), None))
 }
 
 /// Judges and plans an append on `folded`. A refused batch leaves the kept state as it
@@ -436,7 +573,7 @@ pub fn plan_on(
     let backup = (events.len() > 1).then(|| folded.state.clone());
     match plan_append(
         incident,
-        &mut folded.state,
+        std::sync::Arc::make_mut(&mut folded.state),
         author,
         events,
         prior,
@@ -457,8 +594,12 @@ pub fn plan_on(
 
 /// Folds `tail` (events after the kept state's last seq) into it.
 pub fn catch_up(kept: &mut Folded, tail: &[Event]) {
+    if tail.is_empty() {
+        return;
+    }
+    let state = std::sync::Arc::make_mut(&mut kept.state);
     for e in tail {
-        kept.state.apply(e);
+        state.apply(e);
         kept.last_id = Some(e.id);
     }
 }

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::sqlite_log::{append_in, body_of, event_in, kind_from_row, save_summary, scrub_in};
+use super::sqlite_log::{
+    append_in, body_of, each_event_in, event_in, kind_from_row, save_summary, scrub_in,
+};
 use super::{Accepted, NewEvent, SqliteStore, StoreError};
 use crate::domain::event::EventKind;
 use crate::domain::event::{Event, format_time};
@@ -132,6 +134,25 @@ impl SqliteStore {
     /// Everything in the outbox (of one incident, or all), oldest first.
     pub fn outbox(&self, incident: Option<Uuid>) -> Result<Vec<Pending>, StoreError> {
         self.read(|c| pending_in(c, incident))
+    }
+
+    /// An incident's log from one snapshot of the file, without holding it in memory:
+    /// every confirmed event in seq order, handed to `each` as it is read, then the
+    /// changes to it still in the outbox (oldest first), answered. Stops at the first
+    /// error `each` answers and hands it back.
+    pub fn each_event<E: From<StoreError>>(
+        &self,
+        incident: Uuid,
+        each: impl FnMut(Event) -> Result<(), E>,
+    ) -> Result<Vec<Pending>, E> {
+        self.read(|c| {
+            // One read transaction: a change confirmed meanwhile is in one list or the other.
+            let snapshot = c.unchecked_transaction().map_err(StoreError::db)?;
+            if let Err(e) = each_event_in(&snapshot, incident, 0, each) {
+                return Ok(Err(e));
+            }
+            Ok(Ok(pending_in(&snapshot, Some(incident))?))
+        })?
     }
 
     /// Solo mode: this file is the source of truth, so it confirms its own outbox, in order,
@@ -310,6 +331,12 @@ fn mirror_in(conn: &Connection, incident: Uuid, events: &[Event]) -> Result<Mirr
     let mut drop_outbox = conn
         .prepare_cached("DELETE FROM outbox WHERE id = ?1")
         .map_err(StoreError::db)?;
+    // A replica catching up usually has nothing waiting: then no event needs looking for
+    // in the outbox.
+    let outbox_empty: bool = conn
+        .prepare_cached("SELECT NOT EXISTS (SELECT 1 FROM outbox)")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(StoreError::db)?;
     for ev in events {
         let Some(seq) = ev.seq else { continue };
         if seq <= out.last_seq {
@@ -332,9 +359,11 @@ fn mirror_in(conn: &Connection, incident: Uuid, events: &[Event]) -> Result<Mirr
                 body
             ])
             .map_err(StoreError::db)?;
-        drop_outbox
-            .execute([ev.id.to_string()])
-            .map_err(StoreError::db)?;
+        if !outbox_empty {
+            drop_outbox
+                .execute([ev.id.to_string()])
+                .map_err(StoreError::db)?;
+        }
         if let EventKind::EventRedacted { event: target, .. } = &ev.kind
             && let Some(original) = event_in(conn, incident, *target)?
             && let Some(clean) = original.kind.scrubbed()
@@ -352,6 +381,8 @@ fn mirror_in(conn: &Connection, incident: Uuid, events: &[Event]) -> Result<Mirr
         // stored, scrubbed events, as the server does.
         let all = super::sqlite_log::events_in(conn, incident, 0, usize::MAX)?;
         summary = crate::domain::incident::Incident::fold(incident, &all).summary;
+        // The snapshot holds the removed text too; the next reader folds the log again.
+        super::snapshot::delete_in(conn, incident)?;
     }
     if out.applied > 0 {
         save_summary(conn, &summary, out.last_seq, existed)?;

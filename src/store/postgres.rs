@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::sqlite_log::{body_of, kind_from_row};
 use super::{
-    Accepted, AppendHook, Folded, Judge, NewEvent, Store, StoreError, TokenInfo, catch_up, plan_on,
-    resume,
+    Accepted, AppendHook, CurrentState, Folded, Judge, NewEvent, Store, StoreError, TokenInfo,
+    catch_up, kept_state_holds, plan_on, snapshot,
 };
 use crate::clock::Clock;
 use crate::domain::event::{Event, EventKind};
@@ -26,13 +26,15 @@ use crate::domain::rules::Rules;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_init.sql"),
     include_str!("migrations/postgres/0002_refold_summaries.sql"),
+    include_str!("migrations/postgres/0003_alerts.sql"),
+    include_str!("migrations/postgres/0004_snapshots.sql"),
 ];
 /// Schema versions after whose migration every stored summary is folded again from its
 /// events, because the summary gained fields SQL cannot fill in.
 const REFOLD_AT: &[usize] = &[2];
-const CHANNEL: &str = "warroom_events";
+pub(super) const CHANNEL: &str = "warroom_events";
 /// An incident's events after a seq, in order, at most a limit.
-const EVENTS_AFTER: &str = "SELECT seq, id, at, recorded_at, author, type, body FROM events \
+pub(crate) const EVENTS_AFTER: &str = "SELECT seq, id, at, recorded_at, author, type, body FROM events \
                             WHERE incident = $1 AND seq > $2 ORDER BY seq LIMIT $3";
 
 pub struct PgStore {
@@ -54,7 +56,7 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-fn db(e: sqlx::Error) -> StoreError {
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(d) = &e
         && d.code().as_deref() == Some("23505")
     {
@@ -69,6 +71,10 @@ fn summary_from(json: &str) -> Result<IncidentSummary, StoreError> {
 }
 
 impl PgStore {
+    pub(super) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     pub async fn connect(
         url: &str,
         clock: Arc<dyn Clock>,
@@ -277,7 +283,17 @@ impl PgStore {
                     .map_err(db)?;
             }
             let all = Self::events_tx(tx, incident, 0, i64::MAX).await?;
-            folded.state = Incident::fold(incident, &all);
+            folded.state = Arc::new(Incident::fold(incident, &all));
+            // The snapshot holds the removed text too: it is replaced.
+            snapshot::pg::delete(tx, incident).await?;
+            snapshot::pg::save_folded(tx, &mut folded).await?;
+        } else if snapshot::due(folded.snapshot_seq, folded.seq())
+            || plan
+                .to_insert
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::Closed { .. }))
+        {
+            snapshot::pg::save_folded(tx, &mut folded).await?;
         }
         let s = &folded.state.summary;
         sqlx::query(
@@ -325,10 +341,15 @@ impl PgStore {
             }
             _ => None,
         };
-        let mut folded = resume(incident, kept, stored_last_seq, id_at);
-        let tail = Self::events_tx(tx, incident, folded.state.summary.last_seq, i64::MAX).await?;
-        catch_up(&mut folded, &tail);
-        Ok(folded)
+        if let Some(mut kept) = kept.filter(|k| kept_state_holds(k, stored_last_seq, id_at)) {
+            let tail = Self::events_tx(tx, incident, kept.seq(), i64::MAX).await?;
+            // A redaction stored since (by another instance) rewrote earlier events.
+            if !snapshot::scrubs(&tail) {
+                catch_up(&mut kept, &tail);
+                return Ok(kept);
+            }
+        }
+        snapshot::pg::fold(tx, incident).await
     }
 
     async fn event_tx(
@@ -372,7 +393,10 @@ impl PgStore {
     }
 }
 
-fn event_from_row(incident: Uuid, r: &sqlx::postgres::PgRow) -> Result<Event, StoreError> {
+pub(crate) fn event_from_row(
+    incident: Uuid,
+    r: &sqlx::postgres::PgRow,
+) -> Result<Event, StoreError> {
     let type_name: String = r.try_get("type").map_err(db)?;
     let body: String = r.try_get("body").map_err(db)?;
     let (kind, persona) = kind_from_row(&type_name, &body);
@@ -501,6 +525,7 @@ impl Store for PgStore {
     async fn listen_for_appends(&self, hook: AppendHook) -> Result<(), StoreError> {
         let mut listener = PgListener::connect_with(&self.pool).await.map_err(db)?;
         listener.listen(CHANNEL).await.map_err(db)?;
+        let (pool, judge) = (self.pool.clone(), self.judge.clone());
         tokio::spawn(async move {
             loop {
                 // `try_recv` tells of a lost connection (Ok(None)) and reconnects on the
@@ -512,6 +537,13 @@ impl Store for PgStore {
                         let id = parts.next().and_then(|s| Uuid::parse_str(s).ok());
                         let seq = parts.next().and_then(|s| s.parse::<i64>().ok());
                         if let (Some(id), Some(seq)) = (id, seq) {
+                            // Another instance's append: the state kept here folds it in.
+                            tokio::spawn(snapshot::pg::caught_up(
+                                pool.clone(),
+                                judge.clone(),
+                                id,
+                                seq,
+                            ));
                             hook(id, seq);
                         }
                     }
@@ -542,6 +574,15 @@ impl Store for PgStore {
             .collect()
     }
 
+    async fn state(&self, incident: Uuid) -> Result<Option<CurrentState>, StoreError> {
+        match snapshot::pg::current(&self.pool, &self.judge, incident).await? {
+            Some(found) => Ok(Some(
+                snapshot::pg::finish(&self.pool, &self.judge, incident, found).await?,
+            )),
+            None => Ok(None),
+        }
+    }
+
     async fn ready(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
@@ -552,5 +593,9 @@ impl Store for PgStore {
 
     fn describe(&self) -> String {
         format!("PostgreSQL {}", self.shown_url)
+    }
+
+    fn alert_store(&self) -> Option<&dyn super::alerts::AlertStore> {
+        Some(self)
     }
 }

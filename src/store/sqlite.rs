@@ -35,6 +35,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_init.sql"),
     include_str!("migrations/sqlite/0002_outbox_ack.sql"),
     include_str!("migrations/sqlite/0003_refold_summaries.sql"),
+    include_str!("migrations/sqlite/0004_alerts.sql"),
+    include_str!("migrations/sqlite/0005_snapshots.sql"),
 ];
 
 /// Schema versions after whose migration every stored summary is folded again from its
@@ -606,6 +608,13 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn state(&self, incident: Uuid) -> Result<Option<super::CurrentState>, StoreError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.state_blocking(incident))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("reader failed: {e}")))?
+    }
+
     async fn ready(&self) -> Result<(), StoreError> {
         self.read_async(|c| {
             c.query_row("SELECT count(*) FROM incidents", [], |r| r.get::<_, i64>(0))
@@ -617,6 +626,10 @@ impl Store for SqliteStore {
 
     fn describe(&self) -> String {
         format!("SQLite {}", self.inner.path.display())
+    }
+
+    fn alert_store(&self) -> Option<&dyn super::alerts::AlertStore> {
+        Some(self)
     }
 }
 

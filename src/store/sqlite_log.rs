@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::sqlite_writer::{REMOVED, SCRUBBED};
-use super::{Accepted, Folded, Judge, NewEvent, StoreError, catch_up, plan_on, resume};
+use super::{
+    Accepted, Folded, Judge, NewEvent, StoreError, catch_up, kept_state_holds, plan_on, snapshot,
+};
 use crate::domain::event::{Event, EventKind, format_time};
 use crate::domain::incident::{Incident, IncidentSummary};
 
@@ -68,11 +70,7 @@ pub(crate) fn kind_from_row(type_name: &str, body: &str) -> (EventKind, Option<S
         Some(Value::String(p)) => Some(p),
         _ => None,
     };
-    let kind = EventKind::from_parts(type_name, fields.clone()).unwrap_or(EventKind::Unknown {
-        kind: type_name.to_string(),
-        fields,
-    });
-    (kind, persona)
+    (EventKind::from_stored(type_name, fields), persona)
 }
 
 /// The incident's folded state as of its newest stored event: the kept one caught up, or
@@ -88,10 +86,15 @@ pub(crate) fn state_in(
         Some(seq) if seq > 0 => id_at_seq(conn, incident, seq)?,
         _ => None,
     };
-    let mut folded = resume(incident, kept, stored_last_seq, id_at);
-    let tail = events_in(conn, incident, folded.state.summary.last_seq, usize::MAX)?;
-    catch_up(&mut folded, &tail);
-    Ok(folded)
+    if let Some(mut kept) = kept.filter(|k| kept_state_holds(k, stored_last_seq, id_at)) {
+        let tail = events_in(conn, incident, kept.seq(), usize::MAX)?;
+        // A redaction stored since (by another process) rewrote earlier events.
+        if !snapshot::scrubs(&tail) {
+            catch_up(&mut kept, &tail);
+            return Ok(kept);
+        }
+    }
+    Ok(snapshot::fold_in(conn, incident)?.folded)
 }
 
 fn id_at_seq(conn: &Connection, incident: Uuid, seq: i64) -> Result<Option<Uuid>, StoreError> {
@@ -212,9 +215,19 @@ pub(crate) fn append_in(
         for (target, clean) in &plan.scrub {
             scrub_in(conn, incident, target, clean)?;
         }
-        // The state must be the fold of what is stored now, scrubbed text and all.
+        // The state must be the fold of what is stored now, scrubbed text and all; the
+        // snapshot holds the removed text too, and is replaced.
         let all = events_in(conn, incident, 0, usize::MAX)?;
-        folded.state = Incident::fold(incident, &all);
+        folded.state = std::sync::Arc::new(Incident::fold(incident, &all));
+        snapshot::delete_in(conn, incident)?;
+        snapshot::save_folded_in(conn, &mut folded)?;
+    } else if snapshot::due(folded.snapshot_seq, folded.seq())
+        || plan
+            .to_insert
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Closed { .. }))
+    {
+        snapshot::save_folded_in(conn, &mut folded)?;
     }
     save_summary(
         conn,
@@ -286,19 +299,81 @@ pub(crate) fn events_in(
     let mut out = Vec::new();
     for row in rows {
         let (seq, id, at, recorded_at, author, type_name, body) = row.map_err(StoreError::db)?;
-        let (kind, persona) = kind_from_row(&type_name, &body);
-        out.push(Event {
-            id: parse_uuid(&id)?,
+        out.push(event_from_row(
             incident,
-            seq: Some(seq),
-            at: parse_time(&at)?,
-            recorded_at: Some(parse_time(&recorded_at)?),
+            seq,
+            &id,
+            &at,
+            &recorded_at,
             author,
-            persona,
-            kind,
-        });
+            &type_name,
+            &body,
+        )?);
     }
     Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event_from_row(
+    incident: Uuid,
+    seq: i64,
+    id: &str,
+    at: &str,
+    recorded_at: &str,
+    author: String,
+    type_name: &str,
+    body: &str,
+) -> Result<Event, StoreError> {
+    let (kind, persona) = kind_from_row(type_name, body);
+    Ok(Event {
+        id: parse_uuid(id)?,
+        incident,
+        seq: Some(seq),
+        at: parse_time(at)?,
+        recorded_at: Some(parse_time(recorded_at)?),
+        author,
+        persona,
+        kind,
+    })
+}
+
+/// Every event of `incident` after `after`, in seq order, handed to `each` as it is read
+/// (none is kept); stops at the first error `each` answers and hands it back.
+pub(crate) fn each_event_in<E: From<StoreError>>(
+    conn: &Connection,
+    incident: Uuid,
+    after: i64,
+    mut each: impl FnMut(Event) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seq, id, at, recorded_at, author, type, body FROM events \
+             WHERE incident = ?1 AND seq > ?2 ORDER BY seq",
+        )
+        .map_err(StoreError::db)?;
+    let mut rows = stmt
+        .query(params![incident.to_string(), after])
+        .map_err(StoreError::db)?;
+    while let Some(r) = rows.next().map_err(StoreError::db)? {
+        let text = |i| r.get_ref(i).and_then(|v| v.as_str().map_err(Into::into));
+        let event = (|| {
+            Ok::<_, rusqlite::Error>((
+                r.get::<_, i64>(0)?,
+                text(1)?,
+                text(2)?,
+                text(3)?,
+                r.get::<_, String>(4)?,
+                text(5)?,
+                text(6)?,
+            ))
+        })()
+        .map_err(StoreError::db)
+        .and_then(|(seq, id, at, recorded_at, author, type_name, body)| {
+            event_from_row(incident, seq, id, at, recorded_at, author, type_name, body)
+        })?;
+        each(event)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn incidents_in(conn: &Connection) -> Result<Vec<IncidentSummary>, StoreError> {

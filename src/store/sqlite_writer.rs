@@ -1,5 +1,6 @@
 //! The SQLite writer thread: every write of a store runs here, each in its own savepoint
-//! inside one transaction, committed once for the whole group (group commit).
+//! inside one transaction, committed once for the whole group (group commit). The group is
+//! whatever is queued when the writer takes the next write: alone, a write commits at once.
 
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
@@ -65,13 +66,34 @@ where
 /// when a redaction arrives.
 pub(super) type ScrubDirs = Arc<Mutex<Vec<PathBuf>>>;
 
-pub(super) fn writer_loop(mut conn: Connection, rx: Receiver<Box<dyn Job>>, files: ScrubDirs) {
-    while let Ok(first) = rx.recv() {
+/// Where the writer takes its writes from. It waits in one place only, [`Queue::wait`],
+/// parked until the next write arrives; there is no batch window and no timer. A write that
+/// finds the writer idle commits at once, alone; writes that arrive while a commit is in
+/// flight queue up and all join the next one.
+pub(super) trait Queue {
+    /// The next write, parked until one arrives; `None` once the store is closed.
+    fn wait(&mut self) -> Option<Box<dyn Job>>;
+    /// A write already queued, without waiting.
+    fn queued(&mut self) -> Option<Box<dyn Job>>;
+}
+
+impl Queue for Receiver<Box<dyn Job>> {
+    fn wait(&mut self) -> Option<Box<dyn Job>> {
+        self.recv().ok()
+    }
+
+    fn queued(&mut self) -> Option<Box<dyn Job>> {
+        self.try_recv().ok()
+    }
+}
+
+pub(super) fn writer_loop(mut conn: Connection, mut queue: impl Queue, files: ScrubDirs) {
+    while let Some(first) = queue.wait() {
         let mut batch = vec![first];
         while batch.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+            match queue.queued() {
+                Some(job) => batch.push(job),
+                None => break,
             }
         }
         let commit = commit_group(&mut conn, &mut batch);
@@ -136,4 +158,93 @@ fn commit_group(conn: &mut Connection, batch: &mut [Box<dyn Job>]) -> Result<(),
         // A failed job's savepoint rolls back when dropped; the others still commit.
     }
     tx.commit().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// A queue holding one write and then nothing more, ever: nothing else arrives and no
+    /// time passes for the writer, so a writer that waited for company (or for a window
+    /// to close) before committing would never commit. It logs what the writer asks of it.
+    struct Lone {
+        job: Option<Box<dyn Job>>,
+        log: mpsc::Sender<&'static str>,
+        /// Dropped by the test to close the store.
+        closed: mpsc::Receiver<()>,
+    }
+
+    impl Queue for Lone {
+        fn wait(&mut self) -> Option<Box<dyn Job>> {
+            let _ = self.log.send("wait");
+            match self.job.take() {
+                Some(job) => Some(job),
+                None => {
+                    let _ = self.closed.recv();
+                    None
+                }
+            }
+        }
+
+        fn queued(&mut self) -> Option<Box<dyn Job>> {
+            let _ = self.log.send("queued: none");
+            None
+        }
+    }
+
+    #[test]
+    fn a_lone_write_commits_at_once_while_the_queue_stays_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (x TEXT);",
+        )
+        .unwrap();
+        let (log, logged) = mpsc::channel();
+        let (reply, mut answer) = oneshot::channel();
+        let answered = log.clone();
+        let job = Box::new(WriteJob {
+            durable: true,
+            work: Some(move |c: &Connection| {
+                c.execute("INSERT INTO t (x) VALUES ('lone')", [])
+                    .map_err(StoreError::db)?;
+                let _ = answered.send("ran");
+                Ok(())
+            }),
+            result: None,
+            reply,
+        });
+        let (close, closed) = mpsc::channel();
+        let queue = Lone {
+            job: Some(job),
+            log,
+            closed,
+        };
+        let writer = std::thread::spawn(move || writer_loop(conn, queue, ScrubDirs::default()));
+
+        let mut seen = Vec::new();
+        while seen.len() < 4 {
+            seen.push(
+                logged
+                    .recv_timeout(Duration::from_secs(30))
+                    .unwrap_or_else(|_| panic!("the writer stalled after {seen:?}")),
+            );
+        }
+        // Took the write, asked once for more without waiting, ran it, and only then went
+        // back to waiting: the commit did not wait for anything.
+        assert_eq!(seen, ["wait", "queued: none", "ran", "wait"]);
+        // Answered, and on disk for any other connection, while the queue is still open.
+        assert!(matches!(answer.try_recv(), Ok(Ok(()))));
+        let other = Connection::open(&path).unwrap();
+        let rows: i64 = other
+            .query_row("SELECT count(*) FROM t WHERE x = 'lone'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1);
+
+        drop(close);
+        writer.join().unwrap();
+    }
 }

@@ -17,13 +17,13 @@ use uuid::Uuid;
 
 use super::remote::{Remote, RemoteError};
 use crate::clock::Clock;
+use crate::domain::alert::Alert;
 use crate::domain::event::{EventKind, format_time};
 use crate::domain::incident::IncidentSummary;
 use crate::store::outbox::{Mirrored, Pending};
 use crate::store::{NewEvent, SqliteStore, Store, StoreError};
 
 const PUSH_BATCH: usize = 500;
-const PULL_PAGE: usize = 5000;
 const LAST_SYNC: &str = "last_sync";
 /// How long the console's long-polls wait on the server.
 const POLL_WAIT: Duration = Duration::from_secs(25);
@@ -125,6 +125,8 @@ pub struct Syncer {
     store: SqliteStore,
     remote: Remote,
     clock: Arc<dyn Clock>,
+    /// The server's firing alerts, as last fetched with the list (`None` until then).
+    alerts: watch::Sender<Option<Vec<Alert>>>,
 }
 
 impl Syncer {
@@ -133,7 +135,35 @@ impl Syncer {
             store,
             remote,
             clock,
+            alerts: watch::channel(None).0,
         }
+    }
+
+    /// The server's firing alerts, fetched again whenever `run` fetches the incident list
+    /// (whose version counts them, so a new alert wakes its long-poll).
+    pub fn watch_alerts(&self) -> watch::Receiver<Option<Vec<Alert>>> {
+        self.alerts.subscribe()
+    }
+
+    /// Fetches the firing alerts and tells the watchers when they changed. A server that
+    /// keeps no alerts (an older one) leaves the list empty; other failures wait for the
+    /// next fetch.
+    async fn refresh_alerts(&self) {
+        let fetched = match self.remote.alerts(false).await {
+            Ok(list) => list,
+            Err(RemoteError::Rejected { status: 404, .. }) => Vec::new(),
+            Err(e) => {
+                tracing::debug!("alerts: {e}");
+                return;
+            }
+        };
+        self.alerts.send_if_modified(|held| {
+            let changed = held.as_ref() != Some(&fetched);
+            if changed {
+                *held = Some(fetched);
+            }
+            changed
+        });
     }
 
     pub fn remote(&self) -> &Remote {
@@ -255,29 +285,50 @@ impl Syncer {
 
     /// Pulls an incident up to the server's newest seq; with `wait`, the first request is a
     /// long-poll. Answers what was added.
+    ///
+    /// Pipelined: as soon as a page arrives, the next one (after its last event) is asked
+    /// for while this one is written, each page in one transaction of its own. When the
+    /// write does not end where the page did (a gap, or events already here), the page
+    /// fetched meanwhile is dropped and the next request starts from what was written.
     pub async fn pull(&self, incident: Uuid, wait: Duration) -> Result<Mirrored, SyncError> {
         let mut last = self.local_last_seq(incident).await?;
         let mut total = Mirrored {
             last_seq: last,
             ..Mirrored::default()
         };
-        let mut wait = wait;
+        let mut next = Some(self.remote.events(incident, last, wait).await);
         // Bounded: each round either advances or stops.
         for _ in 0..10_000 {
-            let page = self.remote.events(incident, last, PULL_PAGE, wait).await?;
-            wait = Duration::ZERO;
-            if page.events.is_empty() {
+            let page = match next.take() {
+                Some(fetched) => fetched?,
+                None => self.remote.events(incident, last, Duration::ZERO).await?,
+            };
+            let Some(page_end) = page.events.last().and_then(|e| e.seq) else {
                 break;
-            }
-            let got = self.store.mirror(incident, page.events).await?;
+            };
+            let more = page_end < page.last_seq;
+            let write = self.store.mirror(incident, page.events);
+            let got = if more {
+                let fetch = self.remote.events(incident, page_end, Duration::ZERO);
+                let (got, fetched) = tokio::join!(write, fetch);
+                next = Some(fetched);
+                got?
+            } else {
+                write.await?
+            };
             total.applied += got.applied;
             total.last_seq = got.last_seq;
             total.gap |= got.gap;
+            total.redacted |= got.redacted;
             if got.last_seq <= last && !got.gap {
                 break;
             }
             last = got.last_seq;
-            if last >= page.last_seq && !got.gap {
+            if got.gap || last != page_end {
+                // The page fetched meanwhile does not follow what was written.
+                next = None;
+            }
+            if !more && !got.gap {
                 break;
             }
         }
@@ -375,6 +426,7 @@ impl Syncer {
                     }
                     known = tag;
                     last_list = Some(tokio::time::Instant::now());
+                    self.refresh_alerts().await;
                 }
                 Ok::<(), SyncError>(())
             }
@@ -439,12 +491,15 @@ impl Syncer {
                     }
                 })),
                 got = list_poll => Some(match got {
-                    Ok((list, tag)) => self.pull_listed(&list).await.map(|pulled| {
-                        for (id, _) in pulled {
-                            let _ = changed.send(id);
-                        }
-                        known = tag;
-                    }),
+                    Ok((list, tag)) => {
+                        self.refresh_alerts().await;
+                        self.pull_listed(&list).await.map(|pulled| {
+                            for (id, _) in pulled {
+                                let _ = changed.send(id);
+                            }
+                            known = tag;
+                        })
+                    }
                     Err(e) => Err(e.into()),
                 }),
                 _ = kick.notified() => None,

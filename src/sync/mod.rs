@@ -71,6 +71,21 @@ impl View {
     }
 }
 
+/// An incident's state as a console sees it, without its log (see [`Replica::current`]).
+pub struct Current {
+    pub state: Incident,
+    /// The newest confirmed seq: how many events the replica holds.
+    pub last_seq: i64,
+    pub pending: Vec<Pending>,
+}
+
+/// Acknowledged changes not yet pulled are applied too, once: pulling removes them.
+fn apply_pending(state: &mut Incident, pending: &[Pending]) {
+    for p in pending.iter().filter(|p| p.rejected.is_none()) {
+        state.apply(&p.event);
+    }
+}
+
 /// How a shared replica reaches its server from synchronous code (the CLI).
 struct Shared {
     syncer: Syncer,
@@ -361,19 +376,45 @@ impl Replica {
         Ok(resolve(&all, reference)?.clone())
     }
 
+    /// The incident with its whole log. The state is folded from the latest snapshot and
+    /// the events after it; [`Replica::current`] reads no more of the log than that.
     pub fn view(&self, incident: Uuid) -> Result<View, ReplicaError> {
-        let confirmed = self.store.all_events(incident)?;
+        let (confirmed, mut state) = self.store.log_and_state(incident)?;
         let pending = self.store.outbox(Some(incident))?;
-        let mut state = Incident::fold(incident, &confirmed);
-        // Acknowledged changes not yet pulled are applied too, once: pulling removes them.
-        for p in pending.iter().filter(|p| p.rejected.is_none()) {
-            state.apply(&p.event);
-        }
+        apply_pending(&mut state, &pending);
         Ok(View {
             state,
             confirmed,
             pending,
         })
+    }
+
+    /// The incident's state (confirmed, then this replica's pending changes) without its
+    /// log: from the state kept since the last call, or the latest snapshot, and the
+    /// events after it. What `show` and most verbs need.
+    pub fn current(&self, incident: Uuid) -> Result<Current, ReplicaError> {
+        let confirmed = self.store.folded_blocking(incident)?;
+        let pending = self.store.outbox(Some(incident))?;
+        let last_seq = confirmed.summary.last_seq;
+        let mut state = Arc::unwrap_or_clone(confirmed);
+        apply_pending(&mut state, &pending);
+        Ok(Current {
+            state,
+            last_seq,
+            pending,
+        })
+    }
+
+    /// The incident's confirmed state, at least its latest `rows` confirmed events, and
+    /// its pending changes: what the console shows first, before the rest of the log.
+    pub fn recent(
+        &self,
+        incident: Uuid,
+        rows: usize,
+    ) -> Result<(crate::store::snapshot::Recent, Vec<Pending>), ReplicaError> {
+        let recent = self.store.recent(incident, rows)?;
+        let pending = self.store.outbox(Some(incident))?;
+        Ok((recent, pending))
     }
 
     /// Declares a new incident with this replica's handle as its commander.
@@ -385,6 +426,30 @@ impl Replica {
         started_at: Option<DateTime<Utc>>,
         drill: bool,
         restricted: bool,
+    ) -> Result<(IncidentSummary, Recorded), ReplicaError> {
+        self.declare_with(
+            title,
+            severity,
+            summary,
+            started_at,
+            drill,
+            restricted,
+            Vec::new(),
+        )
+    }
+
+    /// As [`Replica::declare`], recording `then` right after the declaration, in the same
+    /// batch (declaring from an alert: its detection time and the link).
+    #[allow(clippy::too_many_arguments)]
+    pub fn declare_with(
+        &self,
+        title: &str,
+        severity: Severity,
+        summary: &str,
+        started_at: Option<DateTime<Utc>>,
+        drill: bool,
+        restricted: bool,
+        then: Vec<(DateTime<Utc>, EventKind)>,
     ) -> Result<(IncidentSummary, Recorded), ReplicaError> {
         let id = Uuid::now_v7();
         let now = self.now();
@@ -406,6 +471,7 @@ impl Replica {
             }
             kinds.push((start, EventKind::ImpactStarted {}));
         }
+        kinds.extend(then);
         let outcome = self.record_with_ids(id, self.handle(), kinds, Some(id))?;
         let summary = self
             .incidents()?
@@ -431,14 +497,16 @@ impl Replica {
         author: &str,
         events: Vec<NewEvent>,
     ) -> Result<Recorded, ReplicaError> {
-        let view = self.view(incident)?;
+        let view = self.current(incident)?;
         for ev in &events {
             if let Some(target) = ev.kind.refers_to() {
-                let found = view
-                    .confirmed
-                    .iter()
-                    .chain(view.pending.iter().map(|p| &p.event))
-                    .find(|e| e.id == target);
+                let confirmed = self.store.event_blocking(incident, target)?;
+                let found = confirmed.as_ref().or_else(|| {
+                    view.pending
+                        .iter()
+                        .map(|p| &p.event)
+                        .find(|e| e.id == target)
+                });
                 let probe = Event {
                     id: ev.id,
                     incident,

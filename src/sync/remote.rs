@@ -4,11 +4,13 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::domain::event::{Event, EventKind};
 use crate::domain::incident::IncidentSummary;
+use crate::server::routes::MAX_LIMIT;
 use crate::store::NewEvent;
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -105,11 +107,16 @@ pub fn plain_http_warning(server: &str) -> Option<String> {
     })
 }
 
+/// The page size every API v1 server takes (its default `limit`).
+pub const FALLBACK_PAGE: usize = 1000;
+
 #[derive(Clone)]
 pub struct Remote {
     base: String,
     token: String,
     client: reqwest::Client,
+    /// Events asked for per page (see [`Remote::page_limit`]); shared by clones.
+    page_limit: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Remote {
@@ -142,6 +149,7 @@ impl Remote {
             base,
             token: token.trim().to_string(),
             client,
+            page_limit: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(MAX_LIMIT)),
         })
     }
 
@@ -158,11 +166,11 @@ impl Remote {
     }
 
     /// The answer with its `ETag` header, when it has one.
-    async fn answer_tagged(
+    async fn answer_tagged<T: DeserializeOwned>(
         &self,
         req: reqwest::RequestBuilder,
         timeout: Duration,
-    ) -> Result<(Value, Option<String>), RemoteError> {
+    ) -> Result<(T, Option<String>), RemoteError> {
         let resp = req
             .bearer_auth(&self.token)
             .timeout(timeout)
@@ -280,6 +288,25 @@ impl Remote {
         Ok((list, tag))
     }
 
+    /// The server's alerts: those firing, or with `all` every kept one, firing first.
+    pub async fn alerts(&self, all: bool) -> Result<Vec<crate::domain::alert::Alert>, RemoteError> {
+        let v = self
+            .answer(
+                self.client
+                    .get(self.url("/api/v1/alerts"))
+                    .query(&[("all", all.to_string())]),
+                Duration::from_secs(30),
+            )
+            .await?;
+        #[derive(Deserialize)]
+        struct Alerts {
+            alerts: Vec<crate::domain::alert::Alert>,
+        }
+        serde_json::from_value::<Alerts>(v)
+            .map(|l| l.alerts)
+            .map_err(|e| RemoteError::Incompatible(format!("alert list: {e}")))
+    }
+
     /// Declares from a pending `incident_declared` event (its id is the incident's).
     pub async fn declare(
         &self,
@@ -348,8 +375,42 @@ impl Remote {
         Ok(body.accepted.into_iter().map(|a| (a.id, a.seq)).collect())
     }
 
-    /// Events after `after`; with `wait`, a long-poll.
+    /// Events after `after`; with `wait`, a long-poll. Asks for pages of
+    /// [`Remote::page_limit`] events.
     pub async fn events(
+        &self,
+        incident: Uuid,
+        after: i64,
+        wait: Duration,
+    ) -> Result<Page, RemoteError> {
+        let limit = self.page_limit();
+        match self.events_limited(incident, after, limit, wait).await {
+            // A server whose pages are smaller refuses the limit (400): from then on this
+            // client asks for the size every API v1 server takes.
+            Err(RemoteError::Rejected { status: 400, .. }) if limit > FALLBACK_PAGE => {
+                self.set_page_limit(FALLBACK_PAGE);
+                self.events_limited(incident, after, FALLBACK_PAGE, wait)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    /// How many events this client asks for a page: the most the server answers (its
+    /// `limit` maximum, [`MAX_LIMIT`]), or [`FALLBACK_PAGE`] once a server refused that.
+    pub fn page_limit(&self) -> usize {
+        self.page_limit.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Asks for pages of at most `limit` events from now on (at least 1; a server that
+    /// takes fewer is met as [`Remote::events`] says).
+    pub fn set_page_limit(&self, limit: usize) {
+        self.page_limit
+            .store(limit.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Events after `after`, at most `limit`; with `wait`, a long-poll.
+    pub async fn events_limited(
         &self,
         incident: Uuid,
         after: i64,
@@ -357,20 +418,18 @@ impl Remote {
         wait: Duration,
     ) -> Result<Page, RemoteError> {
         let secs = wait.as_secs();
-        let v = self
-            .answer(
-                self.client
-                    .get(self.url(&format!("/api/v1/incidents/{incident}/events")))
-                    .query(&[
-                        ("after", after.to_string()),
-                        ("limit", limit.to_string()),
-                        ("wait", secs.to_string()),
-                    ]),
-                wait + Duration::from_secs(30),
-            )
-            .await?;
-        serde_json::from_value(v)
-            .map_err(|e| RemoteError::Incompatible(format!("events page: {e}")))
+        self.answer_tagged(
+            self.client
+                .get(self.url(&format!("/api/v1/incidents/{incident}/events")))
+                .query(&[
+                    ("after", after.to_string()),
+                    ("limit", limit.to_string()),
+                    ("wait", secs.to_string()),
+                ]),
+            wait + Duration::from_secs(30),
+        )
+        .await
+        .map(|(page, _)| page)
     }
 }
 

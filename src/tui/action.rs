@@ -31,6 +31,10 @@ pub enum Action {
     // Incident picker
     Open,
     Declare,
+    /// On an alert above the list: declare an incident from it.
+    DeclareFromAlert,
+    /// On an alert above the list: attach it to the open (or last selected) incident.
+    AttachAlert,
     /// Open the other incident that needs you most.
     JumpToNeed,
     // Timeline
@@ -66,6 +70,8 @@ pub enum Action {
     TakeCommand,
     GrantAccess,
     RevokeAccess,
+    /// Roster: page a team through its Opsgenie or PagerDuty (IC or OL).
+    Page,
     // Timeline, on the selected entry
     Redact,
     DismissRejected,
@@ -129,6 +135,10 @@ impl Action {
             Action::RequestChange => "ask the IC before touching production",
             Action::Open => "open the selected incident",
             Action::Declare => "declare a new incident",
+            Action::DeclareFromAlert => "declare an incident from the selected alert",
+            Action::AttachAlert => {
+                "attach the selected alert to the open incident (or the one last selected)"
+            }
             Action::JumpToNeed => "open the other incident where something needs you",
             Action::AddNote => "add a note to the timeline",
             Action::Search => "search the timeline",
@@ -163,6 +173,7 @@ impl Action {
             Action::TakeCommand => "take command, only after the IC has been silent a while",
             Action::GrantAccess => "let a responder see this restricted incident (IC)",
             Action::RevokeAccess => "take the selected responder's access away (IC)",
+            Action::Page => "page a team through Opsgenie or PagerDuty (IC or OL)",
             Action::Redact => "redact the selected entry's text everywhere (IC)",
             Action::CommandLine => "type any act as on the command line (`:assign ol tomas`)",
             Action::Amend => {
@@ -224,6 +235,8 @@ impl Action {
             Action::RequestChange => "ask the IC",
             Action::Open => "open",
             Action::Declare => "declare",
+            Action::DeclareFromAlert => "declare from alert",
+            Action::AttachAlert => "attach alert",
             Action::JumpToNeed => "what needs you",
             Action::AddNote => "note",
             Action::Search => "search",
@@ -252,6 +265,7 @@ impl Action {
             Action::TakeCommand => "take command",
             Action::GrantAccess => "grant access",
             Action::RevokeAccess => "revoke access",
+            Action::Page => "page a team",
             Action::Redact => "redact",
             Action::CommandLine => "command",
             Action::Amend => "amend",

@@ -81,6 +81,22 @@ pub fn alerts(
             },
         ));
     }
+    // A page that did not go out (or did not close): whoever paged, and the IC, hear it.
+    for p in crate::domain::page::failed(s) {
+        if p.by == me || s.commander() == Some(me) {
+            let status = p.status.map_or("", |st| st.as_str());
+            let what = if status == "resolve_failed" {
+                "was not closed"
+            } else {
+                "failed"
+            };
+            out.push((
+                format!("page:{}:{status}", p.id),
+                format!("{short}: the page to {} {what}", p.team),
+                p.error.clone(),
+            ));
+        }
+    }
     if s.commander() == Some(me) {
         for c in s.pending_change_requests() {
             out.push((

@@ -12,7 +12,7 @@ use super::alerts::{self, Alert};
 use super::authority;
 use super::command::CommandKey;
 use super::ctx::{Clock, Ctx};
-use super::data::IncidentData;
+use super::data::{History, IncidentData};
 use super::drafts::{Draft, audience_index};
 use super::incident;
 use super::keymap::{Key, Keymap, Section};
@@ -58,6 +58,14 @@ pub enum Msg {
         pending: Vec<Pending>,
         full: bool,
     },
+    /// An incident opened from its state and latest events; unless it is complete, the
+    /// start of its log follows as `History`.
+    Opened(Box<IncidentData>),
+    /// The start of the open incident's log, to go in front of what is shown.
+    History {
+        id: Uuid,
+        history: Box<History>,
+    },
     /// A change was recorded (the text to show) or refused (the reason).
     Recorded(Result<String, String>),
     Declared(Result<IncidentSummary, String>),
@@ -72,6 +80,8 @@ pub enum Msg {
     Findings(Vec<crate::domain::postmortem::Finding>),
     /// The server told us who our token belongs to.
     Handle(String),
+    /// The server's firing alerts (shared mode), fetched with the incident list.
+    Alerts(Vec<crate::domain::alert::Alert>),
     /// Saved drafts of an incident, internal and external.
     Drafts {
         id: Uuid,
@@ -137,6 +147,12 @@ pub struct App {
     pub awake_asked: std::collections::HashSet<Uuid>,
     /// Lines typed on the `:` command line, oldest first (kept across runs).
     pub command_history: Vec<String>,
+    /// The server's firing alerts; those no open incident took in show above the list.
+    pub alerts: Vec<crate::domain::alert::Alert>,
+    /// The list's cursor on one of those alerts (`None`: on the incidents).
+    pub alert_row: Option<usize>,
+    /// Whether alerts arrived before: the first ones are shown, not notified.
+    pub alerts_known: bool,
 }
 
 /// The console around a pane for one act: every field of `$app` a pane may use, borrowed
@@ -214,6 +230,9 @@ impl App {
             ask_awake: false,
             awake_asked: std::collections::HashSet::new(),
             command_history: Vec::new(),
+            alerts: Vec::new(),
+            alert_row: None,
+            alerts_known: false,
         }
     }
 
@@ -272,6 +291,21 @@ impl App {
             Msg::Incidents(list) => {
                 self.incidents = list;
                 self.order_incidents();
+                self.keep_alert_row();
+                self.check_alerts(false)
+            }
+            Msg::Alerts(list) => {
+                self.alerts = list;
+                self.keep_alert_row();
+                if !self.alerts_known {
+                    // Already firing when the console started: on the list, not news.
+                    self.alerts_known = true;
+                    self.raised.extend(
+                        super::picker_alerts::notices(&self.alerts)
+                            .into_iter()
+                            .map(|(key, _, _)| key),
+                    );
+                }
                 self.check_alerts(false)
             }
             Msg::Loaded {
@@ -287,7 +321,27 @@ impl App {
                 if fresh {
                     effects.push(Effect::LoadDrafts(id));
                 }
+                if self.data.as_ref().is_some_and(|d| d.id == id && d.stale) {
+                    // A redaction reached entries not read yet: open it again, folded anew.
+                    effects.push(Effect::LoadIncident { id, after: 0 });
+                }
                 effects
+            }
+            Msg::Opened(data) => {
+                let id = data.id;
+                self.data = Some(*data);
+                self.opened();
+                let height = self.timeline_height();
+                self.timeline.after_load(self.data.as_ref(), height);
+                self.tell_new_rejections();
+                self.maybe_ask_awake();
+                let mut effects = self.check_alerts(true);
+                effects.push(Effect::LoadDrafts(id));
+                effects
+            }
+            Msg::History { id, history } => {
+                self.on_history(id, *history);
+                Vec::new()
             }
             Msg::Handle(h) => {
                 self.say(format!("you are {h} on this server"));
@@ -375,13 +429,7 @@ impl App {
         let mut brief = None;
         if full {
             self.data = Some(IncidentData::new(id, new, pending));
-            self.screen = Screen::Incident;
-            self.timeline = TimelineState::following();
-            self.roster_selected = 0;
-            // Each board column opens on its newest item, and follows what arrives.
-            self.board_rows = board::lens(self.data.as_ref()).map(|n| n.saturating_sub(1));
-            self.board_follow = [true; 3];
-            self.comms_scroll = 0;
+            self.opened();
         } else if let Some(d) = &mut self.data {
             let confirmed_before = d.confirmed.len();
             let board_before = board::lens(Some(d));
@@ -409,6 +457,43 @@ impl App {
                 id,
             );
         }
+    }
+
+    /// The incident just put in `data` is shown from its start: panes on their newest.
+    fn opened(&mut self) {
+        self.screen = Screen::Incident;
+        self.timeline = TimelineState::following();
+        self.roster_selected = 0;
+        // Each board column opens on its newest item, and follows what arrives.
+        self.board_rows = board::lens(self.data.as_ref()).map(|n| n.saturating_sub(1));
+        self.board_follow = [true; 3];
+        self.comms_scroll = 0;
+    }
+
+    /// The start of the open incident's log arrived: it goes in front of the rows shown,
+    /// and the selection stays on its entry (or on the newest, when following).
+    fn on_history(&mut self, id: Uuid, history: History) {
+        let height = self.timeline_height();
+        let Some(d) = self.data.as_mut().filter(|d| d.id == id) else {
+            return;
+        };
+        let selected = self.timeline.selected_event(Some(d)).map(|e| e.id);
+        if !d.prepend(history) {
+            return;
+        }
+        let d = &*d;
+        if self.timeline.filtered.is_some() {
+            self.timeline.filtered = Some(Vec::new());
+            self.timeline.refilter_from(d, 0);
+        }
+        if !self.timeline.follow
+            && let Some(i) = selected
+                .and_then(|e| d.row_of(e))
+                .and_then(|row| self.timeline.visible_index(Some(d), row))
+        {
+            self.timeline.selected = i;
+        }
+        self.timeline.after_load(self.data.as_ref(), height);
     }
 
     /// Once per incident, asks this responder since when they have been awake when they
@@ -511,13 +596,25 @@ impl App {
         self.geometry().pane_height(Pane::Timeline).max(1) as usize
     }
 
+    /// The firing alerts shown above the incident list.
+    pub fn unlinked_alerts(&self) -> Vec<&crate::domain::alert::Alert> {
+        super::picker_alerts::unlinked(&self.alerts, &self.incidents)
+    }
+
+    /// Keeps the list's cursor on an alert row that still exists.
+    fn keep_alert_row(&mut self) {
+        let n = self.unlinked_alerts().len();
+        self.alert_row = self.alert_row.filter(|_| n > 0).map(|r| r.min(n - 1));
+    }
+
     /// Raises alerts not raised before. On first opening an incident, the roles one
     /// already holds are taken as known rather than announced.
     fn check_alerts(&mut self, opening: bool) -> Vec<Effect> {
         let mut effects = Vec::new();
         let open = self.data.as_ref().map(|d| d.id);
         let others = alerts::list_alerts(&self.incidents, open, &self.handle, self.now);
-        for (key, title, body) in self.alerts().into_iter().chain(others) {
+        let firing = super::picker_alerts::notices(&self.alerts);
+        for (key, title, body) in self.alerts().into_iter().chain(others).chain(firing) {
             if self.raised.contains(&key) {
                 continue;
             }
@@ -674,6 +771,22 @@ impl App {
                 Vec::new()
             }
             Screen::Picker => {
+                let shown = super::picker_alerts::unlinked(&self.alerts, &self.incidents);
+                let target = super::picker_alerts::target(
+                    &self.incidents,
+                    self.data.as_ref().map(|d| d.id),
+                    self.picker_id,
+                );
+                if let Some(effects) = super::picker_alerts::act(
+                    &mut ctx!(self),
+                    &shown,
+                    &mut self.alert_row,
+                    self.picker_selected,
+                    target,
+                    action,
+                ) {
+                    return effects;
+                }
                 let effects = picker::act(
                     &mut ctx!(self),
                     &self.incidents,
@@ -755,7 +868,8 @@ impl App {
             | Action::AskCommand
             | Action::TakeCommand
             | Action::GrantAccess
-            | Action::RevokeAccess => {
+            | Action::RevokeAccess
+            | Action::Page => {
                 return roster::act(&mut ctx!(self), self.roster_selected, action);
             }
             Action::AddObservation
@@ -805,7 +919,9 @@ impl App {
             | Action::JumpToNeed
             | Action::CommandLine
             | Action::Open
-            | Action::Declare => {}
+            | Action::Declare
+            | Action::DeclareFromAlert
+            | Action::AttachAlert => {}
         }
         Vec::new()
     }
@@ -944,6 +1060,9 @@ impl App {
         let height = self.timeline_height();
         match form.purpose {
             Purpose::Declare => picker::submit(&mut ctx!(self), &form),
+            Purpose::DeclareFromAlert { .. } => {
+                super::picker_alerts::submit(&mut ctx!(self), &form)
+            }
             Purpose::Note
             | Purpose::Search
             | Purpose::Filter
@@ -960,6 +1079,7 @@ impl App {
             | Purpose::AskCommand
             | Purpose::TakeCommand
             | Purpose::GrantAccess
+            | Purpose::Page
             | Purpose::AnswerCommand { .. } => roster::submit(&mut ctx!(self), &form),
             Purpose::Observation { .. }
             | Purpose::Theory

@@ -50,6 +50,7 @@ pub fn may(data: Option<&IncidentData>, handle: &str, action: Action) -> bool {
         Action::StandDown => crate::domain::fatigue::stand_down_refusal(&d.state, handle).is_none(),
         Action::SendUpdate => ic || holds(d, handle, Role::Cl),
         Action::Privacy => ic || holds(d, handle, Role::Pl),
+        Action::Page => ic || holds(d, handle, Role::Ol),
         Action::AskCommand | Action::TakeCommand => !ic,
         _ => true,
     }

@@ -120,6 +120,37 @@ pub struct IncidentData {
     pending_by_time: Vec<(usize, usize)>,
     /// The row of each confirmed event.
     rows_by_id: HashMap<Uuid, usize>,
+    /// A redaction arrived while the start of the log was not read yet
+    /// ([`IncidentData::from_recent`]): the state cannot be folded again from what is
+    /// here, so the incident must be opened again.
+    pub stale: bool,
+}
+
+/// The start of an incident's log, read while the console already shows its newest
+/// entries, and made ready to go in front of them ([`IncidentData::prepend`]) off the
+/// console's thread: its rows sorted by time and indexed by event id.
+pub struct History {
+    events: Vec<Event>,
+    by_time: Vec<usize>,
+    rows_by_id: HashMap<Uuid, usize>,
+}
+
+impl History {
+    /// `events`: the log from seq 1, in seq order.
+    pub fn new(events: Vec<Event>) -> History {
+        let mut keyed: Vec<(TimeKey, usize)> = events
+            .iter()
+            .enumerate()
+            .map(|(row, e)| ((e.at, e.seq.unwrap_or(i64::MAX), row), row))
+            .collect();
+        keyed.sort_unstable();
+        let rows_by_id = events.iter().enumerate().map(|(r, e)| (e.id, r)).collect();
+        History {
+            by_time: keyed.into_iter().map(|(_, r)| r).collect(),
+            rows_by_id,
+            events,
+        }
+    }
 }
 
 impl IncidentData {
@@ -137,9 +168,87 @@ impl IncidentData {
             by_time: Vec::with_capacity(confirmed.len()),
             pending_by_time: Vec::new(),
             rows_by_id: HashMap::with_capacity(confirmed.len()),
+            stale: false,
         };
         data.extend(confirmed, pending);
         data
+    }
+
+    /// An incident opened from its confirmed state and only its latest events (`tail`,
+    /// in seq order, the state's last among them): the start of its log follows with
+    /// [`IncidentData::prepend`].
+    pub fn from_recent(id: Uuid, state: Incident, tail: Vec<Event>, pending: Vec<Pending>) -> Self {
+        let mut data = IncidentData {
+            id,
+            state: Incident::new(id),
+            base: state,
+            confirmed: tail,
+            pending: Vec::new(),
+            corrections: HashMap::new(),
+            superseded: HashMap::new(),
+            base_supersession: Supersession::default(),
+            by_time: Vec::new(),
+            pending_by_time: Vec::new(),
+            rows_by_id: HashMap::new(),
+            stale: false,
+        };
+        for (row, ev) in data.confirmed.iter().enumerate() {
+            data.base_supersession.note(ev);
+            data.rows_by_id.insert(ev.id, row);
+        }
+        data.place_in_time(0);
+        data.set_pending(pending);
+        data
+    }
+
+    /// Whether the whole log is here (not only its latest events).
+    pub fn complete(&self) -> bool {
+        self.confirmed
+            .first()
+            .is_none_or(|e| e.seq.is_none_or(|s| s <= 1))
+    }
+
+    /// Puts the start of the log in front of the rows: `history` must end right before the
+    /// first row held. Rows are renumbered (each confirmed and pending row moves down by
+    /// the number of events added); answers whether it fit.
+    pub fn prepend(&mut self, history: History) -> bool {
+        let first = self.confirmed.first().and_then(|e| e.seq);
+        let last = history.events.last().and_then(|e| e.seq);
+        if history.events.is_empty() || last.map(|s| s + 1) != first {
+            return false;
+        }
+        let k = history.events.len();
+        let mut confirmed = history.events;
+        confirmed.append(&mut self.confirmed);
+        self.confirmed = confirmed;
+        let mut rows_by_id = history.rows_by_id;
+        rows_by_id.extend(self.rows_by_id.drain().map(|(id, row)| (id, row + k)));
+        self.rows_by_id = rows_by_id;
+        let old: Vec<usize> = self.by_time.iter().map(|r| r + k).collect();
+        let mut merged = Vec::with_capacity(old.len() + k);
+        let (mut a, mut b) = (
+            history.by_time.into_iter().peekable(),
+            old.into_iter().peekable(),
+        );
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(&x), Some(&y)) if self.time_key(x) <= self.time_key(y) => a.next(),
+                (Some(_), Some(_)) => b.next(),
+                (Some(_), None) => a.next(),
+                (None, Some(_)) => b.next(),
+                (None, None) => break,
+            };
+            merged.extend(next);
+        }
+        self.by_time = merged;
+        // Which impact times corrected which: the earlier ones are here now.
+        self.base_supersession = Supersession::default();
+        for ev in &self.confirmed {
+            self.base_supersession.note(ev);
+        }
+        let pending = std::mem::take(&mut self.pending);
+        self.set_pending(pending);
+        true
     }
 
     pub fn last_seq(&self) -> i64 {
@@ -154,6 +263,10 @@ impl IncidentData {
         for ev in new {
             if ev.seq.is_some_and(|s| s > last) || ev.seq.is_none() {
                 self.base_supersession.note(&ev);
+                if matches!(ev.kind, EventKind::EventRedacted { .. }) && !self.complete() {
+                    // Its target may be in the start of the log, not read yet.
+                    self.stale = true;
+                }
                 if let EventKind::EventRedacted { event: target, .. } = &ev.kind
                     && let Some(row) = self.rows_by_id.get(target).copied()
                     && let Some(t) = self.confirmed.get_mut(row)
@@ -169,7 +282,7 @@ impl IncidentData {
                 self.confirmed.push(ev);
             }
         }
-        if refold {
+        if refold && !self.stale {
             self.base = Incident::fold(self.id, &self.confirmed);
         }
         self.place_in_time(first_new);
@@ -564,6 +677,108 @@ mod tests {
         assert_eq!(d.row(first).unwrap().0.id, Uuid::from_u128(2));
         // The newest recorded is the last pending change not refused.
         assert_eq!(d.newest_recorded(), Some(4));
+    }
+
+    #[test]
+    fn opened_from_its_latest_events_then_its_start_it_is_as_if_opened_whole() {
+        // Back-dated entries and impact corrections on both sides of every split.
+        let log = vec![
+            declared(),
+            ev(2, -10, 1, EventKind::ImpactStarted {}),
+            note(3, 5, 3),
+            ev(4, -2, 4, EventKind::Detected {}),
+            note(5, -20, 5),
+            ev(6, -15, 40, EventKind::ImpactStarted {}),
+            note(7, 30, 41),
+            note(8, 1, 42),
+            ev(9, -12, 43, EventKind::ImpactStarted {}),
+            note(10, 50, 44),
+        ];
+        let pending = vec![
+            pending(1, 2, EventKind::Note { text: "a".into() }, false),
+            pending(2, -11, EventKind::ImpactStarted {}, false),
+            pending(3, 60, EventKind::Note { text: "c".into() }, true),
+        ];
+        let whole = IncidentData::new(INCIDENT, log.clone(), pending.clone());
+        let state = Incident::fold(INCIDENT, &log);
+        for split in 1..log.len() {
+            let mut d = IncidentData::from_recent(
+                INCIDENT,
+                state.clone(),
+                log[split..].to_vec(),
+                pending.clone(),
+            );
+            assert!(!d.complete());
+            assert_eq!(d.len(), log.len() - split + pending.len());
+            assert_eq!(d.state, whole.state, "the state is whole from the start");
+            check_order(&d);
+            // A start that does not end right before the rows is not taken.
+            assert!(!d.prepend(History::new(log[..split - 1].to_vec())) || split == 1);
+            assert!(
+                d.prepend(History::new(log[..split].to_vec())),
+                "split {split}"
+            );
+            assert!(d.complete());
+            check_order(&d);
+            for order in [Order::Time, Order::Recorded] {
+                assert_eq!(seqs(&d, order), seqs(&whole, order), "split {split}");
+            }
+            assert_eq!(d.superseded, whole.superseded, "split {split}");
+            assert_eq!(d.corrections, whole.corrections, "split {split}");
+            assert_eq!(d.state, whole.state);
+            for e in &log {
+                assert_eq!(d.row_of(e.id), whole.row_of(e.id));
+            }
+            assert_eq!(d.newest_recorded(), whole.newest_recorded());
+        }
+    }
+
+    #[test]
+    fn a_redaction_before_the_start_is_read_asks_for_the_incident_again() {
+        let log: Vec<Event> = std::iter::once(declared())
+            .chain((2..6).map(|s| note(s, s, s)))
+            .collect();
+        let state = Incident::fold(INCIDENT, &log);
+        let mut d = IncidentData::from_recent(INCIDENT, state, log[3..].to_vec(), vec![]);
+        assert!(!d.stale);
+        d.extend(vec![note(6, 6, 6)], vec![]);
+        assert!(!d.stale, "news is folded in");
+        let redaction = ev(
+            7,
+            7,
+            7,
+            EventKind::EventRedacted {
+                event: log[1].id,
+                reason: "a secret".into(),
+            },
+        );
+        d.extend(vec![redaction], vec![]);
+        assert!(
+            d.stale,
+            "the target is not here: the state cannot be folded again"
+        );
+        // Whole, the same redaction is folded in place.
+        let mut whole = IncidentData::new(INCIDENT, log.clone(), vec![]);
+        whole.extend(vec![note(6, 6, 6)], vec![]);
+        whole.extend(
+            vec![ev(
+                7,
+                7,
+                7,
+                EventKind::EventRedacted {
+                    event: log[1].id,
+                    reason: "a secret".into(),
+                },
+            )],
+            vec![],
+        );
+        assert!(!whole.stale);
+        assert_eq!(
+            whole.confirmed[1].kind,
+            EventKind::Note {
+                text: String::new()
+            }
+        );
     }
 
     #[test]

@@ -27,6 +27,13 @@ pub enum Effect {
         summary: String,
         started_at: Option<DateTime<Utc>>,
     },
+    /// Declare from an alert: detection when it fired, and the alert linked.
+    DeclareFromAlert {
+        title: String,
+        severity: Severity,
+        summary: String,
+        alert: Box<crate::domain::alert::Alert>,
+    },
     /// The incident the sync engine should follow.
     Focus(Option<Uuid>),
     SaveDraft {

@@ -228,6 +228,7 @@ fn alarms(app: &App, look: &Look) -> Vec<(Vec<String>, Style)> {
             red,
         ));
     }
+    out.extend(page_alarms(s, red, yellow));
     let waiting = look.waiting_for_me();
     if waiting > 0 {
         out.push((
@@ -262,6 +263,45 @@ fn alarms(app: &App, look: &Look) -> Vec<(Vec<String>, Style)> {
     if health_due {
         out.push((
             vec!["health check due".into(), "health check".into()],
+            yellow,
+        ));
+    }
+    out
+}
+
+/// Pages that failed to go out or to close (red, with the provider's reason while there
+/// is room), and pages being sent (yellow).
+fn page_alarms(
+    s: &crate::domain::incident::Incident,
+    red: Style,
+    yellow: Style,
+) -> Vec<(Vec<String>, Style)> {
+    use crate::domain::page::{self, PageStatus};
+    let mut out = Vec::new();
+    for p in page::failed(s) {
+        let team = visible_line(&p.team).into_owned();
+        let what = if p.status == Some(PageStatus::ResolveFailed) {
+            "NOT CLOSED"
+        } else {
+            "FAILED"
+        };
+        let why = fit::clip(&visible_line(&p.error), 48);
+        out.push((
+            vec![
+                format!("PAGE TO {team} {what}: {why}"),
+                format!("PAGE TO {team} {what}"),
+                format!("PAGE {what}"),
+            ],
+            red,
+        ));
+    }
+    let sending: Vec<String> = page::sending(s)
+        .iter()
+        .map(|p| visible_line(&p.team).into_owned())
+        .collect();
+    if !sending.is_empty() {
+        out.push((
+            vec![format!("paging {}…", sending.join(", ")), "paging…".into()],
             yellow,
         ));
     }

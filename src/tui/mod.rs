@@ -24,6 +24,7 @@ pub mod live;
 pub mod overlay;
 pub mod pane;
 pub mod picker;
+pub mod picker_alerts;
 pub mod view;
 
 use std::path::PathBuf;
@@ -41,6 +42,7 @@ use crate::config::Config;
 use crate::sync::engine::LinkStatus;
 use crate::sync::{Recorded, Replica};
 use app::{App, Effect, Msg};
+use data::{History, IncidentData};
 use keymap::Keymap;
 
 pub struct Options {
@@ -193,7 +195,19 @@ async fn run_async(opts: Options) -> Result<()> {
         }
         let (status_tx, mut status_rx) = watch::channel(LinkStatus::solo());
         let (changed_tx, mut changed_rx) = mpsc::unbounded_channel::<Uuid>();
+        let mut alerts_rx = syncer.watch_alerts();
         tokio::spawn(syncer.run(kick, focus_rx, changed_tx, status_tx));
+        let t = tx.clone();
+        tokio::spawn(async move {
+            while alerts_rx.changed().await.is_ok() {
+                let alerts = alerts_rx.borrow_and_update().clone();
+                if let Some(alerts) = alerts
+                    && t.send(Msg::Alerts(alerts)).is_err()
+                {
+                    break;
+                }
+            }
+        });
         let t = tx.clone();
         tokio::spawn(async move {
             while status_rx.changed().await.is_ok() {
@@ -310,6 +324,10 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
             Ok(list) => Msg::Incidents(list),
             Err(e) => Msg::Recorded(Err(e.to_string())),
         },
+        Effect::LoadIncident { id, after: 0 } => match open_incident(worker, id, tx) {
+            Ok(()) => return,
+            Err(e) => Msg::Recorded(Err(e.to_string())),
+        },
         Effect::LoadIncident { id, after } => {
             let store = replica.store();
             let loaded = store
@@ -327,14 +345,30 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
         }
         Effect::Record {
             incident,
-            kinds,
+            mut kinds,
             what,
-        } => match replica.record(incident, kinds) {
-            // Pending or confirmed alike: the timeline marks what the server has not confirmed.
-            Ok(Recorded::Confirmed(_) | Recorded::Pending) => Msg::Recorded(Ok(what)),
-            Ok(Recorded::Rejected(reason)) => Msg::Recorded(Err(format!("refused: {reason}"))),
-            Err(e) => Msg::Recorded(Err(e.to_string())),
-        },
+        } => {
+            // Solo mode: this console sends the pages itself (shared: the server does).
+            let paging = match pages_to_send(worker, incident, &mut kinds) {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = tx.send(Msg::Recorded(Err(e)));
+                    return;
+                }
+            };
+            match replica.record(incident, kinds) {
+                // Pending or confirmed alike: the timeline marks what the server has not
+                // confirmed.
+                Ok(Recorded::Confirmed(_) | Recorded::Pending) => {
+                    if let Some(config) = paging {
+                        send_pages(worker, incident, config, tx);
+                    }
+                    Msg::Recorded(Ok(what))
+                }
+                Ok(Recorded::Rejected(reason)) => Msg::Recorded(Err(format!("refused: {reason}"))),
+                Err(e) => Msg::Recorded(Err(e.to_string())),
+            }
+        }
         Effect::Declare {
             title,
             severity,
@@ -347,6 +381,21 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
             Ok((summary, _)) => Msg::Declared(Ok(summary)),
             Err(e) => Msg::Declared(Err(e.to_string())),
         },
+        Effect::DeclareFromAlert {
+            title,
+            severity,
+            summary,
+            alert,
+        } => {
+            let (then, _) = alert.declared_from(replica.now());
+            match replica.declare_with(&title, severity, &summary, None, false, false, then) {
+                Ok((summary, Recorded::Rejected(reason))) => {
+                    Msg::Declared(Err(format!("{} was refused: {reason}", summary.short_id)))
+                }
+                Ok((summary, _)) => Msg::Declared(Ok(summary)),
+                Err(e) => Msg::Declared(Err(e.to_string())),
+            }
+        }
         Effect::SaveDraft {
             incident,
             audience,
@@ -456,6 +505,94 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
     let _ = tx.send(msg);
 }
 
+/// The latest entries an incident opens with; the rest of its log follows.
+const OPEN_ROWS: usize = 1000;
+
+/// Opens an incident: its state (from the latest snapshot) and its latest entries are
+/// shown at once; the start of its log is read and sorted on a thread of its own and goes
+/// in front of them when it is ready, so a long incident shows its newest entry as fast
+/// as a short one.
+fn open_incident(
+    worker: &Worker,
+    id: Uuid,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> Result<(), crate::sync::ReplicaError> {
+    let (recent, pending) = worker.replica.recent(id, OPEN_ROWS)?;
+    let data = IncidentData::from_recent(id, recent.state, recent.tail, pending);
+    let missing = data
+        .confirmed
+        .first()
+        .and_then(|e| e.seq)
+        .map_or(0, |first| first - 1);
+    let _ = tx.send(Msg::Opened(Box::new(data)));
+    if missing > 0 {
+        let store = worker.replica.store().clone();
+        let tx = tx.clone();
+        worker.runtime.spawn_blocking(move || {
+            let msg = match store.events_blocking(id, 0, usize::try_from(missing).unwrap_or(0)) {
+                Ok(events) => Msg::History {
+                    id,
+                    history: Box::new(History::new(events)),
+                },
+                Err(e) => Msg::Recorded(Err(format!(
+                    "the start of the timeline could not be read: {e}"
+                ))),
+            };
+            let _ = tx.send(msg);
+        });
+    }
+    Ok(())
+}
+
+/// In solo mode, before `kinds` are recorded: the teams their pages name must be in the
+/// config (their provider is filled in); answers the teams when, once recorded, pages are
+/// to be sent or closed.
+fn pages_to_send(
+    worker: &Worker,
+    incident: Uuid,
+    kinds: &mut [(
+        chrono::DateTime<chrono::Utc>,
+        crate::domain::event::EventKind,
+    )],
+) -> Result<Option<crate::paging::PagingConfig>, String> {
+    if worker.replica.is_shared() || !crate::paging::wants_settle(kinds.iter().map(|(_, k)| k)) {
+        return Ok(None);
+    }
+    let state = worker
+        .replica
+        .current(incident)
+        .map_err(|e| e.to_string())?
+        .state;
+    if !crate::paging::solo::needs_settle(&state, kinds) {
+        return Ok(None);
+    }
+    let config = worker.config.paging.clone();
+    crate::paging::solo::fill_providers(kinds, &config)?;
+    Ok(Some(config))
+}
+
+/// Sends what the incident's pages need on a thread of its own (retries take minutes) and
+/// says what became of each; the outcomes are on the timeline, failures in the header.
+fn send_pages(
+    worker: &Worker,
+    incident: Uuid,
+    config: crate::paging::PagingConfig,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
+    let (replica, tx, runtime) = (worker.replica.clone(), tx.clone(), worker.runtime.clone());
+    worker.runtime.spawn_blocking(move || {
+        let reports = runtime.block_on(crate::paging::solo::settle(&replica, incident, config));
+        for r in reports {
+            let said = if r.is_failure() {
+                Err(r.line())
+            } else {
+                Ok(r.line())
+            };
+            let _ = tx.send(Msg::Recorded(said));
+        }
+    });
+}
+
 /// Runs the blame check, then writes `DATA_DIR/postmortems/<short id>.md`: owner-only
 /// (0600, in a 0700 directory), with any control character in the incident's text shown
 /// visibly, the same report `warroom postmortem` prints.
@@ -527,5 +664,103 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(r"Checkout \x1b]0;owned\x07down"), "{text}");
         assert!(!text.contains(['\u{1b}', '\u{7}']), "{text}");
+    }
+
+    #[test]
+    fn a_solo_console_sends_a_page_off_its_loop_and_records_what_became_of_it() {
+        use axum::http::StatusCode;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        // An Opsgenie stand-in: one 503, then the page is taken.
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = calls.clone();
+        let base = runtime.block_on(async move {
+            let app = axum::Router::new().fallback(move || {
+                let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async move {
+                    if n == 0 {
+                        (StatusCode::SERVICE_UNAVAILABLE, String::new())
+                    } else {
+                        (
+                            StatusCode::ACCEPTED,
+                            r#"{"result":"Request will be processed","requestId":"og-7"}"#
+                                .to_string(),
+                        )
+                    }
+                }
+            });
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            format!("http://{addr}")
+        });
+        let config = Config::parse(
+            &format!(
+                "[paging]\nretry_after = \"10ms\"\n[paging.teams.dba]\nprovider = \"opsgenie\"\n\
+                 api_key = \"k\"\nbase_url = \"{base}\"\n"
+            ),
+            "c.toml",
+        )
+        .unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let replica = Replica::open_solo(data.path(), "ana", Arc::new(SystemClock)).unwrap();
+        let (incident, _) = replica
+            .declare(
+                "Checkout down",
+                Severity::new(1).unwrap(),
+                "",
+                None,
+                false,
+                false,
+            )
+            .unwrap();
+        let worker = Worker {
+            replica: Arc::new(replica),
+            data_dir: data.path().to_path_buf(),
+            config,
+            client: reqwest::Client::new(),
+            runtime: runtime.handle().clone(),
+        };
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let page = crate::domain::event::EventKind::PageRequested {
+            team: "dba".into(),
+            provider: None,
+            message: "need a DBA".into(),
+        };
+        perform(
+            &worker,
+            Effect::Record {
+                incident: incident.id,
+                kinds: vec![(worker.replica.now(), page)],
+                what: "paging dba…".into(),
+            },
+            &tx,
+        );
+        let mut said = Vec::new();
+        while said.len() < 2 {
+            let msg = runtime
+                .block_on(async {
+                    tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv()).await
+                })
+                .expect("the console hears back")
+                .unwrap();
+            if let Msg::Recorded(r) = msg {
+                said.push(r);
+            }
+        }
+        assert_eq!(said[0], Ok("paging dba…".to_string()), "recorded at once");
+        let delivered = said[1].clone().unwrap();
+        assert!(
+            delivered.contains("delivered through Opsgenie after 2 attempts"),
+            "{delivered}"
+        );
+        let state = worker.replica.current(incident.id).unwrap().state;
+        let p = &state.pages[0];
+        assert_eq!(p.provider, Some(crate::domain::page::Provider::Opsgenie));
+        assert_eq!(p.status, Some(crate::domain::page::PageStatus::Delivered));
+        assert_eq!(p.request_id, "og-7");
     }
 }

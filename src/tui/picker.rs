@@ -32,6 +32,15 @@ use uuid::Uuid;
 
 /// What the footer offers in the list.
 pub const HINTS: &[Action] = &[Action::Open, Action::Declare, Action::Help, Action::Quit];
+/// What it offers while alerts show above the list.
+pub const ALERT_HINTS: &[Action] = &[
+    Action::DeclareFromAlert,
+    Action::AttachAlert,
+    Action::Open,
+    Action::Declare,
+    Action::Help,
+    Action::Quit,
+];
 
 // The fields of the declare form.
 const TITLE: &str = "Title";
@@ -251,21 +260,31 @@ fn columns(rows: &[Cells], width: usize) -> [Option<usize>; 8] {
     out
 }
 
-/// Draws the list with its title line and footer.
+/// Draws the list with its title line and footer, and above it the firing alerts no open
+/// incident took in (`alerts`), the cursor on one of them when `alert_row` says so.
+#[allow(clippy::too_many_arguments)]
 pub fn draw(
     look: &Look,
     incidents: &[IncidentSummary],
     selected: usize,
+    alerts: &[&crate::domain::alert::Alert],
+    alert_row: Option<usize>,
     link: &LinkStatus,
     f: &mut Frame,
     area: Rect,
 ) {
-    let [title, list, status] = Layout::vertical([
+    let [title, alert_area, list, status] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Min(1),
+        Constraint::Length(super::picker_alerts::height(alerts.len())),
+        Constraint::Min(3),
         Constraint::Length(1),
     ])
     .areas(area);
+    if !alerts.is_empty() {
+        super::picker_alerts::draw(look, alerts, alert_row, f, alert_area);
+    }
+    // The incidents' cursor shows while it is not on an alert.
+    let highlight = alert_row.is_none();
     let now = look.now;
     // Who you are and the link to the server stay whole, the rest goes first.
     let (line, _) = fit::fit(
@@ -323,13 +342,18 @@ pub fn draw(
                 spans.push(span);
             }
             let mut line = Line::from(spans);
-            if i == selected {
+            if i == selected && highlight {
                 line = line.style(Style::new().add_modifier(Modifier::REVERSED));
             }
             lines.push(line);
         }
         f.render_widget(Paragraph::new(lines), inner);
     }
-    let hints = status_line(look, Section::Picker, HINTS, usize::from(status.width));
+    let hints = if alerts.is_empty() {
+        HINTS
+    } else {
+        ALERT_HINTS
+    };
+    let hints = status_line(look, Section::Picker, hints, usize::from(status.width));
     f.render_widget(Paragraph::new(hints), status);
 }

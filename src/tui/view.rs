@@ -59,6 +59,8 @@ pub fn view(app: &App, f: &mut Frame) {
             &look,
             &app.incidents,
             app.picker_selected,
+            &app.unlinked_alerts(),
+            app.alert_row,
             &app.link,
             f,
             area,

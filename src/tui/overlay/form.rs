@@ -32,6 +32,10 @@ use uuid::Uuid;
 pub enum Purpose {
     // The incident list
     Declare,
+    /// Declaring from an alert above the list.
+    DeclareFromAlert {
+        alert: Box<crate::domain::alert::Alert>,
+    },
     // The timeline
     Note,
     Search,
@@ -53,6 +57,8 @@ pub enum Purpose {
     AskCommand,
     TakeCommand,
     GrantAccess,
+    /// Paging a team (IC or OL).
+    Page,
     /// The IC's answer to a request for command (accepting carries the brief).
     AnswerCommand {
         request: Uuid,

@@ -52,6 +52,8 @@ const BRIEF: &str = "Brief";
 const CHANGE: &str = "Change";
 const REASON: &str = "Reason";
 const WHY: &str = "Why";
+const TEAM: &str = "Team";
+const MESSAGE: &str = "Message";
 
 /// One row of the roster pane.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -221,6 +223,18 @@ pub fn act(ctx: &mut Ctx, selected: usize, action: Action) -> Vec<Effect> {
                 )],
             );
         }
+        Action::Page => ctx.open_form(
+            "Page a team (Opsgenie or PagerDuty)",
+            Purpose::Page,
+            vec![
+                Field::line(
+                    TEAM,
+                    "",
+                    "a team of [paging.teams] in the config (the server's, when shared)",
+                ),
+                Field::line(MESSAGE, state.summary.title.trim(), "what the page says"),
+            ],
+        ),
         Action::GrantAccess => ctx.open_form(
             "Grant access to this restricted incident",
             Purpose::GrantAccess,
@@ -538,6 +552,31 @@ pub fn submit(ctx: &mut Ctx, form: &Answers) -> Vec<Effect> {
             ctx.record(
                 vec![(now, EventKind::CommandTaken { reason })],
                 "you took command; everyone on the response is told".into(),
+            )
+        }
+        Purpose::Page => {
+            let team = form.value(TEAM);
+            if let Err(r) = check_handle("the team", &team) {
+                return ctx.refuse(r.message);
+            }
+            let message = match form.value(MESSAGE) {
+                m if m.trim().is_empty() => ctx
+                    .data
+                    .map(|d| d.state.summary.title.clone())
+                    .unwrap_or_default(),
+                m => m,
+            };
+            let what = format!("paging {team}…");
+            ctx.record(
+                vec![(
+                    now,
+                    EventKind::PageRequested {
+                        team,
+                        provider: None,
+                        message,
+                    },
+                )],
+                what,
             )
         }
         Purpose::GrantAccess => {

@@ -543,6 +543,9 @@ pub fn draw(look: &Look, t: &TimelineState, f: &mut Frame, area: Rect, focused: 
             }
             EventKind::CommandHandedOver { .. } => Style::new().fg(Color::Magenta).bold(),
             EventKind::ChangeRequested { .. } => Style::new().fg(Color::Yellow),
+            EventKind::PageDelivery { status, .. } if status.is_failure() => {
+                Style::new().fg(Color::Red).bold()
+            }
             EventKind::Unknown { .. } => Style::new().fg(Color::DarkGray),
             _ => Style::new().fg(Color::Cyan),
         };
