@@ -221,6 +221,48 @@ async fn the_state_served_does_not_grow_with_the_incident() {
     assert_eq!(late["digest"], full.digest());
 }
 
+/// GETs while 200 appends go on, one event each: every answer is the fold of the stored
+/// events up to its seq (never a state ahead of what is stored), and none goes back.
+async fn served_while_appending(api: Arc<Api>, store: &dyn Store) {
+    let incident = api.declare().await;
+    api.append(incident, 0, 50).await;
+    let writer = {
+        let api = api.clone();
+        tokio::spawn(async move {
+            for i in 50..250 {
+                api.append_events(incident, vec![event(i)]).await;
+            }
+        })
+    };
+    let mut seen = Vec::new();
+    while !writer.is_finished() {
+        let (shown, _) = api.state(incident).await;
+        let seq = shown["state"]["summary"]["last_seq"].as_i64().unwrap();
+        seen.push((seq, shown["digest"].as_str().unwrap().to_string()));
+    }
+    writer.await.unwrap();
+    let all = store.events_after(incident, 0, usize::MAX).await.unwrap();
+    assert!(seen.len() > 10, "{} answers", seen.len());
+    for (seq, digest) in &seen {
+        let prefix = &all[..*seq as usize];
+        assert_eq!(
+            &Incident::fold(incident, prefix).digest(),
+            digest,
+            "the answer at #{seq}"
+        );
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0].0 <= w[1].0),
+        "answers never go back"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_state_served_while_appends_go_on_is_always_a_stored_prefix() {
+    let server = common::Server::start(&TOKENS).await;
+    served_while_appending(Arc::new(Api::new(server.url())), server.store.as_ref()).await;
+}
+
 // ---- PostgreSQL ---------------------------------------------------------------------
 
 async fn pg_store(db: &TestDb) -> Arc<dyn Store> {
@@ -286,6 +328,20 @@ async fn postgres_state_follows_other_instances_restarts_and_redactions() {
     );
     pool.close().await;
     c.shutdown().await.unwrap();
+    db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set WARROOM_TEST_POSTGRES"]
+async fn postgres_state_served_while_appends_go_on_is_always_a_stored_prefix() {
+    let db = TestDb::create().await;
+    let (store, running) = pg_instance(&db, &TOKENS).await;
+    served_while_appending(
+        Arc::new(Api::new(format!("http://{}", running.addr))),
+        store.as_ref(),
+    )
+    .await;
+    running.shutdown().await.unwrap();
     db.drop_db().await;
 }
 

@@ -526,6 +526,7 @@ impl Store for PgStore {
         let mut listener = PgListener::connect_with(&self.pool).await.map_err(db)?;
         listener.listen(CHANNEL).await.map_err(db)?;
         let (pool, judge) = (self.pool.clone(), self.judge.clone());
+        let news = snapshot::pg::Notified::default();
         tokio::spawn(async move {
             loop {
                 // `try_recv` tells of a lost connection (Ok(None)) and reconnects on the
@@ -538,12 +539,7 @@ impl Store for PgStore {
                         let seq = parts.next().and_then(|s| s.parse::<i64>().ok());
                         if let (Some(id), Some(seq)) = (id, seq) {
                             // Another instance's append: the state kept here folds it in.
-                            tokio::spawn(snapshot::pg::caught_up(
-                                pool.clone(),
-                                judge.clone(),
-                                id,
-                                seq,
-                            ));
+                            snapshot::pg::notified(&pool, &judge, &news, id, seq);
                             hook(id, seq);
                         }
                     }

@@ -261,21 +261,31 @@ pub(crate) struct Found {
     pub save: Option<(Arc<Incident>, Uuid)>,
 }
 
-/// The incident's state as of its newest stored event, served from the state `judge`
-/// keeps (caught up if it is behind), else folded from the latest snapshot and kept.
-pub(crate) fn current_in(
+/// What [`kept_in`] found.
+pub(crate) enum Kept {
+    /// The incident has no stored event.
+    NoIncident,
+    Found(Found),
+    /// No state of the stored log's newest seq is kept: none, one an append holds, or one
+    /// ahead of what was read of the log (an append not committed yet).
+    No,
+}
+
+/// The incident's state as of its newest stored event, from the state `judge` keeps,
+/// caught up with the events after it if it is behind.
+pub(crate) fn kept_in(
     conn: &Connection,
     judge: &Judge,
     incident: Uuid,
-) -> Result<Option<Found>, StoreError> {
+) -> Result<Kept, StoreError> {
     let Some((seq, last_id)) = head_in(conn, incident)? else {
-        return Ok(None);
+        return Ok(Kept::NoIncident);
     };
     // At most twice: once to catch up, once to serve.
     for _ in 0..2 {
         match judge.folds.look(incident, seq, last_id) {
             Look::Current { state, digest } => {
-                return Ok(Some(Found {
+                return Ok(Kept::Found(Found {
                     state,
                     digest,
                     save: None,
@@ -285,7 +295,10 @@ pub(crate) fn current_in(
                 seq: kept,
                 last_id: kept_id,
             } => {
-                let mut tail = events_in(conn, incident, (kept - 1).max(0), usize::MAX)?;
+                // Up to the head read, not beyond: what was appended since is for the
+                // next reader.
+                let count = usize::try_from(seq - kept + 1).unwrap_or(0);
+                let mut tail = events_in(conn, incident, (kept - 1).max(0), count)?;
                 if kept > 0 {
                     if tail.first().map(|e| e.id) != kept_id {
                         break;
@@ -299,6 +312,16 @@ pub(crate) fn current_in(
             Look::Missing => break,
         }
     }
+    Ok(Kept::No)
+}
+
+/// The incident's state folded from the latest snapshot and the events after it, kept in
+/// `judge` for the next reader (unless a newer one is kept meanwhile).
+pub(crate) fn cold_in(
+    conn: &Connection,
+    judge: &Judge,
+    incident: Uuid,
+) -> Result<Found, StoreError> {
     let Loaded { folded, .. } = fold_in(conn, incident)?;
     let state = folded.state.clone();
     let save = folded
@@ -306,11 +329,25 @@ pub(crate) fn current_in(
         .filter(|_| due(folded.snapshot_seq, folded.seq()))
         .map(|id| (state.clone(), id));
     judge.folds.offer(folded);
-    Ok(Some(Found {
+    Ok(Found {
         state,
         digest: None,
         save,
-    }))
+    })
+}
+
+/// The incident's state as of its newest stored event, from the state `judge` keeps, or
+/// else folded from the latest snapshot and kept.
+pub(crate) fn current_in(
+    conn: &Connection,
+    judge: &Judge,
+    incident: Uuid,
+) -> Result<Option<Found>, StoreError> {
+    match kept_in(conn, judge, incident)? {
+        Kept::NoIncident => Ok(None),
+        Kept::Found(found) => Ok(Some(found)),
+        Kept::No => cold_in(conn, judge, incident).map(Some),
+    }
 }
 
 impl super::SqliteStore {
@@ -327,8 +364,20 @@ impl super::SqliteStore {
     /// As [`Store::state`](super::Store::state), from synchronous code.
     pub fn state_blocking(&self, incident: Uuid) -> Result<Option<CurrentState>, StoreError> {
         let judge = self.judge();
-        let Some(found) = self.read(|c| current_in(c, &judge, incident))? else {
-            return Ok(None);
+        let found = match self.read(|c| kept_in(c, &judge, incident))? {
+            Kept::NoIncident => return Ok(None),
+            Kept::Found(found) => found,
+            Kept::No => {
+                // An append may hold the kept state, or have put it back ahead of its
+                // commit: asked again by the writer, which runs after it, and answered
+                // once what it saw is committed. Only then is the log folded here.
+                let writer_judge = judge.clone();
+                match self.write_blocking(move |c| kept_in(c, &writer_judge, incident)) {
+                    Ok(Kept::NoIncident) => return Ok(None),
+                    Ok(Kept::Found(found)) => found,
+                    Ok(Kept::No) | Err(_) => self.read(|c| cold_in(c, &judge, incident))?,
+                }
+            }
         };
         Ok(Some(self.finish(incident, found)))
     }
@@ -480,15 +529,17 @@ pub(crate) mod pg {
         .transpose()
     }
 
+    /// The incident's events after seq `after`, at most `limit`, in order.
     pub(crate) async fn events(
         conn: &mut PgConnection,
         incident: Uuid,
         after: i64,
+        limit: i64,
     ) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(EVENTS_AFTER)
             .bind(incident)
             .bind(after)
-            .bind(i64::MAX)
+            .bind(limit)
             .fetch_all(&mut *conn)
             .await
             .map_err(db)?;
@@ -502,12 +553,12 @@ pub(crate) mod pg {
         incident: Uuid,
     ) -> Result<Folded, StoreError> {
         if let Some(stored) = load(conn, incident).await? {
-            let tail = events(conn, incident, stored.seq - 1).await?;
+            let tail = events(conn, incident, stored.seq - 1, i64::MAX).await?;
             if let Some(folded) = resume_from(incident, &stored, &tail) {
                 return Ok(folded);
             }
         }
-        let all = events(conn, incident, 0).await?;
+        let all = events(conn, incident, 0, i64::MAX).await?;
         Ok(Folded::new(
             Incident::fold(incident, &all),
             all.last().map(|e| e.id),
@@ -607,7 +658,9 @@ pub(crate) mod pg {
                     seq: kept,
                     last_id: kept_id,
                 } => {
-                    let mut tail = events(conn, incident, (kept - 1).max(0)).await?;
+                    // Up to the head read, not beyond (as on SQLite).
+                    let mut tail =
+                        events(conn, incident, (kept - 1).max(0), seq - kept + 1).await?;
                     if kept > 0 {
                         if tail.first().map(|e| e.id) != kept_id {
                             return Ok(Look::Missing);
@@ -657,22 +710,66 @@ pub(crate) mod pg {
         }))
     }
 
+    /// The newest seq NOTIFY told of, per incident whose kept state is being caught up.
+    pub(crate) type Notified = Arc<std::sync::Mutex<std::collections::HashMap<Uuid, i64>>>;
+
     /// Told by NOTIFY that another instance appended to `incident` up to `seq`: the state
-    /// kept here, if any, folds the new events in now, so the next read serves it as it is.
-    pub(crate) async fn caught_up(pool: PgPool, judge: Arc<Judge>, incident: Uuid, seq: i64) {
-        if !judge.folds.behind(incident, seq) {
-            return;
+    /// kept here, if any, folds the new events in now, so the next read serves it as it
+    /// is. One catch-up at a time per incident, which goes on while news keeps coming.
+    pub(crate) fn notified(
+        pool: &PgPool,
+        judge: &Arc<Judge>,
+        news: &Notified,
+        incident: Uuid,
+        seq: i64,
+    ) {
+        let start = {
+            let mut map = news.lock().unwrap_or_else(|e| e.into_inner());
+            let running = map.contains_key(&incident);
+            let newest = map.entry(incident).or_insert(seq);
+            *newest = (*newest).max(seq);
+            !running
+        };
+        if start {
+            tokio::spawn(catch_up(
+                pool.clone(),
+                judge.clone(),
+                news.clone(),
+                incident,
+            ));
         }
-        let result = async {
-            let mut conn = pool.acquire().await.map_err(db)?;
-            if let Some((seq, last_id)) = head(&mut conn, incident).await? {
-                refresh(&mut conn, &judge, incident, seq, last_id).await?;
+    }
+
+    async fn catch_up(pool: PgPool, judge: Arc<Judge>, news: Notified, incident: Uuid) {
+        loop {
+            let Some(seq) = news
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&incident)
+                .copied()
+            else {
+                return;
+            };
+            let result = async {
+                if !judge.folds.behind(incident, seq) {
+                    return Ok(());
+                }
+                let mut conn = pool.acquire().await.map_err(db)?;
+                if let Some((seq, last_id)) = head(&mut conn, incident).await? {
+                    refresh(&mut conn, &judge, incident, seq, last_id).await?;
+                }
+                Ok::<_, StoreError>(())
             }
-            Ok::<_, StoreError>(())
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::warn!("catching up the state of {incident}: {e}");
+            .await;
+            let mut map = news.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = &result {
+                // The next read catches it up instead.
+                tracing::warn!("catching up the state of {incident}: {e}");
+            }
+            if result.is_err() || map.get(&incident) == Some(&seq) {
+                map.remove(&incident);
+                return;
+            }
         }
     }
 

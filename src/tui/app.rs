@@ -128,6 +128,8 @@ pub struct App {
     pub audience: Audience,
     /// Keys go to the draft editor.
     pub editing: bool,
+    /// The open incident's log up to this seq is still to be read (see `after_draw`).
+    pub history_wanted: Option<(Uuid, i64)>,
     /// Checks of the comms checklist scrolled above the first shown.
     pub comms_scroll: usize,
     pub thresholds: Thresholds,
@@ -221,6 +223,7 @@ impl App {
             ],
             audience: Audience::Internal,
             editing: false,
+            history_wanted: None,
             comms_scroll: 0,
             thresholds: Thresholds::default(),
             fatigue_selected: 0,
@@ -329,6 +332,9 @@ impl App {
             }
             Msg::Opened(data) => {
                 let id = data.id;
+                // The start of the log is read once the screen shows the newest entries.
+                let missing = data.confirmed.first().and_then(|e| e.seq).unwrap_or(1) - 1;
+                self.history_wanted = (missing > 0).then_some((id, missing));
                 self.data = Some(*data);
                 self.opened();
                 let height = self.timeline_height();
@@ -456,6 +462,18 @@ impl App {
                 typing,
                 id,
             );
+        }
+    }
+
+    /// What waits until the screen shows what is there: reading the start of a long log
+    /// (which would otherwise hold up the first frame of the incident). The loop calls it
+    /// after each frame.
+    pub fn after_draw(&mut self) -> Vec<Effect> {
+        match self.history_wanted.take() {
+            Some((id, upto)) if self.data.as_ref().is_some_and(|d| d.id == id) => {
+                vec![Effect::LoadHistory { id, upto }]
+            }
+            _ => Vec::new(),
         }
     }
 

@@ -99,8 +99,9 @@ impl Supersession {
 
 pub struct IncidentData {
     pub id: Uuid,
-    /// The fold of the confirmed log alone.
-    base: Incident,
+    /// The fold of the confirmed log alone, kept apart while changes are pending; `None`
+    /// when nothing pending applies, and `state` is that fold (no copy is made).
+    base: Option<Incident>,
     pub confirmed: Vec<Event>,
     pub pending: Vec<Pending>,
     /// Confirmed and pending together: what the panes show.
@@ -158,8 +159,8 @@ impl IncidentData {
         let empty = Incident::new(id);
         let mut data = IncidentData {
             id,
-            state: empty.clone(),
-            base: empty,
+            state: empty,
+            base: None,
             confirmed: Vec::with_capacity(confirmed.len()),
             pending: Vec::new(),
             corrections: HashMap::new(),
@@ -180,8 +181,8 @@ impl IncidentData {
     pub fn from_recent(id: Uuid, state: Incident, tail: Vec<Event>, pending: Vec<Pending>) -> Self {
         let mut data = IncidentData {
             id,
-            state: Incident::new(id),
-            base: state,
+            state,
+            base: None,
             confirmed: tail,
             pending: Vec::new(),
             corrections: HashMap::new(),
@@ -277,16 +278,24 @@ impl IncidentData {
                     t.kind = clean;
                     refold = true;
                 }
-                self.base.apply(&ev);
+                self.confirmed_state().apply(&ev);
                 self.rows_by_id.insert(ev.id, self.confirmed.len());
                 self.confirmed.push(ev);
             }
         }
         if refold && !self.stale {
-            self.base = Incident::fold(self.id, &self.confirmed);
+            *self.confirmed_state() = Incident::fold(self.id, &self.confirmed);
         }
         self.place_in_time(first_new);
         self.set_pending(pending);
+    }
+
+    /// The fold of the confirmed log alone.
+    fn confirmed_state(&mut self) -> &mut Incident {
+        match &mut self.base {
+            Some(base) => base,
+            None => &mut self.state,
+        }
     }
 
     /// Puts confirmed rows `first..` into the time order.
@@ -327,11 +336,22 @@ impl IncidentData {
             .into_iter()
             .filter(|p| p.acked_seq.is_none_or(|s| s > last))
             .collect();
-        self.state = self.base.clone();
         let mut supersession = self.base_supersession.clone();
-        for p in self.pending.iter().filter(|p| p.rejected.is_none()) {
-            supersession.note(&p.event);
-            self.state.apply(&p.event);
+        if self.pending.iter().all(|p| p.rejected.is_some()) {
+            if let Some(base) = self.base.take() {
+                self.state = base;
+            }
+        } else {
+            let base = match self.base.take() {
+                Some(base) => base,
+                None => std::mem::replace(&mut self.state, Incident::new(self.id)),
+            };
+            self.state = base.clone();
+            self.base = Some(base);
+            for p in self.pending.iter().filter(|p| p.rejected.is_none()) {
+                supersession.note(&p.event);
+                self.state.apply(&p.event);
+            }
         }
         self.corrections = supersession.corrects;
         self.superseded = supersession.superseded_by;
@@ -731,6 +751,40 @@ mod tests {
             }
             assert_eq!(d.newest_recorded(), whole.newest_recorded());
         }
+    }
+
+    #[test]
+    fn the_state_is_the_log_with_the_pending_changes_whatever_came_when() {
+        let expected = |d: &IncidentData| {
+            let pending = d.pending.iter().filter(|p| p.rejected.is_none());
+            let all: Vec<Event> = d
+                .confirmed
+                .iter()
+                .cloned()
+                .chain(pending.map(|p| p.event.clone()))
+                .collect();
+            Incident::fold(INCIDENT, &all)
+        };
+        let mut d = IncidentData::new(INCIDENT, vec![declared(), note(2, 2, 2)], vec![]);
+        assert_eq!(d.state, expected(&d));
+        let waiting = pending(1, 3, EventKind::Note { text: "a".into() }, false);
+        let refused = pending(2, 4, EventKind::Note { text: "b".into() }, true);
+        d.extend(vec![note(3, 3, 3)], vec![waiting.clone(), refused.clone()]);
+        assert_eq!(d.state.notes, 3, "two confirmed, one pending");
+        assert_eq!(d.state, expected(&d));
+        d.extend(vec![note(4, 4, 4)], vec![waiting.clone()]);
+        assert_eq!(d.state, expected(&d));
+        // The pending change is confirmed; only the refused one is left.
+        let mut confirmed = waiting.event.clone();
+        confirmed.seq = Some(5);
+        d.extend(vec![confirmed], vec![refused.clone()]);
+        assert_eq!(d.state.notes, 4);
+        assert_eq!(d.state, expected(&d));
+        d.extend(vec![note(6, 6, 6)], vec![]);
+        assert_eq!(d.state, expected(&d));
+        d.extend(vec![], vec![waiting]);
+        assert_eq!(d.state.notes, 6);
+        assert_eq!(d.state, expected(&d));
     }
 
     #[test]

@@ -11,10 +11,16 @@ use crate::domain::event::{EventKind, Severity};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     LoadIncidents,
-    /// Load `id` after `after` (0: all of it).
+    /// Load `id` after `after` (0: open it, from its state and latest entries).
     LoadIncident {
         id: Uuid,
         after: i64,
+    },
+    /// Read the start of `id`'s log, its events up to seq `upto`, once the incident is on
+    /// screen (see `Msg::History`).
+    LoadHistory {
+        id: Uuid,
+        upto: i64,
     },
     Record {
         incident: Uuid,

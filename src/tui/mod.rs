@@ -291,6 +291,9 @@ async fn run_async(opts: Options) -> Result<()> {
 
     loop {
         terminal.draw(|f| view::view(&app, f))?;
+        for effect in app.after_draw() {
+            let _ = work_tx.send(effect);
+        }
         let Some(first) = rx.recv().await else { break };
         let mut batch = vec![first];
         while let Ok(more) = rx.try_recv() {
@@ -328,6 +331,10 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
             Ok(()) => return,
             Err(e) => Msg::Recorded(Err(e.to_string())),
         },
+        Effect::LoadHistory { id, upto } => {
+            load_history(worker, id, upto, tx);
+            return;
+        }
         Effect::LoadIncident { id, after } => {
             let store = replica.store();
             let loaded = store
@@ -506,12 +513,12 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
 }
 
 /// The latest entries an incident opens with; the rest of its log follows.
-const OPEN_ROWS: usize = 1000;
+const OPEN_ROWS: usize = 500;
 
 /// Opens an incident: its state (from the latest snapshot) and its latest entries are
-/// shown at once; the start of its log is read and sorted on a thread of its own and goes
-/// in front of them when it is ready, so a long incident shows its newest entry as fast
-/// as a short one.
+/// shown at once; once they are on screen, the start of its log is read
+/// (`Effect::LoadHistory`) and goes in front of them, so a long incident shows its newest
+/// entry about as fast as a short one.
 fn open_incident(
     worker: &Worker,
     id: Uuid,
@@ -519,29 +526,27 @@ fn open_incident(
 ) -> Result<(), crate::sync::ReplicaError> {
     let (recent, pending) = worker.replica.recent(id, OPEN_ROWS)?;
     let data = IncidentData::from_recent(id, recent.state, recent.tail, pending);
-    let missing = data
-        .confirmed
-        .first()
-        .and_then(|e| e.seq)
-        .map_or(0, |first| first - 1);
     let _ = tx.send(Msg::Opened(Box::new(data)));
-    if missing > 0 {
-        let store = worker.replica.store().clone();
-        let tx = tx.clone();
-        worker.runtime.spawn_blocking(move || {
-            let msg = match store.events_blocking(id, 0, usize::try_from(missing).unwrap_or(0)) {
-                Ok(events) => Msg::History {
-                    id,
-                    history: Box::new(History::new(events)),
-                },
-                Err(e) => Msg::Recorded(Err(format!(
-                    "the start of the timeline could not be read: {e}"
-                ))),
-            };
-            let _ = tx.send(msg);
-        });
-    }
     Ok(())
+}
+
+/// Reads the start of an incident's log (seq 1 to `upto`) and sorts it on a thread of its
+/// own, so the effects after it do not wait.
+fn load_history(worker: &Worker, id: Uuid, upto: i64, tx: &mpsc::UnboundedSender<Msg>) {
+    let store = worker.replica.store().clone();
+    let tx = tx.clone();
+    worker.runtime.spawn_blocking(move || {
+        let msg = match store.events_blocking(id, 0, usize::try_from(upto).unwrap_or(0)) {
+            Ok(events) => Msg::History {
+                id,
+                history: Box::new(History::new(events)),
+            },
+            Err(e) => Msg::Recorded(Err(format!(
+                "the start of the timeline could not be read: {e}"
+            ))),
+        };
+        let _ = tx.send(msg);
+    });
 }
 
 /// In solo mode, before `kinds` are recorded: the teams their pages name must be in the
