@@ -149,6 +149,8 @@ fn build_log(incident: Uuid, n: usize) -> Vec<Event> {
                 },
                 override_reason: None,
                 next_update_due: Some(start + Duration::seconds(i as i64 + 1800)),
+                lang: None,
+                versions: Vec::new(),
             },
             196 => EventKind::ChangeRequested {
                 description: "Fail EU card traffic over to the secondary gateway.".into(),

@@ -142,6 +142,8 @@ fn build_log(incident: Uuid, n: usize) -> Vec<NewEvent> {
                 checklist: ChecklistResult::default(),
                 override_reason: None,
                 next_update_due: Some(at + chrono::Duration::minutes(30)),
+                lang: None,
+                versions: Vec::new(),
             },
             _ => EventKind::Note {
                 text: NOTES[i % NOTES.len()].into(),

@@ -152,6 +152,8 @@ fn build_log(n: usize) -> Vec<Event> {
                 checklist: ChecklistResult::default(),
                 override_reason: None,
                 next_update_due: Some(at + Duration::minutes(30)),
+                lang: None,
+                versions: Vec::new(),
             },
             _ => EventKind::Note {
                 text: NOTES[0].into(),

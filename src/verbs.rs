@@ -874,6 +874,8 @@ impl Verb {
                             reason.map(str::to_string)
                         },
                         next_update_due,
+                        lang: None,
+                        versions: Vec::new(),
                     },
                     said,
                 )

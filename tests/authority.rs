@@ -1794,6 +1794,8 @@ fn changes_queued_offline_are_judged_when_they_arrive() {
         checklist: ChecklistResult::default(),
         override_reason: None,
         next_update_due: None,
+        lang: None,
+        versions: Vec::new(),
     };
     let assessed = EventKind::PrivacyAssessed {
         assessment: PrivacyAssessment::PossibleBreach,

@@ -126,6 +126,8 @@ fn update(audience: Audience, due: Option<DateTime<Utc>>) -> EventKind {
         checklist: Default::default(),
         override_reason: None,
         next_update_due: due,
+        lang: None,
+        versions: Vec::new(),
     }
 }
 

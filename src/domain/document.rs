@@ -298,6 +298,8 @@ mod tests {
                     checklist: ChecklistResult::default(),
                     override_reason: None,
                     next_update_due: None,
+                    lang: None,
+                    versions: Vec::new(),
                 },
                 5 => EventKind::CommandHandedOver {
                     to: if i % 20 == 5 { "bo" } else { "ana" }.into(),

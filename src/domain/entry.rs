@@ -291,6 +291,8 @@ fn kind_parts(look: &Lookup, ev: &Event, out: &mut Parts) {
             checklist,
             override_reason,
             next_update_due,
+            lang,
+            versions,
         } => {
             out.text(
                 "audience",
@@ -299,9 +301,17 @@ fn kind_parts(look: &Lookup, ev: &Event, out: &mut Parts) {
                     Audience::External => "external",
                 },
             );
-            out.text("update", text.as_str());
-            out.list("checks passed", &checklist.passed);
-            out.list("checks failed", &checklist.failed);
+            let [update, passed, failed] =
+                lang.map_or(["update", "checks passed", "checks failed"], version_labels);
+            out.text(update, text.as_str());
+            out.list(passed, &checklist.passed);
+            out.list(failed, &checklist.failed);
+            for v in versions {
+                let [update, passed, failed] = version_labels(v.lang);
+                out.text(update, v.text.as_str());
+                out.list(passed, &v.checklist.passed);
+                out.list(failed, &v.checklist.failed);
+            }
             if let Some(r) = override_reason {
                 out.text("sent anyway because", r.as_str());
             }
@@ -562,6 +572,22 @@ fn outcome_text(o: Outcome) -> &'static str {
     }
 }
 
+/// The field names of one language's version of an update.
+fn version_labels(lang: super::lang::Lang) -> [&'static str; 3] {
+    match lang {
+        super::lang::Lang::En => [
+            "update (English)",
+            "checks passed (English)",
+            "checks failed (English)",
+        ],
+        super::lang::Lang::Fr => [
+            "update (French)",
+            "checks passed (French)",
+            "checks failed (French)",
+        ],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -616,6 +642,8 @@ mod tests {
                 },
                 override_reason: Some("customers need to hear now".into()),
                 next_update_due: Some(Utc.with_ymd_and_hms(2026, 11, 26, 21, 30, 0).unwrap()),
+                lang: None,
+                versions: Vec::new(),
             },
         );
         let state = Incident::new(Uuid::from_u128(99));

@@ -446,6 +446,12 @@ pub enum EventKind {
         override_reason: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         next_update_due: Option<DateTime<Utc>>,
+        /// The language `text` is written in, when the team writes in more than one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lang: Option<super::lang::Lang>,
+        /// The same update in the team's other languages, each checked on its own.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        versions: Vec<super::lang::CommsVersion>,
     },
     ActionItemAdded {
         text: String,

@@ -88,6 +88,8 @@ fn sample_kinds() -> Vec<EventKind> {
             checklist: ChecklistResult::default(),
             override_reason: None,
             next_update_due: None,
+            lang: None,
+            versions: Vec::new(),
         },
         EventKind::ActionItemAdded {
             text: "a".into(),
@@ -184,6 +186,8 @@ fn scrubbing_removes_every_written_word_and_nothing_else() {
             },
             override_reason: Some(secret.into()),
             next_update_due: None,
+            lang: None,
+            versions: Vec::new(),
         },
         EventKind::CommandHandedOver {
             to: "bo".into(),

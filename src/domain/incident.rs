@@ -246,6 +246,12 @@ pub struct CommsRecord {
     pub checklist: ChecklistResult,
     pub override_reason: Option<String>,
     pub next_update_due: Option<DateTime<Utc>>,
+    /// The language `text` is written in, when the team writes in more than one.
+    #[serde(default)]
+    pub lang: Option<super::lang::Lang>,
+    /// The update in the team's other languages.
+    #[serde(default)]
+    pub versions: Vec<super::lang::CommsVersion>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -580,6 +586,8 @@ impl Incident {
                 checklist,
                 override_reason,
                 next_update_due,
+                lang,
+                versions,
             } => {
                 self.comms.push(CommsRecord {
                     id: ev.id,
@@ -590,6 +598,8 @@ impl Incident {
                     checklist: checklist.clone(),
                     override_reason: override_reason.clone(),
                     next_update_due: *next_update_due,
+                    lang: *lang,
+                    versions: versions.clone(),
                 });
                 true
             }

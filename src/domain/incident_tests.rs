@@ -314,6 +314,8 @@ fn internal_and_external_updates_owe_their_own_next_update_until_resolved() {
         checklist: ChecklistResult::default(),
         override_reason: None,
         next_update_due: Some(due),
+        lang: None,
+        versions: Vec::new(),
     };
     let internal_due = log.now + Duration::minutes(30);
     let external_due = log.now + Duration::minutes(60);

@@ -13,6 +13,7 @@ pub mod handover;
 pub mod ids;
 pub mod incident;
 pub mod kedb;
+pub mod lang;
 pub mod metrics;
 pub mod page;
 pub mod postmortem;

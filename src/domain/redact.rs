@@ -55,11 +55,16 @@ impl EventKind {
                 text,
                 checklist,
                 override_reason,
+                versions,
                 ..
             } => {
                 *text = gone();
                 *checklist = ChecklistResult::default();
                 *override_reason = None;
+                for v in versions {
+                    v.text = gone();
+                    v.checklist = ChecklistResult::default();
+                }
                 true
             }
             EventKind::KnownErrorLinked { title, .. } => {

@@ -94,6 +94,8 @@ fn the_commander_decides_and_delegates() {
         checklist: Default::default(),
         override_reason: None,
         next_update_due: None,
+        lang: None,
+        versions: Vec::new(),
     };
     assert_eq!(code(log.judge("bo", update.clone())), None, "the CL sends");
     assert_eq!(

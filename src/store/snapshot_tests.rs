@@ -200,6 +200,8 @@ fn rich_log(incident: Uuid, n: usize) -> Vec<(&'static str, NewEvent)> {
                 checklist: ChecklistResult::default(),
                 override_reason: Some("drill".into()),
                 next_update_due: Some(t0() + Duration::seconds(i as i64 + 1800)),
+                lang: None,
+                versions: Vec::new(),
             },
             9 => EventKind::Amended {
                 event: id(i - 9),

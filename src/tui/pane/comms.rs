@@ -368,6 +368,8 @@ fn send(
                 checklist,
                 override_reason,
                 next_update_due,
+                lang: None,
+                versions: Vec::new(),
             },
         )],
         match next_update_due {
