@@ -31,40 +31,18 @@ set -euo pipefail
 EVENTS=${1:-100000}
 PAGE=${PAGE:-5000}
 ROUNDS=${ROUNDS:-3}
-root=$(cd "$(dirname "$0")/.." && pwd)
-WARROOM=${WARROOM:-$root/target/release/warroom}
-if [[ ! -x $WARROOM ]]; then
-  (cd "$root" && cargo build --release --quiet)
-fi
+source "$(dirname "$0")/lib.sh"
+release_binary
 
 tmp=$(mktemp -d)
-server_pid=
 cleanup() {
-  if [[ -n $server_pid ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_server
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 srv=${KEEP:-$tmp/srv}
-mkdir -p "$srv"
-token=$("$WARROOM" --data-dir "$srv" token create bench 2>/dev/null)
-"$WARROOM" --data-dir "$srv" serve --listen 127.0.0.1:0 >"$tmp/serve.out" 2>"$tmp/serve.log" &
-server_pid=$!
-url=
-for _ in $(seq 1 200); do
-  url=$(grep -o 'listening on http://[0-9.:]*' "$tmp/serve.log" | head -1 | sed 's/listening on //') || true
-  [[ -n $url ]] && break
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    cat "$tmp/serve.log" >&2
-    echo "catchup.sh: the server did not start" >&2
-    exit 1
-  fi
-  sleep 0.05
-done
-[[ -n $url ]] || { echo "catchup.sh: the server did not say where it listens" >&2; exit 1; }
+start_server "$srv" catchup.sh
 if [[ -n ${KEEP:-} ]]; then printf '%s\n' "$token" >"$srv/token"; fi
 
 # Seeds the incident; prints its id and its newest seq.

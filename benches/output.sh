@@ -21,21 +21,10 @@ set -euo pipefail
 
 EVENTS=${1:-100000}
 ROUNDS=${ROUNDS:-5}
-root=$(cd "$(dirname "$0")/.." && pwd)
-WARROOM=${WARROOM:-$root/target/release/warroom}
-if [[ ! -x $WARROOM ]]; then
-  (cd "$root" && cargo build --release --quiet)
-fi
+source "$(dirname "$0")/lib.sh"
+release_binary
 
 tmp=$(mktemp -d)
-server_pid=
-stop_server() {
-  if [[ -n $server_pid ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-  fi
-}
 cleanup() {
   stop_server
   rm -rf "$tmp"
@@ -43,22 +32,7 @@ cleanup() {
 trap cleanup EXIT
 
 srv=$tmp/srv
-mkdir -p "$srv"
-token=$("$WARROOM" --data-dir "$srv" token create bench 2>/dev/null)
-"$WARROOM" --data-dir "$srv" serve --listen 127.0.0.1:0 >"$tmp/serve.out" 2>"$tmp/serve.log" &
-server_pid=$!
-url=
-for _ in $(seq 1 200); do
-  url=$(grep -o 'listening on http://[0-9.:]*' "$tmp/serve.log" | head -1 | sed 's/listening on //') || true
-  [[ -n $url ]] && break
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    cat "$tmp/serve.log" >&2
-    echo "output.sh: the server did not start" >&2
-    exit 1
-  fi
-  sleep 0.05
-done
-[[ -n $url ]] || { echo "output.sh: the server did not say where it listens" >&2; exit 1; }
+start_server "$srv" output.sh
 
 # Seeds the incident; prints its id and its newest seq.
 python3 - "$url" "$token" "$EVENTS" >"$tmp/seeded" <<'PY'

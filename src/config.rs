@@ -34,6 +34,16 @@
 //! [paging.teams.payments]
 //! provider = "pagerduty"
 //! routing_key = "..."     # an Events API v2 integration's key
+//!
+//! [comms]
+//! languages = ["en", "fr"] # external updates carry a version per language; the first
+//!                          # is the one an update's main text is in (default ["en"])
+//!
+//! [status_page]           # `warroom serve`'s public page at /status (serve --config)
+//! enabled = true          # or `serve --no-status-page`
+//! title = "Acme status"   # or per language: title = { en = "...", fr = "..." }
+//! intro = "Live status of Acme's services."
+//! url = "https://status.example.com"   # where it is published, for the feed's links
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -58,6 +68,32 @@ pub struct Config {
     pub ask_awake: bool,
     /// The teams this machine pages (see `crate::paging`).
     pub paging: crate::paging::PagingConfig,
+    /// The server's public status page: `[status_page]`.
+    pub status_page: StatusPageSettings,
+    /// The languages external updates are written in (`[comms] languages`), the primary
+    /// first; never empty.
+    pub languages: Vec<crate::domain::lang::Lang>,
+}
+
+/// `[status_page]`: whether `warroom serve` publishes it, and its words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusPageSettings {
+    pub enabled: bool,
+    /// Per language; empty for the default title.
+    pub title: Vec<crate::domain::public::Text>,
+    pub intro: Vec<crate::domain::public::Text>,
+    pub url: Option<String>,
+}
+
+impl Default for StatusPageSettings {
+    fn default() -> Self {
+        StatusPageSettings {
+            enabled: true,
+            title: Vec::new(),
+            intro: Vec::new(),
+            url: None,
+        }
+    }
 }
 
 impl Default for Config {
@@ -71,6 +107,8 @@ impl Default for Config {
             action_due: Duration::weeks(8),
             ask_awake: true,
             paging: crate::paging::PagingConfig::default(),
+            status_page: StatusPageSettings::default(),
+            languages: vec![crate::domain::lang::Lang::En],
         }
     }
 }
@@ -88,6 +126,115 @@ struct File {
     postmortem: Postmortem,
     #[serde(default)]
     paging: crate::paging::RawPaging,
+    #[serde(default)]
+    status_page: RawStatusPage,
+    #[serde(default)]
+    comms: RawComms,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawComms {
+    languages: Option<Vec<String>>,
+}
+
+impl RawComms {
+    fn languages(self) -> Result<Vec<crate::domain::lang::Lang>, String> {
+        use crate::domain::lang::Lang;
+        let Some(codes) = self.languages else {
+            return Ok(vec![Lang::En]);
+        };
+        if codes.is_empty() {
+            return Err("[comms] languages is empty: name at least one, e.g. [\"en\"]".into());
+        }
+        let mut langs: Vec<Lang> = Vec::new();
+        for code in &codes {
+            let lang = Lang::parse(code).map_err(|e| format!("[comms] languages: {e}"))?;
+            if langs.contains(&lang) {
+                return Err(format!(
+                    "[comms] languages names {} twice",
+                    lang.english_name()
+                ));
+            }
+            langs.push(lang);
+        }
+        Ok(langs)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStatusPage {
+    enabled: Option<bool>,
+    title: Option<PerLanguage>,
+    intro: Option<PerLanguage>,
+    url: Option<String>,
+}
+
+/// A text for every language, or one per language: `{ en = "...", fr = "..." }`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PerLanguage {
+    One(String),
+    Each(std::collections::BTreeMap<String, String>),
+}
+
+impl PerLanguage {
+    fn texts(self, name: &str) -> Result<Vec<crate::domain::public::Text>, String> {
+        use crate::domain::lang::Lang;
+        use crate::domain::public::Text;
+        let too_long = |t: &str| t.chars().count() > 2000;
+        match self {
+            PerLanguage::One(text) if too_long(&text) => {
+                Err(format!("[status_page] {name} is over 2,000 characters"))
+            }
+            PerLanguage::One(text) => Ok(Lang::ALL
+                .iter()
+                .map(|l| Text {
+                    lang: *l,
+                    text: text.trim().to_string(),
+                })
+                .collect()),
+            PerLanguage::Each(map) => map
+                .into_iter()
+                .map(|(code, text)| {
+                    let lang =
+                        Lang::parse(&code).map_err(|e| format!("[status_page] {name}: {e}"))?;
+                    if too_long(&text) {
+                        return Err(format!(
+                            "[status_page] {name}.{code} is over 2,000 characters"
+                        ));
+                    }
+                    Ok(Text {
+                        lang,
+                        text: text.trim().to_string(),
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+impl RawStatusPage {
+    fn settings(self) -> Result<StatusPageSettings, String> {
+        let url = match self.url.map(|u| u.trim().trim_end_matches('/').to_string()) {
+            Some(u)
+                if !(u.starts_with("https://") || u.starts_with("http://"))
+                    || u.contains(char::is_whitespace) =>
+            {
+                return Err(format!(
+                    "[status_page] url = \"{u}\" is not an http(s) address like \"https://status.example.com\""
+                ));
+            }
+            u => u,
+        };
+        Ok(StatusPageSettings {
+            enabled: self.enabled.unwrap_or(true),
+            title: self.title.map_or(Ok(Vec::new()), |t| t.texts("title"))?,
+            intro: self.intro.map_or(Ok(Vec::new()), |t| t.texts("intro"))?,
+            url,
+        })
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -121,6 +268,28 @@ struct Fatigue {
 struct Webhooks {
     internal: Option<String>,
     external: Option<String>,
+}
+
+/// The line of `key` in table `[table]` (1-based), for a message about its value; the
+/// table's own line when the key is written another way, else 1.
+fn key_line(text: &str, table: &str, key: &str) -> usize {
+    let mut current = String::new();
+    let mut table_line = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(name) = t.strip_prefix('[') {
+            current = name.trim_end_matches(']').trim().to_string();
+            if current == table {
+                table_line.get_or_insert(i + 1);
+            }
+        } else if current == table
+            && t.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        {
+            return i + 1;
+        }
+    }
+    table_line.unwrap_or(1)
 }
 
 fn span(name: &str, value: &Option<String>, default: Duration) -> Result<Duration, String> {
@@ -196,6 +365,11 @@ impl Config {
             },
             paging: crate::paging::PagingConfig::from_raw(parsed.paging, file)
                 .map_err(|e| format!("{file}: {e}"))?,
+            status_page: parsed.status_page.settings().map_err(at)?,
+            languages: parsed
+                .comms
+                .languages()
+                .map_err(|e| format!("{file}:{}: {e}", key_line(text, "comms", "languages")))?,
         })
     }
 
@@ -262,6 +436,36 @@ mod tests {
                 && e.contains("routing_key"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn comms_languages_are_read_and_mistakes_are_named_at_their_line() {
+        use crate::domain::lang::Lang;
+        assert_eq!(Config::default().languages, vec![Lang::En]);
+        let c = Config::parse("[comms]\nlanguages = [\"en\", \"fr\"]\n", "c.toml").unwrap();
+        assert_eq!(c.languages, vec![Lang::En, Lang::Fr]);
+        let c = Config::parse("[comms]\nlanguages = [\"fr\", \"en\"]\n", "c.toml").unwrap();
+        assert_eq!(
+            c.languages,
+            vec![Lang::Fr, Lang::En],
+            "the primary one first"
+        );
+        for (text, says) in [
+            (
+                "[comms]\n\nlanguages = [\"en\", \"de\"]\n",
+                "`de` is not a language",
+            ),
+            (
+                "[comms]\n\nlanguages = [\"en\", \"fr\", \"EN\"]\n",
+                "names English twice",
+            ),
+            ("[comms]\n\nlanguages = []\n", "is empty"),
+        ] {
+            let e = Config::parse(text, "c.toml").unwrap_err();
+            assert!(e.starts_with("c.toml:3:") && e.contains(says), "{e}");
+        }
+        let e = Config::parse("[comms]\nlanguage = [\"fr\"]\n", "c.toml").unwrap_err();
+        assert!(e.starts_with("c.toml:") && e.contains("`language`"), "{e}");
     }
 
     #[test]

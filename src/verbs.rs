@@ -13,11 +13,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use uuid::Uuid;
 
 use crate::domain::board::parse_verdicts;
-use crate::domain::comms::{DraftKind, Options, validate};
+use crate::domain::comms::{DraftKind, Options, Verdict, validate, validate_version};
 use crate::domain::event::{
     Audience, Event, EventKind, HandoverBrief, PrivacyAssessment, Role, Severity, Stage,
 };
 use crate::domain::incident::{ChangeRequest, CommandRequest, Decision, Incident};
+use crate::domain::lang::{CommsVersion, Lang};
 use crate::domain::time::parse_when;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -196,13 +197,19 @@ pub enum Verb {
     /// IC: move the incident to another stage (detect, respond, recover, learn, improve)
     Stage { incident: String, stage: String },
     /// Send a status update (CL or IC) from a file, or - for standard input; it is checked
-    /// as the console checks it, and refused while checks fail unless --override says why
+    /// as the console checks it, and refused while checks fail unless --override says why.
+    /// With several `[comms] languages`, an external update is written in each: FILE in the
+    /// first, the others with --translation
     Send {
         incident: String,
         /// The update, or - to read it from standard input
         file: String,
         #[arg(long, value_enum, default_value = "internal")]
         audience: AudienceArg,
+        /// The external update in another configured language, as LANG=FILE (e.g.
+        /// fr=update-fr.txt; FILE may be - once); repeat it for each language
+        #[arg(long, value_name = "LANG=FILE")]
+        translation: Vec<String>,
         /// Check it as the final message at resolution
         #[arg(long = "final")]
         final_message: bool,
@@ -357,6 +364,9 @@ pub struct Scene<'a> {
     pub local: FixedOffset,
     /// Reads the file a verb names (`-`: standard input).
     pub read: &'a dyn Fn(&str) -> Result<String, String>,
+    /// The languages external updates are written in (`[comms] languages`), the primary
+    /// first: with more than one, `send` needs an external update in each.
+    pub languages: &'a [Lang],
 }
 
 /// What a verb records, and the sentence that says so.
@@ -816,70 +826,18 @@ impl Verb {
                 audience,
                 final_message,
                 override_reason,
+                translation,
                 ..
-            } => {
-                let text = (scene.read)(file)?;
-                let text = text.trim_end().to_string();
-                if text.trim().is_empty() {
-                    return Err("the update is empty".into());
-                }
-                let audience = Audience::from(*audience);
-                let verdict = validate(
-                    &text,
-                    Options {
-                        audience,
-                        kind: if *final_message {
-                            DraftKind::Final
-                        } else {
-                            DraftKind::Update
-                        },
-                        severity: Some(s.summary.severity),
-                    },
-                );
-                let reason = override_reason
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|r| !r.is_empty());
-                if !verdict.passed() && reason.is_none() {
-                    let failing: Vec<String> = verdict
-                        .failed()
-                        .map(|r| format!("{}: {}", r.label, r.hint))
-                        .collect();
-                    return Err(format!(
-                        "the update fails {} check(s) — {}; fix it, or send it anyway with \
-                         --override REASON",
-                        failing.len(),
-                        failing.join("; ")
-                    ));
-                }
-                let next_update_due =
-                    crate::domain::templates::next_update_time(&text, now, scene.local);
-                let said = match next_update_due {
-                    Some(t) => format!(
-                        "{} update sent; next one due {}",
-                        audience_name(audience),
-                        t.format("%H:%M UTC")
-                    ),
-                    None => format!("{} update sent", audience_name(audience)),
-                };
-                Plan::one(
-                    now,
-                    EventKind::CommsSent {
-                        audience,
-                        text,
-                        checklist: verdict.record(),
-                        override_reason: if verdict.passed() {
-                            None
-                        } else {
-                            reason.map(str::to_string)
-                        },
-                        next_update_due,
-                        lang: None,
-                        versions: Vec::new(),
-                    },
-                    said,
-                )
-            }
+            } => plan_send(
+                scene,
+                &SendArgs {
+                    file,
+                    audience: Audience::from(*audience),
+                    final_message: *final_message,
+                    override_reason: override_reason.as_deref(),
+                    translation,
+                },
+            )?,
             Verb::Health { text, .. } => Plan::one(
                 now,
                 EventKind::HealthCheck {
@@ -1087,6 +1045,217 @@ impl Verb {
                 }
             }
         })
+    }
+}
+
+/// What `send` was given.
+struct SendArgs<'a> {
+    file: &'a str,
+    audience: Audience,
+    final_message: bool,
+    override_reason: Option<&'a str>,
+    translation: &'a [String],
+}
+
+/// The failing checks of one verdict, in words: "label: hint; label: hint".
+fn failing_checks(verdict: &Verdict) -> Vec<String> {
+    verdict
+        .failed()
+        .map(|r| format!("{}: {}", r.label, r.hint))
+        .collect()
+}
+
+/// `send`: the update read and checked (each version in its own language when the team
+/// writes external updates in several), refused while checks fail unless overridden.
+fn plan_send(scene: &Scene, args: &SendArgs) -> Result<Plan, String> {
+    let s = scene.state;
+    let now = scene.now;
+    let languages = if scene.languages.is_empty() {
+        &[Lang::En][..]
+    } else {
+        scene.languages
+    };
+    let primary = languages[0];
+    let several = languages.len() > 1;
+    if !args.translation.is_empty() && !several {
+        return Err(
+            "--translation needs more than one language: list them in the config file, e.g. \
+             `[comms] languages = [\"en\", \"fr\"]` (the first is the language of FILE)"
+                .into(),
+        );
+    }
+    if !args.translation.is_empty() && args.audience == Audience::Internal {
+        return Err(
+            "internal updates are one text: --translation goes with --audience external".into(),
+        );
+    }
+    let read = |path: &str, what: &str| -> Result<String, String> {
+        let text = (scene.read)(path)?.trim_end().to_string();
+        if text.trim().is_empty() {
+            Err(format!("{what} is empty"))
+        } else {
+            Ok(text)
+        }
+    };
+    let text = read(args.file, "the update")?;
+    let mut stdin_read = args.file == "-";
+    let mut others: Vec<(Lang, String)> = Vec::new();
+    for t in args.translation {
+        let Some((code, path)) = t.split_once('=') else {
+            return Err(format!(
+                "`--translation {t}`: give it as LANG=FILE, e.g. --translation fr=update-fr.txt"
+            ));
+        };
+        let lang = Lang::parse(code)?;
+        let name = lang.english_name();
+        if lang == primary {
+            return Err(format!(
+                "FILE is already the {name} version ({name} comes first in `[comms] \
+                 languages`): --translation gives the other languages"
+            ));
+        }
+        if !languages.contains(&lang) {
+            return Err(format!(
+                "{name} is not among the configured languages ({}): add `{}` to `[comms] \
+                 languages` in the config file first",
+                names(languages),
+                lang.code()
+            ));
+        }
+        if others.iter().any(|(l, _)| *l == lang) {
+            return Err(format!("two {name} versions given: give one"));
+        }
+        if path.trim() == "-" {
+            if stdin_read {
+                return Err(
+                    "standard input (-) can be read once: give the other versions as files".into(),
+                );
+            }
+            stdin_read = true;
+        }
+        others.push((lang, read(path.trim(), &format!("the {name} version"))?));
+    }
+    let multilingual = several && args.audience == Audience::External;
+    if multilingual {
+        let missing: Vec<Lang> = languages[1..]
+            .iter()
+            .copied()
+            .filter(|l| !others.iter().any(|(o, _)| o == l))
+            .collect();
+        if let Some(first) = missing.first() {
+            return Err(format!(
+                "external updates here are written in {}: add the {} version{} with \
+                 --translation {}=FILE",
+                names(languages),
+                names(&missing),
+                if missing.len() > 1 { "s" } else { "" },
+                first.code()
+            ));
+        }
+        // In the configured order.
+        others.sort_by_key(|(l, _)| languages.iter().position(|c| c == l));
+    }
+    let options = |lang: Lang| Options {
+        audience: args.audience,
+        kind: if args.final_message {
+            DraftKind::Final
+        } else {
+            DraftKind::Update
+        },
+        severity: Some(s.summary.severity),
+        lang,
+    };
+    let check = |text: &str, lang: Lang| {
+        if multilingual {
+            validate_version(text, options(lang))
+        } else {
+            validate(text, options(lang))
+        }
+    };
+    let verdict = check(&text, primary);
+    let versions: Vec<(Lang, String, Verdict)> = others
+        .into_iter()
+        .map(|(lang, t)| {
+            let v = check(&t, lang);
+            (lang, t, v)
+        })
+        .collect();
+    let all_passed = verdict.passed() && versions.iter().all(|(_, _, v)| v.passed());
+    let reason = args
+        .override_reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if !all_passed && reason.is_none() {
+        let failing = if multilingual {
+            std::iter::once((primary, &verdict))
+                .chain(versions.iter().map(|(l, _, v)| (*l, v)))
+                .filter(|(_, v)| !v.passed())
+                .map(|(l, v)| {
+                    let f = failing_checks(v);
+                    format!(
+                        "the {} version fails {} check(s) — {}",
+                        l.english_name(),
+                        f.len(),
+                        f.join("; ")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        } else {
+            let f = failing_checks(&verdict);
+            format!("the update fails {} check(s) — {}", f.len(), f.join("; "))
+        };
+        return Err(format!(
+            "{failing}; fix it, or send it anyway with --override REASON"
+        ));
+    }
+    let next_update_due = crate::domain::templates::next_update_time(&text, now, scene.local);
+    let what = if multilingual {
+        format!(
+            "{} update sent in {}",
+            audience_name(args.audience),
+            names(languages)
+        )
+    } else {
+        format!("{} update sent", audience_name(args.audience))
+    };
+    let said = match next_update_due {
+        Some(t) => format!("{what}; next one due {}", t.format("%H:%M UTC")),
+        None => what,
+    };
+    Ok(Plan::one(
+        now,
+        EventKind::CommsSent {
+            audience: args.audience,
+            text,
+            checklist: verdict.record(),
+            override_reason: if all_passed {
+                None
+            } else {
+                reason.map(str::to_string)
+            },
+            next_update_due,
+            lang: multilingual.then_some(primary),
+            versions: versions
+                .into_iter()
+                .map(|(lang, text, v)| CommsVersion {
+                    lang,
+                    text,
+                    checklist: v.record(),
+                })
+                .collect(),
+        },
+        said,
+    ))
+}
+
+/// "English", "English and French".
+fn names(languages: &[Lang]) -> String {
+    let names: Vec<&str> = languages.iter().map(|l| l.english_name()).collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::domain::event::{Outcome, Verdict};
+use crate::domain::lang::Lang;
 use chrono::{Duration, TimeZone};
 
 fn at(minute: i64) -> DateTime<Utc> {
@@ -83,6 +84,7 @@ fn plan_as(me: &str, line: &str) -> Result<Plan, String> {
         now: at(30),
         local: FixedOffset::east_opt(0).unwrap(),
         read: &no_files,
+        languages: &[Lang::En],
     };
     verb.plan(&scene)
 }
@@ -185,6 +187,7 @@ fn an_update_that_fails_its_checks_needs_an_override() {
         now: at(30),
         local: FixedOffset::east_opt(0).unwrap(),
         read: &read,
+        languages: &[Lang::En],
     };
     let refused = parse_line("send u.txt", &state.id().to_string())
         .unwrap()
@@ -225,4 +228,183 @@ fn a_page_names_its_team_and_says_the_title_unless_told_otherwise() {
     );
     let e = plan_as("ana", "page 'two words'").unwrap_err();
     assert!(e.contains("the team"), "{e}");
+}
+
+const EXTERNAL_EN: &str = "SEV2 – Checkout errors
+
+Some card payments are failing; other payment methods work.
+
+Impact: customers cannot pay by card; about a third of card payments are affected.
+Root cause: not yet known.
+ETA: unknown.
+Next update in 30 minutes on our status page.
+";
+
+const EXTERNAL_FR: &str = "SEV2 – Erreurs au paiement
+
+Une partie des paiements par carte échoue ; les autres moyens de paiement fonctionnent.
+
+Impact : les clients ne peuvent pas payer par carte ; environ un tiers des paiements par carte sont concernés.
+Cause : pas encore identifiée.
+Rétablissement : aucune estimation pour l’instant.
+Prochaine mise à jour dans 30 minutes sur notre page de statut.
+";
+
+/// `send …` planned with `languages` configured, reading en.txt, fr.txt and, for a
+/// French version left in English, en-as-fr.txt; `-` reads the French one.
+fn send_in(languages: &[Lang], line: &str) -> Result<Plan, String> {
+    let (state, events) = incident();
+    let read = |p: &str| match p {
+        "en.txt" | "en-as-fr.txt" => Ok(EXTERNAL_EN.to_string()),
+        "fr.txt" | "-" => Ok(EXTERNAL_FR.to_string()),
+        other => Err(format!("no file {other} here")),
+    };
+    let scene = Scene {
+        state: &state,
+        events: events.iter().collect(),
+        me: "ana",
+        now: at(30),
+        local: FixedOffset::east_opt(0).unwrap(),
+        read: &read,
+        languages,
+    };
+    parse_line(line, "x").unwrap().plan(&scene)
+}
+
+#[test]
+fn an_external_update_in_two_languages_carries_both_each_checked_in_its_own() {
+    let both = [Lang::En, Lang::Fr];
+    let plan = send_in(
+        &both,
+        "send en.txt --audience external --translation fr=fr.txt",
+    )
+    .unwrap();
+    assert!(plan.said.contains("in English and French"), "{}", plan.said);
+    match one_kind(plan) {
+        EventKind::CommsSent {
+            text,
+            checklist,
+            lang,
+            versions,
+            override_reason,
+            ..
+        } => {
+            assert_eq!(text, EXTERNAL_EN.trim_end());
+            assert!(checklist.failed.is_empty(), "{checklist:?}");
+            assert!(checklist.passed.contains(&"language".to_string()));
+            assert_eq!(lang, Some(Lang::En));
+            assert_eq!(versions.len(), 1);
+            assert_eq!(versions[0].lang, Lang::Fr);
+            assert_eq!(versions[0].text, EXTERNAL_FR.trim_end());
+            assert!(
+                versions[0].checklist.failed.is_empty(),
+                "{:?}",
+                versions[0].checklist
+            );
+            assert_eq!(override_reason, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    // French first: FILE is French, the English one a translation.
+    let plan = send_in(
+        &[Lang::Fr, Lang::En],
+        "send fr.txt --audience external --translation en=en.txt",
+    )
+    .unwrap();
+    assert!(matches!(
+        one_kind(plan),
+        EventKind::CommsSent { lang: Some(Lang::Fr), ref versions, .. } if versions[0].lang == Lang::En
+    ));
+    // Standard input serves one of them.
+    assert!(send_in(&both, "send en.txt --audience external --translation fr=-").is_ok());
+}
+
+#[test]
+fn a_missing_or_failing_version_is_refused_naming_its_language() {
+    let both = [Lang::En, Lang::Fr];
+    let e = send_in(&both, "send en.txt --audience external").unwrap_err();
+    assert!(
+        e.contains("written in English and French") && e.contains("--translation fr=FILE"),
+        "{e}"
+    );
+    let e = send_in(
+        &both,
+        "send en.txt --audience external --translation fr=en-as-fr.txt",
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("the French version fails") && e.contains("Written in French"),
+        "{e}"
+    );
+    assert!(!e.contains("the English version"), "{e}");
+    assert!(e.contains("--override"), "{e}");
+    let sent = send_in(
+        &both,
+        "send en.txt --audience external --translation fr=en-as-fr.txt --override 'translator asleep'",
+    )
+    .unwrap();
+    match one_kind(sent) {
+        EventKind::CommsSent {
+            override_reason,
+            versions,
+            ..
+        } => {
+            assert_eq!(override_reason.as_deref(), Some("translator asleep"));
+            assert!(
+                versions[0]
+                    .checklist
+                    .failed
+                    .contains(&"language".to_string())
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    for (line, says) in [
+        (
+            "send en.txt --audience external --translation fr=fr.txt --translation fr=fr.txt",
+            "two French versions",
+        ),
+        (
+            "send en.txt --audience external --translation en=fr.txt",
+            "already the English version",
+        ),
+        (
+            "send en.txt --audience external --translation fr:fr.txt",
+            "LANG=FILE",
+        ),
+        (
+            "send en.txt --audience external --translation de=fr.txt",
+            "`de`",
+        ),
+        (
+            "send - --audience external --translation fr=-",
+            "standard input",
+        ),
+        (
+            "send en.txt --audience internal --translation fr=fr.txt",
+            "internal updates are one text",
+        ),
+    ] {
+        let e = send_in(&both, line).unwrap_err();
+        assert!(e.contains(says), "{line}: {e}");
+    }
+}
+
+#[test]
+fn with_one_language_an_update_stays_one_text_and_translations_are_refused() {
+    let e = send_in(
+        &[Lang::En],
+        "send en.txt --audience external --translation fr=fr.txt",
+    )
+    .unwrap_err();
+    assert!(e.contains("[comms] languages = [\"en\", \"fr\"]"), "{e}");
+    let plan = send_in(&[Lang::En], "send en.txt --audience external").unwrap();
+    assert!(matches!(
+        one_kind(plan),
+        EventKind::CommsSent { lang: None, ref versions, ref checklist, .. }
+            if versions.is_empty() && !checklist.passed.contains(&"language".to_string())
+    ));
+    // Internal updates stay one text whatever is configured.
+    let e = send_in(&[Lang::En, Lang::Fr], "send en.txt").unwrap_err();
+    assert!(e.starts_with("the update fails"), "{e}");
 }

@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -30,14 +29,13 @@ use tokio::sync::watch;
 use uuid::Uuid;
 use warroom::clock::{Clock, ManualClock, SystemClock};
 use warroom::domain::event::{
-    Audience, ChecklistResult, Event, EventKind, PrivacyAssessment, Role, Severity, truncate_micros,
+    Audience, ChecklistResult, EventKind, PrivacyAssessment, Role, Severity, truncate_micros,
 };
 use warroom::domain::ids::short_id;
-use warroom::domain::incident::IncidentSummary;
 use warroom::domain::rules::Rules;
 use warroom::server::Running;
 use warroom::store::postgres::PgStore;
-use warroom::store::{Accepted, AppendHook, NewEvent, SqliteStore, Store, StoreError, TokenInfo};
+use warroom::store::{SqliteStore, Store};
 use warroom::sync::engine::Link;
 use warroom::sync::{Recorded, Replica};
 
@@ -1156,90 +1154,14 @@ async fn a_batch_with_a_refused_event_stores_nothing() {
 
 /// The server's real store, passed through untouched, telling the test each time a read of
 /// events found nothing: the moment a long-poll starts waiting.
-struct Watched {
-    inner: Arc<dyn Store>,
-    empty_reads: watch::Sender<Vec<(Uuid, i64)>>,
-}
-
-impl Watched {
-    fn new(inner: Arc<dyn Store>) -> (Arc<Watched>, watch::Receiver<Vec<(Uuid, i64)>>) {
-        let (tx, rx) = watch::channel(Vec::new());
-        (
-            Arc::new(Watched {
-                inner,
-                empty_reads: tx,
-            }),
-            rx,
-        )
-    }
-}
-
-#[async_trait]
-impl Store for Watched {
-    async fn append(
-        &self,
-        incident: Uuid,
-        author: &str,
-        events: Vec<NewEvent>,
-    ) -> Result<Vec<Accepted>, StoreError> {
-        self.inner.append(incident, author, events).await
-    }
-
-    async fn events_after(
-        &self,
-        incident: Uuid,
-        after: i64,
-        limit: usize,
-    ) -> Result<Vec<Event>, StoreError> {
-        let got = self.inner.events_after(incident, after, limit).await;
-        if matches!(&got, Ok(events) if events.is_empty()) {
-            self.empty_reads.send_modify(|v| v.push((incident, after)));
+fn watched(inner: Arc<dyn Store>) -> (Arc<common::Watched>, watch::Receiver<Vec<(Uuid, i64)>>) {
+    let (tx, rx) = watch::channel(Vec::new());
+    let store = common::Watched::new(inner).after_read(move |incident, after, got| {
+        if matches!(got, Ok(events) if events.is_empty()) {
+            tx.send_modify(|v| v.push((incident, after)));
         }
-        got
-    }
-
-    async fn incidents(&self) -> Result<Vec<IncidentSummary>, StoreError> {
-        self.inner.incidents().await
-    }
-
-    async fn incident(&self, id: Uuid) -> Result<Option<IncidentSummary>, StoreError> {
-        self.inner.incident(id).await
-    }
-
-    async fn add_token(&self, handle: &str, hash: &str, read_only: bool) -> Result<(), StoreError> {
-        self.inner.add_token(handle, hash, read_only).await
-    }
-
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenInfo>, StoreError> {
-        self.inner.token_by_hash(hash).await
-    }
-
-    async fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
-        self.inner.tokens().await
-    }
-
-    async fn revoke_tokens(&self, handle: &str) -> Result<usize, StoreError> {
-        self.inner.revoke_tokens(handle).await
-    }
-
-    async fn listen_for_appends(&self, hook: AppendHook) -> Result<(), StoreError> {
-        self.inner.listen_for_appends(hook).await
-    }
-
-    async fn stored_times(
-        &self,
-        ids: &[Uuid],
-    ) -> Result<std::collections::HashMap<Uuid, chrono::DateTime<Utc>>, StoreError> {
-        self.inner.stored_times(ids).await
-    }
-
-    async fn ready(&self) -> Result<(), StoreError> {
-        self.inner.ready().await
-    }
-
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
+    });
+    (Arc::new(store), rx)
 }
 
 /// Asserts that `got` (asking about `reference`) is exactly what asking about an incident
@@ -1296,7 +1218,7 @@ async fn restricted_incidents_exist_only_for_their_members() {
     let sqlite: Arc<dyn Store> = Arc::new(
         SqliteStore::open(dir.path().join("server.db"), clock.clone()).expect("open the store"),
     );
-    let (watched, mut empty_reads) = Watched::new(sqlite);
+    let (watched, mut empty_reads) = watched(sqlite);
     let served = serve(watched, clock).await;
     let api = &served.api;
 

@@ -17,14 +17,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use uuid::Uuid;
 use warroom::clock::{Clock, SystemClock};
 use warroom::domain::event::{Event, EventKind, Severity};
-use warroom::domain::incident::IncidentSummary;
 use warroom::server::routes::MAX_LIMIT;
-use warroom::store::{Accepted, AppendHook, NewEvent, SqliteStore, Store, StoreError, TokenInfo};
+use warroom::store::{NewEvent, SqliteStore, Store, StoreError};
 use warroom::sync::engine::Syncer;
 use warroom::sync::remote::Remote;
 use warroom::sync::shared_path;
@@ -40,42 +38,13 @@ fn clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }
 
-/// The server's store, passed through, but answering only `pages_left` more reads of a
-/// page of `PAGE` events; after that such reads fail as a database that went away.
-struct Dying {
-    inner: Arc<SqliteStore>,
-    pages_left: AtomicUsize,
-}
-
-impl Dying {
-    fn new(inner: Arc<SqliteStore>, pages: usize) -> Arc<Dying> {
-        Arc::new(Dying {
-            inner,
-            pages_left: AtomicUsize::new(pages),
-        })
-    }
-}
-
-#[async_trait]
-impl Store for Dying {
-    async fn append(
-        &self,
-        incident: Uuid,
-        author: &str,
-        events: Vec<NewEvent>,
-    ) -> Result<Vec<Accepted>, StoreError> {
-        self.inner.append(incident, author, events).await
-    }
-
-    async fn events_after(
-        &self,
-        incident: Uuid,
-        after: i64,
-        limit: usize,
-    ) -> Result<Vec<Event>, StoreError> {
+/// The server's store, passed through, but answering only `pages` more reads of a page
+/// of `PAGE` events; after that such reads fail as a database that went away.
+fn dying(inner: Arc<SqliteStore>, pages: usize) -> Arc<common::Watched> {
+    let pages_left = AtomicUsize::new(pages);
+    Arc::new(common::Watched::new(inner).before_read(move |_, _, limit| {
         if limit == PAGE
-            && self
-                .pages_left
+            && pages_left
                 .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
                 .is_err()
         {
@@ -83,48 +52,8 @@ impl Store for Dying {
                 "the test's database went away".into(),
             ));
         }
-        self.inner.events_after(incident, after, limit).await
-    }
-
-    async fn incidents(&self) -> Result<Vec<IncidentSummary>, StoreError> {
-        self.inner.incidents().await
-    }
-
-    async fn incident(&self, id: Uuid) -> Result<Option<IncidentSummary>, StoreError> {
-        self.inner.incident(id).await
-    }
-
-    async fn add_token(&self, handle: &str, hash: &str, read_only: bool) -> Result<(), StoreError> {
-        self.inner.add_token(handle, hash, read_only).await
-    }
-
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenInfo>, StoreError> {
-        self.inner.token_by_hash(hash).await
-    }
-
-    async fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
-        self.inner.tokens().await
-    }
-
-    async fn revoke_tokens(&self, handle: &str) -> Result<usize, StoreError> {
-        self.inner.revoke_tokens(handle).await
-    }
-
-    async fn listen_for_appends(&self, hook: AppendHook) -> Result<(), StoreError> {
-        self.inner.listen_for_appends(hook).await
-    }
-
-    async fn stored_times(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, DateTime<Utc>>, StoreError> {
-        self.inner.stored_times(ids).await
-    }
-
-    async fn ready(&self) -> Result<(), StoreError> {
-        self.inner.ready().await
-    }
-
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
+        Ok(())
+    }))
 }
 
 /// Appends `count` notes to `incident` (declaring it first when `declare`), in batches of
@@ -196,8 +125,8 @@ async fn a_fresh_replica_catches_up_page_by_page_across_a_server_that_dies_and_c
     append_notes(&db, incident, true, 199).await;
 
     // The server answers three pages, then its database goes away.
-    let dying = Dying::new(db.clone(), 3);
-    let running = common::serve(dying.clone(), clock(), &TOKENS).await;
+    let failing = dying(db.clone(), 3);
+    let running = common::serve(failing.clone(), clock(), &TOKENS).await;
     let addr = running.addr;
     let url = format!("http://{addr}");
     let replica = SqliteStore::open(dir.path().join("replica.db"), clock()).unwrap();
@@ -228,7 +157,7 @@ async fn a_fresh_replica_catches_up_page_by_page_across_a_server_that_dies_and_c
     append_notes(&db, incident, false, 40).await;
 
     // It comes back on the same address: the replica goes on from where it stopped.
-    let revived = Dying::new(db.clone(), usize::MAX);
+    let revived = dying(db.clone(), usize::MAX);
     let running = common::serve_at(addr, revived, clock()).await;
     let got = syncer.pull(incident, Duration::ZERO).await.unwrap();
     assert_eq!(got.applied, 240 - 3 * PAGE, "every event missing, once");

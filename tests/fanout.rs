@@ -12,22 +12,17 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 use uuid::Uuid;
 use warroom::clock::SystemClock;
-use warroom::domain::event::Event;
-use warroom::domain::incident::IncidentSummary;
 use warroom::server::Running;
-use warroom::store::{Accepted, AppendHook, NewEvent, SqliteStore, Store, StoreError, TokenInfo};
+use warroom::store::SqliteStore;
 
 use common::Token;
 
@@ -41,78 +36,10 @@ const TOKENS: [Token; 3] = [
 ];
 const WAIT: Duration = Duration::from_secs(30);
 
-/// The server's real store, passed through, counting reads of events and telling the test
-/// each time one found nothing (the moment a long-poll starts waiting) and after which seq.
+/// What the server's store saw: how many reads of events, and after which seq each read
+/// that found nothing asked (the moment a long-poll starts waiting).
 struct Counted {
-    inner: Arc<dyn Store>,
-    reads: AtomicUsize,
-    empty_reads: watch::Sender<Vec<i64>>,
-}
-
-#[async_trait]
-impl Store for Counted {
-    async fn append(
-        &self,
-        incident: Uuid,
-        author: &str,
-        events: Vec<NewEvent>,
-    ) -> Result<Vec<Accepted>, StoreError> {
-        self.inner.append(incident, author, events).await
-    }
-
-    async fn events_after(
-        &self,
-        incident: Uuid,
-        after: i64,
-        limit: usize,
-    ) -> Result<Vec<Event>, StoreError> {
-        self.reads.fetch_add(1, Ordering::AcqRel);
-        let got = self.inner.events_after(incident, after, limit).await;
-        if matches!(&got, Ok(events) if events.is_empty()) {
-            self.empty_reads.send_modify(|v| v.push(after));
-        }
-        got
-    }
-
-    async fn incidents(&self) -> Result<Vec<IncidentSummary>, StoreError> {
-        self.inner.incidents().await
-    }
-
-    async fn incident(&self, id: Uuid) -> Result<Option<IncidentSummary>, StoreError> {
-        self.inner.incident(id).await
-    }
-
-    async fn add_token(&self, handle: &str, hash: &str, read_only: bool) -> Result<(), StoreError> {
-        self.inner.add_token(handle, hash, read_only).await
-    }
-
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenInfo>, StoreError> {
-        self.inner.token_by_hash(hash).await
-    }
-
-    async fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
-        self.inner.tokens().await
-    }
-
-    async fn revoke_tokens(&self, handle: &str) -> Result<usize, StoreError> {
-        self.inner.revoke_tokens(handle).await
-    }
-
-    async fn listen_for_appends(&self, hook: AppendHook) -> Result<(), StoreError> {
-        self.inner.listen_for_appends(hook).await
-    }
-
-    async fn stored_times(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, DateTime<Utc>>, StoreError> {
-        self.inner.stored_times(ids).await
-    }
-
-    async fn ready(&self) -> Result<(), StoreError> {
-        self.inner.ready().await
-    }
-
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
+    reads: Arc<AtomicUsize>,
 }
 
 struct Served {
@@ -129,12 +56,16 @@ async fn serve() -> Served {
     let clock = Arc::new(SystemClock);
     let inner = SqliteStore::open(dir.path().join("server.db"), clock.clone()).unwrap();
     let (tx, empty_reads) = watch::channel(Vec::new());
-    let store = Arc::new(Counted {
-        inner: Arc::new(inner),
-        reads: AtomicUsize::new(0),
-        empty_reads: tx,
+    let reads = Arc::new(AtomicUsize::new(0));
+    let counting = reads.clone();
+    let watched = common::Watched::new(Arc::new(inner)).after_read(move |_, after, got| {
+        counting.fetch_add(1, Ordering::AcqRel);
+        if matches!(got, Ok(events) if events.is_empty()) {
+            tx.send_modify(|v| v.push(after));
+        }
     });
-    let running = common::serve(store.clone(), clock, &TOKENS).await;
+    let running = common::serve(Arc::new(watched), clock, &TOKENS).await;
+    let store = Arc::new(Counted { reads });
     Served {
         store,
         empty_reads,

@@ -2,14 +2,15 @@
 //! 127.0.0.1: every documented field of both request shapes, retries on 5xx and none on
 //! 4xx (with the provider's message recorded), and the close when the incident is
 //! resolved; alone (the CLI sends, with its config file) and shared (a real `warroom
-//! serve --config FILE` sends, recording as `warroom`).
+//! serve --config FILE` sends, recording as `warroom`). Opsgenie's request status is
+//! asked after each 202: a request it failed later fails the page in its words.
 
 // Tests fail by panicking, helpers included.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
@@ -19,7 +20,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use serde_json::{Value, json};
 
 const OG_KEY: &str = "og-secret-key-1234";
@@ -43,21 +44,85 @@ struct Seen {
     body: Value,
 }
 
+/// How the Opsgenie stand-in processes a request it took: the status it answers from the
+/// second ask on (the first is a 404, not processed yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Done,
+    Failed(&'static str),
+    /// Never processed: every ask is a 404.
+    Never,
+}
+
 /// A stand-in provider: answers the scripted statuses first, then 202 as its provider
-/// does, keeping every request.
+/// does, keeping every request. The Opsgenie one also answers request statuses
+/// (`GET /v2/alerts/requests/{id}`), kept apart: `seen` and the count are the alerts and
+/// closes only.
 struct Receiver {
     shape: Shape,
     seen: Mutex<Vec<Seen>>,
     script: Mutex<VecDeque<(u16, String)>>,
     count: tokio::sync::watch::Sender<usize>,
+    /// How each request taken is processed, in order (then `Done`).
+    verdicts: Mutex<VecDeque<Verdict>>,
+    /// The requests taken: their verdict, what they did, and how often they were asked
+    /// about.
+    taken: Mutex<HashMap<String, (Verdict, &'static str, u32)>>,
+    statuses: Mutex<Vec<Seen>>,
+}
+
+type Answer = (StatusCode, [(header::HeaderName, &'static str); 1], String);
+
+fn answer(status: u16, body: String) -> Answer {
+    (
+        StatusCode::from_u16(status).unwrap(),
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+}
+
+/// Opsgenie's `GET /v2/alerts/requests/{id}`: 404 while the request is not processed
+/// (always on its first ask), then how it went.
+fn request_status(r: &Receiver, id: &str, seen: Seen) -> Answer {
+    r.statuses.lock().unwrap().push(seen);
+    let mut taken = r.taken.lock().unwrap();
+    let not_yet = || {
+        answer(
+            404,
+            json!({"message": "Request not found. It might not be processed, yet.",
+                   "took": 0.0, "requestId": "status-ask"})
+            .to_string(),
+        )
+    };
+    let Some((verdict, action, asked)) = taken.get_mut(id) else {
+        return not_yet();
+    };
+    *asked += 1;
+    let (ok, status) = match *verdict {
+        _ if *asked == 1 => return not_yet(),
+        Verdict::Never => return not_yet(),
+        Verdict::Done => (true, format!("{action}d alert")),
+        Verdict::Failed(why) => (false, why.to_string()),
+    };
+    answer(
+        200,
+        json!({"data": {"success": ok, "action": action,
+                        "processedAt": "2026-11-26T21:40:00.123Z",
+                        "integrationId": "int-1", "isSuccess": ok, "status": status,
+                        "alertId": if ok { format!("alert-{id}") } else { String::new() },
+                        "alias": "warroom-alias"},
+               "took": 0.01, "requestId": "status-ask"})
+        .to_string(),
+    )
 }
 
 async fn receive(
     State(r): State<Arc<Receiver>>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> (StatusCode, [(header::HeaderName, &'static str); 1], String) {
+) -> Answer {
     let text = |h: header::HeaderName| {
         headers
             .get(h)
@@ -71,6 +136,18 @@ async fn receive(
         content_type: text(header::CONTENT_TYPE),
         body: body.clone(),
     };
+    if let (Shape::Opsgenie, &Method::GET, Some(id)) = (
+        r.shape,
+        &method,
+        uri.path().strip_prefix("/v2/alerts/requests/"),
+    ) {
+        return request_status(&r, id, seen);
+    }
+    let action = if seen.path.ends_with("/close") {
+        "Close"
+    } else {
+        "Create"
+    };
     let n = {
         let mut all = r.seen.lock().unwrap();
         all.push(seen);
@@ -80,12 +157,25 @@ async fn receive(
     let (status, answer) = match scripted {
         Some((status, answer)) => (status, answer),
         None => match r.shape {
-            Shape::Opsgenie => (
-                202,
-                json!({"result": "Request will be processed", "took": 0.01,
-                       "requestId": format!("og-req-{n}")})
-                .to_string(),
-            ),
+            Shape::Opsgenie => {
+                let id = format!("og-req-{n}");
+                let verdict = r
+                    .verdicts
+                    .lock()
+                    .unwrap()
+                    .pop_front()
+                    .unwrap_or(Verdict::Done);
+                r.taken
+                    .lock()
+                    .unwrap()
+                    .insert(id.clone(), (verdict, action, 0));
+                (
+                    202,
+                    json!({"result": "Request will be processed", "took": 0.01,
+                           "requestId": id})
+                    .to_string(),
+                )
+            }
             Shape::Pagerduty => (
                 202,
                 json!({"status": "success", "message": "Event processed",
@@ -95,20 +185,28 @@ async fn receive(
         },
     };
     r.count.send_replace(n);
-    (
-        StatusCode::from_u16(status).unwrap(),
-        [(header::CONTENT_TYPE, "application/json")],
-        answer,
-    )
+    self::answer(status, answer)
 }
 
 impl Receiver {
     async fn start(shape: Shape, script: &[(u16, &str)]) -> (String, Arc<Receiver>) {
+        Receiver::start_with(shape, script, &[]).await
+    }
+
+    /// As [`Receiver::start`], Opsgenie processing the requests it takes as `verdicts` say.
+    async fn start_with(
+        shape: Shape,
+        script: &[(u16, &str)],
+        verdicts: &[Verdict],
+    ) -> (String, Arc<Receiver>) {
         let r = Arc::new(Receiver {
             shape,
             seen: Mutex::new(Vec::new()),
             script: Mutex::new(script.iter().map(|(s, b)| (*s, b.to_string())).collect()),
             count: tokio::sync::watch::channel(0).0,
+            verdicts: Mutex::new(verdicts.iter().copied().collect()),
+            taken: Mutex::default(),
+            statuses: Mutex::default(),
         });
         let app = Router::new().fallback(receive).with_state(r.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -119,6 +217,18 @@ impl Receiver {
 
     fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
+    }
+
+    /// The asks about request `id`'s status.
+    fn asked(&self, id: &str) -> Vec<Seen> {
+        let path = format!("/v2/alerts/requests/{id}");
+        self.statuses
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.path == path)
+            .cloned()
+            .collect()
     }
 
     /// Waits until at least `n` requests arrived.
@@ -336,6 +446,16 @@ async fn solo_an_opsgenie_page_carries_every_field_and_closes_on_resolve() {
     assert_eq!(delivered[0]["provider"], "opsgenie");
     assert_eq!(delivered[0]["request_id"], "og-req-1");
     assert_eq!(delivered[0]["attempts"], 1);
+    assert_eq!(delivered[0]["error"], "", "confirmed: {:?}", delivered[0]);
+    // Opsgenie was asked how it processed the request: not yet, then done.
+    let asked = ogr.asked("og-req-1");
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    for a in &asked {
+        assert_eq!(
+            a.authorization.as_deref(),
+            Some(&*format!("GenieKey {OG_KEY}"))
+        );
+    }
 
     // Resolving closes the page by its alias.
     maya.ok(&["impact", &id, "ended"]).await;
@@ -356,6 +476,7 @@ async fn solo_an_opsgenie_page_carries_every_field_and_closes_on_resolve() {
     assert_eq!(outcomes.len(), 2, "{events:?}");
     assert_eq!(outcomes[1]["status"], "resolved");
     assert_eq!(outcomes[1]["request_id"], "og-req-2");
+    assert_eq!(ogr.asked("og-req-2").len(), 2, "the close is confirmed too");
     for e in &events {
         no_key_in("an event", &e.to_string());
     }
@@ -507,6 +628,121 @@ async fn solo_a_refused_page_is_not_retried_and_says_why() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn solo_teams_come_from_the_config_and_none_says_where_to_add_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let maya = Who {
+        data: dir.path().join("data"),
+        handle: "maya",
+        config: Some(config(
+            dir.path(),
+            "https://og.example",
+            "https://pd.example",
+        )),
+        server: None,
+    };
+    let (out, _) = maya.ok(&["teams"]).await;
+    assert!(
+        out.starts_with("TEAM") && out.contains("dba") && out.contains("Opsgenie"),
+        "{out}"
+    );
+    assert!(
+        out.contains("payments") && out.contains("PagerDuty"),
+        "{out}"
+    );
+    no_key_in("the teams", &out);
+    assert!(!out.contains("example"), "no endpoint: {out}");
+    let (out, _) = maya.ok(&["teams", "--json"]).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap(),
+        json!({"teams": [{"name": "dba", "provider": "opsgenie"},
+                         {"name": "payments", "provider": "pagerduty"}]})
+    );
+
+    let empty = dir.path().join("empty.toml");
+    std::fs::write(&empty, "").unwrap();
+    let nobody = Who {
+        config: Some(empty.clone()),
+        ..maya
+    };
+    let (out, err) = nobody.ok(&["teams"]).await;
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("No team is configured for paging")
+            && err.contains("[paging.teams.NAME]")
+            && err.contains(&*empty.display().to_string()),
+        "{err}"
+    );
+    let (out, _) = nobody.ok(&["teams", "--json"]).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap(),
+        json!({"teams": []})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn solo_opsgenie_takes_a_page_then_fails_it_or_never_confirms_it() {
+    let (og, ogr) = Receiver::start_with(
+        Shape::Opsgenie,
+        &[],
+        &[
+            Verdict::Failed("Integration [warroom-dba] is disabled"),
+            Verdict::Never,
+        ],
+    )
+    .await;
+    let (pd, _) = Receiver::start(Shape::Pagerduty, &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let maya = Who {
+        data: dir.path().join("data"),
+        handle: "maya",
+        config: Some(config(dir.path(), &og, &pd)),
+        server: None,
+    };
+    let id = maya.declare("1").await;
+
+    // Taken (202), then failed by Opsgenie: failed in its words, and not sent again.
+    let err = maya.fails(&["page", &id, "dba"]).await;
+    assert!(
+        err.contains("PAGE TO dba FAILED") && err.contains("Integration [warroom-dba] is disabled"),
+        "{err}"
+    );
+    assert_eq!(ogr.seen().len(), 1, "not tried again: {:?}", ogr.seen());
+    assert_eq!(ogr.asked("og-req-1").len(), 2);
+    let events = maya.events(&id).await;
+    let failed = of_type(&events, "page_delivery");
+    assert_eq!(failed.len(), 1, "{events:?}");
+    assert_eq!(failed[0]["status"], "failed");
+    assert_eq!(failed[0]["attempts"], 1);
+    let error = failed[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("Opsgenie") && error.contains("Integration [warroom-dba] is disabled"),
+        "{error}"
+    );
+    let (shown, _) = maya.ok(&["events", &id]).await;
+    assert!(
+        shown.contains("PAGE TO dba FAILED through Opsgenie"),
+        "{shown}"
+    );
+
+    // Taken, and still not processed after every ask: delivered, saying so.
+    let (_, err) = maya.ok(&["page", &id, "dba", "--message", "again"]).await;
+    assert!(
+        err.contains("delivered through Opsgenie") && err.contains("had not confirmed it yet"),
+        "{err}"
+    );
+    assert_eq!(ogr.seen().len(), 2);
+    assert_eq!(ogr.asked("og-req-2").len(), 5, "a few asks, then no more");
+    let events = maya.events(&id).await;
+    let outcomes = of_type(&events, "page_delivery");
+    assert_eq!(outcomes[1]["status"], "delivered");
+    assert_eq!(outcomes[1]["request_id"], "og-req-2");
+    assert_eq!(outcomes[1]["error"], "Opsgenie had not confirmed it yet");
+    for e in &events {
+        no_key_in("an event", &e.to_string());
+    }
+}
+
 /// `warroom serve --config FILE` on a data dir of its own, its stderr kept.
 struct Serve {
     child: Child,
@@ -644,6 +880,40 @@ async fn shared_the_server_sends_retries_records_as_warroom_and_closes_on_resolv
         config: None,
         server: Some((serve.url.clone(), bo_token.to_string())),
     };
+    // Who may be paged: names and providers, never a key or an endpoint.
+    let client = reqwest::Client::new();
+    let teams_url = format!("{}/api/v1/paging/teams", serve.url);
+    let answer = client
+        .get(&teams_url)
+        .bearer_auth(bo_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let body = answer.text().await.unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"teams": [{"name": "dba", "provider": "opsgenie"},
+                         {"name": "payments", "provider": "pagerduty"}]})
+    );
+    no_key_in("the teams", &body);
+    assert!(!body.contains(&og) && !body.contains(&pd), "{body}");
+    let anonymous = client.get(&teams_url).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let (out, _) = bo.ok(&["teams"]).await;
+    assert!(
+        out.contains("TEAM") && out.contains("dba") && out.contains("Opsgenie"),
+        "{out}"
+    );
+    assert!(
+        out.contains("payments") && out.contains("PagerDuty"),
+        "{out}"
+    );
+    let (out, _) = bo.ok(&["teams", "--json"]).await;
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed["teams"][1]["name"], "payments");
+    assert_eq!(listed["teams"][1]["provider"], "pagerduty");
+
     let id = maya.declare("1").await;
     bo.ok(&["join", &id]).await;
     let err = bo.fails(&["page", &id, "dba"]).await;
@@ -726,6 +996,44 @@ async fn shared_a_server_without_paging_says_so_and_deliveries_come_only_from_th
         config: None,
         server: Some((server.url(), "t-maya".to_string())),
     };
+    // Nobody to page: an empty list, and the CLI says where teams are configured.
+    let answer: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/paging/teams", server.url()))
+        .bearer_auth("t-maya")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer, json!({"teams": []}));
+    let doc: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/openapi.json", server.url()))
+        .bearer_auth("t-maya")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let documented = &doc["paths"]["/api/v1/paging/teams"]["get"];
+    assert!(
+        documented["responses"]["200"].is_object() && documented["responses"]["401"].is_object(),
+        "{documented}"
+    );
+    assert!(doc["components"]["schemas"]["PagingTeams"].is_object());
+    let (out, err) = maya.ok(&["teams"]).await;
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("No team can be paged") && err.contains("serve --config"),
+        "{err}"
+    );
+    let (out, _) = maya.ok(&["teams", "--json"]).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap(),
+        json!({"teams": []})
+    );
+
     let id = maya.declare("2").await;
     let err = maya.fails(&["page", &id, "dba"]).await;
     assert!(

@@ -204,3 +204,69 @@ fn the_header_says_a_page_is_being_sent_and_shouts_when_it_failed() {
         "and on the timeline: {screen}"
     );
 }
+
+#[test]
+fn known_teams_are_offered_and_a_typed_one_still_pages() {
+    use warroom::paging::TeamInfo;
+    let teams = vec![
+        TeamInfo {
+            name: "dba".into(),
+            provider: Provider::Opsgenie,
+        },
+        TeamInfo {
+            name: "payments".into(),
+            provider: Provider::Pagerduty,
+        },
+    ];
+    let mut app = console("tomas", events());
+    app.update(Msg::PagingTeams(teams.clone()));
+    press(&mut app, 'p');
+    assert!(
+        matches!(&app.overlay, Overlay::Choose(c) if c.title.starts_with("Page a team")),
+        "a chooser offers the teams"
+    );
+    let screen = render(&app);
+    assert!(
+        screen.contains("dba (Opsgenie)") && screen.contains("payments (PagerDuty)"),
+        "{screen}"
+    );
+    // `p` then Tab completes to `payments`; Enter pages with the incident's title.
+    press(&mut app, 'p');
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
+    let kind = recorded(&enter(&mut app));
+    assert_eq!(
+        kind,
+        EventKind::PageRequested {
+            team: "payments".into(),
+            provider: None,
+            message: "Card payments failing at checkout".into(),
+        }
+    );
+
+    // A name not offered is taken as typed; Ctrl-E opens the form to write the message.
+    let mut app = console("tomas", events());
+    app.update(Msg::PagingTeams(teams));
+    press(&mut app, 'p');
+    type_text(&mut app, "network");
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('e'),
+        KeyModifiers::CONTROL,
+    )));
+    match &app.overlay {
+        Overlay::Form(f) => {
+            assert_eq!(f.value("Team"), "network");
+            assert_eq!(f.focus, 1, "the message is next");
+        }
+        _ => panic!("no form is open"),
+    }
+    type_text(&mut app, "need the network team");
+    let kind = recorded(&enter(&mut app));
+    assert_eq!(
+        kind,
+        EventKind::PageRequested {
+            team: "network".into(),
+            provider: None,
+            message: "need the network team".into(),
+        }
+    );
+}

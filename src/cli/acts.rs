@@ -50,6 +50,12 @@ pub fn run(ctx: &Ctx, verb: &Verb, json: bool) -> Result<()> {
         // What was there before: confirmed up to this seq, and these pending changes.
         let (before_seq, pending) = pending;
         let before: HashSet<uuid::Uuid> = pending.iter().map(|p| p.event.id).collect();
+        // Only `send` needs the config: the languages external updates are written in.
+        let languages = if matches!(verb, Verb::Send { .. }) {
+            super::page::load_config(ctx.config.as_deref())?.languages
+        } else {
+            vec![crate::domain::lang::Lang::En]
+        };
         let scene = Scene {
             state: &state,
             events: all.iter().collect(),
@@ -57,6 +63,7 @@ pub fn run(ctx: &Ctx, verb: &Verb, json: bool) -> Result<()> {
             now,
             local: Local.offset_from_utc_datetime(&now.naive_utc()).fix(),
             read: &read_input,
+            languages: &languages,
         };
         let mut plan = verb.plan(&scene).map_err(anyhow::Error::msg)?;
         let paging = super::page::prepare(ctx, &replica, &state, &mut plan.events)?;

@@ -44,6 +44,7 @@ pub fn check(
                 .map(|s| Severity::new(i64::from(s)))
                 .transpose()
                 .map_err(anyhow::Error::msg)?,
+            lang: crate::domain::lang::Lang::En,
         };
         let verdict = validate(&text, opts);
         let shown = if json {
@@ -102,6 +103,6 @@ pub fn template(ctx: &Ctx, name: &str, incident: Option<&str>) -> Result<()> {
             None => crate::domain::incident::Incident::new(uuid::Uuid::nil()),
         };
         // The template quotes the incident's title, summary and board over several lines.
-        emit(&t.render(&state, ctx.now()))
+        emit(&t.render(&state, ctx.now(), crate::domain::lang::Lang::En))
     })
 }

@@ -156,6 +156,9 @@ pub enum Command {
     },
     /// The severity levels and what they mean
     Severities,
+    /// The teams that can be paged: the server's in shared mode, else those of [paging]
+    /// in the config file
+    Teams,
     /// Where this machine stands: solo or shared, the link, pending changes, last sync
     Status,
     /// Shared mode: deliver pending changes and bring this machine's copy up to date
@@ -242,6 +245,10 @@ pub enum Command {
         /// Log lines as text or as JSON objects (RUST_LOG chooses what is logged)
         #[arg(long, value_enum, default_value = "text")]
         log_format: LogFormat,
+        /// Do not publish the public status page (/status, /status.json,
+        /// /status/feed.atom)
+        #[arg(long)]
+        no_status_page: bool,
     },
     /// Make, list and revoke the server's API tokens
     Token {
@@ -559,6 +566,7 @@ pub fn run(cli: Cli) -> Result<()> {
             header_timeout,
             idle_timeout,
             log_format,
+            no_status_page,
         }) => {
             let rules = crate::domain::rules::Rules {
                 take_command_after: crate::domain::time::parse_span(&take_command_after)
@@ -586,6 +594,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 },
                 json_logs: log_format == LogFormat::Json,
                 paging: server_cmds::paging_config(cli.config.as_deref())?,
+                status: server_cmds::status_config(cli.config.as_deref(), !no_status_page)?,
             };
             server_cmds::serve(&ctx, listen, db.as_deref(), settings)
         }
@@ -601,5 +610,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Sync { drop_rejected }) => incidents::sync(&ctx, drop_rejected),
         Some(Command::Status) => incidents::status(&ctx),
         Some(Command::Severities) => incidents::emit(&output::severities()),
+        Some(Command::Teams) => page::teams(&ctx, json),
     }
 }

@@ -63,6 +63,24 @@ pub struct ServeSettings {
     pub json_logs: bool,
     /// The teams this server pages: the `[paging]` of `--config FILE`.
     pub paging: crate::paging::PagingConfig,
+    /// The public status page: `[status_page]` and `[comms] languages` of `--config FILE`.
+    pub status: server::status::StatusConfig,
+}
+
+/// The public status page's settings: `[status_page]` of `--config FILE` (or of the user's
+/// config file), with the languages of `[comms]`; `enabled` false for `--no-status-page`.
+pub fn status_config(file: Option<&Path>, enabled: bool) -> Result<server::status::StatusConfig> {
+    let config = super::page::load_config(file)?;
+    let mut status = server::status::StatusConfig::default();
+    let settings = config.status_page;
+    status.enabled = enabled && settings.enabled;
+    if !settings.title.is_empty() {
+        status.title = settings.title;
+    }
+    status.intro = settings.intro;
+    status.url = settings.url;
+    status.languages = config.languages;
+    Ok(status)
 }
 
 /// The teams the server pages: the `[paging]` of `--config FILE`, or of the user's
@@ -118,6 +136,7 @@ pub fn serve(
             limits: settings.limits,
             tls: tls.clone(),
             paging: settings.paging,
+            status: settings.status,
         };
         let running = server::start_with(listen, store, clock, options)
             .await

@@ -6,6 +6,13 @@
 //! impact on users and how many are affected, and the root cause and the ETA for
 //! restoration, or says plainly that they are not known yet. External updates stay short
 //! and leave out internal detail. Final updates recap the incident instead.
+//!
+//! The layout rules (title, summary, bullets, blanks, length, internal detail) read any
+//! language; the rules about content look for their words in the language the draft is
+//! written in ([`Options::lang`]): “Next update at 22:30 UTC in #inc-payments” in English,
+//! « Prochaine mise à jour à 22h30 sur la page de statut » in French. When the team writes
+//! external updates in more than one language, each version is checked on its own
+//! ([`validate_version`]), and also for reading as its language.
 
 use std::sync::LazyLock;
 
@@ -13,6 +20,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::event::{Audience, ChecklistResult, Severity};
+use super::lang::Lang;
 
 /// The longest external update, in characters: customers want to know whether it is fixed
 /// and when, not the technical story.
@@ -33,6 +41,8 @@ pub struct Options {
     pub kind: DraftKind,
     /// The incident's severity, when known: the title must carry it.
     pub severity: Option<Severity>,
+    /// The language the draft is written in: the words the content rules look for.
+    pub lang: Lang,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -89,7 +99,7 @@ fn re(p: &str) -> Regex {
 
 static TITLE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^\s*(?:\[?\s*(sev(?:erity)?\s*-?\s*([123])|s([123])|(critical|major|minor))\s*\]?)\s*[–—:-]+\s*(\S.*)$",
+        r"(?i)^\s*(?:\[?\s*(sev(?:erity)?\s*-?\s*([123])|s([123])|(critical|major|minor|critique|majeure?|mineure?))\s*\]?)\s*[–—:-]+\s*(\S.*)$",
     )
 });
 static BULLET: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*(?:[-*•]|\d+[.)])\s+\S"));
@@ -148,6 +158,11 @@ static STACK: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)traceback \(most recent call last\)|^\s+at\s+[\w$.<>]+\(|panicked at|\bexception\b|\bstack\s*trace\b|\bsegfault\b|\b[\w/]+\.(?:rs|py|go|java|js|ts|rb):\d+\b|\bnullpointer",
     )
 });
+static STACK_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)traceback \(most recent call last\)|^\s+at\s+[\w$.<>]+\(|panicked at|\w+exception\b|\bstack\s*trace\b|\bsegfault\b|\b[\w/]+\.(?:rs|py|go|java|js|ts|rb):\d+\b|\bnullpointer",
+    )
+});
 static TICKET: LazyLock<Regex> = LazyLock::new(|| re(r"\b[A-Z][A-Z0-9]{1,9}-\d+\b"));
 static DURATION: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -175,6 +190,237 @@ static FOLLOW_UP: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\bpost-?\s?mortem\b|\bfollow\s+up\b|\bincident\s+(?:review|report)\b|\bwhat\s+happened\b",
     )
 });
+
+// The same words in French. Accents may be left out and apostrophes are either ’ or '.
+static STATUS_HEAD_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\s*(?:#+\s*)?(?:(?:[ée]tat|statut|situation)(?:\s+actuel(?:le)?)?|point\s+de\s+situation|o[ùu]\s+en\s+sommes-nous)\b[^:]*:?\s*$",
+    )
+});
+static NEXT_HEAD_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)^\s*(?:#+\s*)?(?:prochaines?\s+[ée]tapes?|[ée]tapes\s+suivantes)\b[^:]*:?\s*$")
+});
+static WHEN_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(\b\d{1,2}\s?h\s?(?:\d{2})?\b|\b\d{1,2}:\d{2}\b|\bdans\s+(?:environ\s+|[àa]\s+peu\s+pr[èe]s\s+)?(?:\d+|une?|deux|trois)\s*(?:min(?:ute)?s?|heures?|h)\b|\bdans\s+une\s+demi-?\s*heure\b|\btou(?:te)?s\s+les\s+\d+\s*(?:min(?:ute)?s?|heures?)\b|\bdemain\b|\bmidi\b|\bminuit\b)",
+    )
+});
+static WHERE_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(#[a-z0-9_-]+|\bpage\s+(?:de\s+)?(?:statut|status|[ée]tat)\b|\bpage\s+d['’][ée]tat\b|\bstatus\s*page\b|\b(?:sur|dans)\s+(?:ce|le|cette|la)\s+(?:fil|canal|salon|discussion)\b|\bslack\b|\bcourriel\b|\be-?mail\b|\bici\b|https?://\S+|\bsite\b|\bblog\b)",
+    )
+});
+static NEXT_UPDATE_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bprochaine?s?\s+(?:mise\s+[àa]\s+jour|communication|point|message|bulletin)|\bnouvelle\s+mise\s+[àa]\s+jour|\bmise\s+[àa]\s+jour\s+suivante|\bnous\s+(?:publierons|enverrons|communiquerons|reviendrons|ferons)\b",
+    )
+});
+static IMPACT_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bimpact[ée]e?s?\b|\bne\s+(?:peu(?:ven)?t|pouvai(?:en)?t|pourront)\s+(?:pas|plus)\b|\bn['’](?:ont|a)\s+pas\s+pu\b|\bn['’]arriv|\bimpossible\b|\bincapables?\b|\b[ée]chou|\b[ée]checs?\b|\berreurs?\b|\blente?s?\b|\blenteurs?\b|\bindisponibles?\b|\binaccessibles?\b|\bd[ée]grad|\bpanne\b|\bretard|\bperturb",
+    )
+});
+static PEOPLE_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:utilisat(?:eur|rice)s?|cliente?s?|personnes?|comptes?|visiteurs?|usagers?|abonn[ée]e?s?|marchands?|collaborat(?:eur|rice)s?|salari[ée]e?s?|employ[ée]e?s?|[ée]quipes?)\b",
+    )
+});
+static QUANTITY_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(\b\d[\d,.]*(?:\s\d{3})*\s*%?|\btou(?:te)?s\b|\baucune?\b|\bchaque\b|\bmoiti[ée]\b|\btiers\b|\bquart\b|\bquelques\b|\bplupart\b|\bcertaine?s\b|\bbeaucoup\b|\bnombreu(?:x|ses)\b|\bnombre\b.*\b(?:inconnu|pas\s+(?:encore\s+)?connu|ind[ée]termin[ée])|\binconnue?s?\b|\bpas\s+encore\s+(?:connue?s?|chiffr[ée]e?s?|d[ée]termin[ée]e?s?))",
+    )
+});
+static ROOT_CAUSE_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\bcauses?\b|\bcaus[ée]e?s?\s+par\b|\bparce\s+qu|\borigine\b|\bd[ûu]e?s?\s+[àa]\b")
+});
+static ETA_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\beta\b|\bestimation\b|\bd[ée]lai\b|\br[ée]tabli|\brestaur|\bretour\s+[àa]\s+la\s+normale\b|\bheure\s+de\s+(?:r[ée]tablissement|retour|r[ée]solution)\b|\bpr[ée]vue?\b.*\b(?:r[ée]tabli|r[ée]solu|retour)",
+    )
+});
+static UNKNOWN_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\binconnue?s?\b|\bpas\s+(?:encore\s+)?(?:connue?s?|identifi[ée]e?s?|d[ée]termin[ée]e?s?|[ée]tablie?s?|claire?s?|confirm[ée]e?s?)\b|\ben\s+cours\s+d['’](?:analyse|investigation|identification)\b|\btoujours\s+(?:en\s+recherche|[àa]\s+l['’][ée]tude|inconnue?s?)\b|\baucune\s+estimation\b|\bpas\s+(?:encore\s+)?d['’](?:estimation|heure)\b|\bne\s+(?:pouvons|savons)\s+pas\s+(?:encore\s+)?(?:dire|estimer)\b|\bnous\s+ne\s+savons\s+pas\b|\bind[ée]termin[ée]e?s?\b|\b[àa]\s+d[ée]terminer\b",
+    )
+});
+static STATES_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:cause|origine|estimation)\b[^.:]{0,20}?\b(?:est|[ée]tait|semble\s+[êe]tre|serait|para[îi]t\s+[êe]tre)\s+\S|\bcaus[ée]e?s?\s+par\s+\S|\bparce\s+qu\S*\s*\S|\bd[ûu]e?s?\s+[àa]\s+\S",
+    )
+});
+static IMPACT_LABEL_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^\s*(?:[-*•]\s+)?(?:\*\*)?(?:impact|cons[ée]quences?)(?:\s+(?:pour|sur)\s+[\p{L}' ]{1,30}?)?\s*(?:\*\*)?\s*:(?:\*\*)?\s*(.*)$",
+    )
+});
+static DURATION_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b\d+\s*(?:h|heures?|min|mins|minutes?|j|jours?)\b|\bde\s+\d{1,2}\s?[h:]\s?\d{2}\b.*\b[àa]\s+\d{1,2}\s?[h:]\s?\d{2}\b|\bentre\s+\d{1,2}\s?[h:]\s?\d{2}\b|\bdur[ée]e?\b|\bpendant\s+\d",
+    )
+});
+static SUPPORT_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:demandes?|tickets?|dossiers?|appels?|cas)\s+(?:au\s+|du\s+|de\s+|d['’]|ouverts?\s+au\s+)?(?:support|assistance)\b|\b(?:support|assistance)\b.*\b(?:demandes?|tickets?|appels?)\b|\baucune?\s+(?:demande|ticket|appel)s?\b",
+    )
+});
+static RESOLVED_FR: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\br[ée]solue?s?\b"));
+static NO_FURTHER_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bplus\s+de\s+(?:nouvelles?\s+)?(?:mises?\s+[àa]\s+jour|communications?|messages?)\b|\baucune\s+(?:autre\s+|nouvelle\s+)?(?:mise\s+[àa]\s+jour|communication)\b|\bderni(?:er|[èe]re)\s+(?:mise\s+[àa]\s+jour|communication|message|point)\b|\bmise\s+[àa]\s+jour\s+finale\b|\bmessage\s+final\b",
+    )
+});
+static RESTORED_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\br[ée]tablie?s?\b|\brestaur[ée]e?s?\b|\br[ée]solue?s?\b|\bretour\s+[àa]\s+la\s+normale\b|\bfonctionnent?\s+(?:[àa]\s+nouveau|de\s+nouveau|normalement)\b|\bpleinement\s+op[ée]rationnel",
+    )
+});
+static FOLLOW_UP_FR: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\bpost-?\s?mortem\b|\brapport\s+d['’]incident\b|\bcompte[\s-]rendu\b|\bretour\s+d['’]exp[ée]rience\b|\bbilan\b|\bce\s+qui\s+s['’]est\s+pass[ée]\b|\bsuivra\b",
+    )
+});
+
+/// The words the content rules look for in one language, and the examples their hints
+/// give (the hints themselves are in English, the console's language).
+struct Vocab {
+    status_head: &'static LazyLock<Regex>,
+    next_head: &'static LazyLock<Regex>,
+    when: &'static LazyLock<Regex>,
+    place: &'static LazyLock<Regex>,
+    next_update: &'static LazyLock<Regex>,
+    impact: &'static LazyLock<Regex>,
+    people: &'static LazyLock<Regex>,
+    quantity: &'static LazyLock<Regex>,
+    root_cause: &'static LazyLock<Regex>,
+    eta: &'static LazyLock<Regex>,
+    unknown: &'static LazyLock<Regex>,
+    states: &'static LazyLock<Regex>,
+    impact_label: &'static LazyLock<Regex>,
+    duration: &'static LazyLock<Regex>,
+    support: &'static LazyLock<Regex>,
+    resolved: &'static LazyLock<Regex>,
+    no_further: &'static LazyLock<Regex>,
+    restored: &'static LazyLock<Regex>,
+    follow_up: &'static LazyLock<Regex>,
+    /// Words an impact line may hold beside “not known yet” and still say nothing.
+    filler: &'static [&'static str],
+    /// How the language says inside and outside the company, for the affected numbers.
+    internal: &'static str,
+    external: &'static str,
+    /// A word a line about who is affected holds.
+    affected: &'static [&'static str],
+    ex_title: &'static str,
+    status_heading: &'static str,
+    next_heading: &'static str,
+    ex_next_update: &'static str,
+    ex_time: &'static str,
+    ex_impact: &'static str,
+    ex_duration: &'static str,
+}
+
+static ENGLISH: Vocab = Vocab {
+    status_head: &STATUS_HEAD,
+    next_head: &NEXT_HEAD,
+    when: &WHEN,
+    place: &WHERE,
+    next_update: &NEXT_UPDATE,
+    impact: &IMPACT,
+    people: &PEOPLE,
+    quantity: &QUANTITY,
+    root_cause: &ROOT_CAUSE,
+    eta: &ETA,
+    unknown: &UNKNOWN,
+    states: &STATES,
+    impact_label: &IMPACT_LABEL,
+    duration: &DURATION,
+    support: &SUPPORT,
+    resolved: &RESOLVED,
+    no_further: &NO_FURTHER,
+    restored: &RESTORED,
+    follow_up: &FOLLOW_UP,
+    filler: &[
+        "yet", "still", "so", "far", "tbd", "tba", "n", "a", "na", "none",
+    ],
+    internal: "internal",
+    external: "external",
+    affected: &["affected"],
+    ex_title: "SEV2 – Card payments failing at checkout",
+    status_heading: "Current status",
+    next_heading: "Next steps",
+    ex_next_update: "Next update at 22:30 UTC in #inc-payments",
+    ex_time: "22:30 UTC, in 30 minutes",
+    ex_impact: "Impact: customers cannot pay by card",
+    ex_duration: "1h 20m, from 21:40 to 23:00",
+};
+
+static FRENCH: Vocab = Vocab {
+    status_head: &STATUS_HEAD_FR,
+    next_head: &NEXT_HEAD_FR,
+    when: &WHEN_FR,
+    place: &WHERE_FR,
+    next_update: &NEXT_UPDATE_FR,
+    impact: &IMPACT_FR,
+    people: &PEOPLE_FR,
+    quantity: &QUANTITY_FR,
+    root_cause: &ROOT_CAUSE_FR,
+    eta: &ETA_FR,
+    unknown: &UNKNOWN_FR,
+    states: &STATES_FR,
+    impact_label: &IMPACT_LABEL_FR,
+    duration: &DURATION_FR,
+    support: &SUPPORT_FR,
+    resolved: &RESOLVED_FR,
+    no_further: &NO_FURTHER_FR,
+    restored: &RESTORED_FR,
+    follow_up: &FOLLOW_UP_FR,
+    filler: &[
+        "encore",
+        "toujours",
+        "pour",
+        "l",
+        "instant",
+        "l'instant",
+        "le",
+        "moment",
+        "pas",
+        "n",
+        "d",
+        "nd",
+        "a",
+        "aucun",
+        "aucune",
+        "néant",
+        "neant",
+        "tbd",
+        "voir",
+        "préciser",
+        "preciser",
+    ],
+    internal: "interne",
+    external: "externe",
+    affected: &["concern", "touch", "affect"],
+    ex_title: "SEV2 – Échec des paiements par carte",
+    status_heading: "État actuel",
+    next_heading: "Prochaines étapes",
+    ex_next_update: "Prochaine mise à jour à 22h30 sur la page de statut",
+    ex_time: "22h30, dans 30 minutes",
+    ex_impact: "Impact : les clients ne peuvent pas payer par carte",
+    ex_duration: "1 h 20, de 21h40 à 23h00",
+};
+
+fn vocab(lang: Lang) -> &'static Vocab {
+    match lang {
+        Lang::En => &ENGLISH,
+        Lang::Fr => &FRENCH,
+    }
+}
+
+/// Whether a next-update line in any language is found in `line`, and in which.
+pub(super) fn next_update_lang(line: &str) -> Option<Lang> {
+    Lang::ALL
+        .into_iter()
+        .find(|l| vocab(*l).next_update.is_match(line))
+}
 
 struct Parsed<'a> {
     title: Option<&'a str>,
@@ -246,7 +492,7 @@ pub fn blanks(text: &str) -> Vec<(String, usize)> {
     found
 }
 
-fn parse(text: &str) -> Parsed<'_> {
+fn parse<'a>(text: &'a str, v: &Vocab) -> Parsed<'a> {
     let lines: Vec<&str> = text.lines().collect();
     let mut i = 0;
     while i < lines.len() && lines[i].trim().is_empty() {
@@ -260,7 +506,7 @@ fn parse(text: &str) -> Parsed<'_> {
     let mut summary = Vec::new();
     while i < lines.len()
         && !lines[i].trim().is_empty()
-        && !is_heading(lines[i])
+        && !is_heading(lines[i], v)
         && !BULLET.is_match(lines[i])
     {
         summary.push(lines[i].trim());
@@ -288,15 +534,15 @@ fn parse(text: &str) -> Parsed<'_> {
     Parsed {
         title,
         summary,
-        status_bullets: bullets_after(&STATUS_HEAD),
-        next_bullets: bullets_after(&NEXT_HEAD),
+        status_bullets: bullets_after(v.status_head),
+        next_bullets: bullets_after(v.next_head),
         lines,
         blank_lines,
     }
 }
 
-fn is_heading(l: &str) -> bool {
-    STATUS_HEAD.is_match(l) || NEXT_HEAD.is_match(l)
+fn is_heading(l: &str, v: &Vocab) -> bool {
+    v.status_head.is_match(l) || v.next_head.is_match(l)
 }
 
 fn sentences(paragraph: &str) -> usize {
@@ -331,20 +577,15 @@ fn rule(id: &'static str, label: &'static str, passed: bool, hint: impl Into<Str
 }
 
 /// A line that names a subject (root cause, ETA) and either states it or says it is unknown.
-fn stated_or_unknown(lines: &[&str], subject: &Regex) -> Option<bool> {
-    static STATES: LazyLock<Regex> = LazyLock::new(|| {
-        re(
-            r"(?i)\b(?:cause|eta)\b[^.:]{0,20}?\b(?:is|was|are|were|appears to be|looks like|seems to be)\s+\S|\bcaused\s+by\s+\S|\bbecause\s+\S",
-        )
-    });
+fn stated_or_unknown(lines: &[&str], subject: &Regex, v: &Vocab) -> Option<bool> {
     // A line states it when it labels a value ("Root cause: ..."), says what it is ("the
     // cause is ..."), gives a time (an ETA), or says plainly that it is not known.
     let says = |l: &&&str| {
-        UNKNOWN.is_match(l)
+        v.unknown.is_match(l)
             || l.split_once(':')
-                .is_some_and(|(k, v)| subject.is_match(k) && v.trim().len() > 2)
-            || STATES.is_match(l)
-            || WHEN.is_match(l)
+                .is_some_and(|(k, said)| subject.is_match(k) && said.trim().len() > 2)
+            || v.states.is_match(l)
+            || v.when.is_match(l)
     };
     let mentions: Vec<&&str> = lines.iter().filter(|l| subject.is_match(l)).collect();
     if mentions.is_empty() {
@@ -355,6 +596,12 @@ fn stated_or_unknown(lines: &[&str], subject: &Regex) -> Option<bool> {
         Some(mentions.iter().any(says))
     }
 }
+
+static STATES: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:cause|eta)\b[^.:]{0,20}?\b(?:is|was|are|were|appears to be|looks like|seems to be)\s+\S|\bcaused\s+by\s+\S|\bbecause\s+\S",
+    )
+});
 
 /// A labelled impact line: `Impact:`, `User impact:`, `Impact on customers:`, also as a
 /// bullet or in bold.
@@ -368,24 +615,19 @@ static IMPACT_LABEL: LazyLock<Regex> = LazyLock::new(|| {
 /// least two words once any “not known yet” is set aside: “Impact: one card payment in
 /// three fails at checkout.”), or a sentence naming who is hit and how (“customers cannot
 /// pay by card”). The lines given hold no blank (see [`Parsed::lines`]).
-fn states_impact(lines: &[&str]) -> bool {
+fn states_impact(lines: &[&str], v: &Vocab) -> bool {
     lines.iter().any(|l| {
-        if let Some(c) = IMPACT_LABEL.captures(l) {
+        if let Some(c) = v.impact_label.captures(l) {
             let value = c.get(1).map_or("", |m| m.as_str());
-            let said = UNKNOWN.replace_all(value, " ");
+            let said = v.unknown.replace_all(value, " ");
             let words = said
                 .split(|c: char| !c.is_alphanumeric() && c != '\'')
                 .filter(|w| w.chars().any(char::is_alphabetic))
-                .filter(|w| {
-                    !matches!(
-                        w.to_ascii_lowercase().as_str(),
-                        "yet" | "still" | "so" | "far" | "tbd" | "tba" | "n" | "a" | "na" | "none"
-                    )
-                })
+                .filter(|w| !v.filler.contains(&w.to_lowercase().as_str()))
                 .count();
             words >= 2
         } else {
-            IMPACT.is_match(l) && PEOPLE.is_match(l)
+            v.impact.is_match(l) && v.people.is_match(l)
         }
     })
 }
@@ -397,7 +639,8 @@ fn blank_line<'a>(p: &Parsed<'a>, subject: &Regex) -> Option<&'a str> {
 
 /// Checks a draft against every rule that applies to its audience and kind.
 pub fn validate(text: &str, opts: Options) -> Verdict {
-    let p = parse(text);
+    let v = vocab(opts.lang);
+    let p = parse(text, v);
     // Content rules read only what has been written: a line that still holds a blank
     // says nothing yet.
     let body = p.lines.join("\n");
@@ -410,13 +653,13 @@ pub fn validate(text: &str, opts: Options) -> Verdict {
             "title",
             "Title: <severity> – <summary>",
             false,
-            "the title still holds a blank from the template: write it",
+            "the title still holds a blank from the template: write it".to_string(),
         ),
         None => rule(
             "title",
             "Title: <severity> – <summary>",
             false,
-            "start with one line such as “SEV2 – Card payments failing at checkout”",
+            format!("start with one line such as “{}”", v.ex_title),
         ),
         Some(c) => {
             let level = c
@@ -426,8 +669,8 @@ pub fn validate(text: &str, opts: Options) -> Verdict {
                 .or_else(|| {
                     c.get(4)
                         .map(|m| match m.as_str().to_ascii_lowercase().as_str() {
-                            "critical" => 1,
-                            "major" => 2,
+                            "critical" | "critique" => 1,
+                            "major" | "majeur" | "majeure" => 2,
                             _ => 3,
                         })
                 });
@@ -442,7 +685,7 @@ pub fn validate(text: &str, opts: Options) -> Verdict {
                     "title",
                     "Title: <severity> – <summary>",
                     true,
-                    "title found",
+                    "title found".to_string(),
                 ),
             }
         }
@@ -493,8 +736,8 @@ pub fn validate(text: &str, opts: Options) -> Verdict {
     ));
 
     match opts.kind {
-        DraftKind::Update => update_rules(&p, body, opts, &mut rules),
-        DraftKind::Final => final_rules(&p, body, opts, &mut rules),
+        DraftKind::Update => update_rules(&p, body, opts, v, &mut rules),
+        DraftKind::Final => final_rules(&p, body, opts, v, &mut rules),
     }
 
     if opts.audience == Audience::External {
@@ -509,7 +752,7 @@ pub fn validate(text: &str, opts: Options) -> Verdict {
                 format!("{chars} characters; cut to {EXTERNAL_MAX_CHARS} or fewer (keep the technical story for the postmortem)")
             },
         ));
-        let found = internal_detail(text);
+        let found = internal_detail_in(text, opts.lang);
         rules.push(rule(
             "no_internal_detail",
             "External: no internal detail",
@@ -522,7 +765,7 @@ pub fn validate(text: &str, opts: Options) -> Verdict {
     Verdict { rules }
 }
 
-fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>) {
+fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, v: &Vocab, rules: &mut Vec<Rule>) {
     let bullets = |n: Option<Bullets>, what: &str| match n {
         None => (
             false,
@@ -541,21 +784,33 @@ fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>
     };
     // External updates may drop the sections; internal ones must have them.
     if opts.audience == Audience::Internal {
-        let (ok, hint) = bullets(p.status_bullets, "Current status");
+        let (ok, hint) = bullets(p.status_bullets, v.status_heading);
         rules.push(rule("status", "Current status: 2-4 bullets", ok, hint));
-        let (ok, hint) = bullets(p.next_bullets, "Next steps");
+        let (ok, hint) = bullets(p.next_bullets, v.next_heading);
         rules.push(rule("next_steps", "Next steps: 2-4 bullets", ok, hint));
     }
 
-    let next_line = p.lines.iter().find(|l| NEXT_UPDATE.is_match(l));
+    let next_line = p.lines.iter().find(|l| v.next_update.is_match(l));
     let (ok, hint) = match next_line {
-        None if blank_line(p, &NEXT_UPDATE).is_some() => (
+        None if blank_line(p, v.next_update).is_some() => (
             false,
             "the next-update line still holds a blank: say when and where".to_string(),
         ),
-        None => (false, "say when and where the next update comes, e.g. “Next update at 22:30 UTC in #inc-payments”".to_string()),
-        Some(l) if !WHEN.is_match(l) => (false, "the next-update line needs a time (e.g. 22:30 UTC, in 30 minutes)".to_string()),
-        Some(l) if !WHERE.is_match(l) => (false, "the next-update line needs a place (a channel, the status page, email)".to_string()),
+        None => (
+            false,
+            format!(
+                "say when and where the next update comes, e.g. “{}”",
+                v.ex_next_update
+            ),
+        ),
+        Some(l) if !v.when.is_match(l) => (
+            false,
+            format!("the next-update line needs a time (e.g. {})", v.ex_time),
+        ),
+        Some(l) if !v.place.is_match(l) => (
+            false,
+            "the next-update line needs a place (a channel, the status page, email)".to_string(),
+        ),
         Some(_) => (true, "when and where given".to_string()),
     };
     rules.push(rule(
@@ -565,37 +820,36 @@ fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>
         hint,
     ));
 
-    let impact = states_impact(&p.lines);
+    let impact = states_impact(&p.lines, v);
     rules.push(rule(
         "impact",
         "The impact on users",
         impact,
         if impact {
             "impact described".to_string()
-        } else if let Some(l) = blank_line(p, &IMPACT_LABEL) {
+        } else if let Some(l) = blank_line(p, v.impact_label) {
             format!(
                 "the impact line still holds a blank: “{}”",
                 l.trim().chars().take(80).collect::<String>()
             )
         } else {
-            "say what users see or cannot do (e.g. “Impact: customers cannot pay by card”)"
-                .to_string()
+            format!("say what users see or cannot do (e.g. “{}”)", v.ex_impact)
         },
     ));
 
     let counted: Vec<&&str> = p
         .lines
         .iter()
-        .filter(|l| PEOPLE.is_match(l) && QUANTITY.is_match(l))
+        .filter(|l| v.people.is_match(l) && v.quantity.is_match(l))
         .collect();
-    let lower = body.to_ascii_lowercase();
+    let lower = body.to_lowercase();
     let (ok, hint) = if counted.is_empty() {
         (
             false,
-            if p.blank_lines
-                .iter()
-                .any(|l| PEOPLE.is_match(l) || l.to_ascii_lowercase().contains("affected"))
-            {
+            if p.blank_lines.iter().any(|l| {
+                let lower = l.to_lowercase();
+                v.people.is_match(l) || v.affected.iter().any(|w| lower.contains(w))
+            }) {
                 "the affected line still holds a blank: say how many users are affected, or \
                  that the number is not known yet"
                     .to_string()
@@ -604,7 +858,7 @@ fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>
             },
         )
     } else if opts.audience == Audience::Internal
-        && !(lower.contains("internal") && lower.contains("external"))
+        && !(lower.contains(v.internal) && lower.contains(v.external))
     {
         (
             false,
@@ -615,13 +869,13 @@ fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>
     };
     rules.push(rule("affected", "How many users are affected", ok, hint));
 
-    let rc = stated_or_unknown(&p.lines, &ROOT_CAUSE);
+    let rc = stated_or_unknown(&p.lines, v.root_cause, v);
     rules.push(rule(
         "root_cause",
         "Root cause, or “unknown”",
         rc == Some(true),
         match rc {
-            None if blank_line(p, &ROOT_CAUSE).is_some() => {
+            None if blank_line(p, v.root_cause).is_some() => {
                 "the root-cause line still holds a blank: state the cause, or say it is not known yet"
             }
             None => {
@@ -631,13 +885,13 @@ fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>
             Some(true) => "root cause addressed",
         },
     ));
-    let eta = stated_or_unknown(&p.lines, &ETA);
+    let eta = stated_or_unknown(&p.lines, v.eta, v);
     rules.push(rule(
         "eta",
         "ETA for restoration, or “unknown”",
         eta == Some(true),
         match eta {
-            None if blank_line(p, &ETA).is_some() => {
+            None if blank_line(p, v.eta).is_some() => {
                 "the ETA line still holds a blank: give a time, or say there is none yet"
             }
             None => "give an ETA for restoration, or say there is none yet",
@@ -647,11 +901,11 @@ fn update_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>
     ));
 }
 
-fn final_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>) {
+fn final_rules(p: &Parsed<'_>, body: &str, opts: Options, v: &Vocab, rules: &mut Vec<Rule>) {
     let has = |r: &Regex| p.lines.iter().any(|l| r.is_match(l));
     match opts.audience {
         Audience::Internal => {
-            let impact = states_impact(&p.lines);
+            let impact = states_impact(&p.lines, v);
             rules.push(rule(
                 "recap_impact",
                 "Recap of the impact",
@@ -662,18 +916,18 @@ fn final_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>)
                     "recap who was affected and how"
                 },
             ));
-            let dur = DURATION.is_match(body);
+            let dur = v.duration.is_match(body);
             rules.push(rule(
                 "duration",
                 "How long it lasted",
                 dur,
                 if dur {
-                    "duration given"
+                    "duration given".to_string()
                 } else {
-                    "say how long the impact lasted (e.g. 1h 20m, from 21:40 to 23:00)"
+                    format!("say how long the impact lasted (e.g. {})", v.ex_duration)
                 },
             ));
-            let support = has(&SUPPORT);
+            let support = has(v.support);
             rules.push(rule(
                 "support_cases",
                 "Support cases raised",
@@ -684,7 +938,7 @@ fn final_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>)
                     "say how many support cases were raised (or none)"
                 },
             ));
-            let resolved = has(&RESOLVED);
+            let resolved = has(v.resolved);
             rules.push(rule(
                 "resolved",
                 "Says it is resolved",
@@ -695,7 +949,7 @@ fn final_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>)
                     "say plainly that the incident is resolved"
                 },
             ));
-            let last = has(&NO_FURTHER);
+            let last = has(v.no_further);
             rules.push(rule(
                 "no_further_updates",
                 "No further updates",
@@ -708,7 +962,7 @@ fn final_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>)
             ));
         }
         Audience::External => {
-            let restored = has(&RESTORED);
+            let restored = has(v.restored);
             rules.push(rule(
                 "restored",
                 "Service restored",
@@ -719,7 +973,7 @@ fn final_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>)
                     "tell customers the service is restored"
                 },
             ));
-            let follow = has(&FOLLOW_UP);
+            let follow = has(v.follow_up);
             rules.push(rule(
                 "follow_up",
                 "Postmortem follow-up",
@@ -734,8 +988,135 @@ fn final_rules(p: &Parsed<'_>, body: &str, opts: Options, rules: &mut Vec<Rule>)
     }
 }
 
+/// Checks one version of an update the team writes in several languages: every rule of
+/// [`validate`] with the words of `opts.lang`, and that the version reads as that language
+/// (an English text left in the French version fails “Written in French”).
+pub fn validate_version(text: &str, opts: Options) -> Verdict {
+    let mut verdict = validate(text, opts);
+    verdict.rules.push(written_in(text, opts.lang));
+    verdict
+}
+
+/// Short words every running text of a language is full of, and the other language
+/// hardly uses: enough to tell which language a version is written in.
+fn common_words(lang: Lang) -> &'static [&'static str] {
+    match lang {
+        Lang::En => &[
+            "the", "and", "is", "are", "we", "our", "to", "of", "for", "with", "not", "yet", "at",
+            "by", "be", "this", "that", "will", "have", "has", "can", "cannot", "it", "from",
+            "been", "was", "were", "they", "their", "in", "update", "next", "while", "unknown",
+            "working", "some", "all",
+        ],
+        Lang::Fr => &[
+            "le",
+            "la",
+            "les",
+            "des",
+            "du",
+            "de",
+            "et",
+            "est",
+            "sont",
+            "nous",
+            "notre",
+            "nos",
+            "pour",
+            "avec",
+            "pas",
+            "encore",
+            "à",
+            "au",
+            "aux",
+            "sur",
+            "dans",
+            "une",
+            "un",
+            "ce",
+            "cette",
+            "ces",
+            "qui",
+            "que",
+            "ne",
+            "sera",
+            "été",
+            "par",
+            "plus",
+            "mise",
+            "jour",
+            "prochaine",
+            "peuvent",
+            "depuis",
+            "vers",
+            "aucune",
+            "l",
+            "d",
+            "qu",
+            "n",
+        ],
+    }
+}
+
+/// How many of `lang`'s common words `text` holds.
+fn common_word_count(text: &str, lang: Lang) -> usize {
+    let words = common_words(lang);
+    text.split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .filter(|w| words.contains(&w.to_lowercase().as_str()))
+        .count()
+}
+
+/// The rule that a version reads as its language: more of that language's common words
+/// than of any other's, and at least two.
+fn written_in(text: &str, lang: Lang) -> Rule {
+    let label = match lang {
+        Lang::En => "Written in English",
+        Lang::Fr => "Written in French",
+    };
+    let own = common_word_count(text, lang);
+    let rival = Lang::ALL
+        .into_iter()
+        .filter(|l| *l != lang)
+        .map(|l| (l, common_word_count(text, l)))
+        .max_by_key(|(_, n)| *n);
+    let name = lang.english_name();
+    match rival {
+        Some((other, n)) if n >= own && n > 0 => rule(
+            "language",
+            label,
+            false,
+            format!(
+                "the {name} version reads as {} ({n} common {} words, {own} {name}): write it in {name}",
+                other.english_name(),
+                other.english_name(),
+            ),
+        ),
+        _ if own < 2 => rule(
+            "language",
+            label,
+            false,
+            format!("too few words to tell the language: write the {name} version in {name}"),
+        ),
+        _ => rule("language", label, true, format!("reads as {name}")),
+    }
+}
+
+/// One line on a version of an update: “French: ready” or “French: 2 checks failing”.
+pub fn version_state(lang: Lang, verdict: &Verdict) -> String {
+    match verdict.failed().count() {
+        0 => format!("{}: ready", lang.english_name()),
+        1 => format!("{}: 1 check failing", lang.english_name()),
+        n => format!("{}: {n} checks failing", lang.english_name()),
+    }
+}
+
 /// The first piece of internal detail in a text, if any.
 pub fn internal_detail(text: &str) -> Option<String> {
+    internal_detail_in(text, Lang::En)
+}
+
+/// As [`internal_detail`], for a text in `lang`: in French “exception” is an everyday word
+/// (« à l’exception des paiements par carte »), not a sign of a stack trace.
+pub fn internal_detail_in(text: &str, lang: Lang) -> Option<String> {
     for r in [&*IPV4, &*HOSTNAME, &*TICKET] {
         // `SEV-2` in a title is a severity, not a ticket.
         if let Some(m) = r
@@ -745,8 +1126,12 @@ pub fn internal_detail(text: &str) -> Option<String> {
             return Some(m.as_str().to_string());
         }
     }
+    let stack: &Regex = match lang {
+        Lang::En => &STACK,
+        Lang::Fr => &STACK_FR,
+    };
     for line in text.lines() {
-        if STACK.is_match(line) {
+        if stack.is_match(line) {
             return Some(line.trim().chars().take(60).collect());
         }
     }

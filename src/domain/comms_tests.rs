@@ -1,6 +1,7 @@
 //! Tests of `comms`.
 
 use super::*;
+use crate::domain::lang::Lang;
 
 const GOOD_INTERNAL: &str = "SEV2 – Card payments failing at checkout
 
@@ -25,6 +26,7 @@ fn opts(audience: Audience, kind: DraftKind) -> Options {
         audience,
         kind,
         severity: Some(Severity::MAJOR),
+        lang: Lang::En,
     }
 }
 
@@ -428,4 +430,341 @@ fn a_plain_statement_of_impact_passes_and_an_empty_one_does_not() {
         let f = failed(&text, o);
         assert_eq!(!f.contains(&"impact"), *passes, "{impact}: failed {f:?}");
     }
+}
+
+// French: the same rules, with the words a French update uses.
+
+const BON_INTERNE: &str = "SEV2 – Échec des paiements par carte
+
+Environ un tiers des paiements par carte échouent depuis 21h50 ; les paiements par portefeuille fonctionnent.
+
+État actuel :
+- Le taux d’erreur est d’environ 38 %
+- Les appels au service de tokenisation sont lents
+
+Prochaines étapes :
+- Augmenter la taille du pool de connexions
+- Surveiller le taux d’erreur
+
+Impact : les clients ne peuvent pas payer par carte ; environ 2 400 clients externes concernés, aucun utilisateur interne.
+Cause : pas encore identifiée.
+Rétablissement : aucune estimation pour l’instant.
+Prochaine mise à jour à 22h30 dans #inc-paiements.
+";
+
+const BON_EXTERNE: &str = "SEV2 – Paiements par carte en échec
+
+Une partie des paiements par carte échoue ; les autres moyens de paiement fonctionnent.
+
+Impact : les clients ne peuvent pas payer par carte ; environ un tiers des paiements par carte sont concernés.
+Cause : pas encore identifiée.
+Rétablissement : aucune estimation de rétablissement pour l'instant.
+Prochaine mise à jour dans 30 minutes sur notre page de statut.";
+
+fn fr(audience: Audience, kind: DraftKind) -> Options {
+    Options {
+        lang: Lang::Fr,
+        ..opts(audience, kind)
+    }
+}
+
+#[test]
+fn a_complete_french_update_passes_every_rule() {
+    let v = validate(BON_INTERNE, fr(Audience::Internal, DraftKind::Update));
+    assert!(v.passed(), "{:#?}", v.failed().collect::<Vec<_>>());
+    assert_eq!(v.rules.len(), 10);
+    let v = validate_version(BON_EXTERNE, fr(Audience::External, DraftKind::Update));
+    assert!(v.passed(), "{:#?}", v.failed().collect::<Vec<_>>());
+    // The English words are not what a French update is read for.
+    let f = failed(BON_INTERNE, opts(Audience::Internal, DraftKind::Update));
+    for id in ["status", "next_steps", "next_update", "eta"] {
+        assert!(f.contains(&id), "{id} passed in English: {f:?}");
+    }
+}
+
+#[test]
+fn each_rule_fails_on_its_own_gap_in_french() {
+    let o = fr(Audience::Internal, DraftKind::Update);
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "SEV2 – Échec des paiements par carte",
+            "Échec des paiements par carte",
+            "title",
+        ),
+        ("SEV2 – Échec", "Critique – Échec", "title"),
+        (
+            "Environ un tiers des paiements par carte échouent depuis 21h50 ; les paiements par portefeuille fonctionnent.",
+            "Un tiers échoue. Les portefeuilles marchent. Nous sommes dessus. La suite bientôt.",
+            "summary",
+        ),
+        (
+            "- Les appels au service de tokenisation sont lents\n",
+            "",
+            "status",
+        ),
+        (
+            "- Surveiller le taux d’erreur\n",
+            "- Surveiller le taux d’erreur\n- Appeler le DBA\n- Appeler le fournisseur\n- Attendre\n",
+            "next_steps",
+        ),
+        (
+            "Prochaine mise à jour à 22h30 dans #inc-paiements.",
+            "Prochaine mise à jour dans #inc-paiements.",
+            "next_update",
+        ),
+        (
+            "Prochaine mise à jour à 22h30 dans #inc-paiements.",
+            "Prochaine mise à jour à 22h30.",
+            "next_update",
+        ),
+        (
+            "Prochaine mise à jour à 22h30 dans #inc-paiements.",
+            "À bientôt.",
+            "next_update",
+        ),
+        ("Cause : pas encore identifiée.\n", "", "root_cause"),
+        (
+            "Rétablissement : aucune estimation pour l’instant.\n",
+            "",
+            "eta",
+        ),
+        (", aucun utilisateur interne", "", "affected"),
+        (
+            "; environ 2 400 clients externes concernés, aucun utilisateur interne",
+            "",
+            "affected",
+        ),
+        (
+            "Impact : les clients ne peuvent pas payer par carte ; environ 2 400 clients externes concernés, aucun utilisateur interne.",
+            "Concernés : 2 400 clients externes, aucun utilisateur interne.",
+            "impact",
+        ),
+        (
+            "Impact : les clients ne peuvent pas payer par carte ; environ 2 400 clients externes concernés, aucun utilisateur interne.",
+            "Impact : à déterminer.\nConcernés : 2 400 clients externes, aucun utilisateur interne.",
+            "impact",
+        ),
+    ];
+    for (from, to, rule) in cases {
+        assert!(BON_INTERNE.contains(from), "{from}");
+        let text = BON_INTERNE.replacen(from, to, 1);
+        let f = failed(&text, o);
+        assert!(
+            f.contains(rule),
+            "replacing {from:?} should fail {rule}, failed {f:?}"
+        );
+    }
+}
+
+#[test]
+fn french_is_read_with_or_without_accents_and_with_either_apostrophe() {
+    let o = fr(Audience::Internal, DraftKind::Update);
+    let plain = BON_INTERNE
+        .replace("État actuel :", "Etat actuel:")
+        .replace("Prochaines étapes :", "Prochaines etapes :")
+        .replace("’", "'")
+        .replace(
+            "Prochaine mise à jour à 22h30",
+            "Prochaine mise a jour a 22 h 30",
+        )
+        .replace(
+            "Rétablissement : aucune estimation pour l'instant.",
+            "ETA : pas d'estimation pour l'instant.",
+        )
+        .replace(
+            "Cause : pas encore identifiée.",
+            "Cause : pas encore identifiee.",
+        );
+    let v = validate(&plain, o);
+    assert!(v.passed(), "{:#?}", v.failed().collect::<Vec<_>>());
+    // French severity words stand for the level in the title.
+    let majeur = BON_INTERNE.replace("SEV2 –", "Majeur –");
+    assert!(validate(&majeur, o).passed());
+    // A cause or a time stated passes as well as “not known yet”.
+    let stated = BON_INTERNE
+        .replace(
+            "Cause : pas encore identifiée.",
+            "La cause est un pool de connexions trop petit pour le trafic du soir.",
+        )
+        .replace(
+            "Rétablissement : aucune estimation pour l’instant.",
+            "Rétablissement prévu vers 23h00.",
+        )
+        .replace("environ 2 400 clients", "environ 2\u{a0}000 utilisateurs");
+    let v = validate(&stated, o);
+    assert!(v.passed(), "{:#?}", v.failed().collect::<Vec<_>>());
+    // “dans 30 minutes”, “sur la page de statut”.
+    let later = BON_INTERNE.replace(
+        "Prochaine mise à jour à 22h30 dans #inc-paiements.",
+        "Prochaine mise à jour dans 30 minutes sur la page de statut.",
+    );
+    assert!(validate(&later, o).passed());
+}
+
+#[test]
+fn french_external_updates_are_short_and_free_of_internal_detail() {
+    let o = fr(Audience::External, DraftKind::Update);
+    // An everyday French word is no stack trace.
+    let text = BON_EXTERNE.replace(
+        "les autres moyens de paiement fonctionnent.",
+        "tous les moyens de paiement fonctionnent, à l’exception de la carte.",
+    );
+    let v = validate(&text, o);
+    assert!(v.passed(), "{:#?}", v.failed().collect::<Vec<_>>());
+    for leak in [
+        "pay-db-3.payments.internal ne répond plus",
+        "10.2.3.4 refuse les connexions",
+        "voir PAY-1234",
+        "détails dans #inc-paiements",
+        "java.lang.NullPointerException",
+    ] {
+        let text = BON_EXTERNE.replace(
+            "les autres moyens de paiement fonctionnent.",
+            &format!("les autres moyens de paiement fonctionnent. {leak}"),
+        );
+        assert!(failed(&text, o).contains(&"no_internal_detail"), "{leak}");
+    }
+    let long = format!("{BON_EXTERNE}\n{}", "Encore des mots. ".repeat(40));
+    assert!(failed(&long, o).contains(&"short"));
+}
+
+#[test]
+fn french_final_messages_follow_the_recap_rules() {
+    let internal = "SEV2 – Échec des paiements par carte : résolu
+
+L’incident est résolu : les paiements par carte fonctionnent de nouveau depuis 23h05.
+
+Impact : les clients n’ont pas pu payer par carte pendant 1 h 15 (de 21h50 à 23h05) ; environ 2 400 clients externes, aucun utilisateur interne.
+Demandes au support : 37.
+Ceci est la dernière mise à jour : il n’y aura plus de mises à jour sur cet incident.";
+    let o = fr(Audience::Internal, DraftKind::Final);
+    let v = validate(internal, o);
+    assert!(v.passed(), "{:#?}", v.failed().collect::<Vec<_>>());
+    let f = failed(&internal.replace("Demandes au support : 37.\n", ""), o);
+    assert_eq!(f, vec!["support_cases"]);
+    let f = failed(
+        &internal.replace(
+            "Ceci est la dernière mise à jour : il n’y aura plus de mises à jour sur cet incident.",
+            "",
+        ),
+        o,
+    );
+    assert_eq!(f, vec!["no_further_updates"]);
+    let f = failed(
+        &internal.replace("pendant 1 h 15 (de 21h50 à 23h05) ", ""),
+        o,
+    );
+    assert_eq!(f, vec!["duration"]);
+    let f = failed(
+        &internal
+            .replace(" : résolu", "")
+            .replace("L’incident est résolu : les", "Les"),
+        o,
+    );
+    assert_eq!(f, vec!["resolved"]);
+
+    let external = "SEV2 – Paiements par carte rétablis
+
+Les paiements par carte fonctionnent de nouveau : le service est rétabli.
+
+Un rapport d’incident suivra pour expliquer ce qui s’est passé.";
+    let o = fr(Audience::External, DraftKind::Final);
+    let v = validate_version(external, o);
+    assert!(v.passed(), "{:#?}", v.failed().collect::<Vec<_>>());
+    let f = failed(
+        &external.replace(
+            "Un rapport d’incident suivra pour expliquer ce qui s’est passé.",
+            "Merci de votre patience.",
+        ),
+        o,
+    );
+    assert_eq!(f, vec!["follow_up"]);
+    let f = failed(
+        &external.replace("rétablis", "en cours").replace(
+            "Les paiements par carte fonctionnent de nouveau : le service est rétabli.",
+            "Nous suivons la situation de près.",
+        ),
+        o,
+    );
+    assert!(f.contains(&"restored"), "{f:?}");
+}
+
+#[test]
+fn a_version_must_read_as_its_language() {
+    let english = "SEV2 – Card payments failing
+
+Some card payments are failing; other payment methods work.
+
+Impact: customers cannot pay by card; about a third of card payments are affected.
+Root cause: not yet known.
+ETA: unknown.
+Next update in 30 minutes on our status page.";
+    // English left in the French slot.
+    let v = validate_version(english, fr(Audience::External, DraftKind::Update));
+    let rule = v.rules.iter().find(|r| r.id == "language").unwrap();
+    assert!(!rule.passed);
+    assert_eq!(rule.label, "Written in French");
+    assert!(
+        rule.hint.contains("French version reads as English"),
+        "{}",
+        rule.hint
+    );
+    // Each language passes in its own slot and fails in the other.
+    let en = opts(Audience::External, DraftKind::Update);
+    assert!(validate_version(english, en).passed());
+    let v = validate_version(BON_EXTERNE, en);
+    let rule = v.rules.iter().find(|r| r.id == "language").unwrap();
+    assert!(
+        !rule.passed && rule.label == "Written in English",
+        "{rule:?}"
+    );
+    // Too little to tell.
+    assert!(
+        validate_version("SEV2 – x", fr(Audience::External, DraftKind::Update))
+            .failed()
+            .any(|r| r.id == "language")
+    );
+    // One language configured: no such rule.
+    assert!(
+        !validate(english, en)
+            .rules
+            .iter()
+            .any(|r| r.id == "language")
+    );
+    assert_eq!(
+        version_state(
+            Lang::Fr,
+            &validate_version(english, fr(Audience::External, DraftKind::Update))
+        ),
+        format!(
+            "French: {} checks failing",
+            validate_version(english, fr(Audience::External, DraftKind::Update))
+                .failed()
+                .count()
+        )
+    );
+    assert_eq!(
+        version_state(
+            Lang::Fr,
+            &validate_version(BON_EXTERNE, fr(Audience::External, DraftKind::Update))
+        ),
+        "French: ready"
+    );
+}
+
+#[test]
+fn french_hints_stay_in_english_and_give_french_examples() {
+    let v = validate("rien", fr(Audience::Internal, DraftKind::Update));
+    let hint = |id: &str| v.rules.iter().find(|r| r.id == id).unwrap().hint.clone();
+    assert!(
+        hint("next_update").contains("Prochaine mise à jour à 22h30"),
+        "{}",
+        hint("next_update")
+    );
+    assert!(hint("status").contains("État actuel"), "{}", hint("status"));
+    assert!(
+        hint("impact").starts_with("say what users see"),
+        "{}",
+        hint("impact")
+    );
 }

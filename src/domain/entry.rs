@@ -468,7 +468,9 @@ fn kind_parts(look: &Lookup, ev: &Event, out: &mut Parts) {
             out.text("provider", provider.map(|p| p.name()).unwrap_or("-"));
             out.text("status", status.as_str());
             out.text("request id", request_id.as_str());
-            out.text("error", error.as_str());
+            // On a delivery or a close, what is not known of it yet.
+            let label = if status.is_failure() { "error" } else { "note" };
+            out.text(label, error.as_str());
             out.text("attempts", attempts.to_string());
         }
         EventKind::Unknown { kind, fields } => {

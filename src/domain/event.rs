@@ -574,7 +574,8 @@ pub enum EventKind {
         /// `dedup_key`).
         #[serde(default)]
         request_id: String,
-        /// Why it failed, in the provider's words where it gave some.
+        /// Why it failed, in the provider's words where it gave some; on a page delivered
+        /// or closed, what is not known of it yet (Opsgenie had not confirmed it).
         #[serde(default)]
         error: String,
         #[serde(default)]

@@ -247,10 +247,10 @@ pub struct CommsRecord {
     pub override_reason: Option<String>,
     pub next_update_due: Option<DateTime<Utc>>,
     /// The language `text` is written in, when the team writes in more than one.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<super::lang::Lang>,
     /// The update in the team's other languages.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<super::lang::CommsVersion>,
 }
 

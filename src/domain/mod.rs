@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod page;
 pub mod postmortem;
 pub mod privacy;
+pub mod public;
 pub mod redact;
 pub mod roles;
 pub mod rules;

@@ -18,7 +18,19 @@ use super::event::{Event, Severity, Status};
 use super::incident::Incident;
 
 /// Where a team is paged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Provider {
     Opsgenie,
@@ -100,7 +112,8 @@ pub struct Page {
     /// The provider's id of the request that settled it (Opsgenie's `requestId`,
     /// PagerDuty's `dedup_key`).
     pub request_id: String,
-    /// Why it failed, in the provider's words where it gave some.
+    /// Why it failed, in the provider's words where it gave some; on a page delivered or
+    /// closed, what is not known of it yet (Opsgenie had not confirmed it).
     pub error: String,
     /// How many times the last step was tried.
     pub attempts: u32,
@@ -308,10 +321,16 @@ pub fn delivery_text(
     };
     let error = error.lines().next().unwrap_or("").trim();
     let via = through(provider);
+    // On a delivery or a close, `error` is what is not known of it yet.
+    let note = if error.is_empty() {
+        String::new()
+    } else {
+        format!("; {error}")
+    };
     match status {
-        PageStatus::Delivered => format!("page to {team} delivered{via}{tries}{request}"),
+        PageStatus::Delivered => format!("page to {team} delivered{via}{tries}{request}{note}"),
         PageStatus::Failed => format!("PAGE TO {team} FAILED{via}{tries}: {error}"),
-        PageStatus::Resolved => format!("page to {team} closed{via}{tries}{request}"),
+        PageStatus::Resolved => format!("page to {team} closed{via}{tries}{request}{note}"),
         PageStatus::ResolveFailed => {
             format!("page to {team} NOT CLOSED{via}{tries}: {error}")
         }

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::event::{Event, EventKind, PrivacyAssessment, Role, Status};
 use super::incident::{Decision, Incident, Responder};
+use super::lang::{CommsVersion, Lang};
 use super::metrics::Mark;
 
 /// Why an event was not accepted.
@@ -157,6 +158,95 @@ pub fn check_handle(what: &str, handle: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// The versions of an update in other languages: each language once, none in the language
+/// of the update's own text (which must be named when there are versions), none empty.
+fn check_versions(lang: Option<Lang>, versions: &[CommsVersion]) -> Result<(), Refusal> {
+    if versions.is_empty() {
+        return Ok(());
+    }
+    let Some(primary) = lang else {
+        return refuse(
+            "an update with versions in other languages says which language its own text is \
+             in (`lang`)"
+                .into(),
+        );
+    };
+    if versions.len() >= Lang::ALL.len() {
+        return refuse(format!(
+            "the update has {} versions besides its text; there is at most one per other \
+             language",
+            versions.len()
+        ));
+    }
+    for (i, v) in versions.iter().enumerate() {
+        let name = v.lang.english_name();
+        if v.lang == primary {
+            return refuse(format!(
+                "the update's text is already in {name}: a version in {name} beside it says \
+                 the same thing twice; put the other languages in `versions`"
+            ));
+        }
+        if versions[..i].iter().any(|w| w.lang == v.lang) {
+            return refuse(format!(
+                "the update has two {name} versions: send one per language"
+            ));
+        }
+        if v.text.trim().is_empty() {
+            return refuse(format!("the {name} version is empty"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether an update carries a version in every language of `languages` (its text counts
+/// for its own language; without a `lang`, for the first of `languages`, the primary one).
+/// With one language there is nothing to require; internal updates are one text.
+pub fn check_languages(kind: &EventKind, languages: &[Lang]) -> Result<(), Refusal> {
+    let EventKind::CommsSent {
+        audience: super::event::Audience::External,
+        lang,
+        versions,
+        ..
+    } = kind
+    else {
+        return Ok(());
+    };
+    if languages.len() < 2 {
+        return Ok(());
+    }
+    let own = lang.or(languages.first().copied());
+    let has = |l: Lang| own == Some(l) || versions.iter().any(|v| v.lang == l);
+    let missing: Vec<&str> = languages
+        .iter()
+        .filter(|l| !has(**l))
+        .map(|l| l.english_name())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let all: Vec<&str> = languages.iter().map(|l| l.english_name()).collect();
+    refuse(format!(
+        "external updates here are published in {}: this one has no {} version; write it \
+         (`warroom send … --translation {}=FILE`, or the console's comms pane once \
+         `[comms] languages` lists them)",
+        join_and(&all),
+        join_and(&missing),
+        languages
+            .iter()
+            .find(|l| missing.contains(&l.english_name()))
+            .map_or("fr", |l| l.code()),
+    ))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 fn at_most(what: &str, s: &str, max: usize) -> Result<(), Refusal> {
     let n = s.chars().count();
     if n > max {
@@ -246,6 +336,8 @@ pub fn check_sizes(kind: &EventKind) -> Result<(), Refusal> {
             text,
             checklist,
             override_reason,
+            lang,
+            versions,
             ..
         } => {
             at_most("the update", text, TEXT)?;
@@ -254,15 +346,25 @@ pub fn check_sizes(kind: &EventKind) -> Result<(), Refusal> {
                 override_reason.as_deref().unwrap_or(""),
                 TEXT,
             )?;
-            few(
-                "the checklist",
-                checklist.passed.len() + checklist.failed.len(),
-            )?;
-            checklist
-                .passed
-                .iter()
-                .chain(&checklist.failed)
-                .try_for_each(|s| at_most("a checklist line", s, TITLE))
+            let sized = |checklist: &super::event::ChecklistResult| {
+                few(
+                    "the checklist",
+                    checklist.passed.len() + checklist.failed.len(),
+                )?;
+                checklist
+                    .passed
+                    .iter()
+                    .chain(&checklist.failed)
+                    .try_for_each(|s| at_most("a checklist line", s, TITLE))
+            };
+            sized(checklist)?;
+            check_versions(*lang, versions)?;
+            for v in versions {
+                let name = v.lang.english_name();
+                at_most(&format!("the {name} version"), &v.text, TEXT)?;
+                sized(&v.checklist)?;
+            }
+            Ok(())
         }
         EventKind::ActionItemAdded { text, .. } => at_most("the action item", text, TITLE),
         EventKind::KnownErrorLinked { known_error, title } => {

@@ -664,3 +664,89 @@ fn the_sender_records_deliveries_on_a_restricted_incident_it_is_no_member_of() {
         "nothing else"
     );
 }
+
+fn external_update(lang: Option<Lang>, versions: &[(Lang, &str)]) -> EventKind {
+    EventKind::CommsSent {
+        audience: crate::domain::event::Audience::External,
+        text: "SEV2 – Card payments failing".into(),
+        checklist: Default::default(),
+        override_reason: None,
+        next_update_due: None,
+        lang,
+        versions: versions
+            .iter()
+            .map(|(lang, text)| CommsVersion {
+                lang: *lang,
+                text: text.to_string(),
+                checklist: Default::default(),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn versions_of_an_update_are_sized_and_each_language_comes_once() {
+    let fr = "SEV2 – Paiements par carte en échec";
+    assert!(check_sizes(&external_update(Some(Lang::En), &[(Lang::Fr, fr)])).is_ok());
+    assert!(check_sizes(&external_update(None, &[])).is_ok());
+    let long = "é".repeat(limits::TEXT + 1);
+    let e = check_sizes(&external_update(Some(Lang::En), &[(Lang::Fr, &long)])).unwrap_err();
+    assert!(e.message.contains("the French version is"), "{}", e.message);
+    let e = check_sizes(&external_update(Some(Lang::En), &[(Lang::En, fr)])).unwrap_err();
+    assert!(e.message.contains("already in English"), "{}", e.message);
+    let e = check_sizes(&external_update(
+        Some(Lang::Fr),
+        &[(Lang::En, fr), (Lang::En, fr)],
+    ))
+    .unwrap_err();
+    assert!(
+        e.message.contains("versions") || e.message.contains("two English"),
+        "{}",
+        e.message
+    );
+    let e = check_sizes(&external_update(None, &[(Lang::Fr, fr)])).unwrap_err();
+    assert!(e.message.contains("`lang`"), "{}", e.message);
+    let e = check_sizes(&external_update(Some(Lang::En), &[(Lang::Fr, "  ")])).unwrap_err();
+    assert!(
+        e.message.contains("French version is empty"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn with_two_languages_an_external_update_needs_a_version_in_each() {
+    let both = [Lang::En, Lang::Fr];
+    let fr = "SEV2 – Paiements par carte en échec";
+    // One language: nothing is required.
+    assert!(check_languages(&external_update(None, &[]), &[Lang::En]).is_ok());
+    assert!(check_languages(&external_update(Some(Lang::En), &[(Lang::Fr, fr)]), &both).is_ok());
+    // The primary language may be either, as long as every language is there.
+    assert!(check_languages(&external_update(Some(Lang::Fr), &[(Lang::En, fr)]), &both).is_ok());
+    for missing in [
+        external_update(None, &[]),
+        external_update(Some(Lang::En), &[]),
+    ] {
+        let e = check_languages(&missing, &both).unwrap_err();
+        assert!(
+            e.message.contains("published in English and French")
+                && e.message.contains("no French version")
+                && e.message.contains("--translation fr=FILE"),
+            "{}",
+            e.message
+        );
+    }
+    let e = check_languages(&external_update(Some(Lang::Fr), &[]), &both).unwrap_err();
+    assert!(e.message.contains("no English version"), "{}", e.message);
+    // Internal updates stay one text.
+    let internal = EventKind::CommsSent {
+        audience: crate::domain::event::Audience::Internal,
+        text: "SEV2 – x".into(),
+        checklist: Default::default(),
+        override_reason: None,
+        next_update_due: None,
+        lang: None,
+        versions: Vec::new(),
+    };
+    assert!(check_languages(&internal, &both).is_ok());
+}

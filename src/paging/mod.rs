@@ -8,6 +8,10 @@
 //! config ([`solo`]); in shared mode the server, with the config it was started with
 //! (`server/paging.rs`). Both drive the same [`Pager`] over a [`Ledger`], the incident as
 //! each of them reads and writes it.
+//!
+//! Opsgenie answers 202 before it processes a request, and may still fail it: after that
+//! answer the sender asks how the request went ([`confirm`]) a few times, briefly, and
+//! records a failure in Opsgenie's words, or a delivery Opsgenie had not confirmed yet.
 
 pub mod opsgenie;
 pub mod pagerduty;
@@ -19,7 +23,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -34,6 +38,13 @@ pub const FIRST_PAUSE: Duration = Duration::from_secs(1);
 pub const MAX_PAUSE: Duration = Duration::from_secs(60);
 /// How long one request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// How often a request Opsgenie took is asked about, and the longest pause between two
+/// asks: about eight seconds in all with the default pause.
+pub const CONFIRM_TRIES: u32 = 5;
+const CONFIRM_MAX_PAUSE: Duration = Duration::from_secs(4);
+/// What a delivery (or a close) says when Opsgenie had not processed the request when
+/// last asked.
+pub const NOT_CONFIRMED: &str = "Opsgenie had not confirmed it yet";
 
 /// One team and how it is paged.
 #[derive(Clone, PartialEq, Eq)]
@@ -44,6 +55,14 @@ pub struct Team {
     key: String,
     /// The provider's endpoint, without a trailing slash (a regional host, or a test's).
     pub base_url: String,
+}
+
+/// A team as anyone may see it: its name and provider, never its key or endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TeamInfo {
+    /// As pages name it (`warroom page INCIDENT dba`).
+    pub name: String,
+    pub provider: Provider,
 }
 
 /// Shows everything but the key.
@@ -73,6 +92,17 @@ impl Team {
         match self.provider {
             Provider::Opsgenie => opsgenie::trigger(&self.base_url, &self.key, content),
             Provider::Pagerduty => pagerduty::trigger(&self.base_url, &self.key, content),
+        }
+    }
+
+    /// The request that asks how the provider processed the request `request_id`, for a
+    /// provider that processes them later (Opsgenie); `None` otherwise.
+    fn status(&self, request_id: &str) -> Option<Request> {
+        match self.provider {
+            Provider::Opsgenie if opsgenie::is_plain_id(request_id) => {
+                Some(opsgenie::status(&self.base_url, &self.key, request_id))
+            }
+            Provider::Opsgenie | Provider::Pagerduty => None,
         }
     }
 
@@ -242,6 +272,17 @@ impl PagingConfig {
         self.teams.is_empty()
     }
 
+    /// The teams by name, each with its provider only: what may be shown to anyone.
+    pub fn listed(&self) -> Vec<TeamInfo> {
+        self.teams
+            .values()
+            .map(|t| TeamInfo {
+                name: t.name.clone(),
+                provider: t.provider,
+            })
+            .collect()
+    }
+
     /// `dba (Opsgenie), payments (PagerDuty)`.
     pub fn describe(&self) -> String {
         self.teams
@@ -302,6 +343,19 @@ pub struct Sent {
     /// The provider's id of the request, or the reason it did not take it.
     pub result: Result<String, String>,
     pub attempts: u32,
+    /// On a request taken: what is not known of it yet ([`NOT_CONFIRMED`]), else empty.
+    pub note: String,
+}
+
+/// How the provider processed a request it took for later.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Processed {
+    /// Done as asked; the alert's id, where the provider gave it.
+    Done(String),
+    /// Failed, in the provider's words.
+    Failed(String),
+    /// Not known: not processed yet when last asked, or no answer that said.
+    Unknown,
 }
 
 /// The provider's own words from an error body: its `message`, and its `errors`.
@@ -393,6 +447,7 @@ pub async fn send(
                     return Sent {
                         result: Ok(team.scrub(&id)),
                         attempts: n,
+                        note: String::new(),
                     };
                 }
                 let said = provider_message(&body);
@@ -407,6 +462,7 @@ pub async fn send(
                             team.scrub(&format!("{name} refused it ({}){said}", status.as_u16()))
                         ),
                         attempts: n,
+                        note: String::new(),
                     };
                 }
                 last = format!("{name} answered {}{said}", status.as_u16());
@@ -425,7 +481,42 @@ pub async fn send(
     Sent {
         result: Err(team.scrub(&format!("{last} ({tries})"))),
         attempts,
+        note: String::new(),
     }
+}
+
+/// Asks Opsgenie how it processed a request it took, with `check`, the request's status
+/// request ([`Team::status`]), up to `tries` times, pausing before each ask half of
+/// `pause` of the ask before (at most [`CONFIRM_MAX_PAUSE`]): with `pause` doubling from a
+/// second, asks come after 0.5, 1, 2, 4 and 8 seconds. A 404 means not processed yet; any
+/// other answer that does not say is asked again too.
+pub async fn confirm(
+    client: &reqwest::Client,
+    check: &Request,
+    tries: u32,
+    pause: impl Fn(u32) -> Duration,
+) -> Processed {
+    for n in 1..=tries {
+        tokio::time::sleep((pause(n.saturating_sub(1).max(1)) / 2).min(CONFIRM_MAX_PAUSE)).await;
+        let mut r = client.get(&check.url).timeout(REQUEST_TIMEOUT);
+        if let Some(auth) = &check.authorization {
+            r = r.header(reqwest::header::AUTHORIZATION, auth);
+        }
+        let Ok(resp) = r.send().await else { continue };
+        if resp.status() != reqwest::StatusCode::OK {
+            continue;
+        }
+        let body = resp.text().await.unwrap_or_default();
+        let verdict = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| opsgenie::processed(&v));
+        match verdict {
+            Some(Ok(alert)) => return Processed::Done(alert),
+            Some(Err(why)) => return Processed::Failed(why),
+            None => {}
+        }
+    }
+    Processed::Unknown
 }
 
 /// The incident as the sender reads and writes it: the server's store, or a solo
@@ -565,10 +656,14 @@ impl Pager {
         let (status, provider, sent) = match job {
             Job::Withdraw(_) => (PageStatus::Withdrawn, p.provider, None),
             Job::Trigger(_) => match self.config.team(&p.team) {
-                Err(e) => (PageStatus::Failed, p.provider, Some((Err(e), 0))),
+                Err(e) => (
+                    PageStatus::Failed,
+                    p.provider,
+                    Some((Err(e), 0, String::new())),
+                ),
                 Ok(team) => {
                     let request = team.trigger(&page::content(state, p));
-                    let sent = self.send(team, &request).await;
+                    let sent = self.send_and_confirm(team, &request).await;
                     let status = if sent.result.is_ok() {
                         PageStatus::Delivered
                     } else {
@@ -577,14 +672,18 @@ impl Pager {
                     (
                         status,
                         Some(team.provider),
-                        Some((sent.result, sent.attempts)),
+                        Some((sent.result, sent.attempts, sent.note)),
                     )
                 }
             },
             Job::Resolve(_) => match self.config.team(&p.team) {
-                Err(e) => (PageStatus::ResolveFailed, p.provider, Some((Err(e), 0))),
+                Err(e) => (
+                    PageStatus::ResolveFailed,
+                    p.provider,
+                    Some((Err(e), 0, String::new())),
+                ),
                 Ok(team) => {
-                    let sent = self.send(team, &team.resolve(&p.key())).await;
+                    let sent = self.send_and_confirm(team, &team.resolve(&p.key())).await;
                     let status = if sent.result.is_ok() {
                         PageStatus::Resolved
                     } else {
@@ -593,15 +692,16 @@ impl Pager {
                     (
                         status,
                         Some(team.provider),
-                        Some((sent.result, sent.attempts)),
+                        Some((sent.result, sent.attempts, sent.note)),
                     )
                 }
             },
         };
+        // On a delivery (or a close), `error` holds what is not known of it yet.
         let (request_id, error, attempts) = match sent {
             None => (String::new(), String::new(), 0),
-            Some((Ok(id), n)) => (id, String::new(), n),
-            Some((Err(e), n)) => (String::new(), e, n),
+            Some((Ok(id), n, note)) => (id, note, n),
+            Some((Err(e), n, _)) => (String::new(), e, n),
         };
         let text = page::delivery_text(&p.team, provider, status, &request_id, &error, attempts);
         let kind = EventKind::PageDelivery {
@@ -636,6 +736,35 @@ impl Pager {
             self.config.pause(n)
         })
         .await
+    }
+
+    /// Sends `request`; once a provider that processes requests later (Opsgenie) took it,
+    /// asks how it went: failed there is failed here, in the provider's words and not
+    /// tried again; not processed yet is taken, with [`NOT_CONFIRMED`] as its note.
+    async fn send_and_confirm(&self, team: &Team, request: &Request) -> Sent {
+        let mut sent = self.send(team, request).await;
+        let Ok(id) = &sent.result else {
+            return sent;
+        };
+        let Some(check) = team.status(id) else {
+            if team.provider == Provider::Opsgenie {
+                sent.note = NOT_CONFIRMED.to_string();
+            }
+            return sent;
+        };
+        let name = team.provider.name();
+        match confirm(&self.client, &check, CONFIRM_TRIES, |n| {
+            self.config.pause(n)
+        })
+        .await
+        {
+            Processed::Done(_) => {}
+            Processed::Failed(why) => {
+                sent.result = Err(team.scrub(&format!("{name} took it, then failed it: {why}")));
+            }
+            Processed::Unknown => sent.note = NOT_CONFIRMED.to_string(),
+        }
+        sent
     }
 }
 

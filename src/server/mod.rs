@@ -7,6 +7,7 @@ pub mod listen;
 pub mod openapi;
 pub mod paging;
 pub mod routes;
+pub mod status;
 pub mod wake;
 
 use std::net::SocketAddr;
@@ -31,6 +32,8 @@ pub struct Options {
     pub tls: Option<listen::TlsConfig>,
     /// The teams this server pages (`[paging]` of `serve --config FILE`); none by default.
     pub paging: crate::paging::PagingConfig,
+    /// The public status page (`status.rs`): on by default.
+    pub status: status::StatusConfig,
 }
 
 /// Filled in by the token check, read by the request log: who made the request.
@@ -100,6 +103,12 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Sends the pages clients request (`paging.rs`).
     pub paging: Arc<crate::paging::Pager>,
+    /// The public status page, unless turned off.
+    pub status: Option<Arc<status::StatusPage>>,
+    /// The languages external updates are written in (`[comms] languages` of `serve
+    /// --config`, carried in `Options::status`): with more than one, an external update
+    /// without a version in each is refused (`rules::check_languages`).
+    pub languages: Arc<[crate::domain::lang::Lang]>,
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
@@ -113,11 +122,21 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new();
+    let router = if state.status.is_some() {
+        router
+            .route("/status", get(status::html_page))
+            .route("/status.json", get(status::json_page))
+            .route("/status/feed.atom", get(status::atom_feed))
+    } else {
+        router
+    };
+    router
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .route("/api/v1/openapi.json", get(openapi::serve))
         .route("/api/v1/me", get(routes::me))
+        .route("/api/v1/paging/teams", get(paging::teams))
         .route("/api/v1/alerts", get(alerts::list).post(alerts::generic))
         .route(
             "/api/v1/alerts/alertmanager",
@@ -175,10 +194,20 @@ pub async fn start_with(
     let addr = listener.local_addr()?;
     let (stop, shutdown) = watch::channel(false);
     let wake = Arc::new(Wakeups::default());
+    let languages: Arc<[crate::domain::lang::Lang]> = options.status.languages.clone().into();
+    let status = if options.status.enabled {
+        Some(status::StatusPage::start(options.status, store.clone(), clock.clone()).await)
+    } else {
+        None
+    };
     {
         let wake = wake.clone();
+        let status = status.clone();
         store
             .listen_for_appends(Arc::new(move |incident, seq| {
+                if let Some(page) = &status {
+                    page.nudged();
+                }
                 if incident.is_nil() {
                     wake.notify_all()
                 } else {
@@ -195,6 +224,8 @@ pub async fn start_with(
         tokens: Arc::default(),
         shutdown: shutdown.clone(),
         paging: paging::pager(options.paging),
+        status,
+        languages,
     };
     paging::recover(&state);
     let app = router(state);

@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use super::alerts;
 use super::auth::Caller;
 use super::error::{ErrorBody, ErrorDetail};
+use super::paging;
 use super::routes;
+use super::status;
 use crate::domain::alert::{
     Alert, AlertStatus, AlertmanagerAlert, AlertmanagerMessage, AlertmanagerVersion, GenericAlert,
 };
@@ -17,6 +19,10 @@ use crate::domain::attention::{Attention, Handed, Requests};
 use crate::domain::document::{IncidentDocument, LatestItems};
 use crate::domain::event::{Stage, Status};
 use crate::domain::incident::IncidentSummary;
+use crate::domain::lang::Lang;
+use crate::domain::page::Provider;
+use crate::domain::public::{PublicIncident, PublicStatus, PublicUpdate, Text};
+use crate::paging::TeamInfo;
 
 struct BearerAuth;
 
@@ -39,7 +45,9 @@ impl Modify for BearerAuth {
                        event; appends are idempotent by client-made event id and durable when \
                        answered. Bodies are limited to 1 MiB and 1000 events per append. \
                        Alerts from Alertmanager's webhook or warroom's own alert shape are \
-                       kept by fingerprint and reach the incidents their group is linked to."
+                       kept by fingerprint and reach the incidents their group is linked to. \
+                       The public status page (/status, /status.json, /status/feed.atom) \
+                       needs no token and shows only external updates of open incidents."
     ),
     paths(
         routes::healthz,
@@ -53,7 +61,11 @@ impl Modify for BearerAuth {
         routes::append,
         alerts::alertmanager,
         alerts::generic,
-        alerts::list
+        alerts::list,
+        paging::teams,
+        status::html_page,
+        status::json_page,
+        status::atom_feed
     ),
     components(schemas(
         ErrorBody,
@@ -69,6 +81,9 @@ impl Modify for BearerAuth {
         routes::DeclareRequest,
         routes::Visibility,
         routes::NewEventBody,
+        routes::CommsSentFields,
+        routes::ChecklistBody,
+        routes::CommsVersionBody,
         routes::IncidentState,
         IncidentDocument,
         LatestItems,
@@ -82,7 +97,16 @@ impl Modify for BearerAuth {
         AlertmanagerMessage,
         AlertmanagerAlert,
         AlertmanagerVersion,
-        GenericAlert
+        GenericAlert,
+        paging::PagingTeams,
+        TeamInfo,
+        Provider,
+        status::StatusDocument,
+        PublicIncident,
+        PublicStatus,
+        PublicUpdate,
+        Text,
+        Lang
     )),
     modifiers(&BearerAuth)
 )]

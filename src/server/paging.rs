@@ -8,16 +8,22 @@
 //! incident's pages need (`crate::paging::Pager::settle`) and records each outcome as a
 //! `page_delivery` event in the name of [`SENDER`]. Clients may not send a
 //! `page_delivery` themselves. At start, the incidents changed in the last week are looked
-//! over once, so pages a stopped server left unsent are sent.
+//! over once, so pages a stopped server left unsent are sent. `GET /api/v1/paging/teams`
+//! names the teams it pages, for clients to offer.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::AppState;
-use super::error::ApiError;
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody};
 use crate::clock::Clock;
 use crate::domain::event::EventKind;
 use crate::domain::incident::Incident;
@@ -181,6 +187,33 @@ pub fn recover(state: &AppState) {
             }
         }
     });
+}
+
+/// The teams a server pages.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PagingTeams {
+    /// By name; empty when the server pages nobody.
+    pub teams: Vec<crate::paging::TeamInfo>,
+}
+
+/// The teams this server pages, by name and provider (never a key or an endpoint), so a
+/// client can offer them.
+#[utoipa::path(
+    get, path = "/api/v1/paging/teams", operation_id = "list_paging_teams",
+    description = "The teams this server pages (the `[paging]` of the config it was started \
+        with, `warroom serve --config FILE`): each team's name and provider, never its key \
+        or endpoint. Empty when the server pages nobody.",
+    responses(
+        (status = 200, description = "the teams, by name", body = PagingTeams),
+        (status = 401, description = "no valid token", body = ErrorBody),
+        (status = 503, description = "the database is unavailable to check the token", body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn teams(State(state): State<AppState>, _caller: Caller) -> Json<PagingTeams> {
+    Json(PagingTeams {
+        teams: state.paging.config().listed(),
+    })
 }
 
 /// The pager of a server with `config`.

@@ -444,8 +444,10 @@ pub async fn list(
 #[derive(Serialize, ToSchema)]
 pub struct IncidentState {
     /// The digest of the whole folded state (every list whole, not only the latest items
-    /// `state` holds): equal on every machine that folded the same events, as
-    /// `warroom show --json` prints it.
+    /// `state` holds): a chain over the ids and seqs of the events it was folded from, in
+    /// order, and the format of the fold, so equal on every machine that folded the same
+    /// events (as `warroom show --json` prints it) and new with every event. A redaction
+    /// does not change it.
     pub digest: String,
     /// The state: everything but the lists whole, and of each list (board items, change
     /// requests, updates, handovers...) its total and its latest 20. The events endpoint
@@ -470,7 +472,7 @@ pub async fn show(
     Path(reference): Path<String>,
 ) -> Result<Json<IncidentState>, ApiError> {
     let summary = find_incident(&state, &caller, &reference).await?;
-    // Kept in memory by the store and caught up event by event; the digest once per seq.
+    // Kept in memory by the store and caught up event by event, the digest with it.
     let current = state
         .store
         .state(summary.id)
@@ -640,6 +642,49 @@ pub struct NewEventBody {
     pub persona: Option<String>,
 }
 
+/// The fields of a `comms_sent` event (a status update), beside `id`, `type` and `at`.
+/// With several `[comms] languages` on the server, an external update carries a version in
+/// each: `text` in `lang`, the others in `versions` (422 when one is missing).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CommsSentFields {
+    /// `internal` or `external`.
+    #[schema(example = "external")]
+    pub audience: String,
+    /// The update, in `lang` when given.
+    pub text: String,
+    /// The checklist's rule ids, passed and failed.
+    pub checklist: Option<ChecklistBody>,
+    /// Why it was sent although checks failed.
+    pub override_reason: Option<String>,
+    /// When the next update is promised.
+    pub next_update_due: Option<DateTime<Utc>>,
+    /// The language `text` is written in, when the team writes in more than one.
+    #[schema(pattern = "^(en|fr)$", example = "en")]
+    pub lang: Option<String>,
+    /// The same update in the other languages, each checked on its own; no language twice,
+    /// none in `lang`.
+    pub versions: Option<Vec<CommsVersionBody>>,
+}
+
+/// A checklist's result: the ids of the rules passed and failed.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ChecklistBody {
+    pub passed: Vec<String>,
+    pub failed: Vec<String>,
+}
+
+/// An update in another language.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CommsVersionBody {
+    #[schema(pattern = "^(en|fr)$", example = "fr")]
+    pub lang: String,
+    pub text: String,
+    pub checklist: Option<ChecklistBody>,
+}
+
 /// An event of an append, and whether it left its time to the server.
 fn parse_new_event(
     incident: Uuid,
@@ -783,9 +828,27 @@ pub async fn append(
             e
         })
         .collect();
+    // Every language this server publishes external updates in, in each one.
+    for e in &events {
+        crate::domain::rules::check_languages(&e.kind, &state.languages).map_err(|r| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "refused",
+                format!("event {}: {}", e.id, r.message),
+            )
+        })?;
+    }
     let pages = super::paging::check_append(&state, &events)?;
     let links = super::alerts::links_in(&events);
+    let public = state
+        .status
+        .as_ref()
+        .filter(|page| page.would_change(events.iter().map(|e| &e.kind)))
+        .cloned();
     let accepted: Vec<Accepted> = state.store.append(id, &caller.handle, events).await?;
+    if let Some(page) = public {
+        page.changed();
+    }
     super::alerts::link_all(&state, id, &links).await?;
     if pages {
         super::paging::settle_later(&state, id);

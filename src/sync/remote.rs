@@ -307,6 +307,24 @@ impl Remote {
             .map_err(|e| RemoteError::Incompatible(format!("alert list: {e}")))
     }
 
+    /// The teams the server pages, by name (`GET /api/v1/paging/teams`); a server older
+    /// than that endpoint answers 404.
+    pub async fn paging_teams(&self) -> Result<Vec<crate::paging::TeamInfo>, RemoteError> {
+        let v = self
+            .answer(
+                self.client.get(self.url("/api/v1/paging/teams")),
+                Duration::from_secs(15),
+            )
+            .await?;
+        #[derive(Deserialize)]
+        struct Teams {
+            teams: Vec<crate::paging::TeamInfo>,
+        }
+        serde_json::from_value::<Teams>(v)
+            .map(|l| l.teams)
+            .map_err(|e| RemoteError::Incompatible(format!("paging teams: {e}")))
+    }
+
     /// Declares from a pending `incident_declared` event (its id is the incident's).
     pub async fn declare(
         &self,

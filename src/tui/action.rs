@@ -91,6 +91,8 @@ pub enum Action {
     InsertTemplate,
     ToggleFinal,
     SendUpdate,
+    /// With several `[comms] languages`: the external draft's next language.
+    SwitchLanguage,
     // Fatigue
     ApplySuggestion,
     HealthCheck,
@@ -190,6 +192,9 @@ impl Action {
             Action::InsertTemplate => "start the draft from a template",
             Action::ToggleFinal => "check the draft as an update or as the final message",
             Action::SendUpdate => "send the update (with a reason if checks fail)",
+            Action::SwitchLanguage => {
+                "external draft: write the next language's version (also while editing)"
+            }
             Action::ApplySuggestion => "carry out the selected handover suggestion",
             Action::HealthCheck => "run and log a team health check",
             Action::AwakeSince => {
@@ -280,6 +285,7 @@ impl Action {
             Action::InsertTemplate => "template",
             Action::ToggleFinal => "update / final",
             Action::SendUpdate => "send",
+            Action::SwitchLanguage => "language",
             Action::ApplySuggestion => "do handover",
             Action::HealthCheck => "health check",
             Action::AwakeSince => "awake since",

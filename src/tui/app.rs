@@ -82,11 +82,15 @@ pub enum Msg {
     Handle(String),
     /// The server's firing alerts (shared mode), fetched with the incident list.
     Alerts(Vec<crate::domain::alert::Alert>),
-    /// Saved drafts of an incident, internal and external.
+    /// The teams that can be paged (shared mode: the server's), for the page form.
+    PagingTeams(Vec<crate::paging::TeamInfo>),
+    /// Saved drafts of an incident, internal and external, and the external one's versions
+    /// in the other configured languages.
     Drafts {
         id: Uuid,
         internal: Option<String>,
         external: Option<String>,
+        versions: Vec<(crate::domain::lang::Lang, Option<String>)>,
     },
 }
 
@@ -125,6 +129,12 @@ pub struct App {
     pub quit: bool,
     /// Drafts by audience: internal, external.
     pub drafts: [Draft; 2],
+    /// The external draft in the other configured languages, in their order (empty with
+    /// one language; see [`App::set_languages`]).
+    pub translations: Vec<Draft>,
+    /// Which version of the external draft is shown: 0 the primary language's, then each
+    /// of `translations`.
+    pub version: usize,
     pub audience: Audience,
     /// Keys go to the draft editor.
     pub editing: bool,
@@ -155,6 +165,12 @@ pub struct App {
     pub alert_row: Option<usize>,
     /// Whether alerts arrived before: the first ones are shown, not notified.
     pub alerts_known: bool,
+    /// The languages external updates are written in (`[comms] languages`), primary
+    /// first: with more than one, the external draft holds a version in each.
+    pub languages: Vec<crate::domain::lang::Lang>,
+    /// The teams that can be paged (solo: this machine's `[paging]`; shared: the
+    /// server's, once it said), offered when a page is asked for.
+    pub paging_teams: Vec<crate::paging::TeamInfo>,
 }
 
 /// The console around a pane for one act: every field of `$app` a pane may use, borrowed
@@ -172,6 +188,8 @@ macro_rules! ctx {
             },
             thresholds: &$app.thresholds,
             action_due: $app.action_due,
+            languages: &$app.languages,
+            teams: &$app.paging_teams,
             overlay: &mut $app.overlay,
             message: &mut $app.message,
             focus: &mut $app.focus,
@@ -184,6 +202,8 @@ macro_rules! comms {
     ($app:ident) => {
         comms::Comms {
             drafts: &mut $app.drafts,
+            translations: &mut $app.translations,
+            version: &mut $app.version,
             audience: &mut $app.audience,
             editing: &mut $app.editing,
         }
@@ -221,6 +241,8 @@ impl App {
                 Draft::new(Audience::Internal, "", None),
                 Draft::new(Audience::External, "", None),
             ],
+            translations: Vec::new(),
+            version: 0,
             audience: Audience::Internal,
             editing: false,
             history_wanted: None,
@@ -236,6 +258,8 @@ impl App {
             alerts: Vec::new(),
             alert_row: None,
             alerts_known: false,
+            languages: vec![crate::domain::lang::Lang::En],
+            paging_teams: Vec::new(),
         }
     }
 
@@ -311,6 +335,10 @@ impl App {
                 }
                 self.check_alerts(false)
             }
+            Msg::PagingTeams(teams) => {
+                self.paging_teams = teams;
+                Vec::new()
+            }
             Msg::Loaded {
                 id,
                 new,
@@ -368,10 +396,12 @@ impl App {
                 id,
                 internal,
                 external,
+                versions,
             } => {
                 if let Some(d) = self.data.as_ref().filter(|d| d.id == id) {
                     let severity = Some(d.state.summary.severity);
                     comms::set_drafts(&mut self.drafts, severity, internal, external);
+                    comms::set_versions(&mut self.translations, severity, versions);
                 }
                 Vec::new()
             }
@@ -573,9 +603,41 @@ impl App {
         roster::rows(self.data.as_ref())
     }
 
-    /// The draft of the audience shown.
+    /// The draft shown: the audience's, or the external one's version being edited.
     pub fn draft(&self) -> &Draft {
-        &self.drafts[audience_index(self.audience)]
+        match self.version.checked_sub(1) {
+            Some(i) if self.audience == Audience::External && i < self.translations.len() => {
+                &self.translations[i]
+            }
+            _ => &self.drafts[audience_index(self.audience)],
+        }
+    }
+
+    /// The languages external updates are written in (`[comms] languages`, primary first):
+    /// the drafts are written in the primary one and, with more, the external draft gets a
+    /// version in each of the others.
+    pub fn set_languages(&mut self, languages: Vec<crate::domain::lang::Lang>) {
+        let languages = if languages.is_empty() {
+            vec![crate::domain::lang::Lang::En]
+        } else {
+            languages
+        };
+        let several = languages.len() > 1;
+        for (draft, audience) in self
+            .drafts
+            .iter_mut()
+            .zip([Audience::Internal, Audience::External])
+        {
+            draft.lang = languages[0];
+            draft.versioned = several && audience == Audience::External;
+            draft.recheck(audience, None);
+        }
+        self.translations = languages[1..]
+            .iter()
+            .map(|l| Draft::in_lang(Audience::External, *l, true))
+            .collect();
+        self.version = 0;
+        self.languages = languages;
     }
 
     pub fn suggestions(&self) -> Vec<Suggestion> {
@@ -901,6 +963,7 @@ impl App {
             | Action::ToggleAudience
             | Action::InsertTemplate
             | Action::ToggleFinal
+            | Action::SwitchLanguage
             | Action::SendUpdate => return comms::act(&mut ctx!(self), comms!(self), action),
             Action::ApplySuggestion
             | Action::HealthCheck
@@ -1016,8 +1079,10 @@ impl App {
                     .into_iter()
                     .find(|(p, _)| *p == Pane::Comms);
                 if let Some((_, rect)) = pane {
-                    let draft = &self.drafts[audience_index(self.audience)];
-                    comms::scroll_checks(draft, self.editing, rect, &mut self.comms_scroll, delta);
+                    let draft = self.draft();
+                    let mut scroll = self.comms_scroll;
+                    comms::scroll_checks(draft, self.editing, rect, &mut scroll, delta);
+                    self.comms_scroll = scroll;
                 }
             }
         }
@@ -1114,7 +1179,12 @@ impl App {
             | Purpose::Stage
             | Purpose::Resolve
             | Purpose::AddAction
-            | Purpose::Privacy => incident::submit(&mut ctx!(self), &mut self.drafts, &form),
+            | Purpose::Privacy => incident::submit(
+                &mut ctx!(self),
+                &mut self.drafts,
+                &mut self.translations,
+                &form,
+            ),
         }
     }
 }

@@ -278,6 +278,7 @@ pub fn submit(ctx: &mut Ctx, line: &mut CommandLine) -> Vec<Effect> {
         now: ctx.now,
         local: ctx.clock.offset_at(ctx.now),
         read: &read,
+        languages: ctx.languages,
     };
     let plan = match verb.plan(&scene) {
         Ok(p) => p,

@@ -75,6 +75,10 @@ pub struct Ctx<'a> {
     pub thresholds: &'a Thresholds,
     /// How long after resolution an action item is due by default.
     pub action_due: chrono::Duration,
+    /// The languages external updates are written in (`[comms] languages`), primary first.
+    pub languages: &'a [crate::domain::lang::Lang],
+    /// The teams that can be paged, as far as the console knows them (none: not known).
+    pub teams: &'a [crate::paging::TeamInfo],
     pub overlay: &'a mut Overlay,
     pub message: &'a mut Option<(String, bool)>,
     pub focus: &'a mut Pane,

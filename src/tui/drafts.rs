@@ -1,18 +1,26 @@
 //! Status-update drafts: a real editor per audience, checked on every keystroke, saved as
-//! typed so neither a crash nor a closed terminal loses one.
+//! typed so neither a crash nor a closed terminal loses one. When the team writes external
+//! updates in several languages, the external draft has one editor per language, each
+//! checked in its language and saved in a file of its own.
 
 use std::path::{Path, PathBuf};
 
 use ratatui_textarea::TextArea;
 use uuid::Uuid;
 
-use crate::domain::comms::{DraftKind, Options, Verdict, validate};
+use crate::domain::comms::{DraftKind, Options, Verdict, validate, validate_version};
 use crate::domain::event::{Audience, Severity};
+use crate::domain::lang::Lang;
 
 pub struct Draft {
     pub editor: TextArea<'static>,
     pub kind: DraftKind,
     pub verdict: Verdict,
+    /// The language it is written in: the words its checks look for.
+    pub lang: Lang,
+    /// One version of an update written in several languages: also checked for reading
+    /// as its language.
+    pub versioned: bool,
 }
 
 impl Draft {
@@ -26,6 +34,8 @@ impl Draft {
             }),
             kind: DraftKind::Update,
             verdict: Verdict { rules: Vec::new() },
+            lang: Lang::En,
+            versioned: false,
         };
         d.editor
             .set_placeholder_text("press e (or enter) to write; t starts from a template");
@@ -43,15 +53,28 @@ impl Draft {
         self.text().trim().is_empty()
     }
 
+    /// An empty draft in `lang`; `versioned` for one version of an update in several
+    /// languages.
+    pub fn in_lang(audience: Audience, lang: Lang, versioned: bool) -> Draft {
+        let mut d = Draft::new(audience, "", None);
+        d.lang = lang;
+        d.versioned = versioned;
+        d.recheck(audience, None);
+        d
+    }
+
     pub fn recheck(&mut self, audience: Audience, severity: Option<Severity>) {
-        self.verdict = validate(
-            &self.text(),
-            Options {
-                audience,
-                kind: self.kind,
-                severity,
-            },
-        );
+        let options = Options {
+            audience,
+            kind: self.kind,
+            severity,
+            lang: self.lang,
+        };
+        self.verdict = if self.versioned {
+            validate_version(&self.text(), options)
+        } else {
+            validate(&self.text(), options)
+        };
     }
 
     pub fn replace(&mut self, text: &str, audience: Audience, severity: Option<Severity>) {
@@ -78,13 +101,26 @@ pub fn audience_index(a: Audience) -> usize {
 
 /// Where a draft is kept: `DATA_DIR/drafts/<incident>-<audience>.txt`.
 pub fn draft_path(data_dir: &Path, incident: Uuid, audience: Audience) -> PathBuf {
+    version_path(data_dir, incident, audience, None)
+}
+
+/// Where a draft is kept, or with `lang` its version in another language:
+/// `DATA_DIR/drafts/<incident>-external-fr.txt`.
+pub fn version_path(
+    data_dir: &Path,
+    incident: Uuid,
+    audience: Audience,
+    lang: Option<Lang>,
+) -> PathBuf {
     let who = match audience {
         Audience::Internal => "internal",
         Audience::External => "external",
     };
-    data_dir
-        .join("drafts")
-        .join(format!("{incident}-{who}.txt"))
+    let name = match lang {
+        None => format!("{incident}-{who}.txt"),
+        Some(l) => format!("{incident}-{who}-{}.txt", l.code()),
+    };
+    data_dir.join("drafts").join(name)
 }
 
 /// Writes a draft whole or not at all (a new file renamed over the old one); an empty
@@ -96,7 +132,18 @@ pub fn save(
     audience: Audience,
     text: &str,
 ) -> std::io::Result<()> {
-    let path = draft_path(data_dir, incident, audience);
+    save_version(data_dir, incident, audience, None, text)
+}
+
+/// As [`save`], for the version in `lang` (`None`: the draft itself).
+pub fn save_version(
+    data_dir: &Path,
+    incident: Uuid,
+    audience: Audience,
+    lang: Option<Lang>,
+    text: &str,
+) -> std::io::Result<()> {
+    let path = version_path(data_dir, incident, audience, lang);
     if text.trim().is_empty() {
         return match std::fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
@@ -110,7 +157,17 @@ pub fn save(
 }
 
 pub fn load(data_dir: &Path, incident: Uuid, audience: Audience) -> Option<String> {
-    std::fs::read_to_string(draft_path(data_dir, incident, audience)).ok()
+    load_version(data_dir, incident, audience, None)
+}
+
+/// As [`load`], for the version in `lang`.
+pub fn load_version(
+    data_dir: &Path,
+    incident: Uuid,
+    audience: Audience,
+    lang: Option<Lang>,
+) -> Option<String> {
+    std::fs::read_to_string(version_path(data_dir, incident, audience, lang)).ok()
 }
 
 #[cfg(test)]
@@ -129,6 +186,33 @@ mod tests {
         assert_eq!(load(dir.path(), id, Audience::Internal), None);
         save(dir.path(), id, Audience::External, "  ").unwrap();
         assert_eq!(load(dir.path(), id, Audience::External), None);
+    }
+
+    #[test]
+    fn each_language_of_a_draft_is_kept_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = Uuid::now_v7();
+        save(dir.path(), id, Audience::External, "SEV2 – Card payments").unwrap();
+        save_version(
+            dir.path(),
+            id,
+            Audience::External,
+            Some(Lang::Fr),
+            "SEV2 – Paiements",
+        )
+        .unwrap();
+        assert_eq!(
+            load(dir.path(), id, Audience::External).as_deref(),
+            Some("SEV2 – Card payments")
+        );
+        assert_eq!(
+            load_version(dir.path(), id, Audience::External, Some(Lang::Fr)).as_deref(),
+            Some("SEV2 – Paiements")
+        );
+        assert!(
+            version_path(dir.path(), id, Audience::External, Some(Lang::Fr))
+                .ends_with(format!("{id}-external-fr.txt"))
+        );
     }
 
     #[cfg(unix)]

@@ -45,6 +45,8 @@ pub enum Effect {
     SaveDraft {
         incident: Uuid,
         audience: crate::domain::event::Audience,
+        /// The version in another language (`None`: the draft itself).
+        lang: Option<crate::domain::lang::Lang>,
         text: String,
     },
     LoadDrafts(Uuid),

@@ -154,7 +154,12 @@ pub fn link_known_error(ctx: &mut Ctx, chosen: Option<KnownError>) -> Vec<Effect
 }
 
 /// A submitted incident-wide form; resolving drafts the final messages in `drafts`.
-pub fn submit(ctx: &mut Ctx, drafts: &mut [Draft; 2], form: &Answers) -> Vec<Effect> {
+pub fn submit(
+    ctx: &mut Ctx,
+    drafts: &mut [Draft; 2],
+    translations: &mut [Draft],
+    form: &Answers,
+) -> Vec<Effect> {
     let now = ctx.now;
     match form.purpose {
         Purpose::Severity => match form
@@ -202,7 +207,7 @@ pub fn submit(ctx: &mut Ctx, drafts: &mut [Draft; 2], form: &Answers) -> Vec<Eff
             if let Some(d) = ctx.data {
                 let mut state = d.state.clone();
                 state.summary.status = Status::Resolved;
-                comms::start_final_messages(drafts, &state, now);
+                comms::start_final_messages(drafts, translations, &state, now);
             }
             effects
         }

@@ -161,6 +161,10 @@ async fn run_async(opts: Options) -> Result<()> {
     app.thresholds = config.thresholds;
     app.action_due = config.action_due;
     app.ask_awake = config.ask_awake;
+    app.set_languages(config.languages.clone());
+    if !replica.is_shared() {
+        app.paging_teams = config.paging.listed();
+    }
     app.command_history = history::load(&opts.data_dir);
     for problem in [keymap_problem, config_problem].into_iter().flatten() {
         tracing::warn!("{problem}");
@@ -196,6 +200,7 @@ async fn run_async(opts: Options) -> Result<()> {
         let (status_tx, mut status_rx) = watch::channel(LinkStatus::solo());
         let (changed_tx, mut changed_rx) = mpsc::unbounded_channel::<Uuid>();
         let mut alerts_rx = syncer.watch_alerts();
+        spawn_paging_teams(syncer.remote().clone(), tx.clone());
         tokio::spawn(syncer.run(kick, focus_rx, changed_tx, status_tx));
         let t = tx.clone();
         tokio::spawn(async move {
@@ -319,6 +324,31 @@ async fn run_async(opts: Options) -> Result<()> {
     Ok(())
 }
 
+/// Shared mode: asks the server which teams it pages, for the page form, at start and
+/// every few minutes after (every half minute while it does not answer); a server older
+/// than that question is not asked again.
+fn spawn_paging_teams(remote: crate::sync::remote::Remote, tx: mpsc::UnboundedSender<Msg>) {
+    use crate::sync::remote::RemoteError;
+    tokio::spawn(async move {
+        loop {
+            let wait = match remote.paging_teams().await {
+                Ok(teams) => {
+                    if tx.send(Msg::PagingTeams(teams)).is_err() {
+                        break;
+                    }
+                    300
+                }
+                Err(RemoteError::Rejected { status: 404, .. }) => break,
+                Err(e) => {
+                    tracing::debug!("the server's paging teams: {e}");
+                    30
+                }
+            };
+            tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+        }
+    });
+}
+
 /// Carries out one effect against the replica (on a blocking thread) and reports back.
 fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
     let replica = &worker.replica;
@@ -406,8 +436,9 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
         Effect::SaveDraft {
             incident,
             audience,
+            lang,
             text,
-        } => match drafts::save(&worker.data_dir, incident, audience, &text) {
+        } => match drafts::save_version(&worker.data_dir, incident, audience, lang, &text) {
             Ok(()) => return,
             Err(e) => Msg::Recorded(Err(format!("the draft could not be saved: {e}"))),
         },
@@ -427,6 +458,19 @@ fn perform(worker: &Worker, effect: Effect, tx: &mpsc::UnboundedSender<Msg>) {
                 id,
                 crate::domain::event::Audience::External,
             ),
+            versions: worker
+                .config
+                .languages
+                .iter()
+                .skip(1)
+                .map(|l| {
+                    let external = crate::domain::event::Audience::External;
+                    (
+                        *l,
+                        drafts::load_version(&worker.data_dir, id, external, Some(*l)),
+                    )
+                })
+                .collect(),
         },
         Effect::Webhook { audience, text } => {
             let url = match audience {

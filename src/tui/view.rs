@@ -106,15 +106,7 @@ fn incident(app: &App, look: &Look, f: &mut Frame) {
             Pane::Timeline => timeline::draw(look, &app.timeline, f, inner, focused),
             Pane::Roster => roster::draw(look, app.roster_selected, f, inner, focused),
             Pane::Board => board::draw(look, app.board_column, &app.board_rows, f, inner, focused),
-            Pane::Comms => comms::draw(
-                look,
-                &app.drafts,
-                app.audience,
-                app.editing,
-                app.comms_scroll,
-                f,
-                inner,
-            ),
+            Pane::Comms => comms::draw(look, &comms_shown(app), f, inner),
             Pane::Fatigue => fatigue::draw(look, app.fatigue_selected, f, inner, focused),
         }
     }
@@ -146,7 +138,20 @@ fn pane_title(app: &App, look: &Look, pane: Pane) -> String {
     match pane {
         Pane::Timeline => timeline::title(look, &app.timeline),
         Pane::Roster => roster::title(look),
+        Pane::Comms => comms::title(&comms_shown(app)),
         _ => format!(" {} {} ", pane.index() + 1, pane.title()),
+    }
+}
+
+/// The comms pane's drafts, as drawn.
+fn comms_shown(app: &App) -> comms::Shown<'_> {
+    comms::Shown {
+        drafts: &app.drafts,
+        translations: &app.translations,
+        version: app.version,
+        audience: app.audience,
+        editing: app.editing,
+        scroll: app.comms_scroll,
     }
 }
 

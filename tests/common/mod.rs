@@ -7,6 +7,7 @@
 //! - [`demo_events`]: a built-in scenario as a confirmed log with seqs 1..N;
 //! - [`Server`] and [`serve`]: a warroom server in the test's process on a free port of
 //!   127.0.0.1, holding the test's tokens;
+//! - [`Watched`]: a store passed through to a real one, looking at every read of events;
 //! - [`TestDb`]: a PostgreSQL database of its own for one test.
 //!
 //! Each test file uses a part of this, so what one file leaves unused is not a warning.
@@ -17,6 +18,7 @@ mod binary;
 mod fixtures;
 mod postgres;
 mod server;
+mod store;
 
 // Re-exported so tests write `common::warroom(..)`; what a test file leaves unused is not
 // a warning either.
@@ -30,3 +32,5 @@ pub use fixtures::{
 pub use postgres::{TestDb, admin_url, with_database};
 #[allow(unused_imports)]
 pub use server::{Access, Server, Token, add_tokens, serve, serve_at};
+#[allow(unused_imports)]
+pub use store::Watched;

@@ -6,6 +6,12 @@
 //! checklist (a reason is asked for when checks fail), promises the next one, and hands it
 //! to the audience's webhook. The top line says when the next update is due, in red when
 //! it is overdue.
+//!
+//! When the team writes external updates in several languages (`[comms] languages`), the
+//! external draft holds one version per language: ctrl-l switches the version edited (the
+//! pane's title names it), each is checked in its own language, the checklist ends with a
+//! line on each other version, a template fills each from its own language's template, and
+//! sending sends them all as one update, refused while any fails unless a reason is given.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
@@ -16,11 +22,12 @@ use ratatui::widgets::{Block, Paragraph};
 use ratatui_textarea::{CursorMove, TextArea};
 
 use super::Pane;
-use crate::domain::comms::{DraftKind, Rule, Verdict, blank_columns};
+use crate::domain::comms::{DraftKind, Rule, Verdict, blank_columns, version_state};
 use crate::domain::describe::visible;
 use crate::domain::entry::wrap;
 use crate::domain::event::{Audience, EventKind, Severity, Status};
 use crate::domain::incident::Incident;
+use crate::domain::lang::{CommsVersion, Lang};
 use crate::domain::metrics::format_duration;
 use crate::domain::templates::{Template, next_update_time};
 use crate::tui::action::Action;
@@ -49,17 +56,52 @@ const REASON: &str = "Reason";
 /// one is shown, and whether keys go to its editor.
 pub struct Comms<'a> {
     pub drafts: &'a mut [Draft; 2],
+    /// The external draft in the other configured languages, in their order.
+    pub translations: &'a mut Vec<Draft>,
+    /// Which version of the external draft is shown: 0 the primary language's, then each
+    /// of `translations`.
+    pub version: &'a mut usize,
     pub audience: &'a mut Audience,
     pub editing: &'a mut bool,
 }
 
 impl Comms<'_> {
+    /// Whether the draft shown is written in several languages.
+    fn multilingual(&self) -> bool {
+        *self.audience == Audience::External && !self.translations.is_empty()
+    }
+
+    /// The translation shown, if one is.
+    fn translation(&self) -> Option<usize> {
+        self.version
+            .checked_sub(1)
+            .filter(|i| self.multilingual() && *i < self.translations.len())
+    }
+
     fn draft(&self) -> &Draft {
-        &self.drafts[audience_index(*self.audience)]
+        match self.translation() {
+            Some(i) => &self.translations[i],
+            None => &self.drafts[audience_index(*self.audience)],
+        }
     }
 
     fn draft_mut(&mut self) -> &mut Draft {
-        &mut self.drafts[audience_index(*self.audience)]
+        match self.translation() {
+            Some(i) => &mut self.translations[i],
+            None => &mut self.drafts[audience_index(*self.audience)],
+        }
+    }
+
+    /// Every version of the draft shown, its primary language's first.
+    fn versions(&self) -> Vec<&Draft> {
+        let main = &self.drafts[audience_index(*self.audience)];
+        if self.multilingual() {
+            std::iter::once(main)
+                .chain(self.translations.iter())
+                .collect()
+        } else {
+            vec![main]
+        }
     }
 
     fn recheck(&mut self, severity: Option<Severity>) {
@@ -72,10 +114,28 @@ impl Comms<'_> {
             Some(d) => vec![Effect::SaveDraft {
                 incident: d.id,
                 audience: *self.audience,
+                lang: self.translation().map(|i| self.translations[i].lang),
                 text: self.draft().text(),
             }],
             None => Vec::new(),
         }
+    }
+
+    /// Saves every version of the draft shown.
+    fn save_all(&self, ctx: &Ctx) -> Vec<Effect> {
+        let Some(d) = ctx.data else {
+            return Vec::new();
+        };
+        self.versions()
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| Effect::SaveDraft {
+                incident: d.id,
+                audience: *self.audience,
+                lang: (i > 0).then_some(v.lang),
+                text: v.text(),
+            })
+            .collect()
     }
 }
 
@@ -102,20 +162,50 @@ pub fn set_drafts(
     );
 }
 
-/// On resolving, the final messages come next: empty drafts start from their templates.
+/// Saved versions of the external draft arrived for the open incident.
+pub fn set_versions(
+    translations: &mut [Draft],
+    severity: Option<Severity>,
+    versions: Vec<(Lang, Option<String>)>,
+) {
+    for draft in translations.iter_mut() {
+        let text = versions
+            .iter()
+            .find(|(l, _)| *l == draft.lang)
+            .and_then(|(_, t)| t.as_deref())
+            .unwrap_or("");
+        draft.replace(text, Audience::External, severity);
+    }
+}
+
+/// On resolving, the final messages come next: empty drafts (and versions) start from
+/// their templates, each in its language.
 pub fn start_final_messages(
     drafts: &mut [Draft; 2],
+    translations: &mut [Draft],
     resolved: &Incident,
     now: chrono::DateTime<chrono::Utc>,
 ) {
     let severity = Some(resolved.summary.severity);
-    for (t, i, audience) in [
-        (Template::FinalInternal, 0, Audience::Internal),
-        (Template::FinalExternal, 1, Audience::External),
-    ] {
-        if drafts[i].is_empty() {
-            drafts[i].kind = t.kind();
-            drafts[i].replace(&t.render(resolved, now), audience, severity);
+    let [internal, external] = drafts;
+    let primary = external.lang;
+    for (t, draft, audience) in
+        std::iter::once((Template::FinalInternal, internal, Audience::Internal))
+            .chain(std::iter::once((
+                Template::FinalExternal,
+                external,
+                Audience::External,
+            )))
+            .chain(
+                translations
+                    .iter_mut()
+                    .map(|d| (Template::FinalExternal, d, Audience::External)),
+            )
+    {
+        if draft.is_empty() {
+            draft.kind = t.kind();
+            let text = t.render_version(resolved, now, draft.lang, primary);
+            draft.replace(&text, audience, severity);
         }
     }
 }
@@ -131,6 +221,9 @@ pub fn edit_key(ctx: &mut Ctx, mut c: Comms, key: KeyEvent) -> Vec<Effect> {
     if key.code == KeyCode::Char('s') && key.modifiers.contains(KeyModifiers::CONTROL) {
         *c.editing = false;
         return act(ctx, c, Action::SendUpdate);
+    }
+    if key.code == KeyCode::Char('l') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        return act(ctx, c, Action::SwitchLanguage);
     }
     if matches!(key.code, KeyCode::Tab | KeyCode::BackTab) {
         let forward = key.code == KeyCode::Tab;
@@ -201,12 +294,39 @@ pub fn act(ctx: &mut Ctx, mut c: Comms, action: Action) -> Vec<Effect> {
             c.recheck(severity(ctx));
         }
         Action::ToggleFinal => {
-            let d = c.draft_mut();
-            d.kind = match d.kind {
+            let kind = match c.draft().kind {
                 DraftKind::Update => DraftKind::Final,
                 DraftKind::Final => DraftKind::Update,
             };
-            c.recheck(severity(ctx));
+            // Every version of an update is the same kind of message.
+            let (audience, severity) = (*c.audience, severity(ctx));
+            let multilingual = c.multilingual();
+            let main = &mut c.drafts[audience_index(audience)];
+            main.kind = kind;
+            main.recheck(audience, severity);
+            if multilingual {
+                for d in c.translations.iter_mut() {
+                    d.kind = kind;
+                    d.recheck(audience, severity);
+                }
+            }
+        }
+        Action::SwitchLanguage => {
+            if c.translations.is_empty() {
+                ctx.say(
+                    "external updates are written in one language: list more in the config \
+                     file, e.g. [comms] languages = [\"en\", \"fr\"]",
+                );
+            } else if *c.audience == Audience::Internal {
+                ctx.say("internal updates are one text: press a for the external draft");
+            } else {
+                *c.version = (*c.version + 1) % (c.translations.len() + 1);
+                let lang = c.draft().lang;
+                ctx.say(format!(
+                    "writing the {} version of the external update",
+                    lang.english_name()
+                ));
+            }
         }
         Action::InsertTemplate => {
             let suggested = match (*c.audience, ctx.data.map(|d| d.state.summary.status)) {
@@ -241,18 +361,31 @@ pub fn act(ctx: &mut Ctx, mut c: Comms, action: Action) -> Vec<Effect> {
             );
         }
         Action::SendUpdate => {
-            if c.draft().is_empty() {
-                ctx.complain("the draft is empty: press e to write, t for a template");
-            } else if c.draft().verdict.passed() {
+            let versions = c.versions();
+            let several = versions.len() > 1;
+            if let Some(empty) = versions.iter().find(|d| d.is_empty()) {
+                if several {
+                    ctx.complain(format!(
+                        "the {} version is empty: ctrl-l to it, e to write, t for a template",
+                        empty.lang.english_name()
+                    ));
+                } else {
+                    ctx.complain("the draft is empty: press e to write, t for a template");
+                }
+            } else if versions.iter().all(|d| d.verdict.passed()) {
                 let audience = *c.audience;
                 return send(ctx, c, audience, None);
             } else {
-                // Each failing check in words: what it wants, and what to do about it.
-                let failed: Vec<String> = c
-                    .draft()
-                    .verdict
-                    .failed()
-                    .map(|r| format!("✗ {}: {}", r.label, r.hint))
+                // Each failing check in words: what it wants, and what to do about it
+                // (and, with several languages, in which version).
+                let failed: Vec<String> = versions
+                    .iter()
+                    .flat_map(|d| {
+                        let lang = several.then(|| format!("{} · ", d.lang.english_name()));
+                        d.verdict.failed().map(move |r| {
+                            format!("✗ {}{}: {}", lang.as_deref().unwrap_or(""), r.label, r.hint)
+                        })
+                    })
                     .collect();
                 let chooser = Chooser::new(
                     format!("Send with {} failing check(s)?", failed.len()),
@@ -301,7 +434,7 @@ fn send_anyway(ctx: &mut Ctx, c: Comms, audience: Audience, reason: String) -> V
 /// Starts the draft from template `name`; an update to an audience already written to
 /// starts from the last update sent to it instead, its facts kept and its title and times
 /// brought up to date. The first blank is selected, so typing replaces it.
-fn apply_template(ctx: &mut Ctx, mut c: Comms, name: &str) -> Vec<Effect> {
+fn apply_template(ctx: &mut Ctx, c: Comms, name: &str) -> Vec<Effect> {
     let Some(t) = Template::parse(name) else {
         let names: Vec<&str> = Template::ALL.iter().map(|t| t.name()).collect();
         return ctx.refuse(format!("templates: {}", names.join(", ")));
@@ -316,38 +449,72 @@ fn apply_template(ctx: &mut Ctx, mut c: Comms, name: &str) -> Vec<Effect> {
         .rev()
         .find(|sent| sent.audience == t.audience())
         .filter(|_| t.kind() == DraftKind::Update && t != Template::First);
-    let (text, said) = match last {
-        Some(sent) => (
-            t.follow_up(&sent.text, &d.state, ctx.now),
-            format!(
-                "started from the update sent at {}: its title and times brought up to \
-                 date; change what has changed",
-                ctx.clock.show(sent.at, false)
-            ),
+    *c.audience = t.audience();
+    // Each version from its own language: the last update's version in it, or the
+    // template in it.
+    let langs: Vec<Lang> = c.versions().iter().map(|v| v.lang).collect();
+    let texts: Vec<String> = langs
+        .iter()
+        .enumerate()
+        .map(|(i, lang)| {
+            let sent_text = last.and_then(|sent| {
+                if sent.lang == Some(*lang) || (sent.lang.is_none() && i == 0) {
+                    Some(sent.text.as_str())
+                } else {
+                    sent.versions
+                        .iter()
+                        .find(|v| v.lang == *lang)
+                        .map(|v| v.text.as_str())
+                }
+            });
+            match sent_text {
+                Some(text) => t.follow_up(text, &d.state, ctx.now, *lang),
+                None => t.render_version(
+                    &d.state,
+                    ctx.now,
+                    *lang,
+                    langs.first().copied().unwrap_or(*lang),
+                ),
+            }
+        })
+        .collect();
+    let said = match last {
+        Some(sent) => format!(
+            "started from the update sent at {}: its title and times brought up to \
+             date; change what has changed",
+            ctx.clock.show(sent.at, false)
         ),
-        None => (
-            t.render(&d.state, ctx.now),
-            format!(
-                "{} template: type over each <…>, tab to the next, ctrl-s sends",
-                t.name()
-            ),
+        None if langs.len() > 1 => format!(
+            "{} template in each language: type over each <…>, tab to the next, ctrl-l \
+             to the next language, ctrl-s sends",
+            t.name()
+        ),
+        None => format!(
+            "{} template: type over each <…>, tab to the next, ctrl-s sends",
+            t.name()
         ),
     };
     ctx.close_overlay();
-    *c.audience = t.audience();
     let severity = severity(ctx);
     let audience = *c.audience;
-    let draft = c.draft_mut();
-    draft.kind = t.kind();
-    draft.replace(&text, audience, severity);
-    select_blank(&mut draft.editor, true);
+    let multilingual = c.multilingual();
+    for (i, text) in texts.iter().enumerate() {
+        let draft = match i.checked_sub(1) {
+            Some(k) if multilingual => &mut c.translations[k],
+            _ => &mut c.drafts[audience_index(audience)],
+        };
+        draft.kind = t.kind();
+        draft.replace(text, audience, severity);
+        select_blank(&mut draft.editor, true);
+    }
     *ctx.focus = Pane::Comms;
     *c.editing = true;
     ctx.say(said);
-    c.save_effect(ctx)
+    c.save_all(ctx)
 }
 
-/// Records the update as sent, hands it to the webhook, and clears the draft.
+/// Records the update as sent (with its versions in the other languages, when the team
+/// writes external updates in several), hands it to the webhook, and clears the draft.
 fn send(
     ctx: &mut Ctx,
     c: Comms,
@@ -356,62 +523,176 @@ fn send(
 ) -> Vec<Effect> {
     let now = ctx.now;
     let i = audience_index(audience);
+    let multilingual = audience == Audience::External && !c.translations.is_empty();
     let text = c.drafts[i].text();
     let checklist = c.drafts[i].verdict.record();
+    let versions: Vec<CommsVersion> = if multilingual {
+        c.translations
+            .iter()
+            .map(|d| CommsVersion {
+                lang: d.lang,
+                text: d.text(),
+                checklist: d.verdict.record(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let next_update_due = next_update_time(&text, now, ctx.clock.offset_at(now));
+    let what = if multilingual {
+        let names: Vec<&str> = std::iter::once(c.drafts[i].lang)
+            .chain(versions.iter().map(|v| v.lang))
+            .map(|l| l.english_name())
+            .collect();
+        format!("update sent in {}", names.join(" and "))
+    } else {
+        "update sent".to_string()
+    };
+    // The webhook gets every version, one after the other.
+    let delivered = std::iter::once(text.clone())
+        .chain(versions.iter().map(|v| v.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n\n———\n\n");
     let mut effects = ctx.record(
         vec![(
             now,
             EventKind::CommsSent {
                 audience,
-                text: text.clone(),
+                text,
                 checklist,
                 override_reason,
                 next_update_due,
-                lang: None,
-                versions: Vec::new(),
+                lang: multilingual.then_some(c.drafts[i].lang),
+                versions,
             },
         )],
         match next_update_due {
-            Some(t) => format!("update sent; next one due {}", t.format("%H:%M UTC")),
-            None => "update sent".into(),
+            Some(t) => format!("{what}; next one due {}", t.format("%H:%M UTC")),
+            None => what,
         },
     );
     if effects.is_empty() {
         return effects;
     }
     let severity = severity(ctx);
-    c.drafts[i].replace("", audience, severity);
-    c.drafts[i].kind = DraftKind::Update;
-    *c.editing = false;
-    if let Some(d) = ctx.data {
-        effects.push(Effect::SaveDraft {
-            incident: d.id,
-            audience,
-            text: String::new(),
-        });
+    *c.audience = audience;
+    for d in
+        std::iter::once(&mut c.drafts[i]).chain(c.translations.iter_mut().filter(|_| multilingual))
+    {
+        d.replace("", audience, severity);
+        d.kind = DraftKind::Update;
     }
-    effects.push(Effect::Webhook { audience, text });
+    *c.version = 0;
+    *c.editing = false;
+    effects.extend(c.save_all(ctx));
+    effects.push(Effect::Webhook {
+        audience,
+        text: delivered,
+    });
     effects
+}
+
+/// The comms pane's title: with several languages, which version of the external draft
+/// is being written.
+pub fn title(shown: &Shown) -> String {
+    match shown.lang() {
+        Some(lang) => format!(" 4 Comms · {} version ", lang.english_name()),
+        None => " 4 Comms ".to_string(),
+    }
+}
+
+/// The drafts as drawn.
+pub struct Shown<'a> {
+    pub drafts: &'a [Draft; 2],
+    pub translations: &'a [Draft],
+    pub version: usize,
+    pub audience: Audience,
+    pub editing: bool,
+    pub scroll: usize,
+}
+
+impl Shown<'_> {
+    fn multilingual(&self) -> bool {
+        self.audience == Audience::External && !self.translations.is_empty()
+    }
+
+    /// The draft shown.
+    fn draft(&self) -> &Draft {
+        match self.version.checked_sub(1) {
+            Some(i) if self.multilingual() && i < self.translations.len() => &self.translations[i],
+            _ => &self.drafts[audience_index(self.audience)],
+        }
+    }
+
+    /// The language of the version shown, when there are several.
+    fn lang(&self) -> Option<Lang> {
+        self.multilingual().then(|| self.draft().lang)
+    }
+
+    /// One line on each other version: “French: 2 checks failing”.
+    fn others(&self) -> Option<String> {
+        if !self.multilingual() {
+            return None;
+        }
+        let shown = self.draft().lang;
+        let main = &self.drafts[audience_index(self.audience)];
+        let states: Vec<String> = std::iter::once(main)
+            .chain(self.translations.iter())
+            .filter(|d| d.lang != shown)
+            .map(|d| {
+                if d.is_empty() {
+                    format!("{}: empty", d.lang.english_name())
+                } else {
+                    version_state(d.lang, &d.verdict)
+                }
+            })
+            .collect();
+        Some(states.join(" · "))
+    }
 }
 
 /// Draws the due line, the shown draft's editor and its checks: beside it when wide,
 /// under it when narrow, failing ones first and scrolled by `scroll`; while the draft is
 /// edited on a narrow pane, the editor takes the width and the checks a line above it.
-pub fn draw(
-    look: &Look,
-    drafts: &[Draft; 2],
-    audience: Audience,
-    editing: bool,
-    scroll: usize,
-    f: &mut Frame,
-    area: Rect,
-) {
+/// With several languages, the last line tells how each other version stands.
+pub fn draw(look: &Look, shown: &Shown, f: &mut Frame, area: Rect) {
     let Some(d) = look.data else { return };
+    let (audience, editing, scroll) = (shown.audience, shown.editing, shown.scroll);
     let s = &d.state;
     let now = look.now;
-    let draft = &drafts[audience_index(audience)];
+    let draft = shown.draft();
     let [top, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let others = shown.others();
+    let (rest, others_area) = if others.is_some() {
+        let [rest, line] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(rest);
+        (rest, Some(line))
+    } else {
+        (rest, None)
+    };
+    if let (Some(text), Some(line)) = (others, others_area) {
+        let ready = shown
+            .translations
+            .iter()
+            .chain(std::iter::once(&shown.drafts[1]))
+            .filter(|v| v.lang != draft.lang)
+            .all(|v| !v.is_empty() && v.verdict.passed());
+        let style = if ready {
+            Style::new().fg(Color::Green)
+        } else {
+            Style::new().fg(Color::Yellow)
+        };
+        f.render_widget(
+            Paragraph::new(Line::from(Span::styled(
+                fit::clip(
+                    &format!("also: {text} · ctrl-l switch"),
+                    usize::from(line.width),
+                ),
+                style,
+            ))),
+            line,
+        );
+    }
     let due = match s.next_update_due_for(audience) {
         Some(due) if due < now => Span::styled(
             format!("next update OVERDUE by {}", format_duration(now - due)),
@@ -435,9 +716,16 @@ pub fn draw(
         DraftKind::Update => "update",
         DraftKind::Final => "final message",
     };
+    let lang = shown
+        .lang()
+        .map(|l| format!("· {} ", l.english_name()))
+        .unwrap_or_default();
     f.render_widget(
         Paragraph::new(Line::from(vec![
-            Span::styled(format!(" {audience} {kind} "), Style::new().reversed()),
+            Span::styled(
+                format!(" {audience} {kind} {lang}"),
+                Style::new().reversed(),
+            ),
             Span::raw(format!(" {} sent · ", s.comms.len())),
             due,
         ])),
@@ -446,10 +734,14 @@ pub fn draw(
     let at = areas(rest, draft.verdict.rules.len(), editing);
     let (editor_area, check_area) = (at.editor, at.checks);
     let mut editor = draft.editor.clone();
-    let title = if editing {
-        " draft (editing: tab next <…> · ctrl-s send · esc stop) "
-    } else {
-        " draft (e to edit) "
+    let title = match (editing, shown.lang()) {
+        (true, None) => " draft (editing: tab next <…> · ctrl-s send · esc stop) ".to_string(),
+        (false, None) => " draft (e to edit) ".to_string(),
+        (true, Some(l)) => format!(
+            " {} (editing: tab next <…> · ctrl-l language · ctrl-s send · esc stop) ",
+            l.english_name()
+        ),
+        (false, Some(l)) => format!(" {} draft (e to edit · ctrl-l language) ", l.english_name()),
     };
     editor.set_block(Block::bordered().title(title).border_style(if editing {
         Style::new().fg(Color::Green)

@@ -26,6 +26,7 @@ use crate::tui::ctx::{Ctx, Look};
 use crate::tui::data::IncidentData;
 use crate::tui::effect::Effect;
 use crate::tui::keymap::Section;
+use crate::tui::overlay::Overlay;
 use crate::tui::overlay::choose::{Chooser, Entry, Picked, Question};
 use crate::tui::overlay::form::{Answers, Field, Purpose};
 
@@ -223,18 +224,7 @@ pub fn act(ctx: &mut Ctx, selected: usize, action: Action) -> Vec<Effect> {
                 )],
             );
         }
-        Action::Page => ctx.open_form(
-            "Page a team (Opsgenie or PagerDuty)",
-            Purpose::Page,
-            vec![
-                Field::line(
-                    TEAM,
-                    "",
-                    "a team of [paging.teams] in the config (the server's, when shared)",
-                ),
-                Field::line(MESSAGE, state.summary.title.trim(), "what the page says"),
-            ],
-        ),
+        Action::Page => open_page(ctx),
         Action::GrantAccess => ctx.open_form(
             "Grant access to this restricted incident",
             Purpose::GrantAccess,
@@ -349,10 +339,88 @@ fn open_quick_handover(ctx: &mut Ctx) {
     ctx.open_chooser(chooser);
 }
 
-/// An answered roster chooser: a role assigned, or command handed over with the drafted
-/// brief.
+/// `p`: the page's form (the team typed, the message drafted from the title); when the
+/// teams that can be paged are known, a chooser first, Tab completing the team from them
+/// (another name may still be typed) and Ctrl-E opening the form to write the message.
+fn open_page(ctx: &mut Ctx) {
+    let Some(d) = ctx.data else { return };
+    if ctx.teams.is_empty() {
+        open_page_form(ctx, "");
+        return;
+    }
+    let known: Vec<String> = ctx
+        .teams
+        .iter()
+        .map(|t| format!("{} ({})", t.name, t.provider.name()))
+        .collect();
+    let names: Vec<String> = ctx.teams.iter().map(|t| t.name.clone()).collect();
+    let chooser = Chooser::new("Page a team (Opsgenie or PagerDuty)", Purpose::Page)
+        .about(vec![
+            format!("teams: {}", known.join(" · ")),
+            format!("the page says: {}", d.state.summary.title.trim()),
+        ])
+        .then(Entry::new(TEAM, "tab completes from the teams; enter pages").completing(names))
+        .or_more("write the message");
+    ctx.open_chooser(chooser);
+}
+
+/// The page's whole form, the team as given.
+fn open_page_form(ctx: &mut Ctx, team: &str) {
+    let Some(d) = ctx.data else { return };
+    let title = d.state.summary.title.trim().to_string();
+    let hint = if ctx.teams.is_empty() {
+        "a team of [paging.teams] in the config (the server's, when shared)".to_string()
+    } else {
+        let names: Vec<&str> = ctx.teams.iter().map(|t| t.name.as_str()).collect();
+        format!("one of: {}", names.join(", "))
+    };
+    ctx.open_form(
+        "Page a team (Opsgenie or PagerDuty)",
+        Purpose::Page,
+        vec![
+            Field::line(TEAM, team, hint),
+            Field::line(MESSAGE, &title, "what the page says"),
+        ],
+    );
+    if !team.is_empty()
+        && let Overlay::Form(form) = ctx.overlay
+    {
+        // The team is chosen: the message is next.
+        form.focus_on(1);
+    }
+}
+
+/// A page to `team` saying `message` (empty: the incident's title).
+fn page(ctx: &mut Ctx, team: String, message: String) -> Vec<Effect> {
+    if let Err(r) = check_handle("the team", &team) {
+        return ctx.refuse(r.message);
+    }
+    let message = match message {
+        m if m.trim().is_empty() => ctx
+            .data
+            .map(|d| d.state.summary.title.clone())
+            .unwrap_or_default(),
+        m => m,
+    };
+    let what = format!("paging {team}…");
+    ctx.record(
+        vec![(
+            ctx.now,
+            EventKind::PageRequested {
+                team,
+                provider: None,
+                message,
+            },
+        )],
+        what,
+    )
+}
+
+/// An answered roster chooser: a role assigned, command handed over with the drafted
+/// brief, or a team paged.
 pub fn submit_picked(ctx: &mut Ctx, picked: &Picked) -> Vec<Effect> {
     match picked.purpose {
+        Purpose::Page => page(ctx, picked.text.clone(), String::new()),
         Purpose::AssignRole => {
             let role = picked
                 .keys
@@ -373,8 +441,13 @@ pub fn submit_picked(ctx: &mut Ctx, picked: &Picked) -> Vec<Effect> {
     }
 }
 
-/// Ctrl-E in the handover chooser: the whole form, the handle as typed.
+/// Ctrl-E in the handover chooser: the whole form, the handle as typed; in the page
+/// chooser, the page's form, the team as typed.
 pub fn expand_picked(ctx: &mut Ctx, picked: &Picked) {
+    if picked.purpose == Purpose::Page {
+        open_page_form(ctx, &picked.text);
+        return;
+    }
     if picked.purpose != Purpose::HandOver {
         return;
     }
@@ -554,31 +627,7 @@ pub fn submit(ctx: &mut Ctx, form: &Answers) -> Vec<Effect> {
                 "you took command; everyone on the response is told".into(),
             )
         }
-        Purpose::Page => {
-            let team = form.value(TEAM);
-            if let Err(r) = check_handle("the team", &team) {
-                return ctx.refuse(r.message);
-            }
-            let message = match form.value(MESSAGE) {
-                m if m.trim().is_empty() => ctx
-                    .data
-                    .map(|d| d.state.summary.title.clone())
-                    .unwrap_or_default(),
-                m => m,
-            };
-            let what = format!("paging {team}…");
-            ctx.record(
-                vec![(
-                    now,
-                    EventKind::PageRequested {
-                        team,
-                        provider: None,
-                        message,
-                    },
-                )],
-                what,
-            )
-        }
+        Purpose::Page => page(ctx, form.value(TEAM), form.value(MESSAGE)),
         Purpose::GrantAccess => {
             let handle = form.value(RESPONDER);
             if let Err(r) = check_handle("the responder", &handle) {

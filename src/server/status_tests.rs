@@ -1,0 +1,76 @@
+//! Tests of `status`.
+
+use super::*;
+
+#[test]
+fn everything_a_writer_can_type_is_escaped() {
+    let mut out = String::new();
+    text_html(
+        &mut out,
+        "SEV2 – <script>alert('x')</script> & \"more\"\n- a <b>bullet</b>\n\u{7}bell",
+    );
+    assert!(!out.contains("<script"), "{out}");
+    assert!(!out.contains("<b>"), "{out}");
+    assert!(out.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;more&quot;"));
+    assert!(
+        out.contains("<ul><li>a &lt;b&gt;bullet&lt;/b&gt;</li></ul>"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\u{FFFD}bell"),
+        "control characters are replaced: {out}"
+    );
+}
+
+#[test]
+fn revalidation_answers_not_modified_only_for_the_current_copy() {
+    let etag = HeaderValue::from_static("\"abc\"");
+    let modified = chrono::DateTime::parse_from_rfc3339("2026-11-27T10:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let with = |name, value: &str| {
+        let mut h = HeaderMap::new();
+        h.insert(name, HeaderValue::from_str(value).unwrap());
+        h
+    };
+    assert!(not_modified(
+        &with(header::IF_NONE_MATCH, "\"abc\""),
+        &etag,
+        modified
+    ));
+    assert!(not_modified(
+        &with(header::IF_NONE_MATCH, "\"x\", W/\"abc\""),
+        &etag,
+        modified
+    ));
+    assert!(not_modified(
+        &with(header::IF_NONE_MATCH, "*"),
+        &etag,
+        modified
+    ));
+    assert!(!not_modified(
+        &with(header::IF_NONE_MATCH, "\"old\""),
+        &etag,
+        modified
+    ));
+    let since = http_date(modified);
+    assert!(not_modified(
+        &with(header::IF_MODIFIED_SINCE, &since),
+        &etag,
+        modified
+    ));
+    let before = http_date(modified - chrono::Duration::seconds(1));
+    assert!(!not_modified(
+        &with(header::IF_MODIFIED_SINCE, &before),
+        &etag,
+        modified
+    ));
+    // An ETag that does not match wins over a date that would.
+    let mut both = with(header::IF_NONE_MATCH, "\"old\"");
+    both.insert(
+        header::IF_MODIFIED_SINCE,
+        HeaderValue::from_str(&since).unwrap(),
+    );
+    assert!(!not_modified(&both, &etag, modified));
+    assert!(!not_modified(&HeaderMap::new(), &etag, modified));
+}
