@@ -369,9 +369,11 @@ async fn two_languages_are_shown_side_by_side_and_one_at_a_time() {
     );
     assert!(feed.contains("Nous y travaillons.") && !feed.contains("We are on it."));
 
-    let (status, _, said) = site.get("/status?lang=de").await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(said.contains("en, fr"), "{said}");
+    for odd in ["de", "", "%20fr", "FR", "fr-CA"] {
+        let (status, _, said) = site.get(&format!("/status?lang={odd}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "?lang={odd}");
+        assert!(said.contains("en, fr"), "{said}");
+    }
     // A page in one language still speaks French to a French reader.
     let site_en = Site::start(config(vec![Lang::En])).await;
     let (status, _, fr) = site_en.get("/status?lang=fr").await;

@@ -484,10 +484,10 @@ async fn answer(state: &AppState, format: Format, q: PageQuery, headers: &Header
     let Some(page) = &state.status else {
         return super::routes::not_found().await.into_response();
     };
-    let asked = q.lang.as_deref().map(str::trim).filter(|l| !l.is_empty());
-    let lang = match asked.filter(|_| format != Format::Json) {
+    // Exactly a code, as the links and the API document give them; `/status.json` is
+    // every language at once and takes none.
+    let lang = match q.lang.as_deref().filter(|_| format != Format::Json) {
         None => None,
-        // Exactly a code, as links and the API document give them.
         Some(l) => match Lang::ALL.into_iter().find(|c| c.code() == l) {
             Some(l) => Some(l),
             None => {
