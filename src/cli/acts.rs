@@ -87,7 +87,7 @@ pub fn run(ctx: &Ctx, verb: &Verb, json: bool) -> Result<()> {
         let r = replica.record(inc.id, plan.events)?;
         if json {
             if let Recorded::Rejected(reason) = &r {
-                bail!("{} on {} was refused: {reason}", plan.said, inc.short_id);
+                bail!("{}: refused: {reason}", inc.short_id);
             }
             let confirmed = replica
                 .store()

@@ -29,7 +29,8 @@ pub(super) fn say_recorded(what: &str, short: &str, r: &Recorded) -> Result<()> 
         Recorded::Pending => emit(&format!(
             "{what} on {short}: pending, will sync when the server answers\n"
         ))?,
-        Recorded::Rejected(reason) => bail!("{what} on {short} was refused: {reason}"),
+        // `what` says the act as done; the server did not take it, so it is not quoted.
+        Recorded::Rejected(reason) => bail!("{short}: refused: {reason}"),
     }
     Ok(())
 }
