@@ -11,6 +11,8 @@
 #
 # Figures and their peers:
 #   GET /api/v1/incidents/ID at 100 events    vs the same at BIG events
+#   the same GET right after an append         at 100 vs BIG events (a status screen
+#                                              polling after each change)
 #   console launch to newest entry on screen   at 100 vs BIG events (tmux, 160x48)
 #   `warroom events ID --json | wc -c`         vs `cat` of the same bytes | wc -c
 #   `warroom sync` into an empty data dir      vs a plain client paging the same API
@@ -200,6 +202,12 @@ row "warroom sync, empty data dir ($BIG + 100 events)" "$s_med s" "plain client 
 if [[ -e benches/catchup.sh ]]; then
   others benches/catchup.sh bash benches/catchup.sh "$BIG"
 fi
+
+section "state right after an append"
+# Run after the figures that read the long incident as seeded: this appends to both.
+take fr_small_ load fresh --incident "$small" --n 20
+take fr_big_ load fresh --incident "$big" --n 20
+row "GET right after an append at $BIG events" "$fr_big_fresh_get_p50_ms ms" "the same at 100 events" "$fr_small_fresh_get_p50_ms ms"
 
 section "durable append"
 take i_ load idle --incident "$small" --dir "$work" --n 200

@@ -6,6 +6,8 @@
 //! ```text
 //! e2e_load seed   --url U --token T --events N      declare an incident of N events; prints its id
 //! e2e_load get    --url U --token T --incident ID   GET /api/v1/incidents/ID, p50 and p99
+//! e2e_load fresh  --url U --token T --incident ID   GET /api/v1/incidents/ID right after an
+//!                                                   append of one note (not timed), p50 and p99
 //! e2e_load page   --url U --token T --incident ID   a plain paging client reading every event
 //! e2e_load idle   --url U --token T --incident ID --dir D
 //!                 durable appends back to back and after 20 ms idle; beside them, plain
@@ -40,7 +42,7 @@ fn main() {
         .collect();
     let Some(command) = args.first().cloned() else {
         println!(
-            "e2e_load: a load client for benches/e2e.sh (seed, get, page, idle, fanout, copy)"
+            "e2e_load: a load client for benches/e2e.sh (seed, get, fresh, page, idle, fanout, copy)"
         );
         return;
     };
@@ -71,6 +73,7 @@ fn main() {
     match command.as_str() {
         "seed" => seed(&addr, &token, num("events", 100)),
         "get" => get(&addr, &token, &opt("incident"), num("n", 20)),
+        "fresh" => fresh(&addr, &token, &opt("incident"), num("n", 20)),
         "page" => page(&addr, &token, &opt("incident")),
         "idle" => idle(
             &addr,
@@ -270,6 +273,29 @@ fn get(addr: &str, token: &str, incident: &str, n: usize) {
         })
         .collect();
     report("get", samples);
+}
+
+/// What a status screen polling after each change meets: one note appended (not timed),
+/// then the incident read at once, its state new to the server's reader.
+fn fresh(addr: &str, token: &str, incident: &str, n: usize) {
+    let mut c = Conn::open(addr, token);
+    let path = format!("/api/v1/incidents/{incident}");
+    let events = format!("{path}/events");
+    let mut samples = Vec::new();
+    for i in 0..n + 2 {
+        let (status, _) = c.call("POST", &events, Some(&note(format!("fresh {i}"))));
+        assert_eq!(status, 200);
+        let t = Instant::now();
+        let (status, body) = c.call("GET", &path, None);
+        let took = t.elapsed();
+        assert_eq!(status, 200);
+        std::hint::black_box(body);
+        // The first two warm the connection and the kept state.
+        if i >= 2 {
+            samples.push(took);
+        }
+    }
+    report("fresh_get", samples);
 }
 
 /// What any client reading an incident does: pages of 10,000 events until the last seq,

@@ -270,9 +270,71 @@ pub struct KnownErrorLink {
     pub at: DateTime<Utc>,
 }
 
+/// The format of the folded state: what `Incident` holds and what the fold makes of each
+/// event. It names the state a snapshot stores (`store/snapshot.rs`) and is part of every
+/// digest, so states of different formats never pass for equal. Raise it whenever either
+/// changes (the test `the_snapshot_format_names_the_shape_of_the_state` says when).
+pub const STATE_FORMAT: i64 = 2;
+
+/// The digest of the log a state was folded from: a chain over its events in the order
+/// they were folded, each link the SHA-256 of the state format, the previous link, the
+/// event's id and its seq. The store never gives one id two contents nor one seq two
+/// events, so equal chains mean the same events folded in the same order, and by the same
+/// format of the fold, the same state. Each event adds one hash of a fixed size, whatever
+/// the length of the history; reading it hashes nothing. A redaction rewrites an event's
+/// text, never its id or seq: the scrubbed log folds to the same digest. Pending events
+/// (no seq yet) are linked as such, after the confirmed log they were folded on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct LogDigest([u8; 32]);
+
+impl LogDigest {
+    /// Names what the chain hashes, before the state format.
+    const TAG: &'static [u8; 16] = b"warroom-log-v1\0\0";
+
+    /// The link after this one for `ev`.
+    fn then(&self, ev: &Event) -> LogDigest {
+        let mut link = [0u8; 16 + 8 + 32 + 16 + 9];
+        let (tag, rest) = link.split_at_mut(16);
+        tag.copy_from_slice(Self::TAG);
+        let (format, rest) = rest.split_at_mut(8);
+        format.copy_from_slice(&STATE_FORMAT.to_be_bytes());
+        let (prev, rest) = rest.split_at_mut(32);
+        prev.copy_from_slice(&self.0);
+        let (id, seq) = rest.split_at_mut(16);
+        id.copy_from_slice(ev.id.as_bytes());
+        if let Some(n) = ev.seq {
+            seq[0] = 1;
+            seq[1..].copy_from_slice(&n.to_be_bytes());
+        }
+        #[cfg(test)]
+        tests::HASHED.with(|h| h.set(h.get() + link.len()));
+        LogDigest(Sha256::digest(link).into())
+    }
+}
+
+impl From<LogDigest> for String {
+    fn from(d: LogDigest) -> String {
+        hex::encode(d.0)
+    }
+}
+
+impl TryFrom<String> for LogDigest {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(&text, &mut out)
+            .map_err(|e| format!("a digest is 64 hex digits: {e}"))?;
+        Ok(LogDigest(out))
+    }
+}
+
 /// The whole folded state of one incident, as every console shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
+    /// The digest of the log folded so far ([`Incident::digest`]).
+    digest: LogDigest,
     pub summary: IncidentSummary,
     pub description: String,
     pub declared_by: Option<String>,
@@ -314,6 +376,7 @@ pub struct Incident {
 impl Incident {
     pub fn new(id: Uuid) -> Self {
         Incident {
+            digest: LogDigest::default(),
             summary: IncidentSummary::new(id),
             description: String::new(),
             declared_by: None,
@@ -385,6 +448,7 @@ impl Incident {
 
     /// Folds one event in. Never fails: nonsense is counted in `ignored_events`.
     pub fn apply(&mut self, ev: &Event) {
+        self.digest = self.digest.then(ev);
         self.summary.apply(ev);
         let at = ev.at;
         // Whoever records something on an incident is on its response from then on (a
@@ -795,26 +859,12 @@ impl Incident {
             .filter(|r| r.decision == Decision::Pending)
     }
 
-    /// A digest of the whole state: equal on every machine that folded the same log.
+    /// The digest of the state: equal on every machine that folded the same log in the
+    /// same order with the same format of the fold ([`LogDigest`]), so equal digests mean
+    /// equal states. Kept up to date by [`Incident::apply`]; reading it costs the same at
+    /// any length of history.
     pub fn digest(&self) -> String {
-        /// Hashes the JSON as it is written, without holding it whole.
-        struct Hashing(Sha256);
-        impl std::io::Write for Hashing {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.update(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, Hashing(Sha256::new()));
-        // Writing to memory fails only on a map with non-string keys, which the state has
-        // none of; it would hash what was written so far, as `to_vec` gave an empty one.
-        let _ = serde_json::to_writer(&mut out, self);
-        let _ = std::io::Write::flush(&mut out);
-        let hash = out.into_parts().0.0.finalize();
-        hash.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.digest.0)
     }
 
     pub fn ttd(&self) -> Option<Duration> {

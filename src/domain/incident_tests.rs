@@ -523,3 +523,128 @@ fn an_amended_entry_reads_as_its_latest_text_everywhere() {
     assert!(!report.contains("forgot"), "{report}");
     assert!(report.contains("the runbook has no such step"), "{report}");
 }
+
+thread_local! {
+    /// Bytes hashed into digests on this thread (`LogDigest::then`).
+    pub(super) static HASHED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A declared incident with `notes` notes after the declaration.
+fn with_notes(notes: usize) -> Log {
+    let mut log = declared();
+    for i in 0..notes {
+        log.push(
+            "ana",
+            EventKind::Note {
+                text: format!("note {i}"),
+            },
+        );
+    }
+    log
+}
+
+#[test]
+fn the_digest_changes_with_every_event_and_resumes_from_a_stored_state() {
+    let log = with_notes(40);
+    let full = log.state();
+    let mut state = Incident::new(log.incident);
+    let mut seen = BTreeSet::new();
+    assert!(seen.insert(state.digest()));
+    for (i, ev) in log.events.iter().enumerate() {
+        state.apply(ev);
+        assert!(seen.insert(state.digest()), "a new digest after #{}", i + 1);
+        // As a snapshot stores it, then the rest of the log: the full fold's digest.
+        let json = serde_json::to_string(&state).unwrap();
+        let mut resumed: Incident = serde_json::from_str(&json).unwrap();
+        assert_eq!(resumed, state);
+        for ev in &log.events[i + 1..] {
+            resumed.apply(ev);
+        }
+        assert_eq!(resumed.digest(), full.digest(), "resumed after #{}", i + 1);
+    }
+    // The same events in another order, or one seq other, are another log.
+    let mut swapped = log.events.clone();
+    swapped.swap(3, 4);
+    assert_ne!(
+        Incident::fold(log.incident, &swapped).digest(),
+        full.digest()
+    );
+    let mut renumbered = log.events.clone();
+    renumbered[5].seq = Some(99);
+    assert_ne!(
+        Incident::fold(log.incident, &renumbered).digest(),
+        full.digest()
+    );
+    // Pending (no seq) is not confirmed.
+    let mut pending = log.events.clone();
+    pending.last_mut().unwrap().seq = None;
+    assert_ne!(
+        Incident::fold(log.incident, &pending).digest(),
+        full.digest()
+    );
+    // A digest that is not 64 hex digits is no state.
+    let bad = serde_json::to_string(&full)
+        .unwrap()
+        .replacen(&full.digest(), "zz", 1);
+    assert!(serde_json::from_str::<Incident>(&bad).is_err());
+}
+
+#[test]
+fn a_redaction_keeps_the_digest_of_the_scrubbed_log() {
+    let mut log = declared();
+    let secret = log.push(
+        "ana",
+        EventKind::Note {
+            text: "the password is hunter2".into(),
+        },
+    );
+    log.push(
+        "ana",
+        EventKind::EventRedacted {
+            event: secret,
+            reason: "a password".into(),
+        },
+    );
+    let before = log.state();
+    // Every store scrubs the stored copy; every machine folds the scrubbed log.
+    let mut scrubbed = log.events.clone();
+    scrubbed[1].kind = scrubbed[1].kind.scrubbed().unwrap();
+    assert_ne!(scrubbed[1].kind, log.events[1].kind);
+    assert_eq!(
+        Incident::fold(log.incident, &scrubbed).digest(),
+        before.digest()
+    );
+}
+
+#[test]
+fn the_digest_costs_the_same_at_any_length_of_history() {
+    let hashed = |notes: usize| {
+        let mut log = with_notes(notes);
+        let mut state = log.state();
+        log.push(
+            "ana",
+            EventKind::Note {
+                text: "one more".into(),
+            },
+        );
+        let next = log.events.last().unwrap().clone();
+        HASHED.with(|h| h.set(0));
+        state.apply(&next);
+        let digest = state.digest();
+        assert_eq!(digest.len(), 64);
+        HASHED.with(|h| h.get())
+    };
+    let short = hashed(10);
+    assert!(
+        short > 0 && short < 128,
+        "one link of a fixed size: {short} bytes"
+    );
+    assert_eq!(hashed(10_000), short, "the same work after 10,000 events");
+    // Reading it again hashes nothing.
+    let state = with_notes(3).state();
+    HASHED.with(|h| h.set(0));
+    for _ in 0..10 {
+        state.digest();
+    }
+    assert_eq!(HASHED.with(|h| h.get()), 0);
+}

@@ -382,8 +382,6 @@ pub struct Folded {
     /// The seq of the stored snapshot this state was resumed from or last saved as (0:
     /// none), to know when the next one is due.
     pub snapshot_seq: i64,
-    /// The digest of the state at a seq, once a reader computed it.
-    pub digest: Option<(i64, String)>,
 }
 
 impl Folded {
@@ -392,7 +390,6 @@ impl Folded {
             state: std::sync::Arc::new(state),
             last_id,
             snapshot_seq: 0,
-            digest: None,
         }
     }
 
@@ -471,11 +468,6 @@ impl Folds {
         match map.get(&incident) {
             Some(k) if k.seq() == seq && k.last_id == last_id => Look::Current {
                 state: k.state.clone(),
-                digest: k
-                    .digest
-                    .as_ref()
-                    .filter(|(at, _)| *at == seq)
-                    .map(|(_, d)| d.clone()),
             },
             Some(k) if k.seq() < seq => Look::Behind {
                 seq: k.seq(),
@@ -505,14 +497,6 @@ impl Folds {
         true
     }
 
-    /// Keeps the digest a reader computed of the kept state at `seq`.
-    pub fn remember_digest(&self, incident: Uuid, seq: i64, digest: String) {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(k) = map.get_mut(&incident).filter(|k| k.seq() == seq) {
-            k.digest = Some((seq, digest));
-        }
-    }
-
     /// Whether a state of `incident` older than `seq` is kept (told of an append made by
     /// another instance).
     pub fn behind(&self, incident: Uuid, seq: i64) -> bool {
@@ -526,11 +510,8 @@ impl Folds {
 
 /// What [`Folds::look`] found.
 pub enum Look {
-    /// The kept state is the stored log's: served as it is (with its digest, if known).
-    Current {
-        state: std::sync::Arc<Incident>,
-        digest: Option<String>,
-    },
+    /// The kept state is the stored log's: served as it is.
+    Current { state: std::sync::Arc<Incident> },
     /// A state of an older seq is kept: the events after it are to be folded in.
     Behind { seq: i64, last_id: Option<Uuid> },
     /// Nothing usable is kept (none, or one ahead of what was read of the log).

@@ -572,9 +572,7 @@ impl Store for PgStore {
 
     async fn state(&self, incident: Uuid) -> Result<Option<CurrentState>, StoreError> {
         match snapshot::pg::current(&self.pool, &self.judge, incident).await? {
-            Some(found) => Ok(Some(
-                snapshot::pg::finish(&self.pool, &self.judge, incident, found).await?,
-            )),
+            Some(found) => Ok(Some(snapshot::pg::finish(&self.pool, found))),
             None => Ok(None),
         }
     }

@@ -26,10 +26,12 @@ use super::{CurrentState, Folded, Judge, Look, StoreError, catch_up};
 use crate::domain::event::{Event, EventKind};
 use crate::domain::incident::Incident;
 
-/// The shape of the state a snapshot holds. Raise it whenever `Incident` (or anything in
-/// it) changes how it serializes or what the fold makes of an event; the test
-/// `the_snapshot_format_names_the_shape_of_the_state` fails when the shape changes.
-pub const FORMAT: i64 = 1;
+/// The shape of the state a snapshot holds: the fold's own format
+/// ([`STATE_FORMAT`](crate::domain::incident::STATE_FORMAT), which every digest names too).
+/// It is raised whenever `Incident` (or anything in it) changes how it serializes or what
+/// the fold makes of an event; the test `the_snapshot_format_names_the_shape_of_the_state`
+/// fails when the shape changes. Format 2 holds the digest of the log.
+pub const FORMAT: i64 = crate::domain::incident::STATE_FORMAT;
 
 /// Which warroom wrote a snapshot: only this one's are used.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -251,11 +253,10 @@ pub struct Recent {
     pub tail: Vec<Event>,
 }
 
-/// What a reader of the state found: the state, its digest if already known, and whether
-/// it folded enough events that its snapshot is due.
+/// What a reader of the state found: the state, and whether it folded enough events that
+/// its snapshot is due.
 pub(crate) struct Found {
     pub state: Arc<Incident>,
-    pub digest: Option<String>,
     /// The state and the event it was folded up to, if it was folded here and its
     /// snapshot is due.
     pub save: Option<(Arc<Incident>, Uuid)>,
@@ -284,12 +285,8 @@ pub(crate) fn kept_in(
     // At most twice: once to catch up, once to serve.
     for _ in 0..2 {
         match judge.folds.look(incident, seq, last_id) {
-            Look::Current { state, digest } => {
-                return Ok(Kept::Found(Found {
-                    state,
-                    digest,
-                    save: None,
-                }));
+            Look::Current { state } => {
+                return Ok(Kept::Found(Found { state, save: None }));
             }
             Look::Behind {
                 seq: kept,
@@ -329,11 +326,7 @@ pub(crate) fn cold_in(
         .filter(|_| due(folded.snapshot_seq, folded.seq()))
         .map(|id| (state.clone(), id));
     judge.folds.offer(folded);
-    Ok(Found {
-        state,
-        digest: None,
-        save,
-    })
+    Ok(Found { state, save })
 }
 
 /// The incident's state as of its newest stored event, from the state `judge` keeps, or
@@ -379,7 +372,7 @@ impl super::SqliteStore {
                 }
             }
         };
-        Ok(Some(self.finish(incident, found)))
+        Ok(Some(self.finish(found)))
     }
 
     /// The confirmed state of an incident as of its newest stored event (a fresh one for
@@ -465,27 +458,15 @@ impl super::SqliteStore {
         })
     }
 
-    /// The digest of what a reader found (computed once per seq and kept), and its
-    /// snapshot saved if it is due.
-    pub(crate) fn finish(&self, incident: Uuid, found: Found) -> CurrentState {
-        if let Some((state, last_id)) = found.save.clone() {
+    /// What a reader found, with its digest (kept by the fold: nothing to compute), and
+    /// its snapshot saved if it is due.
+    pub(crate) fn finish(&self, found: Found) -> CurrentState {
+        if let Some((state, last_id)) = found.save {
             self.save_snapshot_later(state, last_id);
         }
-        let digest = match found.digest {
-            Some(d) => d,
-            None => {
-                let d = found.state.digest();
-                self.judge().folds.remember_digest(
-                    incident,
-                    found.state.summary.last_seq,
-                    d.clone(),
-                );
-                d
-            }
-        };
         CurrentState {
+            digest: found.state.digest(),
             state: found.state,
-            digest,
         }
     }
 }
@@ -687,14 +668,8 @@ pub(crate) mod pg {
         let Some((seq, last_id)) = head(&mut conn, incident).await? else {
             return Ok(None);
         };
-        if let Look::Current { state, digest } =
-            refresh(&mut conn, judge, incident, seq, last_id).await?
-        {
-            return Ok(Some(Found {
-                state,
-                digest,
-                save: None,
-            }));
+        if let Look::Current { state } = refresh(&mut conn, judge, incident, seq, last_id).await? {
+            return Ok(Some(Found { state, save: None }));
         }
         let folded = fold(&mut conn, incident).await?;
         let state = folded.state.clone();
@@ -703,11 +678,7 @@ pub(crate) mod pg {
             .filter(|_| due(folded.snapshot_seq, folded.seq()))
             .map(|id| (state.clone(), id));
         judge.folds.offer(folded);
-        Ok(Some(Found {
-            state,
-            digest: None,
-            save,
-        }))
+        Ok(Some(Found { state, save }))
     }
 
     /// The newest seq NOTIFY told of, per incident whose kept state is being caught up.
@@ -773,15 +744,10 @@ pub(crate) mod pg {
         }
     }
 
-    /// What a reader found, with its digest (computed off the async threads, once per
-    /// seq) and its snapshot saved in the background if it is due.
-    pub(crate) async fn finish(
-        pool: &PgPool,
-        judge: &Arc<Judge>,
-        incident: Uuid,
-        found: Found,
-    ) -> Result<CurrentState, StoreError> {
-        if let Some((state, last_id)) = found.save.clone() {
+    /// What a reader found, with its digest (kept by the fold), and its snapshot saved in
+    /// the background if it is due.
+    pub(crate) fn finish(pool: &PgPool, found: Found) -> CurrentState {
+        if let Some((state, last_id)) = found.save {
             let pool = pool.clone();
             tokio::spawn(async move {
                 let result = async {
@@ -805,23 +771,10 @@ pub(crate) mod pg {
                 }
             });
         }
-        let digest = match found.digest {
-            Some(d) => d,
-            None => {
-                let state = found.state.clone();
-                let d = tokio::task::spawn_blocking(move || state.digest())
-                    .await
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-                judge
-                    .folds
-                    .remember_digest(incident, found.state.summary.last_seq, d.clone());
-                d
-            }
-        };
-        Ok(CurrentState {
+        CurrentState {
+            digest: found.state.digest(),
             state: found.state,
-            digest,
-        })
+        }
     }
 }
 
