@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The public status page under load, beside /healthz in the same run: requests per second
-# of `GET /status` (whole page, and 304 revalidations) and `/status.json` against
+# of `GET /status` (whole page, gzip-compressed as browsers ask for it, and 304
+# revalidations) and `/status.json` against
 # `/healthz`, from many keep-alive connections; and a responder's appends (one every
 # 20 ms) at rest, while /healthz is hammered, and while /status is.
 #
@@ -78,11 +79,13 @@ for round in $(seq 1 "$ROUNDS"); do
   while IFS='=' read -r k v; do runs[$k]+="$v "; done < <(
     measure healthz --path /healthz
     measure status --path /status
+    measure gzip --path /status --header "Accept-Encoding: gzip"
     measure revalidate --path /status --header "If-None-Match: $etag"
     measure json --path /status.json
     measure rest --path /healthz --conns 0 --token "$token" --incident "$incident"
     measure busy_healthz --path /healthz --token "$token" --incident "$incident"
     measure busy_status --path /status --token "$token" --incident "$incident"
+    measure busy_gzip --path /status --header "Accept-Encoding: gzip" --token "$token" --incident "$incident"
   )
 done
 get() { tr ' ' '\n' <<<"${runs[$1]}" | grep -v '^$' | median; }
@@ -94,8 +97,10 @@ ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]);
 echo "status page under load: $CONNS connections, ${SECS}s each, median of $ROUNDS rounds; page $size bytes"
 printf '%-44s %-26s %s\n' "figure" "peer (same run)" "ratio"
 printf '%-44s %-26s %s\n' "GET /status: $(get status_rps)/s" "/healthz: $(get healthz_rps)/s" "$(ratio "$(get status_rps)" "$(get healthz_rps)") (goal >= 0.5)"
+printf '%-44s %-26s %s\n' "GET /status, gzip (as browsers ask): $(get gzip_rps)/s" "/healthz: $(get healthz_rps)/s" "$(ratio "$(get gzip_rps)" "$(get healthz_rps)")"
 printf '%-44s %-26s %s\n' "GET /status, 304 revalidation: $(get revalidate_rps)/s" "/healthz: $(get healthz_rps)/s" "$(ratio "$(get revalidate_rps)" "$(get healthz_rps)")"
 printf '%-44s %-26s %s\n' "GET /status.json: $(get json_rps)/s" "/healthz: $(get healthz_rps)/s" "$(ratio "$(get json_rps)" "$(get healthz_rps)")"
 printf '%-44s %-26s %s\n' "append p50 during /status load: $(get busy_status_append_p50_ms) ms" "during /healthz load: $(get busy_healthz_append_p50_ms) ms" "$(ratio "$(get busy_status_append_p50_ms)" "$(get busy_healthz_append_p50_ms)")"
+printf '%-44s %-26s %s\n' "append p50 during gzip /status load: $(get busy_gzip_append_p50_ms) ms" "during /healthz load: $(get busy_healthz_append_p50_ms) ms" "$(ratio "$(get busy_gzip_append_p50_ms)" "$(get busy_healthz_append_p50_ms)")"
 printf '%-44s %-26s %s\n' "append p99 during /status load: $(get busy_status_append_p99_ms) ms" "during /healthz load: $(get busy_healthz_append_p99_ms) ms" "$(ratio "$(get busy_status_append_p99_ms)" "$(get busy_healthz_append_p99_ms)")"
 printf '%-44s %-26s %s\n' "append p50 at rest: $(get rest_append_p50_ms) ms" "" ""

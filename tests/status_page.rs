@@ -387,6 +387,66 @@ async fn two_languages_are_shown_side_by_side_and_one_at_a_time() {
 }
 
 #[tokio::test]
+async fn a_caller_that_takes_gzip_gets_the_same_page_compressed() {
+    let site = Site::start(config(vec![Lang::En])).await;
+    let open = site.declare("Checkout", false).await;
+    site.send(
+        open,
+        "external",
+        "SEV1 – Checkout is failing\nWe are on it.",
+    )
+    .await;
+    let (_, plain_headers, plain) = site.get("/status").await;
+    let r = site
+        .http
+        .get(site.url("/status"))
+        .header("accept-encoding", "br;q=1, gzip;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    assert_eq!(r.headers()["vary"], "Accept-Encoding");
+    let gz_etag = r.headers()[ETAG].clone();
+    assert_ne!(
+        gz_etag, plain_headers[ETAG],
+        "another representation, another ETag"
+    );
+    let body = r.bytes().await.unwrap();
+    assert!(
+        body.len() * 2 < plain.len(),
+        "{} vs {}",
+        body.len(),
+        plain.len()
+    );
+    let mut unzipped = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain);
+    assert!(!plain_headers.contains_key("content-encoding"));
+    // Revalidating the compressed copy by its own ETag.
+    let r = site
+        .http
+        .get(site.url("/status"))
+        .header("accept-encoding", "gzip")
+        .header(IF_NONE_MATCH, gz_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    // gzip;q=0 is a refusal.
+    let r = site
+        .http
+        .get(site.url("/status"))
+        .header("accept-encoding", "gzip;q=0")
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.headers().contains_key("content-encoding"));
+    site.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn with_the_page_off_nothing_is_published() {
     let site = Site::start(StatusConfig {
         enabled: false,

@@ -4,7 +4,8 @@
 //! It is what everybody reloads during an outage, so no request reads the store: a builder
 //! task renders every variant (each language, and all of them together) once per change
 //! into memory, and requests are answered from there with `ETag`, `Last-Modified` and
-//! `Cache-Control`, so a proxy or CDN can front it and revalidations cost a 304.
+//! `Cache-Control`, so a proxy or CDN can front it and revalidations cost a 304; each is
+//! kept gzip-compressed too, for callers that take it.
 //!
 //! What it shows is the domain's to say (`domain/public.rs`): external updates only, never
 //! restricted incidents or drills. An append on this server that can change the page
@@ -102,9 +103,14 @@ fn in_lang(texts: &[Text], lang: Lang) -> &str {
 }
 
 /// One answer kept in memory.
+#[derive(Clone)]
 struct Variant {
     body: Bytes,
     etag: HeaderValue,
+    /// The same body gzip-compressed, for the browsers and proxies that take it, with an
+    /// ETag of its own (another representation).
+    gzipped: Bytes,
+    gzip_etag: HeaderValue,
 }
 
 /// Every variant, as of one build.
@@ -291,7 +297,7 @@ async fn build(
                     modified: prev.modified,
                     last_modified: prev.last_modified.clone(),
                     incidents,
-                    variants: clone_variants(&prev.variants),
+                    variants: prev.variants.clone(),
                 };
             }
             render(config, incidents, now, generation)
@@ -304,28 +310,12 @@ async fn build(
                     modified: prev.modified,
                     last_modified: prev.last_modified.clone(),
                     incidents: prev.incidents.clone(),
-                    variants: clone_variants(&prev.variants),
+                    variants: prev.variants.clone(),
                 },
                 None => render(config, Vec::new(), now, generation),
             }
         }
     }
-}
-
-fn clone_variants(
-    v: &HashMap<(Format, Option<Lang>), Variant>,
-) -> HashMap<(Format, Option<Lang>), Variant> {
-    v.iter()
-        .map(|(k, v)| {
-            (
-                *k,
-                Variant {
-                    body: v.body.clone(),
-                    etag: v.etag.clone(),
-                },
-            )
-        })
-        .collect()
 }
 
 async fn collect(
@@ -396,12 +386,40 @@ fn render(
 }
 
 fn variant(body: String) -> Variant {
-    let hash = Sha256::digest(body.as_bytes());
-    let etag = format!("\"{}\"", hex::encode(&hash[..12]));
+    let hash = hex::encode(&Sha256::digest(body.as_bytes())[..12]);
+    let gzipped = gzip(body.as_bytes());
     Variant {
+        etag: header_value(&format!("\"{hash}\"")),
+        gzip_etag: header_value(&format!("\"{hash}-gz\"")),
         body: Bytes::from(body),
-        etag: header_value(&etag),
+        gzipped: Bytes::from(gzipped),
     }
+}
+
+/// `bytes` gzip-compressed (once per change, so at the best ratio).
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to memory cannot fail.
+    let _ = out.write_all(bytes);
+    out.finish().unwrap_or_default()
+}
+
+/// Whether the caller takes gzip: `Accept-Encoding` names it (or `*`) with a weight above 0.
+fn takes_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("").to_ascii_lowercase();
+            let weight = parts
+                .find_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+                .map_or(1.0, |q| q.trim().parse::<f32>().unwrap_or(0.0));
+            (name == "gzip" || name == "x-gzip" || name == "*") && weight > 0.0
+        })
 }
 
 fn header_value(s: &str) -> HeaderValue {
@@ -510,13 +528,19 @@ async fn answer(state: &AppState, format: Format, q: PageQuery, headers: &Header
     let Some(v) = rendered.variants.get(&(format, lang)) else {
         return super::routes::not_found().await.into_response();
     };
+    let gzipped = takes_gzip(headers);
+    let (body, etag) = if gzipped {
+        (&v.gzipped, &v.gzip_etag)
+    } else {
+        (&v.body, &v.etag)
+    };
     let content_type = match format {
         Format::Html => "text/html; charset=utf-8",
         Format::Json => "application/json",
         Format::Atom => "application/atom+xml; charset=utf-8",
     };
     let common = [
-        (header::ETAG, v.etag.clone()),
+        (header::ETAG, etag.clone()),
         (header::LAST_MODIFIED, rendered.last_modified.clone()),
         (
             header::CACHE_CONTROL,
@@ -530,10 +554,11 @@ async fn answer(state: &AppState, format: Format, q: PageQuery, headers: &Header
             HeaderValue::from_static("nosniff"),
         ),
     ];
-    if not_modified(headers, &v.etag, rendered.modified) {
+    if not_modified(headers, etag, rendered.modified) {
         return (StatusCode::NOT_MODIFIED, common).into_response();
     }
-    (
+
+    let mut response = (
         StatusCode::OK,
         common,
         [
@@ -545,9 +570,15 @@ async fn answer(state: &AppState, format: Format, q: PageQuery, headers: &Header
                 ),
             ),
         ],
-        v.body.clone(),
+        body.clone(),
     )
-        .into_response()
+        .into_response();
+    if gzipped {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
 }
 
 /// Whether the caller's copy is current: `If-None-Match` first; `If-Modified-Since` only
