@@ -178,7 +178,9 @@ async fn chromium_renders_the_public_updates_in_both_languages_and_nothing_else(
     events(
         secret,
         json!([{ "id": Uuid::now_v7(), "type": "comms_sent", "audience": "external",
-                 "text": "SEV1 – Restricted matter\nThis must never be public." }]),
+                 "lang": "en", "text": "SEV1 – Restricted matter\nThis must never be public.",
+                 "versions": [{ "lang": "fr",
+                   "text": "Critique – Affaire réservée\nCeci ne doit jamais être public." }] }]),
     )
     .await;
     let page = http.get(format!("{base}/status")).send().await.unwrap();
@@ -207,6 +209,7 @@ async fn chromium_renders_the_public_updates_in_both_languages_and_nothing_else(
         );
     }
     for hidden in [
+        "Affaire réservée",
         "pay-db-3",
         "@bo",
         "restarting the pool",
