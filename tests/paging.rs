@@ -273,6 +273,16 @@ struct Who {
 }
 
 impl Who {
+    /// maya alone, in a data dir under `dir`, paging through the stand-ins at `og` and `pd`.
+    fn solo(dir: &Path, og: &str, pd: &str) -> Who {
+        Who {
+            data: dir.join("data"),
+            handle: "maya",
+            config: Some(config(dir, og, pd)),
+            server: None,
+        }
+    }
+
     fn command(&self, args: &[&str]) -> std::process::Command {
         let mut c = common::warroom(&self.data);
         if let Some(config) = &self.config {
@@ -364,12 +374,7 @@ async fn solo_an_opsgenie_page_carries_every_field_and_closes_on_resolve() {
     let (og, ogr) = Receiver::start(Shape::Opsgenie, &[]).await;
     let (pd, _) = Receiver::start(Shape::Pagerduty, &[]).await;
     let dir = tempfile::tempdir().unwrap();
-    let maya = Who {
-        data: dir.path().join("data"),
-        handle: "maya",
-        config: Some(config(dir.path(), &og, &pd)),
-        server: None,
-    };
+    let maya = Who::solo(dir.path(), &og, &pd);
     let id = maya.declare("1").await;
 
     let (out, err) = maya
@@ -491,12 +496,7 @@ async fn solo_a_pagerduty_page_is_retried_on_5xx_and_resolved_with_its_dedup_key
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let maya = Who {
-        data: dir.path().join("data"),
-        handle: "maya",
-        config: Some(config(dir.path(), &og, &pd)),
-        server: None,
-    };
+    let maya = Who::solo(dir.path(), &og, &pd);
     let id = maya.declare("2").await;
     let (_, err) = maya.ok(&["page", &id, "payments"]).await;
     assert!(err.contains("after 3 attempts"), "{err}");
@@ -560,12 +560,7 @@ async fn solo_a_refused_page_is_not_retried_and_says_why() {
     .await;
     let (pd, pdr) = Receiver::start(Shape::Pagerduty, &[(502, ""), (503, ""), (504, "")]).await;
     let dir = tempfile::tempdir().unwrap();
-    let maya = Who {
-        data: dir.path().join("data"),
-        handle: "maya",
-        config: Some(config(dir.path(), &og, &pd)),
-        server: None,
-    };
+    let maya = Who::solo(dir.path(), &og, &pd);
     let id = maya.declare("3").await;
 
     let err = maya.fails(&["page", &id, "dba"]).await;
@@ -693,12 +688,7 @@ async fn solo_opsgenie_takes_a_page_then_fails_it_or_never_confirms_it() {
     .await;
     let (pd, _) = Receiver::start(Shape::Pagerduty, &[]).await;
     let dir = tempfile::tempdir().unwrap();
-    let maya = Who {
-        data: dir.path().join("data"),
-        handle: "maya",
-        config: Some(config(dir.path(), &og, &pd)),
-        server: None,
-    };
+    let maya = Who::solo(dir.path(), &og, &pd);
     let id = maya.declare("1").await;
 
     // Taken (202), then failed by Opsgenie: failed in its words, and not sent again.

@@ -53,6 +53,19 @@ impl Site {
         }
     }
 
+    /// A page in English with one open incident and one external update on it.
+    async fn with_one_update() -> (Site, Uuid) {
+        let site = Site::start(config(vec![Lang::En])).await;
+        let open = site.declare("Checkout", false).await;
+        site.send(
+            open,
+            "external",
+            "SEV1 – Checkout is failing\nWe are on it.",
+        )
+        .await;
+        (site, open)
+    }
+
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.running.addr)
     }
@@ -253,14 +266,7 @@ async fn only_external_updates_of_open_incidents_are_published_newest_first() {
 
 #[tokio::test]
 async fn a_copy_is_revalidated_until_a_public_change_and_internal_ones_keep_it() {
-    let site = Site::start(config(vec![Lang::En])).await;
-    let open = site.declare("Checkout", false).await;
-    site.send(
-        open,
-        "external",
-        "SEV1 – Checkout is failing\nWe are on it.",
-    )
-    .await;
+    let (site, open) = Site::with_one_update().await;
     let (_, headers, _) = site.get("/status").await;
     let etag = headers[ETAG].clone();
     let last_modified = headers["last-modified"].clone();
@@ -388,14 +394,7 @@ async fn two_languages_are_shown_side_by_side_and_one_at_a_time() {
 
 #[tokio::test]
 async fn a_caller_that_takes_gzip_gets_the_same_page_compressed() {
-    let site = Site::start(config(vec![Lang::En])).await;
-    let open = site.declare("Checkout", false).await;
-    site.send(
-        open,
-        "external",
-        "SEV1 – Checkout is failing\nWe are on it.",
-    )
-    .await;
+    let (site, _) = Site::with_one_update().await;
     let (_, plain_headers, plain) = site.get("/status").await;
     let r = site
         .http
