@@ -17,7 +17,7 @@ use crate::domain::comms::{DraftKind, Options, Verdict, validate, validate_versi
 use crate::domain::event::{
     Audience, Event, EventKind, HandoverBrief, PrivacyAssessment, Role, Severity, Stage,
 };
-use crate::domain::incident::{ChangeRequest, CommandRequest, Decision, Incident};
+use crate::domain::incident::{AlertLink, ChangeRequest, CommandRequest, Decision, Incident};
 use crate::domain::lang::{CommsVersion, Lang};
 use crate::domain::time::parse_when;
 
@@ -283,6 +283,17 @@ pub enum Verb {
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
+    /// Detach an alert linked by mistake (the wrong incident, a noisy group): its group's
+    /// later changes no longer reach the incident, and it is listed unlinked again
+    UnlinkAlert {
+        incident: String,
+        /// The alert's id or a unique prefix of its fingerprint (as `warroom alerts` and
+        /// the timeline's “alert linked” entry show them)
+        alert: String,
+        /// Why it does not belong to this incident
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        reason: String,
+    },
     /// IC: resolve an incident: business impact has ended (needs the end of impact)
     Resolve {
         incident: String,
@@ -345,6 +356,7 @@ pub const NAMES: &[&str] = &[
     "revoke-access",
     "redact",
     "amend",
+    "unlink-alert",
     "resolve",
     "close",
     "reopen",
@@ -509,6 +521,53 @@ pub fn find_event<'a>(events: &[&'a Event], reference: &str) -> Result<&'a Event
     }
 }
 
+/// The alert linked to the incident that `reference` names: its id, or a prefix of its
+/// fingerprint only it has among the alerts linked now.
+pub fn linked_alert<'a>(state: &'a Incident, reference: &str) -> Result<&'a AlertLink, String> {
+    let r = reference.trim().to_ascii_lowercase();
+    let shown = crate::domain::describe::visible_line(reference.trim());
+    if r.is_empty() {
+        return Err("name the alert: its id or the start of its fingerprint".into());
+    }
+    let linked: Vec<&AlertLink> = state.linked_alerts().collect();
+    let by_id = Uuid::parse_str(&r).ok();
+    let found: Vec<&AlertLink> = match linked.iter().find(|l| Some(l.alert) == by_id) {
+        Some(l) => vec![*l],
+        None => linked
+            .iter()
+            .filter(|l| l.fingerprint.starts_with(&r))
+            .copied()
+            .collect(),
+    };
+    let list = |links: &[&AlertLink]| {
+        links
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} ({})",
+                    crate::domain::describe::visible_line(l.name.trim()),
+                    crate::domain::describe::visible_line(&l.fingerprint)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match found.as_slice() {
+        [one] => Ok(one),
+        [] if linked.is_empty() => Err("no alert is linked to this incident".into()),
+        [] => Err(format!(
+            "no alert linked to this incident matches `{shown}`; linked: {} (an alert that \
+             reached it through its group is unlinked with the alert it was linked through)",
+            list(&linked)
+        )),
+        many => Err(format!(
+            "`{shown}` matches {} linked alerts: {}; type more of the fingerprint",
+            many.len(),
+            list(many)
+        )),
+    }
+}
+
 fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
@@ -544,6 +603,7 @@ impl Verb {
             | Verb::RevokeAccess { incident, .. }
             | Verb::Redact { incident, .. }
             | Verb::Amend { incident, .. }
+            | Verb::UnlinkAlert { incident, .. }
             | Verb::Resolve { incident, .. }
             | Verb::Close { incident, .. }
             | Verb::Reopen { incident, .. }
@@ -978,6 +1038,23 @@ impl Verb {
                         "amended the {} at {}",
                         crate::domain::describe::label(&target.kind),
                         target.at.format("%H:%M:%S UTC")
+                    ),
+                )
+            }
+            Verb::UnlinkAlert { alert, reason, .. } => {
+                let link = linked_alert(s, alert)?;
+                Plan::one(
+                    now,
+                    EventKind::AlertUnlinked {
+                        alert: link.alert,
+                        reason: reason.trim().to_string(),
+                    },
+                    format!(
+                        "alert {} ({}) unlinked",
+                        crate::domain::describe::visible_line(link.name.trim()),
+                        crate::domain::describe::visible_line(
+                            &link.fingerprint.chars().take(8).collect::<String>()
+                        )
                     ),
                 )
             }

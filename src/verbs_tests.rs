@@ -408,3 +408,73 @@ fn with_one_language_an_update_stays_one_text_and_translations_are_refused() {
     let e = send_in(&[Lang::En, Lang::Fr], "send en.txt").unwrap_err();
     assert!(e.starts_with("the update fails"), "{e}");
 }
+
+#[test]
+fn unlink_alert_names_a_linked_alert_by_id_or_fingerprint() {
+    let (mut state, mut events) = incident();
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    for (alert, fingerprint, name) in [
+        (a, "f00d000000000001", "HighErrorRate"),
+        (b, "f00e000000000002", "HighErrorRate"),
+    ] {
+        let ev = Event {
+            id: Uuid::now_v7(),
+            incident: state.id(),
+            seq: Some(events.len() as i64 + 1),
+            at: at(20),
+            recorded_at: Some(at(20)),
+            author: "bo".into(),
+            persona: None,
+            kind: EventKind::AlertLinked {
+                alert,
+                fingerprint: fingerprint.into(),
+                name: name.into(),
+                summary: String::new(),
+            },
+        };
+        state.apply(&ev);
+        events.push(ev);
+    }
+    let no_files = |p: &str| Err(format!("no file {p} here"));
+    let plan = |line: &str| {
+        let scene = Scene {
+            state: &state,
+            events: events.iter().collect(),
+            me: "bo",
+            now: at(30),
+            local: FixedOffset::east_opt(0).unwrap(),
+            read: &no_files,
+            languages: &[Lang::En],
+        };
+        parse_line(line, &state.id().to_string())?.plan(&scene)
+    };
+    let p = plan("unlink-alert F00E --reason 'wrong incident'").unwrap();
+    assert_eq!(p.said, "alert HighErrorRate (f00e0000) unlinked");
+    assert_eq!(
+        one_kind(p),
+        EventKind::AlertUnlinked {
+            alert: b,
+            reason: "wrong incident".into()
+        }
+    );
+    let p = plan(&format!("unlink-alert {a}")).unwrap();
+    assert_eq!(
+        one_kind(p),
+        EventKind::AlertUnlinked {
+            alert: a,
+            reason: String::new()
+        }
+    );
+    let both = plan("unlink-alert f00").unwrap_err();
+    assert!(both.contains("matches 2 linked alerts"), "{both}");
+    let none = plan("unlink-alert beef").unwrap_err();
+    assert!(
+        none.contains("no alert linked to this incident matches `beef`"),
+        "{none}"
+    );
+    let missing = plan("unlink-alert").unwrap_err();
+    assert!(missing.contains("<ALERT>"), "{missing}");
+    // Nothing linked: said so.
+    let nothing = plan_as("bo", "unlink-alert f00d").unwrap_err();
+    assert_eq!(nothing, "no alert is linked to this incident");
+}

@@ -912,3 +912,200 @@ fn the_cli_lists_alerts_declares_from_one_and_links_another() {
     assert_eq!(third[0]["severity"], 2);
     rt.block_on(s.served.close());
 }
+
+#[tokio::test]
+async fn an_unlinked_alert_and_its_group_stop_reaching_the_incident() {
+    let s = start().await;
+    let first = s
+        .deliver(&am_message(
+            GROUP,
+            vec![
+                am_alert("a1", "HighErrorRate", "firing", &ago(20), None),
+                am_alert("b2", "HighErrorRate", "firing", &ago(10), None),
+            ],
+        ))
+        .await;
+    let a1 = first.iter().find(|a| a["fingerprint"] == "a1").unwrap();
+    let incident = s.declare(ALICE, "Checkout errors", false).await;
+    let link = json!({
+        "id": Uuid::now_v7(), "type": "alert_linked", "alert": a1["id"],
+        "fingerprint": "a1", "name": "HighErrorRate",
+    });
+    s.append(ALICE, incident, json!([link.clone()])).await.ok();
+    let listed = s.alerts(BO, false).await;
+    assert!(
+        listed.iter().all(|a| a["incident"] == json!(incident)),
+        "the group follows the link: {listed:?}"
+    );
+
+    // Unlinking an alert the incident does not link is refused with a sentence.
+    let said = s
+        .append(
+            BO,
+            incident,
+            json!([{"id": Uuid::now_v7(), "type": "alert_unlinked", "alert": Uuid::now_v7()}]),
+        )
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "refused");
+    assert!(
+        said.contains("is not linked to this incident") && said.contains("HighErrorRate"),
+        "{said}"
+    );
+
+    // bo, not the IC, unlinks it: the alert and its group are listed unlinked again.
+    let unlink = json!([{"id": Uuid::now_v7(), "type": "alert_unlinked", "alert": a1["id"],
+                         "reason": "wrong incident"}]);
+    s.append(BO, incident, unlink).await.ok();
+    let listed = s.alerts(BO, true).await;
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(
+        listed.iter().all(|a| a.get("incident").is_none()),
+        "unlinked: {listed:?}"
+    );
+    // A retry of the old link changes nothing: the incident no longer links the alert.
+    s.append(ALICE, incident, json!([link])).await.ok();
+    assert!(
+        s.alerts(BO, true)
+            .await
+            .iter()
+            .all(|a| a.get("incident").is_none())
+    );
+
+    // The group fires again, a new alert starts and one resolves: nothing reaches it.
+    let got = s
+        .deliver(&am_message(
+            GROUP,
+            vec![
+                am_alert("a1", "HighErrorRate", "resolved", &ago(20), Some(&ago(1))),
+                am_alert("b2", "HighErrorRate", "firing", &ago(10), None),
+                am_alert("c3", "HighErrorRate", "firing", &ago(2), None),
+            ],
+        ))
+        .await;
+    assert!(
+        got.iter().all(|a| a.get("incident").is_none()),
+        "no alert of the group is linked: {got:?}"
+    );
+    let events = s.events(incident).await;
+    assert!(observations(&events).is_empty(), "{events:?}");
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "alert_unlinked", "{events:?}");
+    assert_eq!(
+        (&last["author"], &last["reason"]),
+        (&json!("bo"), &json!("wrong incident"))
+    );
+
+    // Free again, it is attached elsewhere, and that incident hears of its group.
+    let other = s.declare(BO, "Search slow", false).await;
+    let b2 = got.iter().find(|a| a["fingerprint"] == "b2").unwrap();
+    s.link(BO, other, b2).await;
+    s.deliver(&am_message(
+        GROUP,
+        vec![am_alert(
+            "c3",
+            "HighErrorRate",
+            "resolved",
+            &ago(2),
+            Some(&ago(0)),
+        )],
+    ))
+    .await;
+    assert_eq!(
+        observations(&s.events(other).await),
+        vec![("c3".into(), "resolved".into(), "alertmanager".into())]
+    );
+    assert!(observations(&s.events(incident).await).is_empty());
+    s.served.close().await;
+}
+
+#[tokio::test]
+async fn unlinking_one_alert_keeps_the_group_linked_through_another() {
+    let s = start().await;
+    let got = s
+        .deliver(&am_message(
+            GROUP,
+            vec![
+                am_alert("a1", "HighErrorRate", "firing", &ago(20), None),
+                am_alert("b2", "HighErrorRate", "firing", &ago(10), None),
+            ],
+        ))
+        .await;
+    let incident = s.declare(ALICE, "Checkout errors", false).await;
+    for a in &got {
+        s.link(ALICE, incident, a).await;
+    }
+    let a1 = got.iter().find(|a| a["fingerprint"] == "a1").unwrap();
+    let unlink = json!([{"id": Uuid::now_v7(), "type": "alert_unlinked", "alert": a1["id"]}]);
+    s.append(ALICE, incident, unlink).await.ok();
+    let listed = s.alerts(ALICE, true).await;
+    let incident_of =
+        |fp: &str| listed.iter().find(|a| a["fingerprint"] == fp).unwrap()["incident"].clone();
+    assert_eq!(incident_of("a1"), Value::Null, "{listed:?}");
+    assert_eq!(incident_of("b2"), json!(incident), "still linked itself");
+    s.served.close().await;
+}
+
+#[test]
+fn the_cli_unlinks_an_alert_linked_by_mistake() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(start());
+    rt.block_on(async {
+        s.deliver(&am_message(
+            GROUP,
+            vec![am_alert(
+                "f00d000000000001",
+                "HighErrorRate",
+                "firing",
+                &ago(5),
+                None,
+            )],
+        ))
+        .await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let ana = Cli {
+        data: dir.path().join("ana"),
+        server: Some((s.served.url(), ALICE)),
+    };
+    let id = ana
+        .ok(&["declare", "--title", "Search slow", "--severity", "3"])
+        .0;
+    let id = id.trim();
+    let said = ana.fails(&["unlink-alert", id, "f00d"]);
+    assert!(
+        said.contains("no alert is linked to this incident"),
+        "{said}"
+    );
+    ana.ok(&["link-alert", id, "f00d"]);
+    let said = ana.fails(&["unlink-alert", id, "beef"]);
+    assert!(
+        said.contains("no alert linked to this incident matches `beef`")
+            && said.contains("HighErrorRate (f00d000000000001)"),
+        "{said}"
+    );
+    let said = ana
+        .ok(&["unlink-alert", id, "f00d", "--reason", "wrong incident"])
+        .0;
+    assert!(
+        said.contains("alert HighErrorRate (f00d0000) unlinked on"),
+        "{said}"
+    );
+    let events = ana.events(id);
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "alert_unlinked", "{events:?}");
+    assert_eq!(last["reason"], "wrong incident");
+    let json: Value = serde_json::from_str(&ana.ok(&["alerts", "--json"]).0).unwrap();
+    assert!(
+        json["alerts"][0].get("incident").is_none(),
+        "listed unlinked: {json}"
+    );
+    // The timeline reads it by the alert's name.
+    let (text, _) = ana.ok(&["events", id]);
+    assert!(
+        text.contains("alert unlinked: HighErrorRate (f00d000000000001): wrong incident"),
+        "{text}"
+    );
+    let said = ana.fails(&["unlink-alert", id, "f00d"]);
+    assert!(said.contains("no alert is linked"), "{said}");
+    rt.block_on(s.served.close());
+}

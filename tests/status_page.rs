@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::Arc;
 
 use reqwest::StatusCode;
@@ -14,7 +16,7 @@ use warroom::clock::SystemClock;
 use warroom::domain::lang::Lang;
 use warroom::server::status::StatusConfig;
 use warroom::server::{self, Options, Running};
-use warroom::store::{SqliteStore, Store, hash_token};
+use warroom::store::{SqliteStore, Store, StoreError, hash_token};
 
 const TOKEN: &str = "ic-secret";
 
@@ -443,6 +445,60 @@ async fn a_caller_that_takes_gzip_gets_the_same_page_compressed() {
         .unwrap();
     assert!(!r.headers().contains_key("content-encoding"));
     site.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_server_that_cannot_read_its_data_says_not_ready_then_serves_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite =
+        Arc::new(SqliteStore::open(dir.path().join("server.db"), Arc::new(SystemClock)).unwrap());
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let failing = down.clone();
+    let store = common::Watched::new(sqlite).before_list(move || {
+        if failing.load(std::sync::atomic::Ordering::Acquire) {
+            Err(StoreError::Unavailable(
+                "the test's database is away".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    });
+    let running = server::start_with(
+        "127.0.0.1:0".parse().unwrap(),
+        Arc::new(store),
+        Arc::new(SystemClock),
+        Options {
+            status: config(vec![Lang::En]),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    let url = format!("http://{}/status", running.addr);
+    let http = reqwest::Client::new();
+    // Not an empty page that would read as all clear.
+    let r = http.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.headers()["retry-after"], "5");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(!r.text().await.unwrap().contains("running normally"));
+
+    // Back: the builder's next try (within seconds) serves the page.
+    down.store(false, std::sync::atomic::Ordering::Release);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let r = http.get(&url).send().await.unwrap();
+        if r.status() == StatusCode::OK {
+            assert!(r.text().await.unwrap().contains("running normally"));
+            break;
+        }
+        // Each request waits up to 3 s for the page to be ready before it says 503.
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page never came back"
+        );
+    }
+    running.shutdown().await.unwrap();
 }
 
 #[tokio::test]

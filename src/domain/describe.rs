@@ -50,6 +50,7 @@ pub fn label(kind: &EventKind) -> &str {
         EventKind::Amended { .. } => "amended",
         EventKind::AlertLinked { .. } => "alert",
         EventKind::AlertObserved { .. } => "observation",
+        EventKind::AlertUnlinked { .. } => "alert",
         EventKind::PageRequested { .. } => "page",
         EventKind::PageDelivery { .. } => "page",
         EventKind::Unknown { .. } => "unknown",
@@ -245,6 +246,9 @@ pub fn text(kind: &EventKind) -> String {
             summary,
             ..
         } => alert_observed(*status, name, summary),
+        EventKind::AlertUnlinked { alert, reason } => {
+            with_reason(format!("alert unlinked: {alert}"), reason)
+        }
         EventKind::PageRequested {
             team,
             provider,
@@ -334,6 +338,20 @@ pub fn text_in(state: &super::incident::Incident, ev: &Event) -> String {
             }
             None => text(&ev.kind),
         },
+        // An unlinked alert is named as it was linked.
+        EventKind::AlertUnlinked { alert, reason } => {
+            match state.alert_links.iter().find(|l| l.alert == *alert) {
+                Some(l) => with_reason(
+                    format!(
+                        "alert unlinked: {} ({})",
+                        alert_name(&l.name),
+                        l.fingerprint
+                    ),
+                    reason,
+                ),
+                None => text(&ev.kind),
+            }
+        }
         // An amended entry reads as its latest text, marked.
         EventKind::Note { .. } | EventKind::Observation { .. } | EventKind::Theory { .. } => {
             match state.amendments.get(&ev.id) {

@@ -429,6 +429,21 @@ fn kind_parts(look: &Lookup, ev: &Event, out: &mut Parts) {
             out.text("fingerprint", fingerprint.as_str());
             out.text("alert id", alert.to_string());
         }
+        EventKind::AlertUnlinked { alert, reason } => {
+            if let Some(l) = state.alert_links.iter().find(|l| l.alert == *alert) {
+                out.text("alert", l.name.as_str());
+                out.text("fingerprint", l.fingerprint.as_str());
+                out.text(
+                    "linked",
+                    format!("by {}, at {}", l.linked_by, (look.time)(l.linked_at)),
+                );
+                if l.is_linked() {
+                    out.text("now", "linked again since");
+                }
+            }
+            out.text("alert id", alert.to_string());
+            out.text("reason", reason.as_str());
+        }
         EventKind::AlertObserved {
             alert,
             fingerprint,

@@ -581,6 +581,14 @@ pub enum EventKind {
         #[serde(default)]
         attempts: u32,
     },
+    /// A responder detaches an alert linked by mistake (the wrong incident, a noisy group):
+    /// the server stops recording its group's changes on the incident, and the alert is
+    /// listed unlinked again, free to be declared from or linked elsewhere.
+    AlertUnlinked {
+        alert: Uuid,
+        #[serde(default)]
+        reason: String,
+    },
     /// A kind this version does not know: kept whole, shown as unknown.
     #[serde(skip)]
     Unknown {
@@ -639,6 +647,7 @@ pub const KNOWN_TYPES: &[&str] = &[
     "alert_observed",
     "page_requested",
     "page_delivery",
+    "alert_unlinked",
 ];
 
 /// A `"type"` name must look like one of ours to be kept as unknown: lower snake case.
@@ -704,6 +713,7 @@ impl EventKind {
             EventKind::AlertObserved { .. } => 41,
             EventKind::PageRequested { .. } => 42,
             EventKind::PageDelivery { .. } => 43,
+            EventKind::AlertUnlinked { .. } => 44,
             EventKind::Unknown { .. } => usize::MAX,
         }
     }

@@ -167,6 +167,10 @@ fn sample_kinds() -> Vec<EventKind> {
             error: "Invalid routing key".into(),
             attempts: 1,
         },
+        EventKind::AlertUnlinked {
+            alert: u,
+            reason: "linked to the wrong incident".into(),
+        },
     ]
 }
 
@@ -210,6 +214,10 @@ fn scrubbing_removes_every_written_word_and_nothing_else() {
             status: crate::domain::alert::AlertStatus::Firing,
             name: secret.into(),
             summary: secret.into(),
+        },
+        EventKind::AlertUnlinked {
+            alert: Uuid::nil(),
+            reason: secret.into(),
         },
     ];
     for k in kinds {

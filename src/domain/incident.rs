@@ -270,11 +270,42 @@ pub struct KnownErrorLink {
     pub at: DateTime<Utc>,
 }
 
+/// An alert linked to the incident by an `alert_linked` event, and whether a later
+/// `alert_unlinked` detached it again (linking it once more attaches it again).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertLink {
+    /// The server's id of the alert.
+    pub alert: Uuid,
+    pub fingerprint: String,
+    pub name: String,
+    pub linked_at: DateTime<Utc>,
+    pub linked_by: String,
+    /// When it was unlinked, by whom and why; `None` while it is linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlinked: Option<AlertUnlink>,
+}
+
+/// How a linked alert was detached.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertUnlink {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+impl AlertLink {
+    /// Whether the alert is linked now (not unlinked since).
+    pub fn is_linked(&self) -> bool {
+        self.unlinked.is_none()
+    }
+}
+
 /// The format of the folded state: what `Incident` holds and what the fold makes of each
 /// event. It names the state a snapshot stores (`store/snapshot.rs`) and is part of every
 /// digest, so states of different formats never pass for equal. Raise it whenever either
 /// changes (the test `the_snapshot_format_names_the_shape_of_the_state` says when).
-pub const STATE_FORMAT: i64 = 2;
+pub const STATE_FORMAT: i64 = 3;
 
 /// The digest of the log a state was folded from: a chain over its events in the order
 /// they were folded, each link the SHA-256 of the state format, the previous link, the
@@ -371,6 +402,10 @@ pub struct Incident {
     /// Teams paged, in the order they were paged, with what became of each page.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pages: Vec<super::page::Page>,
+    /// Every alert ever linked, in the order each was first linked; those unlinked since
+    /// say so ([`Incident::linked_alerts`] has those still linked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alert_links: Vec<AlertLink>,
 }
 
 impl Incident {
@@ -400,6 +435,7 @@ impl Incident {
             redactions: BTreeMap::new(),
             amendments: BTreeMap::new(),
             pages: Vec::new(),
+            alert_links: Vec::new(),
         }
     }
 
@@ -779,7 +815,43 @@ impl Incident {
                 );
                 true
             }
-            EventKind::AlertLinked { .. } => true,
+            EventKind::AlertLinked {
+                alert,
+                fingerprint,
+                name,
+                ..
+            } => {
+                let link = AlertLink {
+                    alert: *alert,
+                    fingerprint: fingerprint.clone(),
+                    name: name.clone(),
+                    linked_at: at,
+                    linked_by: shown.to_string(),
+                    unlinked: None,
+                };
+                match self.alert_links.iter_mut().find(|l| l.alert == *alert) {
+                    Some(l) => *l = link,
+                    None => self.alert_links.push(link),
+                }
+                true
+            }
+            EventKind::AlertUnlinked { alert, reason } => {
+                match self
+                    .alert_links
+                    .iter_mut()
+                    .find(|l| l.alert == *alert && l.is_linked())
+                {
+                    Some(l) => {
+                        l.unlinked = Some(AlertUnlink {
+                            at,
+                            by: shown.to_string(),
+                            reason: reason.clone(),
+                        });
+                        true
+                    }
+                    None => false,
+                }
+            }
             EventKind::AlertObserved {
                 status,
                 name,
@@ -850,6 +922,16 @@ impl Incident {
             Some(a) => Some(&a.text),
             None => ev.kind.text(),
         }
+    }
+
+    /// The alerts linked to the incident now, in the order they were first linked.
+    pub fn linked_alerts(&self) -> impl Iterator<Item = &AlertLink> {
+        self.alert_links.iter().filter(|l| l.is_linked())
+    }
+
+    /// Whether the alert with this id is linked to the incident now.
+    pub fn links_alert(&self, alert: Uuid) -> bool {
+        self.linked_alerts().any(|l| l.alert == alert)
     }
 
     /// Requests for command the IC has not answered.

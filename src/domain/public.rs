@@ -7,7 +7,10 @@
 //! own title, written for responders, is used only when no update has a title and it holds
 //! no internal detail.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Duration, Utc};
+use regex::Regex;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -112,7 +115,16 @@ pub fn public_view(
     }
     let resolved_at = match state.summary.status {
         Status::Active => None,
-        _ => Some(state.resolved_at.unwrap_or(summary.updated_at?)),
+        // Closed without a resolution: when impact ended, or else the last word customers
+        // had; never the time of some internal note.
+        _ => state.resolved_at.or(state.impact.ended).or_else(|| {
+            state
+                .comms
+                .iter()
+                .filter(|c| c.audience == Audience::External)
+                .map(|c| c.at)
+                .max()
+        }),
     };
     if resolved_at.is_some_and(|t| t < now - Duration::days(RESOLVED_SHOWN_FOR_DAYS)) {
         return None;
@@ -141,13 +153,18 @@ pub fn public_view(
         .collect();
     updates.sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
     let newest = updates.first()?;
+    let ongoing = resolved_at.is_none();
     let mut title: Vec<Text> = newest
         .versions
         .iter()
         .filter_map(|v| {
             headline(&v.text).map(|h| Text {
                 lang: v.lang,
-                text: h,
+                text: if ongoing {
+                    without_final_words(&h).to_string()
+                } else {
+                    h
+                },
             })
         })
         .collect();
@@ -180,28 +197,46 @@ pub fn public_view(
 }
 
 /// The words after the severity on an update's first line (`SEV2 – Card payments failing`
-/// gives `Card payments failing`), or the whole line when it names no severity.
+/// gives `Card payments failing`), or the whole line when it starts with no severity;
+/// `None` when there are no words.
 pub fn headline(update: &str) -> Option<String> {
+    // A literal, compiled by the tests.
+    static SEVERITY: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^\[?\s*(?:sev(?:erity)?\s*-?\s*[123]|s[123]|critical|major|minor|critique|majeure?|mineure?)\s*\]?\s*(?:[–—:]|-)+\s*",
+        )
+        .ok()
+    });
     let first = update.lines().map(str::trim).find(|l| !l.is_empty())?;
     let first = first.trim_start_matches('#').trim();
-    for sep in ['–', '—', ':', '-'] {
-        if let Some((head, rest)) = first.split_once(sep) {
-            let head = head.trim().trim_matches(['[', ']']).to_lowercase();
-            let named = head.len() <= 16
-                && (head.starts_with("sev")
-                    || head.starts_with('s') && head[1..].chars().all(|c| c.is_ascii_digit())
-                    || SEVERITY_WORDS.contains(&head.as_str()));
-            if named && !rest.trim().is_empty() {
-                return Some(rest.trim().to_string());
-            }
-        }
-    }
-    Some(first.to_string())
+    let words = match SEVERITY.as_ref().and_then(|r| r.find(first)) {
+        Some(m) => first[m.end()..].trim(),
+        None => first,
+    };
+    (!words.is_empty()).then(|| words.to_string())
 }
 
-const SEVERITY_WORDS: [&str; 9] = [
-    "critical", "major", "minor", "critique", "majeur", "majeure", "mineur", "mineure", "grave",
-];
+/// A heading without the words a final message adds to its title (`: restored`), for an
+/// incident that is ongoing again after it.
+fn without_final_words(heading: &str) -> &str {
+    const ENDINGS: [&str; 6] = [
+        "restored",
+        "resolved",
+        "rétabli",
+        "résolu",
+        "service rétabli",
+        "service restored",
+    ];
+    for sep in [":", "–", "—", " - "] {
+        if let Some((head, tail)) = heading.rsplit_once(sep)
+            && ENDINGS.contains(&tail.trim().to_lowercase().as_str())
+            && !head.trim().is_empty()
+        {
+            return head.trim();
+        }
+    }
+    heading
+}
 
 /// The severity in plain words.
 pub fn severity_words(severity: u8, lang: Lang) -> &'static str {

@@ -153,6 +153,45 @@ fn headlines_drop_the_severity_and_keep_plain_titles() {
         Some("Checkout slow for some")
     );
     assert_eq!(headline("  "), None);
+    assert_eq!(headline("###"), None);
+    // Only a severity at the start is taken off; a colon in the words stays.
+    assert_eq!(
+        headline("SEV2 - Login: slow for EU users").as_deref(),
+        Some("Login: slow for EU users")
+    );
+    assert_eq!(
+        headline("Several regions – down").as_deref(),
+        Some("Several regions – down")
+    );
+    assert_eq!(
+        headline("Majeure – Paiements : rétabli").as_deref(),
+        Some("Paiements : rétabli")
+    );
+}
+
+#[test]
+fn an_incident_ongoing_again_drops_the_final_words_from_its_heading() {
+    let mut log = Log::declared("Payments", false, false);
+    log.send(Audience::External, "SEV2 – Payments slow\nLooking.", vec![]);
+    log.push(EventKind::ImpactEnded {});
+    log.push(EventKind::Resolved {
+        summary: String::new(),
+    });
+    log.send(
+        Audience::External,
+        "SEV2 – Payments slow: restored\nAll good.",
+        vec![],
+    );
+    assert_eq!(
+        log.view().unwrap().title_in(Lang::En).text,
+        "Payments slow: restored"
+    );
+    log.push(EventKind::Reopened {
+        reason: "back again".into(),
+    });
+    let view = log.view().unwrap();
+    assert_eq!(view.status, PublicStatus::Ongoing);
+    assert_eq!(view.title_in(Lang::En).text, "Payments slow");
 }
 
 #[test]

@@ -27,6 +27,7 @@ impl EventKind {
             | EventKind::CommandRequested { reason }
             | EventKind::CommandRequestDecided { reason, .. }
             | EventKind::CommandTaken { reason }
+            | EventKind::AlertUnlinked { reason, .. }
             | EventKind::Note { text: reason }
             | EventKind::Observation { text: reason, .. }
             | EventKind::Theory { text: reason }

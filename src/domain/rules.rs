@@ -286,7 +286,8 @@ pub fn check_sizes(kind: &EventKind) -> Result<(), Refusal> {
         | EventKind::CommandRequested { reason }
         | EventKind::CommandRequestDecided { reason, .. }
         | EventKind::CommandTaken { reason }
-        | EventKind::EventRedacted { reason, .. } => at_most("the reason", reason, TEXT),
+        | EventKind::EventRedacted { reason, .. }
+        | EventKind::AlertUnlinked { reason, .. } => at_most("the reason", reason, TEXT),
         EventKind::Resolved { summary } | EventKind::HealthCheck { summary } => {
             at_most("the summary", summary, TEXT)
         }
@@ -524,7 +525,7 @@ fn check_persona(state: &Incident, ev: &Event) -> Result<(), Refusal> {
 pub const AUTHORITY: &[(&str, &str)] = &[
     (
         "note, observation, theory, experiment, outcome, theory status, change request, \
-         impact times, action items, known-error links, alert links",
+         impact times, action items, known-error links, alert links and unlinks",
         "anyone on the response",
     ),
     (
@@ -565,6 +566,7 @@ fn allowed_when_closed(kind: &EventKind) -> bool {
             | EventKind::AccessGranted { .. }
             | EventKind::AccessRevoked { .. }
             | EventKind::Amended { .. }
+            | EventKind::AlertUnlinked { .. }
             | EventKind::DutyEnded { .. }
             | EventKind::PageDelivery { .. }
     )
@@ -632,7 +634,8 @@ pub fn check(state: &Incident, ev: &Event, author: &str, rules: &Rules) -> Resul
     if state.summary.status == Status::Closed && !allowed_when_closed(kind) {
         return Err(Refusal::refused(
             "the incident is closed: reopen it first (a closed incident takes only action \
-             items, known-error links, access changes, redactions and the end of duty)",
+             items, known-error links, alert unlinks, access changes, redactions and the \
+             end of duty)",
         ));
     }
     authority(state, kind, author, now, rules)?;
@@ -935,6 +938,7 @@ fn workflow(
                 Ok(())
             }
         }
+        EventKind::AlertUnlinked { alert, .. } => check_unlink(state, *alert),
         EventKind::PageDelivery { page, .. } => {
             if state.pages.iter().any(|p| p.id == *page) {
                 Ok(())
@@ -952,6 +956,43 @@ fn workflow(
         }
         _ => Ok(()),
     }
+}
+
+/// Only an alert linked to the incident now can be unlinked from it; the refusal names
+/// those that are.
+fn check_unlink(state: &Incident, alert: uuid::Uuid) -> Result<(), Refusal> {
+    if state.links_alert(alert) {
+        return Ok(());
+    }
+    let unlinked_before = state
+        .alert_links
+        .iter()
+        .any(|l| l.alert == alert && !l.is_linked());
+    let head = if unlinked_before {
+        format!("alert {alert} is already unlinked from this incident")
+    } else {
+        format!("alert {alert} is not linked to this incident")
+    };
+    let linked: Vec<String> = state
+        .linked_alerts()
+        .map(|l| {
+            format!(
+                "{} ({}, id {})",
+                super::describe::visible_line(l.name.trim()),
+                super::describe::visible_line(&l.fingerprint),
+                l.alert
+            )
+        })
+        .collect();
+    refuse(if linked.is_empty() {
+        format!("{head}, and no alert is linked to it: there is none to unlink")
+    } else {
+        format!(
+            "{head}; the alerts linked to it are {} (an alert that reached it through its \
+             group is unlinked with the alert it was linked through)",
+            linked.join(", ")
+        )
+    })
 }
 
 /// An outcome gives each tested theory its own verdict; a single outcome is enough only

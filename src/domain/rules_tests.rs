@@ -750,3 +750,119 @@ fn with_two_languages_an_external_update_needs_a_version_in_each() {
     };
     assert!(check_languages(&internal, &both).is_ok());
 }
+
+fn linked(alert: Uuid, name: &str) -> EventKind {
+    EventKind::AlertLinked {
+        alert,
+        fingerprint: format!("f{:015x}", alert.as_u128() & 0xfff),
+        name: name.into(),
+        summary: String::new(),
+    }
+}
+
+fn unlinked(alert: Uuid, reason: &str) -> EventKind {
+    EventKind::AlertUnlinked {
+        alert,
+        reason: reason.into(),
+    }
+}
+
+#[test]
+fn anyone_who_may_link_an_alert_may_unlink_it_and_only_a_linked_one() {
+    let (a, b, stranger) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let mut log = Log::declared(false);
+    // Nothing linked yet: the refusal says there is nothing to unlink.
+    let none = log.judge("ana", unlinked(a, "")).unwrap_err();
+    assert_eq!(none.code, RefusalCode::Refused);
+    assert!(
+        none.message.contains("no alert is linked"),
+        "{}",
+        none.message
+    );
+    // A responder who is not the IC links and unlinks, as with any alert link.
+    log.push("bo", linked(a, "HighErrorRate"));
+    log.push("bo", linked(b, "DiskFull"));
+    let other = log.judge("bo", unlinked(stranger, "")).unwrap_err();
+    assert_eq!(other.code, RefusalCode::Refused);
+    assert!(
+        other
+            .message
+            .contains(&format!("alert {stranger} is not linked"))
+            && other.message.contains("HighErrorRate")
+            && other.message.contains("DiskFull"),
+        "{}",
+        other.message
+    );
+    assert_eq!(code(log.judge("cy", unlinked(a, "wrong incident"))), None);
+    log.push("cy", unlinked(a, "wrong incident"));
+    let state = log.state();
+    assert!(!state.links_alert(a) && state.links_alert(b));
+    assert_eq!(
+        state.linked_alerts().map(|l| l.alert).collect::<Vec<_>>(),
+        vec![b]
+    );
+    let gone = &state.alert_links[0];
+    let how = gone.unlinked.as_ref().expect("unlinked");
+    assert_eq!(
+        (how.by.as_str(), how.reason.as_str()),
+        ("cy", "wrong incident")
+    );
+    // Twice is refused, with a sentence saying it already is.
+    let twice = log.judge("cy", unlinked(a, "")).unwrap_err();
+    assert!(
+        twice.message.contains("already unlinked") && twice.message.contains("DiskFull"),
+        "{}",
+        twice.message
+    );
+    // Linked again, it may be unlinked again.
+    log.push("bo", linked(a, "HighErrorRate"));
+    assert!(log.state().links_alert(a));
+    assert_eq!(code(log.judge("bo", unlinked(a, ""))), None);
+    // The reason is sized like any other.
+    let long = "x".repeat(limits::TEXT + 1);
+    assert_eq!(
+        code(log.judge("bo", unlinked(a, &long))),
+        Some(RefusalCode::Refused)
+    );
+}
+
+#[test]
+fn an_alert_is_unlinked_from_a_restricted_or_closed_incident_only_by_who_may_see_it() {
+    let a = Uuid::now_v7();
+    let mut log = Log::declared(true);
+    log.push("ana", linked(a, "HighErrorRate"));
+    assert_eq!(
+        code(log.judge("eve", unlinked(a, ""))),
+        Some(RefusalCode::Hidden)
+    );
+    log.push("ana", EventKind::ImpactStarted {});
+    log.push("ana", EventKind::ImpactEnded {});
+    log.push(
+        "ana",
+        EventKind::Resolved {
+            summary: String::new(),
+        },
+    );
+    log.push(
+        "ana",
+        EventKind::RoleAssigned {
+            role: Role::Po,
+            handle: "ana".into(),
+        },
+    );
+    log.push(
+        "ana",
+        EventKind::Closed {
+            reason: String::new(),
+        },
+    );
+    // A closed incident takes no new link, but an alert can still be taken off it.
+    assert_eq!(
+        code(log.judge("ana", linked(Uuid::now_v7(), "Other"))),
+        Some(RefusalCode::Refused)
+    );
+    assert_eq!(
+        code(log.judge("ana", unlinked(a, "belongs elsewhere"))),
+        None
+    );
+}

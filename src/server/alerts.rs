@@ -9,7 +9,9 @@
 //! events are written before the alerts, with ids derived from the change, so a delivery
 //! that fails half way is simply sent again by its sender and records each change once.
 //! Links are made by responders: an `alert_linked` event appended to an incident links the
-//! alert, and the alerts of its group not linked yet, once the append is stored.
+//! alert, and the alerts of its group not linked yet, once the append is stored; an
+//! `alert_unlinked` event takes it, and the alerts of its group linked to that incident,
+//! off it again, so the group's later changes record nothing there.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -323,20 +325,28 @@ fn not_recorded(incident: Uuid, handle: &str, e: &StoreError) {
     }
 }
 
-/// The alerts linked by the `alert_linked` events of an append.
+/// The alerts the `alert_linked` and `alert_unlinked` events of an append name, each once,
+/// in the order they are first named.
 pub fn links_in(events: &[NewEvent]) -> Vec<Uuid> {
-    events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::AlertLinked { alert, .. } => Some(*alert),
-            _ => None,
-        })
-        .collect()
+    let mut named: Vec<Uuid> = Vec::new();
+    for e in events {
+        if let EventKind::AlertLinked { alert, .. } | EventKind::AlertUnlinked { alert, .. } =
+            &e.kind
+            && !named.contains(alert)
+        {
+            named.push(*alert);
+        }
+    }
+    named
 }
 
-/// After an append holding `alert_linked` events is stored: links each alert, and the
-/// alerts of its group not linked yet, to the incident. A retry of the append links again,
-/// which changes nothing.
+/// After an append naming alerts in `alert_linked` or `alert_unlinked` events is stored:
+/// makes the kept alerts agree with the incident's state. An alert the incident links
+/// now is linked to it with the alerts of its group not linked yet; one it does not (it
+/// was unlinked) is taken off it with the alerts of its group linked to it, but for those
+/// the incident still links itself, so its group's later changes no longer reach it. A
+/// retry of the append does the same again, which changes nothing, and a retry of an old
+/// link after its unlink does not link the alert again.
 pub async fn link_all(state: &AppState, incident: Uuid, links: &[Uuid]) -> Result<(), ApiError> {
     if links.is_empty() {
         return Ok(());
@@ -344,8 +354,16 @@ pub async fn link_all(state: &AppState, incident: Uuid, links: &[Uuid]) -> Resul
     let Some(store) = state.store.alert_store() else {
         return Ok(());
     };
+    let Some(current) = state.store.state(incident).await? else {
+        return Ok(());
+    };
+    let keep: Vec<Uuid> = current.state.linked_alerts().map(|l| l.alert).collect();
     for alert in links {
-        store.link_alert(*alert, incident).await?;
+        if keep.contains(alert) {
+            store.link_alert(*alert, incident).await?;
+        } else {
+            store.unlink_alert(*alert, incident, &keep).await?;
+        }
     }
     state.wake.notify(Uuid::nil(), 0);
     Ok(())

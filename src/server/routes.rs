@@ -828,15 +828,36 @@ pub async fn append(
             e
         })
         .collect();
-    // Every language this server publishes external updates in, in each one.
-    for e in &events {
-        crate::domain::rules::check_languages(&e.kind, &state.languages).map_err(|r| {
-            ApiError::new(
+    // Every language this server publishes external updates in, in each one: checked only
+    // where it fails, and then not for a retry of an update already stored (the languages
+    // may have changed since) nor on a drill or a restricted incident, which no customer
+    // reads.
+    let short: Vec<(Uuid, String)> = events
+        .iter()
+        .filter_map(|e| {
+            crate::domain::rules::check_languages(&e.kind, &state.languages)
+                .err()
+                .map(|r| (e.id, r.message))
+        })
+        .collect();
+    if !short.is_empty() {
+        let private = state
+            .store
+            .incident(id)
+            .await?
+            .is_some_and(|s| s.drill || s.restricted);
+        let ids: Vec<Uuid> = short.iter().map(|(e, _)| *e).collect();
+        let stored = state.store.stored_times(&ids).await?;
+        if let Some((event, message)) = short
+            .into_iter()
+            .find(|(e, _)| !private && !stored.contains_key(e))
+        {
+            return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "refused",
-                format!("event {}: {}", e.id, r.message),
-            )
-        })?;
+                format!("event {event}: {message}"),
+            ));
+        }
     }
     let pages = super::paging::check_append(&state, &events)?;
     let links = super::alerts::links_in(&events);

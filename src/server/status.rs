@@ -115,6 +115,9 @@ struct Variant {
 
 /// Every variant, as of one build.
 struct Rendered {
+    /// False only before the first build that could read the store: the page says it is
+    /// not ready (503) rather than showing an empty page that would read as all clear.
+    available: bool,
     /// The change count this build includes.
     generation: u64,
     /// When its content last changed.
@@ -152,6 +155,10 @@ const LOOSE_EVERY: StdDuration = StdDuration::from_millis(500);
 const REBUILD_EVERY: StdDuration = StdDuration::from_secs(3600);
 /// The newest updates the feed carries.
 const FEED_ENTRIES: usize = 100;
+/// After a build that could not read the store, the first pause before trying again, and
+/// the longest.
+const RETRY_FIRST: StdDuration = StdDuration::from_secs(1);
+const RETRY_MAX: StdDuration = StdDuration::from_secs(30);
 
 impl StatusPage {
     /// Starts the builder; the first rendering is ready before this returns.
@@ -162,6 +169,15 @@ impl StatusPage {
     ) -> Arc<StatusPage> {
         let mut cache = Cache::default();
         let first = build(&config, store.as_ref(), clock.as_ref(), &mut cache, None, 0).await;
+        let ready = first.is_some();
+        let first = first.unwrap_or_else(|| Rendered {
+            available: false,
+            generation: 0,
+            modified: clock.now(),
+            last_modified: header_value(&http_date(clock.now())),
+            incidents: Vec::new(),
+            variants: HashMap::new(),
+        });
         let page = Arc::new(StatusPage {
             config,
             wanted: AtomicU64::new(0),
@@ -169,7 +185,7 @@ impl StatusPage {
             loose: watch::channel(0).0,
             built: watch::channel(Arc::new(first)).0,
         });
-        tokio::spawn(builder(Arc::downgrade(&page), store, clock, cache));
+        tokio::spawn(builder(Arc::downgrade(&page), store, clock, cache, !ready));
         page
     }
 
@@ -190,15 +206,16 @@ impl StatusPage {
         self.loose.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    /// The newest rendering, once it includes every change this server made before the
-    /// call (or after [`FRESH_WAIT`], the one there is).
+    /// The newest rendering, once there is one and it includes every change this server
+    /// made before the call (or after [`FRESH_WAIT`], the one there is).
     async fn current(&self) -> Arc<Rendered> {
         let want = self.wanted.load(Ordering::Acquire);
         let mut rx = self.built.subscribe();
-        if rx.borrow().generation >= want {
+        let ready = |r: &Arc<Rendered>| r.available && r.generation >= want;
+        if ready(&rx.borrow()) {
             return rx.borrow().clone();
         }
-        let _ = tokio::time::timeout(FRESH_WAIT, rx.wait_for(|r| r.generation >= want)).await;
+        let _ = tokio::time::timeout(FRESH_WAIT, rx.wait_for(ready)).await;
         rx.borrow().clone()
     }
 }
@@ -225,7 +242,12 @@ async fn builder(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     mut cache: Cache,
+    failed: bool,
 ) {
+    // After a build that could not read the store: when to try again, and how long the
+    // next pause is (doubling up to RETRY_MAX).
+    let mut backoff = RETRY_FIRST;
+    let mut retry = failed.then(|| tokio::time::Instant::now() + backoff);
     let (mut strict, mut loose) = match page.upgrade() {
         Some(p) => (p.strict.subscribe(), p.loose.subscribe()),
         None => return,
@@ -250,6 +272,7 @@ async fn builder(
                 last_loose = tokio::time::Instant::now();
             }
             _ = hourly.tick() => {}
+            _ = sleep_until_some(retry) => {}
         }
         let Some(page) = page.upgrade() else { return };
         strict.mark_unchanged();
@@ -265,7 +288,28 @@ async fn builder(
             generation,
         )
         .await;
-        page.built.send_replace(Arc::new(next));
+        match next {
+            Some(next) => {
+                page.built.send_replace(Arc::new(next));
+                retry = None;
+                backoff = RETRY_FIRST;
+            }
+            // The previous page stays, and stays marked as of its own changes: a request
+            // waiting for a newer one waits its few seconds and gets it; the build is tried
+            // again soon.
+            None => {
+                retry = Some(tokio::time::Instant::now() + backoff);
+                backoff = (backoff * 2).min(RETRY_MAX);
+            }
+        }
+    }
+}
+
+/// Sleeps until `at`, or forever when there is nothing to wait for.
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -276,8 +320,8 @@ struct Cache {
     views: HashMap<Uuid, (i64, Option<PublicIncident>)>,
 }
 
-/// Renders the page from the store. When the store cannot be read, the previous content
-/// stays, marked as of this generation, and is rebuilt on the next change.
+/// Renders the page from the store, as of change `generation`; `None` (said in the log)
+/// when the store could not be read.
 async fn build(
     config: &StatusConfig,
     store: &dyn Store,
@@ -285,37 +329,35 @@ async fn build(
     cache: &mut Cache,
     previous: Option<&Rendered>,
     generation: u64,
-) -> Rendered {
+) -> Option<Rendered> {
     let now = clock.now();
-    match collect(config, store, cache, now).await {
-        Ok(incidents) => {
-            if let Some(prev) = previous
-                && prev.incidents == incidents
-            {
-                return Rendered {
-                    generation,
-                    modified: prev.modified,
-                    last_modified: prev.last_modified.clone(),
-                    incidents,
-                    variants: prev.variants.clone(),
-                };
-            }
-            render(config, incidents, now, generation)
-        }
+    let incidents = match collect(config, store, cache, now).await {
+        Ok(incidents) => incidents,
         Err(e) => {
-            tracing::warn!("the status page could not be rebuilt: {e}");
-            match previous {
-                Some(prev) => Rendered {
-                    generation,
-                    modified: prev.modified,
-                    last_modified: prev.last_modified.clone(),
-                    incidents: prev.incidents.clone(),
-                    variants: prev.variants.clone(),
-                },
-                None => render(config, Vec::new(), now, generation),
-            }
+            tracing::warn!("the status page could not be rebuilt (tried again shortly): {e}");
+            return None;
         }
+    };
+    let previous = previous.filter(|p| p.available);
+    if let Some(prev) = previous
+        && prev.incidents == incidents
+    {
+        return Some(Rendered {
+            available: true,
+            generation,
+            modified: prev.modified,
+            last_modified: prev.last_modified.clone(),
+            incidents,
+            variants: prev.variants.clone(),
+        });
     }
+    // HTTP dates have whole seconds: a change within the second of the last one is dated a
+    // second later, so `If-Modified-Since` never takes it for the copy before.
+    let modified = match previous {
+        Some(prev) => now.max(prev.modified + chrono::Duration::seconds(1)),
+        None => now,
+    };
+    Some(render(config, incidents, modified, generation))
 }
 
 async fn collect(
@@ -377,6 +419,7 @@ fn render(
     }
     variants.insert((Format::Json, None), variant(json(config, &incidents)));
     Rendered {
+        available: true,
         generation,
         modified: now,
         last_modified: header_value(&http_date(now)),
@@ -407,19 +450,26 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// Whether the caller takes gzip: `Accept-Encoding` names it (or `*`) with a weight above 0.
 fn takes_gzip(headers: &HeaderMap) -> bool {
-    headers
+    let (mut named, mut any) = (None, None);
+    for coding in headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or("").to_ascii_lowercase();
-            let weight = parts
-                .find_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
-                .map_or(1.0, |q| q.trim().parse::<f32>().unwrap_or(0.0));
-            (name == "gzip" || name == "x-gzip" || name == "*") && weight > 0.0
-        })
+    {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or("").to_ascii_lowercase();
+        let weight = parts
+            .find_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+            .map_or(1.0, |q| q.trim().parse::<f32>().unwrap_or(0.0));
+        match name.as_str() {
+            "gzip" | "x-gzip" => named = Some(weight > 0.0),
+            "*" => any = Some(weight > 0.0),
+            _ => {}
+        }
+    }
+    // gzip named outright decides; `*` stands for it only when it is not named.
+    named.or(any).unwrap_or(false)
 }
 
 fn header_value(s: &str) -> HeaderValue {
@@ -450,8 +500,9 @@ pub struct PageQuery {
     responses(
         (status = 200, description = "the page", content_type = "text/html", body = String),
         (status = 304, description = "the copy named by If-None-Match or If-Modified-Since is current"),
-        (status = 400, description = "a language the page is not written in", content_type = "text/plain", body = String),
-        (status = 404, description = "the page is turned off (`serve --no-status-page`)", body = ErrorBody)
+        (status = 400, description = "`lang` is not a language code warroom knows (en, fr)", content_type = "text/plain", body = String),
+        (status = 404, description = "the page is turned off (`serve --no-status-page`)", body = ErrorBody),
+        (status = 503, description = "not ready: the server could not read its data yet", content_type = "text/plain", body = String)
     )
 )]
 pub async fn html_page(
@@ -468,7 +519,8 @@ pub async fn html_page(
     responses(
         (status = 200, description = "the page's content", body = StatusDocument),
         (status = 304, description = "the copy named by If-None-Match or If-Modified-Since is current"),
-        (status = 404, description = "the page is turned off (`serve --no-status-page`)", body = ErrorBody)
+        (status = 404, description = "the page is turned off (`serve --no-status-page`)", body = ErrorBody),
+        (status = 503, description = "not ready: the server could not read its data yet", content_type = "text/plain", body = String)
     )
 )]
 pub async fn json_page(
@@ -486,8 +538,9 @@ pub async fn json_page(
     responses(
         (status = 200, description = "the feed", content_type = "application/atom+xml", body = String),
         (status = 304, description = "the copy named by If-None-Match or If-Modified-Since is current"),
-        (status = 400, description = "a language the page is not written in", content_type = "text/plain", body = String),
-        (status = 404, description = "the page is turned off (`serve --no-status-page`)", body = ErrorBody)
+        (status = 400, description = "`lang` is not a language code warroom knows (en, fr)", content_type = "text/plain", body = String),
+        (status = 404, description = "the page is turned off (`serve --no-status-page`)", body = ErrorBody),
+        (status = 503, description = "not ready: the server could not read its data yet", content_type = "text/plain", body = String)
     )
 )]
 pub async fn atom_feed(
@@ -525,6 +578,19 @@ async fn answer(state: &AppState, format: Format, q: PageQuery, headers: &Header
         },
     };
     let rendered = page.current().await;
+    if !rendered.available {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::RETRY_AFTER, "5"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            "The status page is not ready yet: its data could not be read. Try again in a few \
+             seconds.\n",
+        )
+            .into_response();
+    }
     let Some(v) = rendered.variants.get(&(format, lang)) else {
         return super::routes::not_found().await.into_response();
     };
@@ -545,7 +611,7 @@ async fn answer(state: &AppState, format: Format, q: PageQuery, headers: &Header
         (
             header::CACHE_CONTROL,
             HeaderValue::from_static(
-                "public, max-age=10, stale-while-revalidate=30, stale-if-error=86400",
+                "public, max-age=10, stale-while-revalidate=30, stale-if-error=600",
             ),
         ),
         (header::VARY, HeaderValue::from_static("Accept-Encoding")),
@@ -612,7 +678,13 @@ fn esc(out: &mut String, s: &str) {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             // Control characters are not allowed in XML and mean nothing on a page.
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
+            // Nor are U+FFFE and U+FFFF.
+            c if (c.is_control() && c != '\n' && c != '\t')
+                || c == '\u{FFFE}'
+                || c == '\u{FFFF}' =>
+            {
+                out.push('\u{FFFD}')
+            }
             c => out.push(c),
         }
     }

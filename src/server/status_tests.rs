@@ -74,3 +74,30 @@ fn revalidation_answers_not_modified_only_for_the_current_copy() {
     assert!(!not_modified(&both, &etag, modified));
     assert!(!not_modified(&HeaderMap::new(), &etag, modified));
 }
+
+#[test]
+fn gzip_is_taken_only_when_the_caller_accepts_it() {
+    let with = |value: &str| {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        h
+    };
+    assert!(takes_gzip(&with("gzip, deflate, br")));
+    assert!(takes_gzip(&with("br;q=1.0, gzip;q=0.8")));
+    assert!(takes_gzip(&with("*")));
+    assert!(!takes_gzip(&with("gzip;q=0")));
+    // gzip named with q=0 is refused, whatever `*` says.
+    assert!(!takes_gzip(&with("gzip;q=0, *")));
+    assert!(!takes_gzip(&with("br, identity")));
+    assert!(!takes_gzip(&HeaderMap::new()));
+}
+
+#[test]
+fn characters_xml_forbids_never_reach_the_feed() {
+    let mut out = String::new();
+    esc(&mut out, "a\u{FFFE}b\u{FFFF}c\u{0}d");
+    assert_eq!(out, "a\u{FFFD}b\u{FFFD}c\u{FFFD}d");
+}

@@ -38,6 +38,18 @@ pub trait AlertStore: Send + Sync {
     /// Links the alert `alert`, and every alert of its group not linked yet, to `incident`.
     /// Answers the alerts linked; none when no alert has that id.
     async fn link_alert(&self, alert: Uuid, incident: Uuid) -> Result<Vec<Alert>, StoreError>;
+
+    /// The reverse of [`AlertStore::link_alert`]: takes the alert `alert`, and every alert
+    /// of its group linked to `incident`, off that incident, but for the alerts in `keep`
+    /// (those the incident still links itself). An alert linked to another incident
+    /// meanwhile keeps that link. Answers the alerts unlinked; none when no alert has
+    /// that id.
+    async fn unlink_alert(
+        &self,
+        alert: Uuid,
+        incident: Uuid,
+        keep: &[Uuid],
+    ) -> Result<Vec<Alert>, StoreError>;
 }
 
 /// The group key's column: its SHA-256, so any text can be a key.
@@ -210,6 +222,47 @@ impl AlertStore for SqliteStore {
         })
         .await
     }
+    async fn unlink_alert(
+        &self,
+        alert: Uuid,
+        incident: Uuid,
+        keep: &[Uuid],
+    ) -> Result<Vec<Alert>, StoreError> {
+        let keep = keep.to_vec();
+        self.write_async(move |c| {
+            let Some(group) = sqlite_group_of(c, alert)? else {
+                return Ok(Vec::new());
+            };
+            let linked = incident.to_string();
+            let mut found = sqlite_rows(
+                c,
+                &format!("{SQLITE_COLUMNS} WHERE incident = ?1 AND (id = ?2 OR group_hash = ?3)"),
+                params![linked, alert.to_string(), group],
+            )?;
+            found.retain(|a| !keep.contains(&a.id));
+            let mut s = c
+                .prepare_cached("UPDATE alerts SET incident = NULL WHERE id = ?1 AND incident = ?2")
+                .map_err(StoreError::db)?;
+            for a in &mut found {
+                s.execute(params![a.id.to_string(), linked])
+                    .map_err(StoreError::db)?;
+                a.incident = None;
+            }
+            Ok(found)
+        })
+        .await
+    }
+}
+
+/// The group (its hash) of the alert with this id, if one has it.
+fn sqlite_group_of(c: &Connection, alert: Uuid) -> Result<Option<String>, StoreError> {
+    c.query_row(
+        "SELECT group_hash FROM alerts WHERE id = ?1",
+        [alert.to_string()],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(StoreError::db)
 }
 
 // ---- PostgreSQL --------------------------------------------------------------------------
@@ -343,6 +396,28 @@ impl AlertStore for PgStore {
         .map_err(pg)?;
         tx.commit().await.map_err(pg)?;
         self.alerts_changed().await?;
+        pg_rows(&rows)
+    }
+    async fn unlink_alert(
+        &self,
+        alert: Uuid,
+        incident: Uuid,
+        keep: &[Uuid],
+    ) -> Result<Vec<Alert>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE alerts SET incident = NULL WHERE incident = $1 AND NOT (id = ANY($3)) \
+             AND (id = $2 OR group_hash = (SELECT group_hash FROM alerts WHERE id = $2)) \
+             RETURNING id, incident, body",
+        )
+        .bind(incident)
+        .bind(alert)
+        .bind(keep)
+        .fetch_all(self.pool())
+        .await
+        .map_err(pg)?;
+        if !rows.is_empty() {
+            self.alerts_changed().await?;
+        }
         pg_rows(&rows)
     }
 }

@@ -30,7 +30,8 @@ use crate::domain::incident::Incident;
 /// ([`STATE_FORMAT`](crate::domain::incident::STATE_FORMAT), which every digest names too).
 /// It is raised whenever `Incident` (or anything in it) changes how it serializes or what
 /// the fold makes of an event; the test `the_snapshot_format_names_the_shape_of_the_state`
-/// fails when the shape changes. Format 2 holds the digest of the log.
+/// fails when the shape changes. Format 2 holds the digest of the log; format 3 the
+/// alerts linked and unlinked.
 pub const FORMAT: i64 = crate::domain::incident::STATE_FORMAT;
 
 /// Which warroom wrote a snapshot: only this one's are used.

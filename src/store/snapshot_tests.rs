@@ -261,9 +261,9 @@ fn resumed(store: &SqliteStore, incident: Uuid) -> Loaded {
 #[test]
 fn the_snapshot_format_names_the_shape_of_the_state() {
     const SHAPE: (i64, &str, &str) = (
-        2,
+        3,
         "003fe9136875ecfb6dcf3cf03d6058d69ebcf3dbc9c417c07fc01b01eb09c8e7",
-        "d1867f8e5b59164781fdec31b31b9ecea37abf3d5a7cbbcd9eaa97c86aebd976",
+        "b53b892322eef6358f71cb39f15159ec5e2f5f74e05fa45288cb458bc9a60288",
     );
     let incident = Uuid::from_u128(0x0190_d5a0_0000_7000_8000_0000_0000_0002);
     let events: Vec<Event> = rich_log(incident, 60)

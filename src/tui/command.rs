@@ -227,6 +227,12 @@ fn candidates(earlier: &[String], data: Option<&IncidentData>) -> Vec<String> {
             .iter()
             .map(|s| s.to_string())
             .collect(),
+        ("unlink-alert", 0) => s
+            .linked_alerts()
+            .map(|l| l.fingerprint.clone())
+            .filter(|f| !f.chars().any(|c| c.is_whitespace() || c.is_control()))
+            .collect(),
+        ("unlink-alert", _) => vec!["--reason".into()],
         ("severity", 0) => vec!["1".into(), "2".into(), "3".into()],
         ("impact", 0) => vec!["started".into(), "detected".into(), "ended".into()],
         ("send", _) => vec![

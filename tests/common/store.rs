@@ -1,6 +1,7 @@
 //! A store passed through to a real one, with a look at every read of events: before it
 //! (which may fail it, as a database that went away) and after it (to count reads, or to
-//! tell the test the moment a long-poll starts waiting because a read found nothing).
+//! tell the test the moment a long-poll starts waiting because a read found nothing); and
+//! before every read of the list of incidents (which may fail it too).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,11 +17,14 @@ use warroom::store::{Accepted, AppendHook, NewEvent, Store, StoreError, TokenInf
 pub type BeforeRead = Box<dyn Fn(Uuid, i64, usize) -> Result<(), StoreError> + Send + Sync>;
 /// Told of a read of events (`incident`, `after`) and what it found.
 pub type AfterRead = Box<dyn Fn(Uuid, i64, &Result<Vec<Event>, StoreError>) + Send + Sync>;
+/// Asked before the list of incidents is read: an error is the read's.
+pub type BeforeList = Box<dyn Fn() -> Result<(), StoreError> + Send + Sync>;
 
 pub struct Watched {
     inner: Arc<dyn Store>,
     before: BeforeRead,
     after: AfterRead,
+    before_list: BeforeList,
 }
 
 impl Watched {
@@ -30,6 +34,7 @@ impl Watched {
             inner,
             before: Box::new(|_, _, _| Ok(())),
             after: Box::new(|_, _, _| {}),
+            before_list: Box::new(|| Ok(())),
         }
     }
 
@@ -38,6 +43,14 @@ impl Watched {
         f: impl Fn(Uuid, i64, usize) -> Result<(), StoreError> + Send + Sync + 'static,
     ) -> Watched {
         self.before = Box::new(f);
+        self
+    }
+
+    pub fn before_list(
+        mut self,
+        f: impl Fn() -> Result<(), StoreError> + Send + Sync + 'static,
+    ) -> Watched {
+        self.before_list = Box::new(f);
         self
     }
 
@@ -74,6 +87,7 @@ impl Store for Watched {
     }
 
     async fn incidents(&self) -> Result<Vec<IncidentSummary>, StoreError> {
+        (self.before_list)()?;
         self.inner.incidents().await
     }
 
