@@ -52,6 +52,8 @@ enum Verdict {
     Failed(&'static str),
     /// Never processed: every ask is a 404.
     Never,
+    /// The key may not read requests: every ask is a 403.
+    Forbidden,
 }
 
 /// A stand-in provider: answers the scripted statuses first, then 202 as its provider
@@ -99,6 +101,14 @@ fn request_status(r: &Receiver, id: &str, seen: Seen) -> Answer {
     };
     *asked += 1;
     let (ok, status) = match *verdict {
+        Verdict::Forbidden => {
+            return answer(
+                403,
+                json!({"message": "Key has no access to requests", "took": 0.0,
+                       "requestId": "status-ask"})
+                .to_string(),
+            );
+        }
         _ if *asked == 1 => return not_yet(),
         Verdict::Never => return not_yet(),
         Verdict::Done => (true, format!("{action}d alert")),
@@ -676,13 +686,14 @@ async fn solo_teams_come_from_the_config_and_none_says_where_to_add_them() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn solo_opsgenie_takes_a_page_then_fails_it_or_never_confirms_it() {
+async fn solo_opsgenie_takes_a_page_then_fails_it_never_confirms_it_or_will_not_say() {
     let (og, ogr) = Receiver::start_with(
         Shape::Opsgenie,
         &[],
         &[
             Verdict::Failed("Integration [warroom-dba] is disabled"),
             Verdict::Never,
+            Verdict::Forbidden,
         ],
     )
     .await;
@@ -706,8 +717,10 @@ async fn solo_opsgenie_takes_a_page_then_fails_it_or_never_confirms_it() {
     assert_eq!(failed[0]["attempts"], 1);
     let error = failed[0]["error"].as_str().unwrap();
     assert!(
-        error.contains("Opsgenie") && error.contains("Integration [warroom-dba] is disabled"),
-        "{error}"
+        error.contains("Opsgenie")
+            && error.contains("Integration [warroom-dba] is disabled")
+            && error.contains("og-req-1"),
+        "the request id stays, for Opsgenie's support: {error}"
     );
     let (shown, _) = maya.ok(&["events", &id]).await;
     assert!(
@@ -728,6 +741,19 @@ async fn solo_opsgenie_takes_a_page_then_fails_it_or_never_confirms_it() {
     assert_eq!(outcomes[1]["status"], "delivered");
     assert_eq!(outcomes[1]["request_id"], "og-req-2");
     assert_eq!(outcomes[1]["error"], "Opsgenie had not confirmed it yet");
+
+    // A key that may not read requests: asked once, delivered, saying why it is unconfirmed.
+    let (_, err) = maya.ok(&["page", &id, "dba", "--message", "third"]).await;
+    assert!(err.contains("delivered through Opsgenie"), "{err}");
+    assert_eq!(ogr.asked("og-req-3").len(), 1, "a 403 is not asked again");
+    let events = maya.events(&id).await;
+    let outcomes = of_type(&events, "page_delivery");
+    let note = outcomes[2]["error"].as_str().unwrap();
+    assert!(
+        note.contains("could not confirm it: Opsgenie answered 403")
+            && note.contains("Key has no access to requests"),
+        "{note}"
+    );
     for e in &events {
         no_key_in("an event", &e.to_string());
     }

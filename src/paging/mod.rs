@@ -356,6 +356,9 @@ pub enum Processed {
     Failed(String),
     /// Not known: not processed yet when last asked, or no answer that said.
     Unknown,
+    /// The provider would not say (a 4xx other than 404 and 429: a key without the right
+    /// to read requests, say), in these words; asking again would not help.
+    Unasked(String),
 }
 
 /// The provider's own words from an error body: its `message`, and its `errors`.
@@ -488,8 +491,9 @@ pub async fn send(
 /// Asks Opsgenie how it processed a request it took, with `check`, the request's status
 /// request ([`Team::status`]), up to `tries` times, pausing before each ask half of
 /// `pause` of the ask before (at most [`CONFIRM_MAX_PAUSE`]): with `pause` doubling from a
-/// second, asks come after 0.5, 1, 2, 4 and 8 seconds. A 404 means not processed yet; any
-/// other answer that does not say is asked again too.
+/// second, asks come after 0.5, 1, 2, 4 and 8 seconds. A 404 means not processed yet, as do
+/// 429, 5xx and network errors; any other 4xx stops the asking, since asking again would
+/// get the same answer.
 pub async fn confirm(
     client: &reqwest::Client,
     check: &Request,
@@ -503,7 +507,23 @@ pub async fn confirm(
             r = r.header(reqwest::header::AUTHORIZATION, auth);
         }
         let Ok(resp) = r.send().await else { continue };
-        if resp.status() != reqwest::StatusCode::OK {
+        let status = resp.status();
+        if status.is_client_error()
+            && status != reqwest::StatusCode::NOT_FOUND
+            && status != reqwest::StatusCode::TOO_MANY_REQUESTS
+        {
+            let said = provider_message(&resp.text().await.unwrap_or_default());
+            let said = if said.is_empty() {
+                String::new()
+            } else {
+                format!(": {said}")
+            };
+            return Processed::Unasked(format!(
+                "could not confirm it: Opsgenie answered {}{said}",
+                status.as_u16()
+            ));
+        }
+        if status != reqwest::StatusCode::OK {
             continue;
         }
         let body = resp.text().await.unwrap_or_default();
@@ -759,10 +779,14 @@ impl Pager {
         .await
         {
             Processed::Done(_) => {}
+            // The request id stays in the words: it is what Opsgenie's support asks for.
             Processed::Failed(why) => {
-                sent.result = Err(team.scrub(&format!("{name} took it, then failed it: {why}")));
+                sent.result = Err(team.scrub(&format!(
+                    "{name} took it (request {id}), then failed it: {why}"
+                )));
             }
             Processed::Unknown => sent.note = NOT_CONFIRMED.to_string(),
+            Processed::Unasked(why) => sent.note = team.scrub(&why),
         }
         sent
     }
