@@ -1312,7 +1312,7 @@ fn plan_send(scene: &Scene, args: &SendArgs) -> Result<Plan, String> {
                 reason.map(str::to_string)
             },
             next_update_due,
-            lang: multilingual.then_some(primary),
+            lang: (multilingual || args.audience == Audience::External).then_some(primary),
             versions: versions
                 .into_iter()
                 .map(|(lang, text, v)| CommsVersion {

@@ -304,7 +304,8 @@ fn with_one_language_nothing_changes() {
         _ => None,
     }) {
         Some(EventKind::CommsSent { lang, versions, .. }) => {
-            assert_eq!(lang, None);
+            // One text, marked with its language as every external update is.
+            assert_eq!(lang, Some(Lang::En));
             assert!(versions.is_empty());
         }
         other => panic!("expected a comms_sent record, got {other:?}"),

@@ -219,12 +219,13 @@ pub fn headline(update: &str) -> Option<String> {
 /// A heading without the words a final message adds to its title (`: restored`), for an
 /// incident that is ongoing again after it.
 fn without_final_words(heading: &str) -> &str {
-    const ENDINGS: [&str; 6] = [
+    const ENDINGS: [&str; 7] = [
         "restored",
         "resolved",
         "rétabli",
         "résolu",
         "service rétabli",
+        "incident résolu",
         "service restored",
     ];
     for sep in [":", "–", "—", " - "] {

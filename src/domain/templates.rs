@@ -113,7 +113,6 @@ impl Template {
         lang: Lang,
         primary: Lang,
     ) -> String {
-        use super::metrics::format_duration;
         let w = words(lang);
         let translated = |text: &str, blank: &str| -> String {
             let text = text.trim();
@@ -192,7 +191,7 @@ impl Template {
             (
                 "duration",
                 started
-                    .map(|t| format_duration(now - t))
+                    .map(|t| duration_in(now - t, lang))
                     .unwrap_or_else(|| w.how_long_blank.into()),
             ),
             ("next_update", hm(now + chrono::Duration::minutes(30))),
@@ -201,7 +200,7 @@ impl Template {
             (
                 "impact_duration",
                 match (started, incident.impact.ended) {
-                    (Some(a), Some(b)) => format_duration(b - a),
+                    (Some(a), Some(b)) => duration_in(b - a, lang),
                     _ => w.how_long_blank.into(),
                 },
             ),
@@ -265,12 +264,12 @@ fn words(lang: Lang) -> &'static Words {
         ongoing_for: "ongoing for",
     };
     static FRENCH: Words = Words {
-        trying: "En essai :",
+        trying: "Tentative :",
         seen: "Constaté :",
         check_whether: "Vérifier si",
         status_blank: "<état actuel>",
         next_blank: "<prochaine étape>",
-        summary_blank: "<Une ou deux phrases : où en sont les choses et ce que vivent les utilisateurs.>",
+        summary_blank: "<Une ou deux phrases : où en sont les choses et ce que constatent les utilisateurs.>",
         time_blank: "<heure>",
         how_long_blank: "<durée>",
         window_blank: "<de quand à quand>",
@@ -292,6 +291,24 @@ fn clock_time(t: chrono::DateTime<chrono::Utc>, lang: Lang) -> String {
     }
 }
 
+/// A span of time as the language writes it: `1h 05m`, or in French `1 h 05 min`.
+fn duration_in(d: chrono::Duration, lang: Lang) -> String {
+    if lang == Lang::En {
+        return super::metrics::format_duration(d);
+    }
+    let secs = d.num_seconds().max(0);
+    let (days, hours, mins) = (secs / 86_400, (secs / 3_600) % 24, (secs / 60) % 60);
+    if days > 0 {
+        format!("{days} j {hours} h")
+    } else if hours > 0 {
+        format!("{hours} h {mins:02} min")
+    } else if mins > 0 {
+        format!("{mins} min")
+    } else {
+        format!("{secs} s")
+    }
+}
+
 impl Template {
     /// A new update from `last`, the last one sent to the same audience: its facts kept
     /// (the title's words, the summary, the status, the impact, the numbers, the cause),
@@ -309,7 +326,9 @@ impl Template {
         static CLOCK_TIME: LazyLock<Regex> =
             LazyLock::new(|| re(r"(?i)\b\d{1,2}\s?[:h]\s?\d{2}(?:\s*UTC)?\b"));
         static ONGOING: LazyLock<Regex> = LazyLock::new(|| {
-            re(r"(?i)\b(?:ongoing for|en cours depuis) (?:\d+d \d+h|\d+h \d{2}m|\d+m|\d+s)")
+            re(
+                r"(?i)\b(?:ongoing for|en cours depuis) (?:\d+d \d+h|\d+h \d{2}m|\d+m|\d+s|\d+ j \d+ h|\d+ h \d{2} min|\d+ min|\d+ s)\b",
+            )
         });
         // The title keeps the words the last update chose (in its language), with the
         // severity as it is now.
@@ -330,13 +349,7 @@ impl Template {
             .impact
             .started
             .filter(|_| incident.impact.ended.is_none())
-            .map(|t| {
-                format!(
-                    "{} {}",
-                    words(lang).ongoing_for,
-                    super::metrics::format_duration(now - t)
-                )
-            });
+            .map(|t| format!("{} {}", words(lang).ongoing_for, duration_in(now - t, lang)));
         let (mut titled, mut promised) = (false, false);
         let mut out: Vec<String> = Vec::new();
         for line in last.lines() {
@@ -692,7 +705,7 @@ mod french_template_tests {
                 ("<combien> utilisateurs", "une dizaine d’utilisateurs"),
                 ("<canal ou page de statut>", "#inc-paiements"),
                 (
-                    "<Une ou deux phrases : où en sont les choses et ce que vivent les utilisateurs.>",
+                    "<Une ou deux phrases : où en sont les choses et ce que constatent les utilisateurs.>",
                     "Un tiers des paiements par carte échoue depuis 21h40.",
                 ),
             ],
@@ -718,7 +731,7 @@ mod french_template_tests {
                 ),
                 ("<canal ou page de statut>", "#inc-paiements"),
                 (
-                    "<Une ou deux phrases : où en sont les choses et ce que vivent les utilisateurs.>",
+                    "<Une ou deux phrases : où en sont les choses et ce que constatent les utilisateurs.>",
                     "Le retour arrière fait effet : les échecs diminuent.",
                 ),
             ],
@@ -846,11 +859,11 @@ mod french_template_tests {
     #[test]
     fn a_french_follow_up_keeps_the_facts_and_updates_the_times() {
         let inc = incident(false);
-        let last = "SEV3 – Paiements lents\n\nUn tiers des paiements échoue.\n\nImpact : les clients ne peuvent pas payer (en cours depuis 20m).\nProchaine mise à jour à 21h50 UTC dans #inc-pay.";
+        let last = "SEV3 – Paiements lents\n\nUn tiers des paiements échoue.\n\nImpact : les clients ne peuvent pas payer (en cours depuis 20 min).\nProchaine mise à jour à 21h50 UTC dans #inc-pay.";
         let text = Template::Update.follow_up(last, &inc, at(22, 45), Lang::Fr);
         assert_eq!(
             text,
-            "SEV2 – Paiements lents\n\nUn tiers des paiements échoue.\n\nImpact : les clients ne peuvent pas payer (en cours depuis 1h 05m).\nProchaine mise à jour à 23h15 UTC dans #inc-pay."
+            "SEV2 – Paiements lents\n\nUn tiers des paiements échoue.\n\nImpact : les clients ne peuvent pas payer (en cours depuis 1 h 05 min).\nProchaine mise à jour à 23h15 UTC dans #inc-pay."
         );
     }
 

@@ -562,7 +562,7 @@ fn send(
                 checklist,
                 override_reason,
                 next_update_due,
-                lang: multilingual.then_some(c.drafts[i].lang),
+                lang: (multilingual || audience == Audience::External).then_some(c.drafts[i].lang),
                 versions,
             },
         )],
