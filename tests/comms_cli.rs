@@ -233,3 +233,59 @@ fn checking_an_untouched_template_lists_every_blank_in_it() {
         );
     }
 }
+
+const FRENCH: &str = "SEV2 – Échec des paiements par carte
+
+Un tiers des paiements par carte échoue depuis 21h50 ; les portefeuilles fonctionnent.
+
+État actuel :
+- Taux d’erreur proche de 38 %
+- Les appels au service de jetons sont lents
+
+Prochaines étapes :
+- Augmenter le pool de connexions
+- Surveiller le taux d’erreur
+
+Impact : les clients ne peuvent pas payer par carte ; environ 2 400 clients externes et aucun utilisateur interne concernés.
+Cause : pas encore identifiée.
+Rétablissement : aucune estimation pour l’instant.
+Prochaine mise à jour à 22h30 UTC dans #inc-paiements.
+";
+
+#[test]
+fn a_french_draft_is_checked_in_french_by_flag_or_by_the_first_configured_language() {
+    let dir = tempfile::tempdir().unwrap();
+    // In English, the French words say nothing the checks look for.
+    common::warroom_assert(dir.path())
+        .args(["comms", "check", "-"])
+        .write_stdin(FRENCH)
+        .assert()
+        .failure();
+    common::warroom_assert(dir.path())
+        .args(["comms", "check", "-", "--lang", "fr"])
+        .write_stdin(FRENCH)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("FAIL").not());
+    // A team that writes French first needs no flag.
+    let config = dir.path().join("fr.toml");
+    std::fs::write(&config, "[comms]\nlanguages = [\"fr\", \"en\"]\n").unwrap();
+    common::warroom_assert(dir.path())
+        .arg("--config")
+        .arg(&config)
+        .args(["comms", "check", "-"])
+        .write_stdin(FRENCH)
+        .assert()
+        .success();
+    common::warroom_assert(dir.path())
+        .args(["comms", "template", "external", "--lang", "fr"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Prochaine mise à jour"));
+    common::warroom_assert(dir.path())
+        .args(["comms", "check", "-", "--lang", "de"])
+        .write_stdin(FRENCH)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("`de`"));
+}

@@ -10,13 +10,27 @@ use super::output::{self, visible_line, with_visible_errors};
 use super::{AudienceArg, Ctx};
 use crate::domain::comms::{DraftKind, Options, validate};
 use crate::domain::event::{Audience, Severity};
+use crate::domain::lang::Lang;
 use crate::domain::templates::Template;
+
+/// The language asked for (`--lang`), or the first of `[comms] languages`.
+pub fn language(ctx: &Ctx, asked: Option<&str>) -> Result<Lang> {
+    match asked {
+        Some(code) => Lang::parse(code).map_err(anyhow::Error::msg),
+        None => Ok(super::page::load_config(ctx.config.as_deref())?
+            .languages
+            .first()
+            .copied()
+            .unwrap_or(Lang::En)),
+    }
+}
 
 pub fn check(
     file: &str,
     audience: AudienceArg,
     final_message: bool,
     severity: Option<u8>,
+    lang: Lang,
     json: bool,
 ) -> Result<()> {
     with_visible_errors(|| {
@@ -44,7 +58,7 @@ pub fn check(
                 .map(|s| Severity::new(i64::from(s)))
                 .transpose()
                 .map_err(anyhow::Error::msg)?,
-            lang: crate::domain::lang::Lang::En,
+            lang,
         };
         let verdict = validate(&text, opts);
         let shown = if json {
@@ -83,7 +97,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
-pub fn template(ctx: &Ctx, name: &str, incident: Option<&str>) -> Result<()> {
+pub fn template(ctx: &Ctx, name: &str, incident: Option<&str>, lang: Lang) -> Result<()> {
     with_visible_errors(|| {
         let Some(t) = Template::parse(name) else {
             let names: Vec<&str> = Template::ALL.iter().map(|t| t.name()).collect();
@@ -103,6 +117,6 @@ pub fn template(ctx: &Ctx, name: &str, incident: Option<&str>) -> Result<()> {
             None => crate::domain::incident::Incident::new(uuid::Uuid::nil()),
         };
         // The template quotes the incident's title, summary and board over several lines.
-        emit(&t.render(&state, ctx.now(), crate::domain::lang::Lang::En))
+        emit(&t.render(&state, ctx.now(), lang))
     })
 }

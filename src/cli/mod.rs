@@ -323,6 +323,9 @@ pub enum CommsAction {
         /// The incident's severity: the title must carry it
         #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
         severity: Option<u8>,
+        /// The language it is written in: en or fr [default: the first of `[comms] languages`]
+        #[arg(long, value_name = "LANG")]
+        lang: Option<String>,
     },
     /// Print a template: first, update, external, final-internal or final-external
     Template {
@@ -330,6 +333,9 @@ pub enum CommsAction {
         /// Fill it in from this incident
         #[arg(long)]
         incident: Option<String>,
+        /// The language: en or fr [default: the first of `[comms] languages`]
+        #[arg(long, value_name = "LANG")]
+        lang: Option<String>,
     },
 }
 
@@ -551,9 +557,18 @@ pub fn run(cli: Cli) -> Result<()> {
                 audience,
                 final_message,
                 severity,
-            } => comms_cmds::check(&file, audience, final_message, severity, json),
-            CommsAction::Template { name, incident } => {
-                comms_cmds::template(&ctx, &name, incident.as_deref())
+                lang,
+            } => {
+                let lang = comms_cmds::language(&ctx, lang.as_deref())?;
+                comms_cmds::check(&file, audience, final_message, severity, lang, json)
+            }
+            CommsAction::Template {
+                name,
+                incident,
+                lang,
+            } => {
+                let lang = comms_cmds::language(&ctx, lang.as_deref())?;
+                comms_cmds::template(&ctx, &name, incident.as_deref(), lang)
             }
         },
         Some(Command::Serve {
