@@ -165,6 +165,9 @@ impl AlertStore for SqliteStore {
         .await
     }
 
+    // A delivery sets the incident of an alert it brings for the first time (one of a
+    // linked group) and never that of one already kept: links are made and undone by
+    // responders only, so a delivery that read a link just undone cannot bring it back.
     async fn save_alerts(&self, alerts: Vec<Alert>) -> Result<Vec<Alert>, StoreError> {
         self.write_async(move |c| {
             let mut s = c
@@ -172,8 +175,7 @@ impl AlertStore for SqliteStore {
                     "INSERT INTO alerts (id, fingerprint, group_hash, status, incident, \
                      updated_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
                      ON CONFLICT (fingerprint) DO UPDATE SET group_hash = excluded.group_hash, \
-                     status = excluded.status, incident = COALESCE(alerts.incident, \
-                     excluded.incident), updated_at = excluded.updated_at, body = excluded.body",
+                     status = excluded.status, updated_at = excluded.updated_at, body = excluded.body",
                 )
                 .map_err(StoreError::db)?;
             for a in &alerts {
@@ -338,8 +340,7 @@ impl AlertStore for PgStore {
                 "INSERT INTO alerts (id, fingerprint, group_hash, status, incident, updated_at, \
                  body) VALUES ($1, $2, $3, $4, $5, $6, $7) \
                  ON CONFLICT (fingerprint) DO UPDATE SET group_hash = excluded.group_hash, \
-                 status = excluded.status, incident = COALESCE(alerts.incident, \
-                 excluded.incident), updated_at = excluded.updated_at, body = excluded.body",
+                 status = excluded.status, updated_at = excluded.updated_at, body = excluded.body",
             )
             .bind(a.id)
             .bind(&a.fingerprint)
