@@ -44,6 +44,9 @@
 //! title = "Acme status"   # or per language: title = { en = "...", fr = "..." }
 //! intro = "Live status of Acme's services."
 //! url = "https://status.example.com"   # where it is published, for the feed's links
+//!
+//! [alerts]                # `warroom serve`'s alerts (serve --config)
+//! keep_resolved = "30d"   # a resolved alert unchanged this long is deleted (at least 1h)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -73,7 +76,13 @@ pub struct Config {
     /// The languages external updates are written in (`[comms] languages`), the primary
     /// first; never empty.
     pub languages: Vec<crate::domain::lang::Lang>,
+    /// How long `warroom serve` keeps a resolved alert after its last change
+    /// (`[alerts] keep_resolved`); at least an hour.
+    pub keep_resolved: Duration,
 }
+
+/// The default of `[alerts] keep_resolved`.
+pub const KEEP_RESOLVED: Duration = Duration::days(30);
 
 /// `[status_page]`: whether `warroom serve` publishes it, and its words.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,6 +118,7 @@ impl Default for Config {
             paging: crate::paging::PagingConfig::default(),
             status_page: StatusPageSettings::default(),
             languages: vec![crate::domain::lang::Lang::En],
+            keep_resolved: KEEP_RESOLVED,
         }
     }
 }
@@ -130,6 +140,30 @@ struct File {
     status_page: RawStatusPage,
     #[serde(default)]
     comms: RawComms,
+    #[serde(default)]
+    alerts: RawAlerts,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    keep_resolved: Option<String>,
+}
+
+impl RawAlerts {
+    fn keep_resolved(&self) -> Result<Duration, String> {
+        let Some(v) = &self.keep_resolved else {
+            return Ok(KEEP_RESOLVED);
+        };
+        parse_span(v)
+            .filter(|d| *d >= Duration::hours(1))
+            .ok_or_else(|| {
+                format!(
+                    "[alerts] keep_resolved = \"{v}\" is not a span of at least an hour \
+                     (e.g. \"30d\", \"12w\")"
+                )
+            })
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -370,6 +404,9 @@ impl Config {
                 .comms
                 .languages()
                 .map_err(|e| format!("{file}:{}: {e}", key_line(text, "comms", "languages")))?,
+            keep_resolved: parsed.alerts.keep_resolved().map_err(|e| {
+                format!("{file}:{}: {e}", key_line(text, "alerts", "keep_resolved"))
+            })?,
         })
     }
 
@@ -466,6 +503,27 @@ mod tests {
         }
         let e = Config::parse("[comms]\nlanguage = [\"fr\"]\n", "c.toml").unwrap_err();
         assert!(e.starts_with("c.toml:") && e.contains("`language`"), "{e}");
+    }
+
+    #[test]
+    fn alerts_keep_resolved_is_read_and_a_bad_span_is_named_at_its_line() {
+        assert_eq!(Config::default().keep_resolved, Duration::days(30));
+        let c = Config::parse("[alerts]\nkeep_resolved = \"2w\"\n", "c.toml").unwrap();
+        assert_eq!(c.keep_resolved, Duration::weeks(2));
+        let c = Config::parse("[alerts]\nkeep_resolved = \"1h\"\n", "c.toml").unwrap();
+        assert_eq!(c.keep_resolved, Duration::hours(1), "an hour is enough");
+        for bad in ["soon", "59m", "0d", ""] {
+            let text = format!("[alerts]\n\nkeep_resolved = \"{bad}\"\n");
+            let e = Config::parse(&text, "c.toml").unwrap_err();
+            assert!(
+                e.starts_with("c.toml:3:")
+                    && e.contains("[alerts] keep_resolved")
+                    && e.contains("at least an hour"),
+                "{e}"
+            );
+        }
+        let e = Config::parse("[alerts]\nkeep = \"30d\"\n", "c.toml").unwrap_err();
+        assert!(e.starts_with("c.toml:") && e.contains("`keep`"), "{e}");
     }
 
     #[test]

@@ -1109,3 +1109,117 @@ fn the_cli_unlinks_an_alert_linked_by_mistake() {
     assert!(said.contains("no alert is linked"), "{said}");
     rt.block_on(s.served.close());
 }
+
+#[test]
+fn a_server_started_past_the_window_prunes_an_old_resolved_alert() {
+    const DISK: &str = "{}:{alertname=\"DiskFull\"}";
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut s = rt.block_on(start());
+    let (incident, gone) = rt.block_on(async {
+        let incident = s.declare(ALICE, "Checkout errors", false).await;
+        // dead and beef: one group, linked through dead, which resolves; beef fires on.
+        let fired = s
+            .deliver(&am_message(
+                GROUP,
+                vec![
+                    am_alert(
+                        "dead000000000001",
+                        "HighErrorRate",
+                        "firing",
+                        &ago(30),
+                        None,
+                    ),
+                    am_alert(
+                        "beef000000000002",
+                        "HighErrorRate",
+                        "firing",
+                        &ago(20),
+                        None,
+                    ),
+                ],
+            ))
+            .await;
+        s.link(ALICE, incident, &fired[0]).await;
+        // cafe: a group of its own, linked too, then resolved.
+        let disk = s
+            .deliver(&am_message(
+                DISK,
+                vec![am_alert(
+                    "cafe000000000003",
+                    "DiskFull",
+                    "firing",
+                    &ago(40),
+                    None,
+                )],
+            ))
+            .await;
+        s.link(ALICE, incident, &disk[0]).await;
+        for (group, fp, name) in [
+            (GROUP, "dead000000000001", "HighErrorRate"),
+            (DISK, "cafe000000000003", "DiskFull"),
+        ] {
+            s.deliver(&am_message(
+                group,
+                vec![am_alert(fp, name, "resolved", &ago(40), Some(&ago(1)))],
+            ))
+            .await;
+        }
+        // Within the window the resolved alerts are kept.
+        s.served.serve_again().await;
+        assert_eq!(s.alerts(ALICE, true).await.len(), 3);
+
+        // Started 31 days on: cafe goes; dead stays, its group still firing on the
+        // incident through it; beef, as old, fires on.
+        let later = Utc::now() + chrono::Duration::days(31);
+        s.served
+            .serve_again_on(std::sync::Arc::new(warroom::clock::ManualClock::new(later)))
+            .await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let all = s.alerts(ALICE, true).await;
+            if fingerprints(&all) == ["beef000000000002", "dead000000000001"] {
+                assert!(all.iter().all(|a| a["incident"] == json!(incident)));
+                break;
+            }
+            assert!(Instant::now() < deadline, "never pruned: {all:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        (incident, disk[0]["id"].as_str().unwrap().to_string())
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let ana = Cli {
+        data: dir.path().join("ana"),
+        server: Some((s.served.url(), ALICE)),
+    };
+    let id = incident.to_string();
+    let said = ana.fails(&["link-alert", &id, &gone]);
+    assert!(
+        said.contains(&format!("no alert matches `{gone}`: no alert has that id"))
+            && said.contains("keep_resolved"),
+        "{said}"
+    );
+    // The incident's link reads as it did, and the pruned alert can still be unlinked.
+    let events = ana.events(&id);
+    let linked = events
+        .iter()
+        .find(|e| e["type"] == "alert_linked" && e["alert"] == json!(gone))
+        .unwrap();
+    assert_eq!(linked["name"], "DiskFull");
+    let said = ana.ok(&["unlink-alert", &id, "cafe"]).0;
+    assert!(
+        said.contains("alert DiskFull (cafe0000) unlinked on"),
+        "{said}"
+    );
+    let json: Value = serde_json::from_str(&ana.ok(&["alerts", "--all", "--json"]).0).unwrap();
+    assert_eq!(json["alerts"].as_array().unwrap().len(), 2, "{json}");
+    assert!(
+        json["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["incident"] == json!(id)),
+        "HighErrorRate stays linked: {json}"
+    );
+    rt.block_on(s.served.close());
+}

@@ -198,3 +198,74 @@ async fn two_instances_share_alerts_links_and_wake_each_others_lists() {
     b.shutdown().await.unwrap();
     db.drop_db().await;
 }
+
+/// A kept alert of `group`, linked to `incident` if any, last changed at `updated_at`.
+fn kept(
+    fp: &str,
+    group: &str,
+    status: warroom::domain::alert::AlertStatus,
+    updated_at: chrono::DateTime<chrono::Utc>,
+    incident: Option<Uuid>,
+) -> warroom::domain::alert::Alert {
+    use warroom::domain::alert::{Alert, AlertStatus};
+    Alert {
+        id: Uuid::now_v7(),
+        fingerprint: fp.into(),
+        status,
+        labels: [("alertname".to_string(), "HighErrorRate".to_string())].into(),
+        annotations: Default::default(),
+        starts_at: updated_at - chrono::Duration::hours(1),
+        ends_at: (status == AlertStatus::Resolved).then_some(updated_at),
+        incident,
+        group_key: group.into(),
+        source: "warroom".into(),
+        generator_url: String::new(),
+        updated_at,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set WARROOM_TEST_POSTGRES"]
+async fn old_resolved_alerts_are_pruned_and_firing_ones_kept() {
+    use warroom::domain::alert::AlertStatus::{Firing, Resolved};
+    let db = TestDb::create().await;
+    let store: Arc<dyn Store> =
+        warroom::store::open(&db.url, Arc::new(SystemClock), Rules::default())
+            .await
+            .unwrap();
+    let alerts = store.alert_store().unwrap();
+    let now = chrono::Utc::now();
+    let old = now - chrono::Duration::days(40);
+    let incident = Uuid::now_v7();
+    alerts
+        .save_alerts(vec![
+            kept("aa01", "g1", Resolved, old, None),
+            kept(
+                "aa02",
+                "g2",
+                Resolved,
+                now - chrono::Duration::days(2),
+                None,
+            ),
+            kept("aa03", "g3", Firing, old, None),
+            // Linked: aa04 stays while aa05 of its group fires on the same incident.
+            kept("aa04", GROUP, Resolved, old, Some(incident)),
+            kept("aa05", GROUP, Firing, old, Some(incident)),
+        ])
+        .await
+        .unwrap();
+    let cutoff = now - chrono::Duration::days(30);
+    assert_eq!(alerts.prune_resolved(cutoff).await.unwrap(), 1);
+    let mut left: Vec<String> = alerts
+        .alerts(true)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.fingerprint)
+        .collect();
+    left.sort();
+    assert_eq!(left, ["aa02", "aa03", "aa04", "aa05"]);
+    assert_eq!(alerts.prune_resolved(cutoff).await.unwrap(), 0);
+    drop(store);
+    db.drop_db().await;
+}

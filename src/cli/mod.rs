@@ -610,6 +610,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 json_logs: log_format == LogFormat::Json,
                 paging: server_cmds::paging_config(cli.config.as_deref())?,
                 status: server_cmds::status_config(cli.config.as_deref(), !no_status_page)?,
+                alerts: server_cmds::alerts_config(cli.config.as_deref())?,
             };
             server_cmds::serve(&ctx, listen, db.as_deref(), settings)
         }

@@ -65,6 +65,18 @@ pub struct ServeSettings {
     pub paging: crate::paging::PagingConfig,
     /// The public status page: `[status_page]` and `[comms] languages` of `--config FILE`.
     pub status: server::status::StatusConfig,
+    /// How long resolved alerts are kept: `[alerts]` of `--config FILE`.
+    pub alerts: server::alerts::AlertsConfig,
+}
+
+/// How long the server keeps resolved alerts: `[alerts] keep_resolved` of `--config FILE`
+/// (or of the user's config file), 30 days unless set. A file that cannot be used stops
+/// the start, saying why.
+pub fn alerts_config(file: Option<&Path>) -> Result<server::alerts::AlertsConfig> {
+    let config = super::page::load_config(file)?;
+    Ok(server::alerts::AlertsConfig {
+        keep_resolved: config.keep_resolved,
+    })
 }
 
 /// The public status page's settings: `[status_page]` of `--config FILE` (or of the user's
@@ -137,6 +149,7 @@ pub fn serve(
             tls: tls.clone(),
             paging: settings.paging,
             status: settings.status,
+            alerts: settings.alerts,
         };
         let running = server::start_with(listen, store, clock, options)
             .await

@@ -660,6 +660,12 @@ pub fn find<'a>(alerts: &'a [Alert], reference: &str) -> Result<&'a Alert, Strin
         .collect();
     match found.as_slice() {
         [one] => Ok(one),
+        [] if Uuid::parse_str(&r).is_ok() => Err(format!(
+            "no alert matches `{}`: no alert has that id. A server removes a resolved alert \
+             once it has been unchanged for its `[alerts] keep_resolved` (30 days unless \
+             set); see `warroom alerts --all`",
+            super::describe::visible_line(reference.trim())
+        )),
         [] => Err(format!(
             "no alert matches `{}` (see `warroom alerts --all`)",
             super::describe::visible_line(reference.trim())
@@ -966,6 +972,14 @@ mod tests {
         );
         let e = find(&all, "ff").unwrap_err();
         assert!(e.contains("no alert matches `ff`"), "{e}");
+        // An id no alert has: one removed after it resolved, say.
+        let gone = Uuid::now_v7().to_string();
+        let e = find(&all, &gone).unwrap_err();
+        assert!(
+            e.contains(&format!("no alert matches `{gone}`: no alert has that id"))
+                && e.contains("keep_resolved"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -12,6 +12,11 @@
 //! alert, and the alerts of its group not linked yet, once the append is stored; an
 //! `alert_unlinked` event takes it, and the alerts of its group linked to that incident,
 //! off it again, so the group's later changes record nothing there.
+//!
+//! Resolved alerts are not kept forever: at start and then every hour the server deletes
+//! those unchanged for `[alerts] keep_resolved` (30 days unless set; [`prune_hourly`]).
+//! Firing alerts stay however old, and the events of incidents a deleted alert was linked
+//! to stay as they are: they carry the alert's name and summary.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -34,6 +39,85 @@ use crate::domain::event::EventKind;
 use crate::domain::rules::{RefusalCode, limits};
 use crate::store::alerts::AlertStore;
 use crate::store::{NewEvent, StoreError};
+
+/// How long the server keeps what: `[alerts]` of `serve --config FILE`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertsConfig {
+    /// A resolved alert unchanged this long is deleted (`keep_resolved`, 30 days unless
+    /// set).
+    pub keep_resolved: chrono::Duration,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            keep_resolved: crate::config::KEEP_RESOLVED,
+        }
+    }
+}
+
+/// How often the server deletes the resolved alerts it no longer keeps.
+pub const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Deletes the resolved alerts unchanged for `keep` now, and then every [`PRUNE_EVERY`],
+/// until the server shuts down; the cutoff is read from the server's clock each time. A
+/// failure is logged and tried again at the next hour; it never stops the server.
+pub fn prune_hourly(state: &AppState, keep: chrono::Duration) {
+    if state.store.alert_store().is_none() {
+        return;
+    }
+    let (store, clock, mut shutdown) = (
+        state.store.clone(),
+        state.clock.clone(),
+        state.shutdown.clone(),
+    );
+    tokio::spawn(async move {
+        let mut hourly = tokio::time::interval(PRUNE_EVERY);
+        hourly.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                // The first tick is at once: a prune at start.
+                _ = hourly.tick() => {}
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+            let Some(alerts) = store.alert_store() else {
+                return;
+            };
+            prune_once(alerts, clock.now(), keep).await;
+        }
+    });
+}
+
+/// One prune: the resolved alerts unchanged for `keep` at `now` are deleted, and how many
+/// is logged. Answers how many.
+pub async fn prune_once(
+    alerts: &dyn AlertStore,
+    now: chrono::DateTime<chrono::Utc>,
+    keep: chrono::Duration,
+) -> usize {
+    // A span reaching before the earliest time there is keeps everything.
+    let Some(before) = now.checked_sub_signed(keep) else {
+        return 0;
+    };
+    let kept_for = crate::domain::metrics::format_duration(keep);
+    match alerts.prune_resolved(before).await {
+        Ok(0) => 0,
+        Ok(n) => {
+            tracing::info!(
+                "removed {n} resolved alert{} unchanged for {kept_for} ([alerts] keep_resolved)",
+                if n == 1 { "" } else { "s" }
+            );
+            n
+        }
+        Err(e) => {
+            tracing::warn!(
+                "the resolved alerts unchanged for {kept_for} could not be removed: {e}; \
+                 trying again in an hour"
+            );
+            0
+        }
+    }
+}
 
 /// The alerts an endpoint answers with.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -367,4 +451,29 @@ pub async fn link_all(state: &AppState, incident: Uuid, links: &[Uuid]) -> Resul
     }
     state.wake.notify(Uuid::nil(), 0);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::store::SqliteStore;
+
+    #[tokio::test]
+    async fn a_prune_that_fails_or_reaches_before_time_removes_nothing_and_goes_on() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 22, 0, 0).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            SqliteStore::open(dir.path().join("a.db"), Arc::new(ManualClock::new(now))).unwrap();
+        assert_eq!(prune_once(&store, now, Duration::days(30)).await, 0);
+        // A span no clock can go back: nothing is older.
+        assert_eq!(prune_once(&store, now, Duration::MAX).await, 0);
+        // A store that fails: logged, not raised.
+        store.close();
+        assert_eq!(prune_once(&store, now, Duration::days(30)).await, 0);
+    }
 }

@@ -34,6 +34,9 @@ pub struct Options {
     pub paging: crate::paging::PagingConfig,
     /// The public status page (`status.rs`): on by default.
     pub status: status::StatusConfig,
+    /// How long resolved alerts are kept (`[alerts]` of `serve --config FILE`; `alerts.rs`):
+    /// 30 days by default.
+    pub alerts: alerts::AlertsConfig,
 }
 
 /// Filled in by the token check, read by the request log: who made the request.
@@ -228,6 +231,7 @@ pub async fn start_with(
         languages,
     };
     paging::recover(&state);
+    alerts::prune_hourly(&state, options.alerts.keep_resolved);
     let app = router(state);
     let task = tokio::spawn(listen::serve(
         listener,

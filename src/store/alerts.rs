@@ -4,6 +4,7 @@
 //! What a delivery changes is decided in `domain::alert`; this only reads and writes.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use sqlx::Row;
 use uuid::Uuid;
@@ -50,6 +51,28 @@ pub trait AlertStore: Send + Sync {
         incident: Uuid,
         keep: &[Uuid],
     ) -> Result<Vec<Alert>, StoreError>;
+
+    /// Deletes the resolved alerts last changed before `before`; a firing alert is never
+    /// deleted, however old. An alert linked to an incident goes only with every alert of
+    /// its group linked to that incident: while one of them stays, the group reaches the
+    /// incident through it, and unlinking it ([`AlertStore::unlink_alert`] finds the group
+    /// by its row) takes the group off. Answers how many were deleted. The events of
+    /// incidents they were linked to stay as they are (they carry the alert's name and
+    /// summary); a later delivery of a deleted fingerprint is kept as a new alert.
+    async fn prune_resolved(&self, before: DateTime<Utc>) -> Result<usize, StoreError>;
+}
+
+/// The statement of [`AlertStore::prune_resolved`], `cutoff` its parameter: the resolved
+/// alerts changed before it that are unlinked, or linked to an incident no alert of their
+/// group that stays is linked to. An alert that stays is never deleted, so the rows this
+/// names do not change as they go.
+fn prune_sql(cutoff: &str) -> String {
+    format!(
+        "DELETE FROM alerts WHERE status = 'resolved' AND updated_at < {cutoff} \
+         AND (incident IS NULL OR NOT EXISTS (SELECT 1 FROM alerts AS mate \
+         WHERE mate.group_hash = alerts.group_hash AND mate.incident = alerts.incident \
+         AND NOT (mate.status = 'resolved' AND mate.updated_at < {cutoff})))"
+    )
 }
 
 /// The group key's column: its SHA-256, so any text can be a key.
@@ -254,6 +277,16 @@ impl AlertStore for SqliteStore {
         })
         .await
     }
+
+    async fn prune_resolved(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        // `updated_at` is written fixed width (`format_time`), so text order is time order.
+        let before = format_time(before);
+        self.write_async(move |c| {
+            c.execute(&prune_sql("?1"), [before])
+                .map_err(StoreError::db)
+        })
+        .await
+    }
 }
 
 /// The group (its hash) of the alert with this id, if one has it.
@@ -420,5 +453,150 @@ impl AlertStore for PgStore {
             self.alerts_changed().await?;
         }
         pg_rows(&rows)
+    }
+
+    // Only resolved alerts go, so the firing ones the incident lists' versions include do
+    // not change: no instance needs waking.
+    async fn prune_resolved(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let done = sqlx::query(sqlx::AssertSqlSafe(prune_sql("$1")))
+            .bind(before)
+            .execute(self.pool())
+            .await
+            .map_err(pg)?;
+        Ok(usize::try_from(done.rows_affected()).unwrap_or(usize::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::domain::alert::AlertStatus;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 22, 0, 0).unwrap()
+    }
+
+    fn alert(fingerprint: &str, status: AlertStatus, updated_at: DateTime<Utc>) -> Alert {
+        Alert {
+            id: Uuid::now_v7(),
+            fingerprint: fingerprint.into(),
+            status,
+            labels: BTreeMap::from([("alertname".to_string(), fingerprint.to_string())]),
+            annotations: BTreeMap::new(),
+            starts_at: updated_at - Duration::hours(1),
+            ends_at: (status == AlertStatus::Resolved).then_some(updated_at),
+            incident: None,
+            group_key: format!("{{}}:{{alertname=\"{fingerprint}\"}}"),
+            source: "warroom".into(),
+            generator_url: String::new(),
+            updated_at,
+        }
+    }
+
+    #[tokio::test]
+    async fn only_resolved_alerts_older_than_the_cutoff_are_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            SqliteStore::open(dir.path().join("a.db"), Arc::new(ManualClock::new(now()))).unwrap();
+        let old = now() - Duration::days(40);
+        let saved = store
+            .save_alerts(vec![
+                alert("aa01", AlertStatus::Resolved, old),
+                alert("bb02", AlertStatus::Resolved, now() - Duration::days(2)),
+                alert("cc03", AlertStatus::Firing, old),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(saved.len(), 3);
+        let cutoff = now() - Duration::days(30);
+        assert_eq!(store.prune_resolved(cutoff).await.unwrap(), 1);
+        let mut kept: Vec<String> = store
+            .alerts(true)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.fingerprint)
+            .collect();
+        kept.sort();
+        assert_eq!(
+            kept,
+            ["bb02", "cc03"],
+            "recent resolved and old firing stay"
+        );
+        assert_eq!(store.prune_resolved(cutoff).await.unwrap(), 0, "once");
+        // Linking the pruned alert finds nothing to link.
+        let pruned = saved.iter().find(|a| a.fingerprint == "aa01").unwrap().id;
+        assert!(
+            store
+                .link_alert(pruned, Uuid::now_v7())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .unlink_alert(pruned, Uuid::now_v7(), &[])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        store.close();
+    }
+
+    /// Alerts of one group linked to incidents: `fingerprint`'s status and last change.
+    fn grouped(
+        fingerprint: &str,
+        status: AlertStatus,
+        updated_at: DateTime<Utc>,
+        incident: Uuid,
+    ) -> Alert {
+        Alert {
+            group_key: "{}:{alertname=\"HighErrorRate\"}".into(),
+            incident: Some(incident),
+            ..alert(fingerprint, status, updated_at)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_linked_alert_goes_only_with_its_group_on_that_incident() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            SqliteStore::open(dir.path().join("a.db"), Arc::new(ManualClock::new(now()))).unwrap();
+        let (old, cutoff) = (now() - Duration::days(40), now() - Duration::days(30));
+        let (one, two) = (Uuid::now_v7(), Uuid::now_v7());
+        store
+            .save_alerts(vec![
+                // On `one`, the group still fires through dd04: dd01 stays with it.
+                grouped("dd01", AlertStatus::Resolved, old, one),
+                grouped("dd04", AlertStatus::Firing, old, one),
+                // On `two`, every alert of the group is resolved and old: all go.
+                grouped("dd02", AlertStatus::Resolved, old, two),
+                grouped("dd03", AlertStatus::Resolved, old, two),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(store.prune_resolved(cutoff).await.unwrap(), 2);
+        let mut kept: Vec<String> = store
+            .alerts(true)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.fingerprint)
+            .collect();
+        kept.sort();
+        assert_eq!(kept, ["dd01", "dd04"]);
+        // Unlinking the alert `one` links still takes its group off.
+        let dd01 = store.alerts(true).await.unwrap();
+        let dd01 = dd01.iter().find(|a| a.fingerprint == "dd01").unwrap().id;
+        assert_eq!(store.unlink_alert(dd01, one, &[]).await.unwrap().len(), 2);
+        // Unlinked, the old resolved one goes at the next prune.
+        assert_eq!(store.prune_resolved(cutoff).await.unwrap(), 1);
+        store.close();
     }
 }

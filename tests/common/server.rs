@@ -171,6 +171,14 @@ impl Server {
         self.running = Some(running);
     }
 
+    /// Serves the same store again on the same address, on `clock`: a server started
+    /// later (or with its clock moved on), for what it does at start.
+    pub async fn serve_again_on(&mut self, clock: Arc<dyn Clock>) {
+        self.stop().await;
+        let running = serve_at(self.addr, self.store.clone(), clock).await;
+        self.running = Some(running);
+    }
+
     /// A new server process's worth of state (store, wake-ups, token cache) on the same
     /// database and the same address.
     pub async fn restart(&mut self) {
