@@ -99,7 +99,7 @@ fn only_external_updates_make_an_incident_public_and_only_they_are_shown() {
         "Échec des paiements par carte"
     );
     let all = serde_json::to_string(&view).unwrap();
-    assert!(!all.contains("db-7"), "nothing internal: {all}");
+    assert!(!all.contains("db-7.internal"), "nothing internal: {all}");
     assert!(!all.contains("ana"), "no handles: {all}");
 }
 
