@@ -144,8 +144,9 @@ others() {
   local name=$1; shift
   section "$name (its own figures)"
   if ! "$@" 2>"$work/other.err"; then
-    say "  ($name failed; its figures are missing. Its last words:)"
-    tail -5 "$work/other.err" | sed 's/^/    /'
+    say "  ($name failed; its figures are missing. What it said:)"
+    # A panic's own message, not the backtrace under it.
+    { grep -A3 "panicked at" "$work/other.err" || tail -5 "$work/other.err"; } | head -8 | sed 's/^/    /'
   fi
 }
 for s in benches/state.sh benches/state.py benches/state.rs; do
