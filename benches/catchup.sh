@@ -47,40 +47,7 @@ if [[ -n ${KEEP:-} ]]; then printf '%s\n' "$token" >"$srv/token"; fi
 
 # Seeds the incident; prints its id and its newest seq.
 seed() {
-  python3 - "$url" "$token" "$EVENTS" <<'PY'
-import json, os, sys, time, urllib.request
-base, token, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-
-def uuid7():
-    ms = int(time.time() * 1000)
-    b = bytearray(ms.to_bytes(6, "big") + os.urandom(10))
-    b[6] = 0x70 | (b[6] & 0x0F)
-    b[8] = 0x80 | (b[8] & 0x3F)
-    h = b.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-def post(path, body):
-    req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
-        headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-    with urllib.request.urlopen(req) as r:
-        return json.load(r)
-
-incident = uuid7()
-post("/api/v1/incidents", {"id": incident, "title": "Catch-up benchmark", "severity": 2,
-                           "summary": "a long incident"})
-last = 1
-texts = ["checkout p99 latency back under 300 ms on pay-3",
-         "rolled back payments-api to 2026.11.25-2 on the canary hosts; watching error rates",
-         "db replica lag 4s",
-         "customer reports via support: card declines at checkout, wallets fine, EU only so far"]
-for start in range(0, n, 1000):
-    batch = [{"id": uuid7(), "type": "note",
-              "text": f"{texts[i % len(texts)]} ({i})"}
-             for i in range(start, min(n, start + 1000))]
-    acc = post(f"/api/v1/incidents/{incident}/events", {"events": batch})["accepted"]
-    last = max(last, max(a["seq"] for a in acc))
-print(incident, last)
-PY
+  python3 "$(dirname "$0")/seed.py" "$url" "$token" "$EVENTS" "Catch-up benchmark"
 }
 
 python_peer() {
